@@ -1,0 +1,49 @@
+# configlab — every target sets up .venv on its own (uv when on PATH, else python3 -m venv + pip).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | $(PYTHON) -c "import hashlib,sys;print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:12])")
+UV := $(shell command -v uv 2>/dev/null)
+EXTRAS ?= test,plot
+PYTEST_WORKERS ?= 2
+
+.PHONY: venv demo test bench lint clean
+
+$(BIN)/python:
+ifdef UV
+	$(UV) venv --python $(PYTHON) $(VENV)
+else
+	$(PYTHON) -m venv $(VENV)
+endif
+
+$(STAMP): $(BIN)/python pyproject.toml
+ifdef UV
+	$(UV) pip install --python $(BIN)/python -e '.[$(EXTRAS)]'
+else
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
+endif
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/python -m configlab.demo
+
+test: venv
+	rm -f .coverage .coverage.*
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --json-report --json-report-file=pytest_results.json \
+		--cov=configlab --cov-report=term --cov-report=json:coverage.json --cov-fail-under=90
+	$(BIN)/python tools/check_core_coverage.py coverage.json
+
+bench: venv
+	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS),bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/mypy --strict src
+
+clean:
+	rm -rf $(VENV) .coverage .coverage.* coverage.json .mypy_cache .ruff_cache

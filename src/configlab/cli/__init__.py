@@ -1,0 +1,57 @@
+"""The ``configlab`` command line: one click group, one module per subcommand group.
+
+Exit codes (CI-friendly): 0 all good; 1 test failures or violated specs; 2 bad usage or input;
+3 coverage below the asked threshold.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from configlab import __version__
+from configlab.errors import ConfiglabError
+
+EXIT_OK = 0
+EXIT_FAILURES = 1
+EXIT_USAGE = 2
+EXIT_COVERAGE = 3
+
+
+class _Group(click.Group):
+    """Turns every ConfiglabError into a one-line message and exit code 2 (never a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfiglabError as error:
+            click.echo(f"configlab: error: {error}", err=True)
+            ctx.exit(EXIT_USAGE)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="configlab")
+def cli() -> None:
+    """configlab: which configurations should we test, did we, what happened, and why."""
+
+
+def _register() -> None:
+    # Subcommand modules are imported here (not at module top) so that `configlab --help`
+    # stays fast and each area owns its own module.
+    from configlab.cli import space_cmd
+
+    cli.add_command(space_cmd.space)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="configlab", standalone_mode=True)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The exception hierarchy: every error configlab raises on bad input derives from ConfiglabError."""
+
+from __future__ import annotations
+
+
+class ConfiglabError(Exception):
+    """Root of every error configlab raises on bad user input or corrupted data."""
+
+
+class FormatError(ConfiglabError):
+    """A configuration file could not be read or written (names the file and, where known, line)."""
+
+    def __init__(self, message: str, *, path: str | None = None, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = ""
+        if path is not None:
+            where = f"{path}"
+            if line is not None:
+                where += f":{line}"
+            where += ": "
+        elif line is not None:
+            where = f"line {line}: "
+        super().__init__(f"{where}{message}")
+
+
+class ConstraintError(ConfiglabError):
+    """A constraint expression is malformed or refers to unknown parameters."""
+
+    def __init__(self, message: str, *, text: str = "", position: int | None = None) -> None:
+        self.text = text
+        self.position = position
+        detail = message
+        if text:
+            detail += f"\n  in: {text}"
+            if position is not None:
+                detail += "\n      " + " " * position + "^"
+        super().__init__(detail)
+
+
+class SpaceError(ConfiglabError):
+    """A space definition (space file, JSON Schema, PICT model) is invalid."""
+
+
+class ValidationError(ConfiglabError):
+    """A configuration does not satisfy its space (carries every violation)."""
+
+    def __init__(self, message: str, violations: object = ()) -> None:
+        self.violations = violations
+        super().__init__(message)
+
+
+class GenerationError(ConfiglabError):
+    """Generation was asked for something impossible (unknown strategy, space too large, ...)."""
+
+
+class UnsatisfiableSpaceError(GenerationError):
+    """No configuration satisfies the space's constraints; names a minimal conflicting set."""
+
+    def __init__(self, message: str, conflicting: tuple[str, ...] = ()) -> None:
+        self.conflicting = conflicting
+        super().__init__(message)
+
+
+class SnapshotError(ConfiglabError):
+    """A snapshot operation failed (unknown id or tag, unsafe bundle, ...)."""
+
+
+class SnapshotNotFoundError(SnapshotError):
+    """No snapshot has the given id or tag."""
+
+
+class SnapshotCorruptedError(SnapshotError):
+    """Stored snapshot data does not match its content hash or is missing."""
+
+
+class SpecError(ConfiglabError):
+    """A behaviour specification is malformed."""
+
+
+class ContradictorySpecError(SpecError):
+    """Two rules can apply to one config while their expectations cannot both hold."""
+
+
+class ResultsError(ConfiglabError):
+    """Test results could not be read, or are unusable for the analysis asked for."""
+
+
+class AnalysisError(ConfiglabError):
+    """An analysis cannot be carried out on the given data."""
+
+
+class IntegrationError(ConfiglabError):
+    """Ingesting or exporting test-framework reports failed."""
+
+
+__all__ = [
+    "AnalysisError",
+    "ConfiglabError",
+    "ConstraintError",
+    "ContradictorySpecError",
+    "FormatError",
+    "GenerationError",
+    "IntegrationError",
+    "ResultsError",
+    "SnapshotCorruptedError",
+    "SnapshotError",
+    "SnapshotNotFoundError",
+    "SpaceError",
+    "SpecError",
+    "UnsatisfiableSpaceError",
+    "ValidationError",
+]

@@ -371,6 +371,7 @@ class StringParam(Parameter):
             problem = self._check(example)
             if problem is not None:
                 raise SpaceError(f"{self.path}: example {example!r}: {problem}")
+        _ = self.value_classes  # fail at definition time when no string can satisfy the rules
 
     def _base_classes(self) -> list[ValueClass]:
         from configlab._internal.regexgen import longest_match, shortest_match

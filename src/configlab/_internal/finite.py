@@ -24,6 +24,8 @@ import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from pysat.solvers import Solver
 
 from configlab.errors import GenerationError, UnsatisfiableSpaceError
@@ -123,6 +125,10 @@ class ModelSolver:
             for p in c.scope:
                 self.constraints_of[p].append(j)
         self.components = self._components()
+        self._tables: dict[
+            tuple[int, ...], tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]
+        ] = {}
+        self._tables_of: list[list[tuple[int, ...]]] = [[] for _ in sizes]
         self._partial_cache: dict[tuple[tuple[int, int], ...], bool] = {}
         self._dead: list[tuple[int, int]] | None = None
         self._sat: bool | None = None
@@ -220,6 +226,42 @@ class ModelSolver:
                     return True
         return False
 
+    def _build_tables(self) -> None:
+        """Merge the forbidden combinations per scope into numpy lookup tables."""
+        sizes = self.model.domain_sizes
+        for j, c in enumerate(self.model.constraints):
+            if not self.forbidden[j]:
+                continue
+            scope = c.scope
+            if scope not in self._tables:
+                dims = [sizes[p] for p in scope]
+                mult = np.ones(len(scope), dtype=np.int64)
+                for n in range(len(scope) - 2, -1, -1):
+                    mult[n] = mult[n + 1] * dims[n + 1]
+                self._tables[scope] = (mult, np.zeros(int(np.prod(dims)), dtype=bool))
+                for p in scope:
+                    self._tables_of[p].append(scope)
+            mult, table = self._tables[scope]
+            bad = np.array(sorted(self.forbidden[j]), dtype=np.int64).reshape(-1, len(scope))
+            table[bad @ mult] = True
+
+    def rows_violating(
+        self, rows: npt.NDArray[np.int64], params: Iterable[int]
+    ) -> npt.NDArray[np.bool_]:
+        """Vectorised :meth:`row_violates`: one flag per full row of the ``(n, k)`` matrix."""
+        if not self._tables and any(self.forbidden):
+            self._build_tables()
+        out = np.zeros(len(rows), dtype=bool)
+        seen: set[tuple[int, ...]] = set()
+        for p in params:
+            for scope in self._tables_of[p]:
+                if scope in seen:
+                    continue
+                seen.add(scope)
+                mult, table = self._tables[scope]
+                out |= table[rows[:, list(scope)] @ mult]
+        return out
+
     # ------------------------------------------------------------------ SAT queries
     def _assume(self, assignment: Mapping[int, int]) -> list[int]:
         sizes = self.model.domain_sizes
@@ -315,9 +357,7 @@ class ModelSolver:
         self._partial_cache[key] = result
         return result
 
-    def complete(
-        self, partial: Mapping[int, int], rng: random.Random
-    ) -> tuple[int, ...] | None:
+    def complete(self, partial: Mapping[int, int], rng: random.Random) -> tuple[int, ...] | None:
         """A full valid assignment extending ``partial``, or ``None`` if there is none.
 
         Decision phases are randomised with ``rng`` so repeated calls give variety;
@@ -331,6 +371,22 @@ class ModelSolver:
         ]
         self._solver.set_phases(phases)
         if not self._solver.solve(assumptions=assumptions):
+            return None
+        return self._model_codes()
+
+    def prefer(self, row: Sequence[int]) -> None:
+        """Make the solver's decisions prefer the codes of ``row`` (one per parameter)."""
+        self._solver.set_phases(
+            [
+                self.lit(i, v) if v == row[i] else -self.lit(i, v)
+                for i, size in enumerate(self.model.domain_sizes)
+                for v in range(size)
+            ]
+        )
+
+    def complete_preferred(self, partial: Mapping[int, int]) -> tuple[int, ...] | None:
+        """Like :meth:`complete`, but keeping the phases set by :meth:`prefer`."""
+        if not self._solver.solve(assumptions=self._assume(partial)):
             return None
         return self._model_codes()
 

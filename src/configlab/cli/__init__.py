@@ -41,8 +41,19 @@ def _register() -> None:
     # Subcommand modules are imported here (not at module top) so that `configlab --help`
     # stays fast and each area owns its own module.
     from configlab.cli import space_cmd
+    from configlab.cli import snapshot_cmd
 
     cli.add_command(space_cmd.space)
+    cli.add_command(snapshot_cmd.snapshot)
+    from configlab.cli import spec_cmd
+
+    cli.add_command(spec_cmd.spec)
+    from configlab.cli import coverage_cmd
+
+    cli.add_command(coverage_cmd.coverage)
+    from configlab.cli import generate_cmd
+
+    generate_cmd.register(cli)
 
 
 _register()

@@ -1,0 +1,586 @@
+"""t-way covering-array construction (t = 1..4) on a :class:`FiniteModel` with constraints.
+
+Terminology: a *t-tuple* assigns codes to ``t`` distinct parameters; it is *valid*
+when some valid full assignment contains it.  A suite *covers* a tuple when one
+of its rows contains it.  :func:`build_covering_suite` returns valid rows that
+(together with already executed ``seed_rows``) cover every valid t-tuple.
+
+Algorithm (see ``docs/covering.md``):
+
+1. Every t-tuple gets an integer index: the column subsets in lexicographic
+   order, each followed by its value combinations in mixed radix.  Coverage
+   state is a flat numpy array over these indices.
+2. Greedy one-row-at-a-time construction (AETG/PICT family): seed each row with
+   the uncovered tuple touching the most-demanded value (checked valid with
+   SAT; invalid tuples are dropped from the requirement), then fill the other
+   parameters one by one with the value covering the most uncovered tuples
+   among those that keep the row extendable (SAT on the constraint component).
+3. Post-optimisation by row elimination and tabu local search (in the spirit of
+   CASA / TCA / CAmpactor): drop the row with the fewest uniquely covered
+   tuples, then repeatedly pick an uncovered tuple and write it into the row
+   where that costs the least coverage (keeping rows valid with the fast
+   constraint check), until coverage is complete again or the step budget runs
+   out; the best complete suite is returned.
+
+Everything is driven by one ``random.Random(seed)``, numpy stable sorts and a
+step budget, so results are byte-identical across processes for the same seed
+(an explicit ``time_budget`` is a safety cap: if it is what stops the search the
+result may depend on machine speed).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from configlab._internal.finite import FiniteModel, ModelSolver
+from configlab.errors import GenerationError
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Upper bound on the number of t-tuples handled (memory guard).
+MAX_TUPLES = 30_000_000
+MAX_STRENGTH = 4
+
+Tuple_ = tuple[tuple[int, int], ...]
+
+
+class TupleIndex:
+    """Dense integer indexing of all t-tuples of a model's parameters."""
+
+    def __init__(self, sizes: Sequence[int], strength: int) -> None:
+        k = len(sizes)
+        t = strength
+        self.k, self.t = k, t
+        self.sizes = np.asarray(sizes, dtype=np.int64)
+        n_sub = _binom(k, t)
+        subsets = np.fromiter(
+            itertools.chain.from_iterable(itertools.combinations(range(k), t)),
+            dtype=np.int64,
+            count=n_sub * t,
+        ).reshape(n_sub, t)
+        sz = self.sizes[subsets]
+        mult = np.ones_like(sz)
+        for j in range(t - 2, -1, -1):
+            mult[:, j] = mult[:, j + 1] * sz[:, j + 1]
+        counts = np.prod(sz, axis=1) if t else np.ones(n_sub, dtype=np.int64)
+        total = int(counts.sum())
+        if total > MAX_TUPLES:
+            raise GenerationError(
+                f"{total} {t}-tuples to cover exceed the limit of {MAX_TUPLES}; "
+                "lower the strength or reduce the value classes"
+            )
+        self.subsets, self.mult, self.sub_sizes = subsets, mult, sz
+        self.base = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        self.total = total
+        glob = np.concatenate(([0], np.cumsum(self.sizes)[:-1])).astype(np.int64)
+        self.glob_offset = glob
+        self.num_values = int(self.sizes.sum())
+        # per parameter: the subsets containing it, p's multiplier there, the other
+        # parameters of those subsets and their multipliers
+        flat = subsets.ravel()
+        order = np.argsort(flat, kind="stable")
+        bounds = np.searchsorted(flat[order], np.arange(k + 1))
+        self.by_param: list[IntArray] = []
+        self.p_mult: list[IntArray] = []
+        self.others: list[IntArray] = []
+        self.o_mult: list[IntArray] = []
+        for p in range(k):
+            pos = order[bounds[p] : bounds[p + 1]]
+            sids, col = pos // max(t, 1), pos % max(t, 1)
+            self.by_param.append(sids)
+            self.p_mult.append(mult[sids, col])
+            keep = subsets[sids] != p
+            self.others.append(subsets[sids][keep].reshape(len(sids), t - 1))
+            self.o_mult.append(mult[sids][keep].reshape(len(sids), t - 1))
+
+    def row_indices(self, row: IntArray) -> IntArray:
+        """Indices of the tuples a full row covers (one per column subset)."""
+        out: IntArray = self.base + (row[self.subsets] * self.mult).sum(axis=1)
+        return out
+
+    def decode(self, idx: IntArray) -> tuple[IntArray, IntArray]:
+        """Tuple indices -> (params (n, t), codes (n, t))."""
+        sid = np.searchsorted(self.base, idx, side="right") - 1
+        rem = idx - self.base[sid]
+        vals = (rem[:, None] // self.mult[sid]) % self.sub_sizes[sid]
+        return self.subsets[sid], vals
+
+    def encode(self, params: Sequence[int], codes: Sequence[int]) -> int:
+        """Index of the tuple with sorted ``params`` taking ``codes``."""
+        sub = tuple(params)
+        sid = _subset_rank(sub, self.k)
+        return int(
+            self.base[sid]
+            + sum(int(c) * int(m) for c, m in zip(codes, self.mult[sid], strict=True))
+        )
+
+
+def _binom(n: int, r: int) -> int:
+    from math import comb
+
+    return comb(n, r)
+
+
+def _subset_rank(sub: tuple[int, ...], k: int) -> int:
+    """Lexicographic rank of a sorted subset among the ``len(sub)``-subsets of ``range(k)``."""
+    from math import comb
+
+    t = len(sub)
+    rank = 0
+    prev = -1
+    for j, s in enumerate(sub):
+        for x in range(prev + 1, s):
+            rank += comb(k - x - 1, t - j - 1)
+        prev = s
+    return rank
+
+
+class _Validity:
+    """Decides validity of tuples via the constraint components of the model."""
+
+    def __init__(self, solver: ModelSolver, index: TupleIndex) -> None:
+        self.solver = solver
+        self.index = index
+        k = index.k
+        comp = np.array(solver.components, dtype=np.int64)
+        constrained = np.array([solver.is_constrained(p) for p in range(k)], dtype=bool)
+        # unconstrained parameters get a unique negative component id
+        self.comp = np.where(constrained, comp, -np.arange(1, k + 1, dtype=np.int64))
+        self.constrained = constrained
+        dead = np.zeros(index.num_values, dtype=bool)
+        for p, v in solver.dead_values():
+            dead[index.glob_offset[p] + v] = True
+        self.dead = dead
+
+    def initial_required(self) -> BoolArray:
+        """Tuples not excluded by a dead value (chunked to bound memory)."""
+        idx = self.index
+        req = np.ones(idx.total, dtype=bool)
+        if not self.dead.any():
+            return req
+        chunk = 1 << 20
+        for start in range(0, idx.total, chunk):
+            sl = np.arange(start, min(idx.total, start + chunk), dtype=np.int64)
+            params, vals = idx.decode(sl)
+            g = idx.glob_offset[params] + vals
+            req[sl] = ~self.dead[g].any(axis=1)
+        return req
+
+    def needs_sat(self, params: IntArray) -> BoolArray:
+        """Rows of ``params`` (n, t) with two parameters in one constraint component."""
+        c = self.comp[params]
+        out = np.zeros(len(params), dtype=bool)
+        for a, b in itertools.combinations(range(params.shape[1]), 2):
+            out |= c[:, a] == c[:, b]
+        return out
+
+    def tuple_valid(self, params: Sequence[int], codes: Sequence[int]) -> bool:
+        """Exact validity of one tuple (components checked independently)."""
+        groups: dict[int, dict[int, int]] = {}
+        for p, v in zip(params, codes, strict=True):
+            p, v = int(p), int(v)
+            if self.dead[self.index.glob_offset[p] + v]:
+                return False
+            if self.constrained[p]:
+                groups.setdefault(int(self.comp[p]), {})[p] = v
+        return all(len(g) < 2 or self.solver.is_valid_partial(g) for _, g in sorted(groups.items()))
+
+
+def _prepare(
+    model: FiniteModel, strength: int, solver: ModelSolver | None
+) -> tuple[ModelSolver, int]:
+    if not isinstance(strength, int) or isinstance(strength, bool):
+        raise GenerationError(f"strength must be an integer 1..{MAX_STRENGTH}, got {strength!r}")
+    if not 1 <= strength <= MAX_STRENGTH:
+        raise GenerationError(f"strength must be between 1 and {MAX_STRENGTH}, got {strength}")
+    if solver is None:
+        solver = ModelSolver(model)
+    elif solver.model is not model and solver.model != model:
+        raise GenerationError("the solver was built for a different model")
+    solver.check_satisfiable()
+    return solver, min(strength, len(model.domain_sizes))
+
+
+def _as_rows(model: FiniteModel, rows: Iterable[Sequence[int]], what: str) -> list[IntArray]:
+    sizes = model.domain_sizes
+    out = []
+    for n, row in enumerate(rows):
+        r = tuple(row)
+        if len(r) != len(sizes) or any(
+            not isinstance(v, int | np.integer) or not 0 <= v < s
+            for v, s in zip(r, sizes, strict=False)
+        ):
+            raise GenerationError(
+                f"{what} {n}: {r!r} is not a row of {len(sizes)} codes within the domains"
+            )
+        out.append(np.asarray(r, dtype=np.int64))
+    return out
+
+
+def uncovered_tuples(
+    model: FiniteModel,
+    rows: Iterable[Sequence[int]],
+    strength: int,
+    solver: ModelSolver | None = None,
+) -> list[Tuple_]:
+    """Valid t-tuples that no row covers, as ``((param, code), ...)`` sorted by param.
+
+    Raises:
+        GenerationError: bad strength or rows.
+        UnsatisfiableSpaceError: the model is unsatisfiable.
+    """
+    solver, t = _prepare(model, strength, solver)
+    given = _as_rows(model, rows, "row")
+    if t == 0:
+        return [] if given else [()]
+    index = TupleIndex(model.domain_sizes, t)
+    validity = _Validity(solver, index)
+    cand = validity.initial_required()
+    for r in given:
+        cand[index.row_indices(r)] = False
+    idx = np.flatnonzero(cand)
+    params, vals = index.decode(idx)
+    sat = validity.needs_sat(params)
+    out: list[Tuple_] = []
+    for n in range(len(idx)):
+        ps, vs = params[n].tolist(), vals[n].tolist()
+        if sat[n] and not validity.tuple_valid(ps, vs):
+            continue
+        out.append(tuple(zip(ps, vs, strict=True)))
+    return out
+
+
+def tuples_to_cover(
+    model: FiniteModel, strength: int, solver: ModelSolver | None = None
+) -> list[Tuple_]:
+    """Every valid t-tuple of the model, as ``((param, code), ...)`` sorted by param."""
+    return uncovered_tuples(model, (), strength, solver)
+
+
+# --------------------------------------------------------------------------- greedy
+
+
+class _Builder:
+    def __init__(
+        self,
+        solver: ModelSolver,
+        index: TupleIndex,
+        validity: _Validity,
+        rng: random.Random,
+        candidates: int,
+    ) -> None:
+        self.solver, self.index, self.validity, self.rng = solver, index, validity, rng
+        self.candidates = candidates
+        self.np_rng = np.random.Generator(np.random.PCG64(rng.getrandbits(64)))
+        self.need = validity.initial_required()
+        self.required = self.need.copy()
+
+    def mark_covered(self, row: IntArray) -> None:
+        self.need[self.index.row_indices(row)] = False
+
+    def _pick_seed(self) -> tuple[list[int], list[int], IntArray] | None:
+        """The seed tuple for the next row and per-value demand counts."""
+        idx = self.index
+        while True:
+            unc = np.flatnonzero(self.need)
+            if len(unc) == 0:
+                return None
+            params, vals = idx.decode(unc)
+            g = idx.glob_offset[params] + vals
+            cnt = np.bincount(g.ravel(), minlength=idx.num_values)
+            best = int(np.argmax(cnt))
+            rows = np.flatnonzero((g == best).any(axis=1))
+            score = cnt[g[rows]].sum(axis=1)
+            order = rows[np.argsort(-score, kind="stable")]
+            sat = self.validity.needs_sat(params[order])
+            for n, r in enumerate(order):
+                ps, vs = params[r].tolist(), vals[r].tolist()
+                if not sat[n] or self.validity.tuple_valid(ps, vs):
+                    return ps, vs, cnt
+                self.need[unc[r]] = False
+                self.required[unc[r]] = False
+
+    def _fill(self, seed_p: list[int], seed_v: list[int], order: list[int]) -> IntArray:
+        idx, solver, need = self.index, self.solver, self.need
+        k = idx.k
+        row = np.full(k, -1, dtype=np.int64)
+        fixed = np.zeros(k, dtype=bool)
+        row[seed_p] = seed_v
+        fixed[seed_p] = True
+        comp = self.validity.comp
+        for p in order:
+            if fixed[p]:
+                continue
+            size = int(idx.sizes[p])
+            others = idx.others[p]
+            ok = fixed[others].all(axis=1)
+            gains = np.zeros(size, dtype=np.int64)
+            if ok.any():
+                b = idx.base[idx.by_param[p][ok]] + (row[others[ok]] * idx.o_mult[p][ok]).sum(
+                    axis=1
+                )
+                pm = idx.p_mult[p][ok]
+                for v in range(size):
+                    gains[v] = np.count_nonzero(need[b + v * pm])
+            choices = np.lexsort((self.np_rng.random(size), -gains))
+            chosen = -1
+            if self.validity.constrained[p]:
+                members = np.flatnonzero(fixed & (comp == comp[p]))
+                partial = {int(q): int(row[q]) for q in members}
+                for v in choices:
+                    partial[p] = int(v)
+                    if solver.is_valid_partial(partial):
+                        chosen = int(v)
+                        break
+                if chosen < 0:  # pragma: no cover - seed tuple was proven extendable
+                    raise GenerationError("internal error: no valid value while building a row")
+            else:
+                chosen = int(choices[0])
+            row[p] = chosen
+            fixed[p] = True
+        return row
+
+    def next_row(self) -> IntArray | None:
+        seed = self._pick_seed()
+        if seed is None:
+            return None
+        seed_p, seed_v, cnt = seed
+        idx = self.index
+        k = idx.k
+        demand = np.add.reduceat(cnt, idx.glob_offset) if k else cnt
+        best_row: IntArray | None = None
+        best_gain = -1
+        for c in range(self.candidates):
+            if c == 0:
+                order = np.lexsort((self.np_rng.random(k), -demand)).tolist()
+            else:
+                order = self.np_rng.permutation(k).tolist()
+            row = self._fill(seed_p, seed_v, order)
+            gain = int(np.count_nonzero(self.need[idx.row_indices(row)]))
+            if gain > best_gain:
+                best_row, best_gain = row, gain
+        assert best_row is not None
+        return best_row
+
+
+# --------------------------------------------------------------------------- compaction
+
+
+class _Compactor:
+    """Row elimination + tabu local search on a complete suite."""
+
+    def __init__(
+        self,
+        solver: ModelSolver,
+        index: TupleIndex,
+        required: BoolArray,
+        rows: list[IntArray],
+        seed_rows: list[IntArray],
+        rng: random.Random,
+    ) -> None:
+        self.solver, self.index, self.rng = solver, index, rng
+        self.np_rng = np.random.Generator(np.random.PCG64(rng.getrandbits(64)))
+        self.required = required
+        self.cover = np.zeros(index.total, dtype=np.int32)
+        for r in seed_rows:
+            self.cover[index.row_indices(r)] += 1
+        # lower bound: each row covers one tuple per column subset
+        left = required & (self.cover == 0)
+        self.lower_bound = int(np.add.reduceat(left, index.base).max()) if index.total else 0
+        self.mat = np.stack(rows) if rows else np.zeros((0, index.k), dtype=np.int64)
+        for r in self.mat:
+            self.cover[index.row_indices(r)] += 1
+
+    def uncovered(self) -> IntArray:
+        return np.flatnonzero(self.required & (self.cover == 0))
+
+    def remove_weakest(self) -> None:
+        idx = self.index
+        unique = [int(np.count_nonzero(self.cover[idx.row_indices(r)] == 1)) for r in self.mat]
+        r = int(np.argmin(unique))
+        self.cover[idx.row_indices(self.mat[r])] -= 1
+        self.mat = np.delete(self.mat, r, axis=0)
+
+    def _repair(self, r: int, tparams: IntArray, tvals: IntArray) -> IntArray | None:
+        """A valid row containing tau, as close to row ``r`` as the SAT phases make it."""
+        solver = self.solver
+        row = self.mat[r]
+        solver.prefer([int(v) for v in row])
+        done = solver.complete_preferred(
+            {int(p): int(v) for p, v in zip(tparams, tvals, strict=True)}
+        )
+        return None if done is None else np.asarray(done, dtype=np.int64)
+
+    def _change(
+        self, r: int, new: IntArray, changed: IntArray, weights: IntArray, *, apply: bool
+    ) -> tuple[int, int]:
+        """Coverage delta (count, weighted) of replacing row ``r`` by ``new``; applied if asked."""
+        idx = self.index
+        touched = np.unique(np.concatenate([idx.by_param[int(p)] for p in changed]))
+        cols, base, mult = idx.subsets[touched], idx.base[touched], idx.mult[touched]
+        old_idx = base + (self.mat[r][cols] * mult).sum(axis=1)
+        new_idx = base + (new[cols] * mult).sum(axis=1)
+        d = old_idx != new_idx
+        old_idx, new_idx = old_idx[d], new_idx[d]
+        if apply:
+            self.cover[old_idx] -= 1
+            self.cover[new_idx] += 1
+            self.mat[r] = new
+            return 0, 0
+        lost = self.cover[old_idx] == 1
+        won = (self.cover[new_idx] == 0) & self.required[new_idx]
+        return (
+            int(np.count_nonzero(won)) - int(np.count_nonzero(lost)),
+            int(weights[new_idx][won].sum()) - int(weights[old_idx][lost].sum()),
+        )
+
+    def run(self, max_steps: int, patience: int, deadline: float | None) -> list[IntArray]:
+        idx, solver, rng = self.index, self.solver, self.rng
+        best = self.mat.copy()
+        tenure = 2 + idx.t
+        tabu = np.full(self.mat.shape, -1, dtype=np.int64)
+        weights = np.ones(idx.total, dtype=np.int64)
+        since = 0
+        low = 0
+        unc = self.uncovered()
+        for step in range(max_steps):
+            if deadline is not None and step % 64 == 0 and time.monotonic() > deadline:
+                break
+            if len(unc) == 0:
+                best = self.mat.copy()
+                since = 0
+                if len(self.mat) <= self.lower_bound:
+                    break
+                self.remove_weakest()
+                tabu = np.full(self.mat.shape, -1, dtype=np.int64)
+                unc = self.uncovered()
+                low = len(unc)
+                if len(unc) == 0:
+                    continue
+            since += 1
+            if since > patience:
+                break
+            tau = int(unc[rng.randrange(len(unc))])
+            tp, tv = idx.decode(np.array([tau], dtype=np.int64))
+            tparams, tvals = tp[0], tv[0]
+            touched = np.unique(np.concatenate([idx.by_param[int(p)] for p in tparams]))
+            cols = idx.subsets[touched]  # (m, t)
+            old_vals = self.mat[:, cols]  # (N, m, t)
+            new_vals = old_vals.copy()
+            for p, v in zip(tparams, tvals, strict=True):
+                new_vals[:, cols == p] = v
+            base = idx.base[touched]
+            mult = idx.mult[touched]
+            old_idx = base + (old_vals * mult).sum(axis=2)
+            new_idx = base + (new_vals * mult).sum(axis=2)
+            diff = old_idx != new_idx
+            lost = (self.cover[old_idx] == 1) & diff
+            won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
+            score = np.count_nonzero(won, axis=1) - np.count_nonzero(lost, axis=1)
+            wscore = (weights[new_idx] * won).sum(axis=1) - (weights[old_idx] * lost).sum(axis=1)
+            cand = self.mat.copy()
+            cand[:, tparams] = tvals
+            valid = ~solver.rows_violating(cand, tparams.tolist())
+            aspirated = len(unc) - score < low
+            not_tabu = (tabu[:, tparams] <= step).all(axis=1)
+            allowed = valid & (not_tabu | aspirated)
+            tie = self.np_rng.random(len(score))
+            r = int(np.lexsort((tie, -wscore, ~allowed))[0])
+            blocked = ~valid & not_tabu
+            if blocked.any() and (not allowed[r] or wscore[r] <= 0):
+                # the best moves break a constraint: let SAT repair the row around tau
+                b = int(np.lexsort((tie, -wscore, ~blocked))[0])
+                if not allowed[r] or wscore[b] > wscore[r]:
+                    repaired = self._repair(b, tparams, tvals)
+                    if repaired is not None:
+                        changed = np.flatnonzero(repaired != self.mat[b])
+                        delta, wdelta = self._change(b, repaired, changed, weights, apply=False)
+                        if not allowed[r] or wdelta > wscore[r]:
+                            self._change(b, repaired, changed, weights, apply=True)
+                            tabu[b, changed] = step + tenure
+                            unc = self.uncovered()
+                            if delta <= 0:
+                                weights[unc] += 1
+                            low = min(low, len(unc))
+                            continue
+            if allowed[r]:
+                d = diff[r]
+                self.cover[old_idx[r][d]] -= 1
+                self.cover[new_idx[r][d]] += 1
+                self.mat[r, tparams] = tvals
+                tabu[r, tparams] = step + tenure
+                unc = self.uncovered()
+                if score[r] <= 0:  # local optimum: make the tuples still missing heavier
+                    weights[unc] += 1
+                low = min(low, len(unc))
+        return list(best)
+
+
+def build_covering_suite(
+    model: FiniteModel,
+    strength: int,
+    seed: int,
+    *,
+    solver: ModelSolver | None = None,
+    seed_rows: Iterable[Sequence[int]] = (),
+    time_budget: float | None = None,
+    max_steps: int | None = None,
+    candidates: int = 3,
+) -> list[tuple[int, ...]]:
+    """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
+
+    Args:
+        model: the finite model.
+        strength: t, 1..4 (clamped to the number of parameters).
+        seed: seed of the deterministic random choices.
+        solver: a :class:`ModelSolver` already built for ``model`` (reused caches).
+        seed_rows: rows already executed; tuples they contain count as covered
+            and they are not part of the result.
+        time_budget: optional wall-clock cap in seconds for the whole call; the
+            greedy phase always completes, the optimisation phase stops early.
+            When the cap (rather than the step budget) ends the search, the result
+            can depend on machine speed.
+        max_steps: step budget of the optimisation phase (deterministic); default
+            scales with the model, ``0`` disables optimisation.
+        candidates: candidate rows tried per greedy step (>= 1).
+
+    Returns:
+        The new rows (codes per parameter), deterministic for a given seed.
+
+    Raises:
+        GenerationError: bad strength, seed rows or model; too many tuples.
+        UnsatisfiableSpaceError: no valid configuration exists (names a minimal conflict).
+    """
+    start = time.monotonic()
+    solver, t = _prepare(model, strength, solver)
+    seeds = _as_rows(model, seed_rows, "seed row")
+    if t == 0:
+        return [] if seeds else [()]
+    rng = random.Random(seed)
+    index = TupleIndex(model.domain_sizes, t)
+    validity = _Validity(solver, index)
+    builder = _Builder(solver, index, validity, rng, max(1, int(candidates)))
+    for r in seeds:
+        builder.mark_covered(r)
+    rows: list[IntArray] = []
+    while True:
+        row = builder.next_row()
+        if row is None:
+            break
+        builder.mark_covered(row)
+        rows.append(row)
+    if max_steps is None:
+        max_steps = 20_000
+    deadline = None if time_budget is None else start + float(time_budget)
+    if max_steps > 0 and rows:
+        compactor = _Compactor(solver, index, builder.required, rows, seeds, rng)
+        patience = min(max(max_steps // 4, 1), max(500, 25 * len(model.domain_sizes)))
+        rows = compactor.run(max_steps, patience=patience, deadline=deadline)
+    return [tuple(int(v) for v in r) for r in rows]

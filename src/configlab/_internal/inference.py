@@ -1,0 +1,189 @@
+"""Infer a :class:`~configlab.space.Space` from example configs (black-box use).
+
+Per leaf path (first-seen order across the examples): the kind from the non-null values seen
+(bool; int; int+float -> float; strings with at most :data:`CHOICE_LIMIT` distinct values of
+which at least one repeats -> choice, else string; lists of scalars -> list; any other mix of at
+most :data:`CHOICE_LIMIT` distinct scalars -> choice), the observed range / lengths / values,
+``optional`` when some example lacks the path, ``nullable`` when ``null`` was seen, and
+``inferred=True``.  Every example validates against the inferred space.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from configlab import tree as _tree
+from configlab.constraints import values_equal
+from configlab.errors import SpaceError
+from configlab.space import (
+    BoolParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    ListParam,
+    Parameter,
+    Space,
+    StringParam,
+)
+
+#: At most this many distinct values make a choice parameter.
+CHOICE_LIMIT = 10
+#: A string parameter keeps at most this many observed values as examples.
+EXAMPLE_LIMIT = 5
+
+
+@dataclass
+class _Observed:
+    values: list[Any] = field(default_factory=list)  # non-null values, in order
+    present: int = 0
+    null: bool = False
+    as_mapping: bool = False
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _distinct(values: Iterable[Any]) -> list[Any]:
+    found: list[Any] = []
+    for value in values:
+        if not any(values_equal(value, seen) for seen in found):
+            found.append(value)
+    return found
+
+
+def _float_bounds(numbers: list[int | float]) -> tuple[float, float]:
+    """Float bounds that still contain every observed number (large ints round outward)."""
+    low, high = min(numbers), max(numbers)
+    lo, hi = float(low), float(high)
+    if lo > low:
+        lo = math.nextafter(lo, -math.inf)
+    if hi < high:
+        hi = math.nextafter(hi, math.inf)
+    return lo, hi
+
+
+def _scalar_param(path: str, values: list[Any], warnings: list[str], **common: Any
+                  ) -> Parameter | None:
+    """The parameter for non-null scalar ``values`` (None with a warning when none fits)."""
+    if not values:
+        return ChoiceParam(path, values=(None,), **common)
+    if all(isinstance(v, bool) for v in values):
+        return BoolParam(path, **common)
+    if all(_is_number(v) for v in values):
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            warnings.append(f"{path}: non-finite numbers seen; not modelled")
+            return None
+        if all(isinstance(v, int) for v in values):
+            return IntParam(path, min=min(values), max=max(values), **common)
+        lo, hi = _float_bounds(values)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            warnings.append(f"{path}: numbers beyond the float range; not modelled")
+            return None
+        return FloatParam(path, min=lo, max=hi, **common)
+    distinct = _distinct(values)
+    few = len(distinct) <= CHOICE_LIMIT
+    if all(isinstance(v, str) for v in values):
+        if few and len(distinct) < len(values):
+            return ChoiceParam(path, values=tuple(distinct), **common)
+        lengths = [len(v) for v in values]
+        return StringParam(path, min_length=min(lengths), max_length=max(lengths),
+                           examples=tuple(distinct[:EXAMPLE_LIMIT]), **common)
+    if few and not any(isinstance(v, float) and math.isnan(v) for v in distinct):
+        return ChoiceParam(path, values=tuple(distinct), **common)
+    warnings.append(f"{path}: {len(distinct)} distinct values of mixed types; not modelled")
+    return None
+
+
+def _list_param(path: str, lists: list[list[Any]], warnings: list[str], **common: Any
+                ) -> Parameter | None:
+    elements = [item for value in lists for item in value]
+    if any(isinstance(item, dict | list) for item in elements):
+        warnings.append(f"{path}: lists of objects or lists are not modelled")
+        return None
+    non_null = [item for item in elements if item is not None]
+    item_nullable = len(non_null) < len(elements)
+    if not elements:
+        item: Parameter | None = StringParam(f"{path}[]", max_length=0)
+    else:
+        item = _scalar_param(f"{path}[]", non_null, warnings, nullable=item_nullable)
+    if item is None:
+        return None
+    sizes = [len(value) for value in lists]
+    return ListParam(path, item=item, min_items=min(sizes), max_items=max(sizes), **common)
+
+
+def _walk(node: Mapping[Any, Any], prefix: tuple[str, ...], seen: dict[str, _Observed],
+          warnings: list[str]) -> None:
+    for key, value in node.items():
+        if not isinstance(key, str) or key == "" or "`" in key:
+            where = _tree.join_path(prefix) or "<root>"
+            message = f"{where}: key {key!r} cannot be addressed by a path; not modelled"
+            if message not in warnings:
+                warnings.append(message)
+            continue
+        segments = (*prefix, key)
+        path = _tree.join_path(segments)
+        observed = seen.setdefault(path, _Observed())
+        if isinstance(value, Mapping):
+            observed.as_mapping = True
+            _walk(value, segments, seen, warnings)
+            continue
+        observed.present += 1
+        if value is None:
+            observed.null = True
+        else:
+            observed.values.append(value)
+
+
+def infer_space(configs: Iterable[Mapping[str, Any]], *, name: str = "inferred") -> Space:
+    """Infer a space from example configs (nested mappings); see the module docstring.
+
+    Raises :class:`SpaceError` when there is no example, an example is not a mapping, or no
+    leaf could be modelled.
+    """
+    examples = list(configs) if not isinstance(configs, Mapping) else [configs]
+    if not examples:
+        raise SpaceError("cannot infer a space from no configs")
+    seen: dict[str, _Observed] = {}
+    warnings: list[str] = []
+    for index, config in enumerate(examples):
+        if not isinstance(config, Mapping):
+            raise SpaceError(
+                f"config #{index + 1} is a {type(config).__name__}, not a mapping"
+            )
+        _walk(config, (), seen, warnings)
+    parameters: list[Parameter] = []
+    for path, observed in seen.items():
+        if observed.present == 0:
+            continue  # only ever an object: its leaves are the parameters
+        if observed.as_mapping:
+            warnings.append(f"{path}: both an object and a value in the examples; not modelled")
+            continue
+        common: dict[str, Any] = {
+            "optional": observed.present < len(examples),
+            "nullable": observed.null,
+            "inferred": True,
+        }
+        lists = [v for v in observed.values if isinstance(v, list)]
+        if lists and len(lists) == len(observed.values):
+            param = _list_param(path, lists, warnings, **common)
+        elif lists or any(isinstance(v, Mapping) for v in observed.values):
+            warnings.append(f"{path}: lists mixed with other values; not modelled")
+            continue
+        else:
+            param = _scalar_param(path, observed.values, warnings, **common)
+        if param is not None:
+            parameters.append(param)
+    if not parameters:
+        raise SpaceError(
+            "no parameter could be inferred from the configs"
+            + (f" ({'; '.join(warnings[:3])})" if warnings else "")
+        )
+    return Space(tuple(parameters), (), name=name, warnings=tuple(warnings))
+
+
+__all__ = ["CHOICE_LIMIT", "EXAMPLE_LIMIT", "infer_space"]

@@ -1,0 +1,870 @@
+"""JSON Schema (drafts 7, 2019-09, 2020-12) -> :class:`~configlab.space.Space`.
+
+Object properties become dotted parameter paths; scalar schemas become parameters; object-level
+``if``/``then``/``else``, ``anyOf``, ``oneOf``, ``not``, ``dependentRequired`` (and draft-7
+``dependencies``) become constraints in configlab's constraint language.  Every keyword that
+cannot be honoured exactly is reported in ``space.warnings`` as ``<json pointer>: <keyword>: why``
+-- nothing is dropped silently.  See docs/space-import.md for the full mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from configlab import tree as _tree
+from configlab.constraints import parse
+from configlab.errors import ConfiglabError, ConstraintError, SpaceError
+from configlab.space import (
+    DEFAULT_FLOAT_MAX,
+    DEFAULT_FLOAT_MIN,
+    DEFAULT_INT_MAX,
+    DEFAULT_INT_MIN,
+    DEFAULT_STRING_MAX,
+    BoolParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    ListParam,
+    Parameter,
+    Space,
+    StringParam,
+)
+
+#: Keywords that only annotate (never restrict) a value: accepted without a warning.
+ANNOTATIONS = frozenset({
+    "$schema", "$id", "id", "$comment", "$anchor", "$dynamicAnchor", "$vocabulary", "title",
+    "description", "default", "examples", "deprecated", "readOnly", "writeOnly",
+    "markdownDescription", "deprecationMessage", "enumDescriptions", "markdownEnumDescriptions",
+    "errorMessage", "definitions", "$defs", "x-intellij-html-description", "tsType",
+    "defaultSnippets", "doNotSuggest", "allowComments", "allowTrailingCommas",
+    "patternErrorMessage", "x-taplo", "x-taplo-info",
+})
+#: Keywords a scalar/list parameter honours.
+_PARAM_KEYWORDS = frozenset({
+    "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+    "multipleOf", "minLength", "maxLength", "pattern", "items", "minItems", "maxItems",
+    "nullable", "$ref", "anyOf", "oneOf", "allOf",
+})
+_OBJECT_KEYWORDS = frozenset({
+    "type", "properties", "required", "additionalProperties", "$ref", "allOf", "anyOf", "oneOf",
+    "if", "then", "else", "not", "dependentRequired", "dependencies", "nullable",
+})
+_SCALAR_TYPES = ("boolean", "integer", "number", "string")
+
+
+def _pointer_escape(segment: str) -> str:
+    return segment.replace("~", "~0").replace("/", "~1")
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _quote_path(segments: Sequence[str]) -> str:
+    """A dotted path as constraint-language text (backticks around non-identifier segments)."""
+    return ".".join(
+        s if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", s) and s not in _KEYWORDS else f"`{s}`"
+        for s in segments
+    )
+
+
+_KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "len"}
+
+
+class _Unsupported(Exception):
+    """A sub-schema that has no translation into the constraint language (becomes a warning)."""
+
+
+@dataclass
+class _Importer:
+    root: Mapping[str, Any]
+    source: str
+    warnings: list[str] = field(default_factory=list)
+    unbounded_strings: list[str] = field(default_factory=list)
+    unbounded_lists: list[str] = field(default_factory=list)
+    params: dict[str, Parameter] = field(default_factory=dict)
+    optional_paths: dict[str, bool] = field(default_factory=dict)
+    constraints: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
+    resolving: list[str] = field(default_factory=list)
+
+    def warn(self, pointer: str, keyword: str, why: str) -> None:
+        self.warnings.append(f"{pointer or '#'}: {keyword}: {why}")
+
+    # ------------------------------------------------------------------ $ref
+    def resolve(self, schema: Any, pointer: str) -> tuple[Any, str]:
+        """Follow local ``$ref`` chains, merging sibling keywords over the target."""
+        seen: list[str] = []
+        while isinstance(schema, Mapping) and "$ref" in schema:
+            ref = schema["$ref"]
+            if not isinstance(ref, str) or not ref.startswith("#"):
+                raise _Unsupported(f"non-local $ref {ref!r} is not followed")
+            if ref in seen or ref in self.resolving:
+                raise SpaceError(f"{self.source}: {pointer}: $ref cycle through {ref!r}")
+            seen.append(ref)
+            target = self.lookup(ref, pointer)
+            siblings = {k: v for k, v in schema.items() if k != "$ref"}
+            schema = {**target, **siblings} if isinstance(target, Mapping) else target
+            pointer = ref
+        return schema, pointer
+
+    def lookup(self, ref: str, pointer: str) -> Any:
+        fragment = urllib.parse.unquote(ref[1:])
+        if fragment and not fragment.startswith("/"):
+            raise _Unsupported(f"anchor $ref {ref!r} is not followed")
+        node: Any = self.root
+        for raw in fragment.split("/")[1:]:
+            segment = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, Mapping) and segment in node:
+                node = node[segment]
+            elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+                node = node[int(segment)]
+            else:
+                raise SpaceError(f"{self.source}: {pointer}: $ref {ref!r} points nowhere")
+        return node
+
+    # ------------------------------------------------------------------ objects
+    def walk_object(
+        self, schema: Mapping[str, Any], pointer: str, prefix: tuple[str, ...], optional: bool
+    ) -> None:
+        for keyword in schema:
+            if keyword not in _OBJECT_KEYWORDS and keyword not in ANNOTATIONS:
+                self.warn(pointer, keyword, "not honoured on an object (ignored)")
+        additional = schema.get("additionalProperties")
+        if additional is False:
+            self.warn(pointer, "additionalProperties",
+                      "false is not enforced: configlab carries unknown keys through")
+        elif isinstance(additional, Mapping):
+            self.warn(pointer, "additionalProperties",
+                      "a schema for extra keys is not honoured (free-form keys are not modelled)")
+        required = schema.get("required", [])
+        if not isinstance(required, list):
+            raise SpaceError(f"{self.source}: {pointer}/required: must be a list")
+        properties = schema.get("properties", {})
+        if not isinstance(properties, Mapping):
+            raise SpaceError(f"{self.source}: {pointer}/properties: must be an object")
+        for name, sub in properties.items():
+            child_pointer = f"{pointer}/properties/{_pointer_escape(str(name))}"
+            self.property(sub, child_pointer, (*prefix, str(name)),
+                          optional or name not in required)
+        if optional and prefix and required:
+            # An optional object with required keys: once any key of it is present, the
+            # required ones must be too.
+            children = [_tree.join_path((*prefix, str(n))) for n in properties]
+            children = [c for c in children if c in self.params]
+            needed = [_tree.join_path((*prefix, str(n))) for n in required]
+            needed = [c for c in needed if c in self.params]
+            if needed and len(children) > 1:
+                any_text = " or ".join(
+                    f"{_quote_path(_tree.split_path(c))} != null" for c in children)
+                all_text = " and ".join(
+                    f"{_quote_path(_tree.split_path(c))} != null" for c in needed)
+                self.add(f"{pointer}/required", f"({any_text}) -> ({all_text})")
+        for index, part in enumerate(schema.get("allOf", []) or []):
+            part_pointer = f"{pointer}/allOf/{index}"
+            try:
+                resolved, resolved_pointer = self.resolve(part, part_pointer)
+            except _Unsupported as why:
+                self.warn(part_pointer, "$ref", str(why))
+                continue
+            if isinstance(resolved, Mapping):
+                self.resolving.append(resolved_pointer)
+                self.walk_object(resolved, resolved_pointer, prefix, optional)
+                self.resolving.pop()
+            else:
+                self.warn(part_pointer, "allOf", "boolean sub-schema ignored")
+        before = len(self.constraints)
+        self.object_constraints(schema, pointer, prefix)
+        if optional and prefix and len(self.constraints) > before:
+            # The sub-schema of an absent object is not applied: guard by "object present".
+            try:
+                guard = self.present(prefix)
+            except _Unsupported:  # pragma: no cover - constraints imply modelled children
+                guard = "true"
+            self.constraints[before:] = [
+                (name, f"({guard}) -> ({text})") for name, text in self.constraints[before:]
+            ]
+
+    def property(self, sub: Any, pointer: str, segments: tuple[str, ...], optional: bool) -> None:
+        try:
+            schema, resolved_pointer = self.resolve(sub, pointer)
+        except _Unsupported as why:
+            self.warn(pointer, "$ref", f"{why}; property skipped")
+            return
+        if not isinstance(schema, Mapping):
+            self.warn(pointer, "schema", f"boolean schema {schema!r} has no parameter; skipped")
+            return
+        types = self.types(schema)
+        if "object" in types or ("properties" in schema and not types):
+            if not isinstance(schema.get("properties"), Mapping) or not schema["properties"]:
+                self.warn(pointer, "type",
+                          "an object without declared properties is free-form; skipped")
+                return
+            if len([t for t in types if t != "null"]) > 1:
+                self.warn(pointer, "type", f"{types} narrowed to object")
+            self.resolving.append(resolved_pointer)
+            self.walk_object(schema, pointer, segments, optional)
+            self.resolving.pop()
+            return
+        path = _tree.join_path(segments)
+        if any(s == "" or "`" in s for s in segments):
+            self.warn(pointer, "properties", f"key {segments[-1]!r} cannot be a path; skipped")
+            return
+        if path in self.params:
+            self.warn(pointer, "properties", f"{path} declared again; first declaration kept")
+            return
+        param = self.parameter(schema, pointer, path, optional)
+        if param is not None:
+            self.params[path] = param
+
+    def types(self, schema: Mapping[str, Any]) -> list[str]:
+        raw = schema.get("type")
+        if raw is None:
+            return []
+        return [str(t) for t in raw] if isinstance(raw, list) else [str(raw)]
+
+    # ------------------------------------------------------------------ parameters
+    def parameter(
+        self, schema: Mapping[str, Any], pointer: str, path: str, optional: bool
+    ) -> Parameter | None:
+        for keyword in schema:
+            if keyword not in _PARAM_KEYWORDS and keyword not in ANNOTATIONS:
+                self.warn(pointer, keyword, "not honoured (ignored)")
+        common: dict[str, Any] = {"path": path, "optional": optional}
+        if isinstance(schema.get("description"), str):
+            common["description"] = schema["description"]
+        if "default" in schema:
+            common["default"] = schema["default"]
+        types = self.types(schema)
+        nullable = "null" in types or schema.get("nullable") is True
+        types = [t for t in types if t != "null"]
+        finite = self.finite_values(schema, pointer)
+        if finite is not None:
+            values, finite_nullable = finite
+            nullable = nullable or finite_nullable
+            if not values:
+                if not nullable:
+                    self.warn(pointer, "enum", "no usable value; skipped")
+                    return None
+                values = [None]
+            return self.build(ChoiceParam, pointer, dict(common, values=tuple(values),
+                                                          nullable=nullable))
+        for keyword in ("anyOf", "oneOf"):
+            if keyword in schema:
+                branches = schema[keyword]
+                chosen = self.union_branch(branches, f"{pointer}/{keyword}", keyword)
+                if chosen is None:
+                    return None
+                branch, branch_nullable = chosen
+                merged = {k: v for k, v in schema.items() if k != keyword}
+                merged.update(branch)
+                param = self.parameter(merged, pointer, path, optional)
+                if param is not None and branch_nullable and not param.nullable:
+                    param = self.build(type(param), pointer,
+                                       {**_fields(param), "nullable": True})
+                return param
+        if "allOf" in schema:
+            merged = {k: v for k, v in schema.items() if k != "allOf"}
+            for index, part in enumerate(schema["allOf"]):
+                try:
+                    resolved, _ = self.resolve(part, f"{pointer}/allOf/{index}")
+                except _Unsupported as why:
+                    self.warn(f"{pointer}/allOf/{index}", "$ref", str(why))
+                    continue
+                if isinstance(resolved, Mapping):
+                    for key, value in resolved.items():
+                        if key in merged and merged[key] != value:
+                            self.warn(f"{pointer}/allOf/{index}", key,
+                                      "conflicts with an earlier value; the earlier one kept")
+                        else:
+                            merged[key] = value
+            return self.parameter(merged, pointer, path, optional)
+        if not types:
+            types = self.guess_type(schema)
+            if not types:
+                self.warn(pointer, "type", "no type, enum or const: cannot model; skipped")
+                return None
+        if len(types) > 1:
+            self.warn(pointer, "type", f"{types} narrowed to {types[0]!r}")
+        kind = types[0]
+        common["nullable"] = nullable
+        if kind == "boolean":
+            return self.build(BoolParam, pointer, common)
+        if kind == "integer":
+            return self.build(IntParam, pointer, dict(common, **self.int_bounds(schema, pointer)))
+        if kind == "number":
+            return self.build(FloatParam, pointer,
+                              dict(common, **self.float_bounds(schema, pointer)))
+        if kind == "string":
+            return self.string(schema, pointer, common)
+        if kind == "array":
+            return self.array(schema, pointer, common)
+        self.warn(pointer, "type", f"{kind!r} is not supported; skipped")
+        return None
+
+    def build(self, cls: type[Parameter], pointer: str, kwargs: dict[str, Any]) -> Parameter | None:
+        try:
+            param = cls(**kwargs)
+            param.value_classes  # noqa: B018 - generation-ready check
+        except SpaceError as error:
+            self.warn(pointer, "schema", f"{error}; skipped")
+            return None
+        return param
+
+    def guess_type(self, schema: Mapping[str, Any]) -> list[str]:
+        hints = (
+            ("integer", ("multipleOf",)),
+            ("number", ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")),
+            ("string", ("minLength", "maxLength", "pattern")),
+            ("array", ("items", "minItems", "maxItems")),
+        )
+        for kind, keywords in hints:
+            if any(k in schema for k in keywords):
+                return [kind]
+        default = schema.get("default")
+        if isinstance(default, bool):
+            return ["boolean"]
+        if isinstance(default, int):
+            return ["integer"]
+        if isinstance(default, float):
+            return ["number"]
+        if isinstance(default, str):
+            return ["string"]
+        return []
+
+    def finite_values(
+        self, schema: Mapping[str, Any], pointer: str
+    ) -> tuple[list[Any], bool] | None:
+        """Values of an enum/const, or of an anyOf/oneOf whose branches are all finite."""
+        if "const" in schema:
+            return self.scalars([schema["const"]], pointer, "const")
+        if "enum" in schema:
+            if not isinstance(schema["enum"], list):
+                raise SpaceError(f"{self.source}: {pointer}/enum: must be a list")
+            return self.scalars(schema["enum"], pointer, "enum")
+        types = [t for t in self.types(schema) if t != "null"]
+        if types == ["boolean"]:
+            return None
+        for keyword in ("anyOf", "oneOf"):
+            branches = schema.get(keyword)
+            if not isinstance(branches, list) or not branches:
+                continue
+            values: list[Any] = []
+            nullable = False
+            for index, branch in enumerate(branches):
+                try:
+                    resolved, _ = self.resolve(branch, f"{pointer}/{keyword}/{index}")
+                except _Unsupported:
+                    return None
+                if not isinstance(resolved, Mapping):
+                    return None
+                branch_types = self.types(resolved)
+                if "const" in resolved or "enum" in resolved:
+                    found = self.finite_values(resolved, f"{pointer}/{keyword}/{index}")
+                    if found is None:  # pragma: no cover - const/enum always give values
+                        return None
+                    branch_values, branch_null = found
+                elif branch_types == ["boolean"]:
+                    branch_values, branch_null = [False, True], False
+                elif branch_types == ["null"]:
+                    branch_values, branch_null = [], True
+                else:
+                    return None
+                nullable = nullable or branch_null
+                for value in branch_values:
+                    if not any(_same(value, v) for v in values):
+                        values.append(value)
+            return values, nullable
+        return None
+
+    def scalars(self, raw: list[Any], pointer: str, keyword: str) -> tuple[list[Any], bool]:
+        values: list[Any] = []
+        nullable = False
+        for value in raw:
+            if value is None:
+                nullable = True
+            elif isinstance(value, dict | list):
+                self.warn(pointer, keyword, f"structured value {value!r} dropped")
+            elif not any(_same(value, v) for v in values):
+                values.append(value)
+        return values, nullable
+
+    def union_branch(
+        self, branches: Any, pointer: str, keyword: str
+    ) -> tuple[Mapping[str, Any], bool] | None:
+        """For a non-finite anyOf/oneOf on a value: the first non-null branch (with a warning)."""
+        if not isinstance(branches, list) or not branches:
+            raise SpaceError(f"{self.source}: {pointer}: must be a non-empty list")
+        resolved: list[Mapping[str, Any]] = []
+        nullable = False
+        for index, branch in enumerate(branches):
+            try:
+                target, _ = self.resolve(branch, f"{pointer}/{index}")
+            except _Unsupported as why:
+                self.warn(f"{pointer}/{index}", "$ref", str(why))
+                continue
+            if not isinstance(target, Mapping):
+                continue
+            if self.types(target) == ["null"]:
+                nullable = True
+            else:
+                resolved.append(target)
+        if not resolved:
+            self.warn(pointer, keyword, "no usable branch; skipped")
+            return None
+        open_branches = [b for b in resolved if "enum" not in b and "const" not in b]
+        chosen = dict(open_branches[0] if open_branches else resolved[0])
+        examples: list[str] = []
+        for branch in resolved:
+            enum = branch.get("enum")
+            found = enum if isinstance(enum, list) else [branch.get("const")]
+            examples.extend(v for v in found if isinstance(v, str))
+        if open_branches and examples and self.types(chosen) == ["string"]:
+            chosen["examples"] = [*chosen.get("examples", []), *examples]
+            if len(open_branches) > 1:
+                self.warn(pointer, keyword,
+                          f"only the first of {len(open_branches)} open alternatives is modelled")
+        elif len(resolved) > 1:
+            self.warn(pointer, keyword,
+                      f"only one of {len(resolved)} alternatives is modelled")
+        return chosen, nullable
+
+    def int_bounds(self, schema: Mapping[str, Any], pointer: str) -> dict[str, int]:
+        low, high = self.bounds(schema, pointer)
+        lo = DEFAULT_INT_MIN if low is None else (
+            math.floor(low[0]) + 1 if low[1] else math.ceil(low[0]))
+        hi = DEFAULT_INT_MAX if high is None else (
+            math.ceil(high[0]) - 1 if high[1] else math.floor(high[0]))
+        if low is None or high is None:
+            missing = " and ".join(
+                name for name, bound in (("minimum", low), ("maximum", high)) if bound is None
+            )
+            self.warn(pointer, "type",
+                      f"unbounded integer: {missing} defaulted to [{lo}, {hi}] "
+                      "(DEFAULT_INT_MIN/MAX)")
+        result: dict[str, int] = {"min": lo, "max": hi}
+        step = schema.get("multipleOf")
+        if step is not None:
+            if _is_number(step) and float(step).is_integer() and step > 0:
+                step = int(step)
+                first = -(-lo // step) * step
+                last = (hi // step) * step
+                if first > last:
+                    raise SpaceError(
+                        f"{self.source}: {pointer}: no multiple of {step} in [{lo}, {hi}]"
+                    )
+                result = {"min": first, "max": last, "step": step}
+            else:
+                self.warn(pointer, "multipleOf", f"{step!r} is not a positive integer; ignored")
+        return result
+
+    def float_bounds(self, schema: Mapping[str, Any], pointer: str) -> dict[str, float]:
+        low, high = self.bounds(schema, pointer)
+        lo = DEFAULT_FLOAT_MIN if low is None else (
+            math.nextafter(float(low[0]), math.inf) if low[1] else float(low[0]))
+        hi = DEFAULT_FLOAT_MAX if high is None else (
+            math.nextafter(float(high[0]), -math.inf) if high[1] else float(high[0]))
+        if low is None or high is None:
+            self.warn(pointer, "type",
+                      f"unbounded number: defaulted to [{lo}, {hi}] (DEFAULT_FLOAT_MIN/MAX)")
+        if "multipleOf" in schema:
+            self.warn(pointer, "multipleOf",
+                      "not honoured for numbers (values are not snapped to the grid)")
+        return {"min": lo, "max": hi}
+
+    def bounds(
+        self, schema: Mapping[str, Any], pointer: str
+    ) -> tuple[tuple[float, bool] | None, tuple[float, bool] | None]:
+        """(value, exclusive) for the lower and upper bound; both keyword forms."""
+        result: list[tuple[float, bool] | None] = []
+        for inclusive_key, exclusive_key, pick in (
+            ("minimum", "exclusiveMinimum", max), ("maximum", "exclusiveMaximum", min),
+        ):
+            inclusive = schema.get(inclusive_key)
+            exclusive = schema.get(exclusive_key)
+            for key, value in ((inclusive_key, inclusive), (exclusive_key, exclusive)):
+                if value is not None and not isinstance(value, bool) and not _is_number(value):
+                    raise SpaceError(f"{self.source}: {pointer}/{key}: must be a number")
+            candidates: list[tuple[float, bool]] = []
+            if isinstance(inclusive, int | float) and not isinstance(inclusive, bool):
+                candidates.append((inclusive, exclusive is True))  # draft-4 boolean form
+            if isinstance(exclusive, int | float) and not isinstance(exclusive, bool):
+                candidates.append((exclusive, True))
+            if not candidates:
+                result.append(None)
+                continue
+            best = pick(c[0] for c in candidates)
+            result.append((best, any(c[1] for c in candidates if c[0] == best)))
+        return result[0], result[1]
+
+    def string(self, schema: Mapping[str, Any], pointer: str, common: dict[str, Any]
+               ) -> Parameter | None:
+        kwargs = dict(common)
+        for key, target in (("minLength", "min_length"), ("maxLength", "max_length")):
+            if key in schema:
+                value = schema[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise SpaceError(f"{self.source}: {pointer}/{key}: must be a natural number")
+                kwargs[target] = value
+        if "max_length" not in kwargs:
+            kwargs["max_length"] = max(DEFAULT_STRING_MAX, kwargs.get("min_length", 0))
+            self.unbounded_strings.append(pointer)
+        if "format" in schema:
+            self.warn(pointer, "format", f"{schema['format']!r} is not checked")
+        pattern = schema.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except (re.error, TypeError):
+                self.warn(pointer, "pattern", f"{pattern!r} is not a Python regex; ignored")
+            else:
+                # JSON Schema patterns search; configlab patterns must match the whole string.
+                kwargs["pattern"] = f"(?s:.*?(?:{pattern}).*)" if not _anchored(pattern) \
+                    else pattern
+        examples = [
+            e for e in schema.get("examples", []) or []
+            if isinstance(e, str)
+            and kwargs.get("min_length", 0) <= len(e) <= kwargs["max_length"]
+            and (kwargs.get("pattern") is None or re.fullmatch(kwargs["pattern"], e))
+        ]
+        if examples:
+            kwargs["examples"] = tuple(dict.fromkeys(examples))
+        param = self.build(StringParam, pointer, kwargs)
+        if param is None and "pattern" in kwargs:
+            self.warn(pointer, "pattern", "no value class could be built; pattern dropped")
+            kwargs.pop("pattern")
+            kwargs.pop("examples", None)
+            return self.build(StringParam, pointer, kwargs)
+        return param
+
+    def array(self, schema: Mapping[str, Any], pointer: str, common: dict[str, Any]
+              ) -> Parameter | None:
+        kwargs = dict(common)
+        for keyword in ("uniqueItems", "contains", "prefixItems", "additionalItems",
+                        "unevaluatedItems", "minContains", "maxContains"):
+            if keyword in schema:
+                self.warn(pointer, keyword, "not honoured (ignored)")
+        items = schema.get("items", {})
+        if isinstance(items, list):
+            self.warn(pointer, "items", "tuple validation is not modelled; skipped")
+            return None
+        try:
+            item_schema, _ = self.resolve(items, f"{pointer}/items")
+        except _Unsupported as why:
+            self.warn(f"{pointer}/items", "$ref", f"{why}; skipped")
+            return None
+        if not isinstance(item_schema, Mapping) or not item_schema:
+            self.warn(f"{pointer}/items", "items", "items of any type: modelled as strings")
+            item_schema = {"type": "string"}
+        item_types = [t for t in self.types(item_schema) if t != "null"]
+        if "object" in item_types or "array" in item_types or "properties" in item_schema:
+            self.warn(f"{pointer}/items", "items",
+                      "arrays of objects or arrays are not modelled; skipped")
+            return None
+        item = self.parameter(item_schema, f"{pointer}/items", f"{common['path']}[]", False)
+        if item is None:
+            return None
+        kwargs["item"] = item
+        for key, target in (("minItems", "min_items"), ("maxItems", "max_items")):
+            if key in schema:
+                value = schema[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise SpaceError(f"{self.source}: {pointer}/{key}: must be a natural number")
+                kwargs[target] = value
+        if "max_items" not in kwargs:
+            kwargs["max_items"] = max(8, kwargs.get("min_items", 0))
+            self.unbounded_lists.append(pointer)
+        return self.build(ListParam, pointer, kwargs)
+
+    # ------------------------------------------------------------------ constraints
+    def object_constraints(
+        self, schema: Mapping[str, Any], pointer: str, prefix: tuple[str, ...]
+    ) -> None:
+        if "if" in schema:
+            try:
+                cond = self.condition(schema["if"], prefix, f"{pointer}/if")
+                if "then" in schema:
+                    then = self.condition(schema["then"], prefix, f"{pointer}/then")
+                    self.add(f"{pointer}/then", f"({cond}) -> ({then})")
+                if "else" in schema:
+                    other = self.condition(schema["else"], prefix, f"{pointer}/else")
+                    self.add(f"{pointer}/else", f"not ({cond}) -> ({other})")
+            except _Unsupported as why:
+                self.warn(pointer, "if", f"{why}; the conditional is not modelled")
+        else:
+            for keyword in ("then", "else"):
+                if keyword in schema:
+                    self.warn(pointer, keyword, "without 'if' has no effect")
+        for keyword in ("anyOf", "oneOf", "not"):
+            if keyword not in schema:
+                continue
+            try:
+                if keyword == "not":
+                    inner = self.condition(schema["not"], prefix, f"{pointer}/not")
+                    self.add(f"{pointer}/not", f"not ({inner})")
+                    continue
+                branches = schema[keyword]
+                if not isinstance(branches, list) or not branches:
+                    raise SpaceError(
+                        f"{self.source}: {pointer}/{keyword}: must be a non-empty list"
+                    )
+                parts = [self.condition(b, prefix, f"{pointer}/{keyword}/{i}")
+                         for i, b in enumerate(branches)]
+                if keyword == "anyOf":
+                    text = " or ".join(f"({p})" for p in parts)
+                elif len(parts) == 1:
+                    text = parts[0]
+                else:
+                    text = " or ".join(
+                        "(" + " and ".join(
+                            f"({p})" if i == j else f"not ({p})" for j, p in enumerate(parts)
+                        ) + ")"
+                        for i in range(len(parts))
+                    )
+                self.add(f"{pointer}/{keyword}", text)
+            except _Unsupported as why:
+                self.warn(pointer, keyword, f"{why}; not modelled")
+        dependent = dict(schema.get("dependentRequired", {}) or {})
+        for name, value in (schema.get("dependencies", {}) or {}).items():
+            if isinstance(value, list):
+                dependent[name] = value
+            else:
+                self.warn(f"{pointer}/dependencies/{_pointer_escape(name)}", "dependencies",
+                          "schema dependencies are not modelled")
+        for name, needed in dependent.items():
+            try:
+                trigger = self.present((*prefix, str(name)))
+                required = [self.present((*prefix, str(n))) for n in needed]
+            except _Unsupported as why:
+                self.warn(f"{pointer}/dependentRequired/{_pointer_escape(name)}",
+                          "dependentRequired", f"{why}; not modelled")
+                continue
+            if required:
+                self.add(f"{pointer}/dependentRequired/{_pointer_escape(name)}",
+                         f"{trigger} -> " + " and ".join(required))
+
+    def add(self, name: str, text: str) -> None:
+        self.constraints.append((name, text))
+
+    def param_ref(self, segments: tuple[str, ...]) -> str:
+        path = _tree.join_path(segments)
+        if path not in self.params:
+            raise _Unsupported(f"{path} is not a modelled parameter")
+        return _quote_path(segments)
+
+    def present(self, segments: tuple[str, ...]) -> str:
+        """``key is present``: the parameter, or any parameter of a nested object, is not null."""
+        path = _tree.join_path(segments)
+        if path in self.params:
+            return f"{_quote_path(segments)} != null"
+        below = [p for p in self.params if p.startswith(f"{path}.")]
+        if not below:
+            raise _Unsupported(f"{path} is not a modelled parameter")
+        texts = [f"{_quote_path(_tree.split_path(p))} != null" for p in below]
+        return texts[0] if len(texts) == 1 else "(" + " or ".join(texts) + ")"
+
+    def condition(self, schema: Any, prefix: tuple[str, ...], pointer: str) -> str:
+        """A sub-schema applied to the object at ``prefix`` as a constraint expression."""
+        try:
+            schema, pointer = self.resolve(schema, pointer)
+        except _Unsupported as why:
+            raise _Unsupported(str(why)) from None
+        if schema is True or schema == {}:
+            return "true"
+        if schema is False:
+            return "false"
+        if not isinstance(schema, Mapping):
+            raise _Unsupported(f"{pointer}: unsupported sub-schema")
+        parts: list[str] = []
+        required = schema.get("required", [])
+        for keyword in schema:
+            if keyword not in ("properties", "required", "anyOf", "oneOf", "allOf", "not",
+                               "type") and keyword not in ANNOTATIONS:
+                raise _Unsupported(f"{pointer}: keyword {keyword!r} in a condition")
+        if schema.get("type", "object") != "object":
+            raise _Unsupported(f"{pointer}: a condition on a non-object")
+        for name in required:
+            parts.append(self.present((*prefix, str(name))))
+        for name, sub in (schema.get("properties", {}) or {}).items():
+            parts.append(self.value_condition(
+                sub, (*prefix, str(name)), f"{pointer}/properties/{_pointer_escape(str(name))}",
+                name in required,
+            ))
+        for index, part in enumerate(schema.get("allOf", []) or []):
+            parts.append(self.condition(part, prefix, f"{pointer}/allOf/{index}"))
+        for keyword in ("anyOf", "oneOf"):
+            if keyword in schema:
+                branches = [self.condition(b, prefix, f"{pointer}/{keyword}/{i}")
+                            for i, b in enumerate(schema[keyword])]
+                if keyword == "oneOf" and len(branches) > 1:
+                    branches = [
+                        " and ".join(f"({p})" if i == j else f"not ({p})"
+                                     for j, p in enumerate(branches))
+                        for i in range(len(branches))
+                    ]
+                parts.append(" or ".join(f"({b})" for b in branches))
+        if "not" in schema:
+            parts.append(f"not ({self.condition(schema['not'], prefix, f'{pointer}/not')})")
+        if not parts:
+            return "true"
+        return " and ".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
+
+    def value_condition(
+        self, schema: Any, segments: tuple[str, ...], pointer: str, required: bool
+    ) -> str:
+        """``properties: {name: schema}`` inside a condition (holds when the key is absent)."""
+        schema, pointer = self.resolve(schema, pointer)
+        if isinstance(schema, Mapping) and (
+            "properties" in schema or schema.get("type") == "object"
+        ):
+            inner = self.condition(schema, segments, pointer)
+            return inner
+        ref = self.param_ref(segments)
+        if not isinstance(schema, Mapping):
+            raise _Unsupported(f"{pointer}: boolean schema in a condition")
+        tests: list[str] = []
+        for keyword, value in schema.items():
+            if keyword in ANNOTATIONS:
+                continue
+            if keyword == "const":
+                tests.append(f"{ref} == {_literal(value)}")
+            elif keyword == "enum" and isinstance(value, list) and not any(
+                isinstance(v, dict | list) for v in value
+            ):
+                tests.append(f"{ref} in [{', '.join(_literal(v) for v in value)}]")
+            elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum") \
+                    and _is_number(value):
+                op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">",
+                      "exclusiveMaximum": "<"}[keyword]
+                tests.append(f"{ref} {op} {_literal(value)}")
+            elif keyword == "not" and isinstance(value, Mapping):
+                inner = self.value_condition(value, segments, f"{pointer}/not", True)
+                tests.append(f"not ({inner})")
+            else:
+                raise _Unsupported(f"{pointer}: keyword {keyword!r} in a condition")
+        if not tests:
+            return "true"
+        text = " and ".join(f"({t})" for t in tests) if len(tests) > 1 else tests[0]
+        param = self.params[_tree.join_path(segments)]
+        if not required and (param.optional or param.conditional):
+            return f"{ref} == null or ({text})"
+        return text
+
+    def root_branch(self, schema: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
+        """A root ``oneOf``/``anyOf`` with exactly one object alternative: use that one."""
+        for keyword in ("oneOf", "anyOf"):
+            branches = schema.get(keyword)
+            if not isinstance(branches, list):
+                continue
+            objects = []
+            for index, branch in enumerate(branches):
+                try:
+                    target, _ = self.resolve(branch, f"#/{keyword}/{index}")
+                except _Unsupported:
+                    continue
+                if isinstance(target, Mapping) and (
+                    "object" in self.types(target) or "properties" in target
+                    or "allOf" in target
+                ):
+                    objects.append((index, target))
+            if len(objects) == 1:
+                index, target = objects[0]
+                if len(branches) > 1:
+                    self.warn("#", keyword, f"only the object alternative #/{keyword}/{index} "
+                                            "is modelled (a config file is an object)")
+                return target, f"#/{keyword}/{index}"
+        return schema, pointer
+
+    # ------------------------------------------------------------------ result
+    def run(self, name: str) -> Space:
+        schema, pointer = self.resolve(self.root, "#")
+        if isinstance(schema, Mapping) and "properties" not in schema and "allOf" not in schema:
+            schema, pointer = self.root_branch(schema, pointer)
+        if not isinstance(schema, Mapping) or not (
+            "properties" in schema or "allOf" in schema
+        ):
+            raise SpaceError(
+                f"{self.source}: the schema must describe an object with 'properties'"
+            )
+        self.resolving.append(pointer)
+        self.walk_object(schema, pointer, (), False)
+        if not self.params:
+            raise SpaceError(
+                f"{self.source}: no parameter could be imported "
+                f"({len(self.warnings)} warning(s): {'; '.join(self.warnings[:3])})"
+            )
+        if self.unbounded_strings:
+            self.warn(self.unbounded_strings[0], "maxLength",
+                      f"absent on {len(self.unbounded_strings)} string(s) (first shown): "
+                      f"strings longer than {DEFAULT_STRING_MAX} characters "
+                      "(DEFAULT_STRING_MAX) are treated as invalid")
+        if self.unbounded_lists:
+            self.warn(self.unbounded_lists[0], "maxItems",
+                      f"absent on {len(self.unbounded_lists)} array(s) (first shown): "
+                      "lists longer than 8 items are treated as invalid")
+        known = list(self.params)
+        constraints = []
+        for cname, text in self.constraints:
+            try:
+                constraints.append(parse(text, known, name=f"schema:{cname or '#'}"))
+            except ConstraintError as error:  # pragma: no cover - texts are generated
+                self.warn(cname, "constraint", f"could not be translated: {error}")
+        return Space(tuple(self.params.values()), tuple(constraints), name=name,
+                     warnings=tuple(dict.fromkeys(self.warnings)))
+
+
+def _anchored(pattern: str) -> bool:
+    return pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    return bool(left == right) and (_is_number(left) == _is_number(right))
+
+
+def _fields(param: Parameter) -> dict[str, Any]:
+    from dataclasses import fields
+
+    return {f.name: getattr(param, f.name) for f in fields(param) if f.init}
+
+
+def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema") -> Space:
+    """Import a JSON Schema document describing a configuration object.
+
+    Returns a space whose ``warnings`` list every keyword that could not be honoured exactly.
+    Raises :class:`SpaceError` for a schema that is not an object schema, a ``$ref`` cycle or
+    a dangling local ``$ref``.
+    """
+    if not isinstance(schema, Mapping):
+        raise SpaceError(f"{source}: a JSON Schema must be an object")
+    title = schema.get("title")
+    name = title if isinstance(title, str) else ""
+    try:
+        return _Importer(schema, source).run(name)
+    except _Unsupported as why:
+        raise SpaceError(f"{source}: {why}") from None
+    except SpaceError:
+        raise
+    except ConfiglabError as error:  # pragma: no cover - defensive
+        raise SpaceError(f"{source}: {error}") from None
+
+
+__all__ = ["ANNOTATIONS", "space_from_json_schema"]

@@ -1,0 +1,381 @@
+"""Runners: how a behaviour spec runs the application under one config.
+
+A runner is any callable ``config -> Outcome``.  This module provides the process-based ones
+(a shell command template and a pytest node id, both given the config as a temporary file) and the
+pool that runs many configs in parallel with per-run timeouts, so that one failing or hanging run
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from configlab.errors import ConfiglabError, SpecError
+
+if TYPE_CHECKING:
+    from configlab.specs import Outcome
+
+#: Environment variable holding the path of the config file written for a run.
+CONFIG_ENV = "CONFIGLAB_CONFIG"
+#: Environment variable naming a file where the application may write a JSON object of metrics.
+METRICS_ENV = "CONFIGLAB_METRICS"
+
+_EXTENSIONS = {
+    "yaml": "yaml",
+    "yml": "yaml",
+    "json": "json",
+    "toml": "toml",
+    "ini": "ini",
+    "xml": "xml",
+    "properties": "properties",
+    "env": "env",
+    "dotenv": "env",
+    "hcl": "hcl",
+}
+_TRACEBACK_LAST = re.compile(r"^([A-Za-z_][\w.]*)(?::.*)?$")
+
+
+def exception_from_stderr(stderr: str) -> str | None:
+    """The exception type a Python traceback at the end of ``stderr`` names, if any."""
+    if "Traceback (most recent call last):" not in stderr:
+        return None
+    lines = [line for line in stderr.rstrip().splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.startswith(" "):
+            continue
+        match = _TRACEBACK_LAST.match(line)
+        if match is not None and not line.startswith("Traceback"):
+            return match.group(1).rsplit(".", 1)[-1]
+        return None
+    return None  # pragma: no cover - the traceback header line is always present
+
+
+def _write_config(
+    config: Mapping[str, Any], directory: str, fmt: str
+) -> tuple[Path, Outcome | None]:
+    """Write the config file; on failure the errored outcome of the run."""
+    from configlab import formats
+    from configlab.specs import Outcome
+
+    extension = _EXTENSIONS.get(fmt, fmt)
+    path = Path(directory) / f"config.{extension}"
+    try:
+        formats.dump(dict(config), path, fmt)
+    except ConfiglabError as error:
+        return path, Outcome(outcome="error", error=f"could not write the config: {error}")
+    return path, None
+
+
+def _read_metrics(path: Path) -> dict[str, float]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): float(v)
+        for k, v in data.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _run_process(
+    argv: str | list[str],
+    *,
+    shell: bool,
+    env: Mapping[str, str],
+    cwd: str | None,
+    timeout: float | None,
+) -> tuple[int | None, str, str, float, str | None]:
+    """Run a process in its own group; kill the whole group on timeout."""
+    start = time.perf_counter()
+    try:
+        process = subprocess.Popen(
+            argv,
+            shell=shell,
+            env=dict(env),
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    except OSError as error:
+        return None, "", "", time.perf_counter() - start, f"could not start: {error}"
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):  # pragma: no cover - already gone
+            process.kill()
+        out, err = process.communicate()
+        duration = time.perf_counter() - start
+        return None, _text(out), _text(err), duration, f"timeout after {timeout:g} s"
+    duration = time.perf_counter() - start
+    return process.returncode, _text(out), _text(err), duration, None
+
+
+def _text(data: bytes | None) -> str:
+    return (data or b"").decode("utf-8", errors="replace")
+
+
+def _process_outcome(
+    code: int | None,
+    out: str,
+    err: str,
+    duration: float,
+    problem: str | None,
+    metrics: dict[str, float],
+    pass_codes: Sequence[int] = (0,),
+) -> Outcome:
+    from configlab.specs import Outcome
+
+    if problem is not None:
+        return Outcome(
+            exit_code=code,
+            outcome="error",
+            stdout=out,
+            stderr=err,
+            duration_s=duration,
+            metrics=metrics,
+            error=problem,
+        )
+    assert code is not None
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # pragma: no cover - unknown signal number
+            name = str(-code)
+        return Outcome(
+            exit_code=code,
+            outcome="error",
+            stdout=out,
+            stderr=err,
+            duration_s=duration,
+            metrics=metrics,
+            error=f"killed by signal {name}",
+        )
+    exception = exception_from_stderr(err) if code != 0 else None
+    outcome = "error" if exception else ("pass" if code in pass_codes else "fail")
+    return Outcome(
+        exit_code=code,
+        outcome=outcome,
+        stdout=out,
+        stderr=err,
+        duration_s=duration,
+        metrics=metrics,
+        exception=exception,
+    )
+
+
+class CommandRunner:
+    """Run a shell command template with the config written to a temporary file.
+
+    ``{config}`` in ``template`` is replaced by the (shell-quoted) path of the file; the same path
+    is in the ``CONFIGLAB_CONFIG`` environment variable.  The application may write a JSON object
+    of metrics to the file named by ``CONFIGLAB_METRICS``.  On timeout the whole process group is
+    killed and the run is reported errored ("timeout").  A Python traceback at the end of stderr
+    is read as the exception the application raised.
+    """
+
+    def __init__(
+        self,
+        template: str,
+        *,
+        fmt: str = "yaml",
+        timeout: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(template, str) or not template.strip():
+            raise SpecError("a command runner needs a non-empty command template")
+        _check_timeout(timeout)
+        self.template = template
+        self.fmt = fmt
+        self.timeout = timeout
+        self.cwd = None if cwd is None else str(cwd)
+        self.env = dict(env or {})
+
+    def __repr__(self) -> str:
+        return f"CommandRunner({self.template!r}, fmt={self.fmt!r}, timeout={self.timeout!r})"
+
+    def __call__(self, config: Mapping[str, Any]) -> Outcome:
+        """Run the command once for ``config``."""
+        with tempfile.TemporaryDirectory(prefix="configlab-spec-") as directory:
+            path, problem = _write_config(config, directory, self.fmt)
+            if problem is not None:
+                return problem
+            metrics_path = Path(directory) / "metrics.json"
+            command = self.template.replace("{config}", shlex.quote(str(path)))
+            env = {**os.environ, **self.env, CONFIG_ENV: str(path), METRICS_ENV: str(metrics_path)}
+            result = _run_process(command, shell=True, env=env, cwd=self.cwd, timeout=self.timeout)
+            return _process_outcome(*result, metrics=_read_metrics(metrics_path))
+
+
+class PytestRunner:
+    """Run one pytest node id in a subprocess with ``CONFIGLAB_CONFIG`` pointing at the config.
+
+    Exit status 0 is a pass, 1 a failure, anything else (collection or usage errors, no test
+    collected) an error.
+    """
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        fmt: str = "yaml",
+        timeout: float | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        python: str | None = None,
+        args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        if not isinstance(node_id, str) or not node_id.strip():
+            raise SpecError("a pytest runner needs a node id such as tests/test_app.py::test_x")
+        _check_timeout(timeout)
+        self.node_id = node_id
+        self.fmt = fmt
+        self.timeout = timeout
+        self.cwd = None if cwd is None else str(cwd)
+        self.python = python or sys.executable
+        self.args = tuple(args)
+        self.env = dict(env or {})
+
+    def __repr__(self) -> str:
+        return f"PytestRunner({self.node_id!r}, fmt={self.fmt!r}, timeout={self.timeout!r})"
+
+    def __call__(self, config: Mapping[str, Any]) -> Outcome:
+        """Run the test once for ``config``."""
+        with tempfile.TemporaryDirectory(prefix="configlab-spec-") as directory:
+            path, failed = _write_config(config, directory, self.fmt)
+            if failed is not None:
+                return failed
+            metrics_path = Path(directory) / "metrics.json"
+            argv = [
+                self.python,
+                "-m",
+                "pytest",
+                self.node_id,
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                *self.args,
+            ]
+            env = {**os.environ, **self.env, CONFIG_ENV: str(path), METRICS_ENV: str(metrics_path)}
+            code, out, err, duration, problem = _run_process(
+                argv, shell=False, env=env, cwd=self.cwd, timeout=self.timeout
+            )
+            if problem is None and code is not None and code > 1:
+                problem = f"pytest exited with status {code}"
+            outcome = _process_outcome(
+                code, out, err, duration, problem, metrics=_read_metrics(metrics_path)
+            )
+            if outcome.outcome == "error" and outcome.error is None:
+                # a traceback on a failed test's stderr is a test failure, not a crash of pytest
+                from dataclasses import replace
+
+                outcome = replace(outcome, outcome="fail")
+            return outcome
+
+
+def _check_timeout(timeout: float | None) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or not math.isfinite(timeout)
+        or timeout <= 0
+    ):
+        raise SpecError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def call_with_timeout(
+    runner: Callable[[Mapping[str, Any]], Any],
+    config: Mapping[str, Any],
+    timeout: float | None,
+) -> tuple[str, Any, float]:
+    """Call ``runner(config)``: ``("ok"|"raised"|"timeout", value or exception, seconds)``.
+
+    With a timeout the call runs in a daemon thread that is abandoned (not killed) when it
+    overruns; use a process runner when a hang must be killed.
+    """
+    box: dict[str, Any] = {}
+    start = time.perf_counter()
+
+    def target() -> None:
+        try:
+            box["value"] = runner(config)
+        except BaseException as error:
+            box["error"] = error
+        box["duration"] = time.perf_counter() - start
+
+    if timeout is None:
+        target()
+    else:
+        thread = threading.Thread(target=target, daemon=True, name="configlab-spec-run")
+        thread.start()
+        thread.join(timeout)
+        if thread.is_alive():
+            return "timeout", None, time.perf_counter() - start
+    duration = float(box.get("duration", time.perf_counter() - start))
+    if "error" in box:
+        return "raised", box["error"], duration
+    return "ok", box.get("value"), duration
+
+
+def run_all(
+    tasks: Sequence[Callable[[], Any]],
+    *,
+    workers: int,
+    progress: bool,
+    label: str,
+) -> list[Any]:
+    """Run ``tasks`` on ``workers`` threads (in order when 1), with an optional rich progress bar.
+
+    Results come back in task order regardless of completion order.
+    """
+    results: list[Any] = [None] * len(tasks)
+    bar: Any = None
+    task_id: Any = None
+    if progress and tasks:
+        from rich.progress import Progress
+
+        bar = Progress(transient=True)
+        bar.start()
+        task_id = bar.add_task(label, total=len(tasks))
+    try:
+        if workers <= 1:
+            for i, task in enumerate(tasks):
+                results[i] = task()
+                if bar is not None:
+                    bar.advance(task_id)
+        else:
+            with ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="configlab-spec"
+            ) as pool:
+                futures = {pool.submit(task): i for i, task in enumerate(tasks)}
+                from concurrent.futures import as_completed
+
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+                    if bar is not None:
+                        bar.advance(task_id)
+    finally:
+        if bar is not None:
+            bar.stop()
+    return results

@@ -1,0 +1,159 @@
+"""Format codecs: read and write configuration trees as YAML, JSON, TOML, XML, Java
+.properties, INI and .env.
+
+A *tree* is a dict with str keys whose values are dicts, lists and scalars (str, int, float,
+bool, None).  ``load``/``dump`` work on files (format chosen by extension unless ``fmt`` is
+given), ``loads``/``dumps`` on text.  Every failure -- malformed or hostile input, a file over
+the size limit, a tree a format cannot represent -- raises
+:class:`configlab.errors.FormatError` naming the file and, where known, the line.
+
+The string-only formats (properties, ini, env, xml) infer scalars from their canonical
+spelling (``8080`` -> 8080, ``true`` -> True, ``1.5`` -> 1.5, ``null`` -> None); pass
+``typed=False`` to keep values as strings.  See docs/formats.md for the mappings.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from configlab.errors import FormatError
+from configlab.formats import _env, _ini, _json, _properties, _toml, _xml, _yaml
+from configlab.formats._common import Codec, decode
+from configlab.tree import Tree
+
+#: Largest file :func:`load` reads by default (bytes); configs up to 100 MB must load.
+DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+
+_CODECS: dict[str, Codec] = {
+    codec.name: codec
+    for codec in (
+        _yaml.CODEC,
+        _json.CODEC,
+        _toml.CODEC,
+        _xml.CODEC,
+        _properties.CODEC,
+        _ini.CODEC,
+        _env.CODEC,
+    )
+}
+
+#: Names of the supported formats, usable as ``fmt``.
+FORMATS: tuple[str, ...] = tuple(_CODECS)
+
+_ALIASES = {"yml": "yaml", "cfg": "ini", "conf": "ini", "dotenv": "env"}
+_BY_EXTENSION = {ext: codec.name for codec in _CODECS.values() for ext in codec.extensions}
+
+
+def _codec(fmt: str) -> Codec:
+    name = fmt.lower().lstrip(".") if isinstance(fmt, str) else fmt
+    name = _ALIASES.get(name, name)
+    codec = _CODECS.get(name) if isinstance(name, str) else None
+    if codec is None:
+        raise FormatError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return codec
+
+
+def detect_format(path: str | os.PathLike[str]) -> str:
+    """Format name for ``path`` from its extension (``.env``, ``*.env`` and ``.env.*`` are env)."""
+    name = Path(path).name.lower()
+    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
+        return "env"
+    fmt = _BY_EXTENSION.get(Path(name).suffix)
+    if fmt is None:
+        raise FormatError(
+            "cannot tell the format from the file name; pass fmt= (one of "
+            f"{', '.join(FORMATS)})",
+            path=os.fspath(path),
+        )
+    return fmt
+
+
+def loads(text: str | bytes, fmt: str, *, source: str | None = None, typed: bool = True) -> Tree:
+    """Parse ``text`` (str, or UTF-8 bytes) in format ``fmt`` into a tree.
+
+    ``source`` names the input in error messages.  ``typed=False`` keeps the values of the
+    string-only formats (properties, ini, env, xml) as strings instead of inferring scalars.
+    """
+    codec = _codec(fmt)
+    if isinstance(text, (bytes, bytearray, memoryview)):
+        text = decode(bytes(text), source)
+    elif not isinstance(text, str):
+        raise FormatError(f"expected str or bytes to parse, got {type(text).__name__}",
+                          path=source)
+    return codec.loads(text, source, typed)
+
+
+def dumps(tree: Tree, fmt: str, *, typed: bool = True) -> str:
+    """Write ``tree`` as text in format ``fmt``.
+
+    Raises FormatError when the format cannot represent the tree exactly (e.g. null in
+    TOML, lists in INI), so that ``loads(dumps(tree, fmt), fmt) == tree`` whenever it returns.
+    """
+    return _codec(fmt).dumps(tree, typed)
+
+
+def load(
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    typed: bool = True,
+) -> Tree:
+    """Read the config file at ``path`` (format from its extension unless ``fmt`` is given).
+
+    Files larger than ``max_bytes`` are refused before they are read.
+    """
+    where = os.fspath(path)
+    codec = _codec(fmt) if fmt is not None else _codec(detect_format(path))
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise FormatError(
+                    f"file is {size} bytes, larger than the limit of {max_bytes} bytes "
+                    "(raise max_bytes to read it)",
+                    path=where,
+                )
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise FormatError(f"cannot read file: {exc.strerror or exc}", path=where) from None
+    if len(data) > max_bytes:
+        raise FormatError(f"file is larger than the limit of {max_bytes} bytes", path=where)
+    return codec.loads(decode(data, where), where, typed)
+
+
+def dump(
+    tree: Tree, path: str | os.PathLike[str], fmt: str | None = None, *, typed: bool = True
+) -> None:
+    """Write ``tree`` to ``path`` (format from its extension unless ``fmt`` is given).
+
+    The file is replaced atomically; nothing is written when the tree cannot be represented.
+    """
+    where = os.fspath(path)
+    codec = _codec(fmt) if fmt is not None else _codec(detect_format(path))
+    try:
+        data = codec.dumps(tree, typed).encode("utf-8")
+    except FormatError as exc:
+        raise FormatError(str(exc), path=where) from None
+    except UnicodeEncodeError as exc:
+        raise FormatError(
+            f"cannot write {codec.name}: text is not encodable as UTF-8 ({exc.reason})",
+            path=where,
+        ) from None
+    directory = os.path.dirname(os.path.abspath(where))
+    try:
+        handle, temp = tempfile.mkstemp(dir=directory, prefix=".configlab-", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(temp, where)
+        except BaseException:
+            os.unlink(temp)
+            raise
+    except OSError as exc:
+        raise FormatError(f"cannot write file: {exc.strerror or exc}", path=where) from None
+
+
+__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "detect_format", "dump", "dumps", "load", "loads"]

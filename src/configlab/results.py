@@ -1,0 +1,843 @@
+"""Test results: what ran (the config), what happened (the outcome) and what was measured.
+
+A :class:`Result` is one execution of one test under one configuration.  A :class:`ResultSet`
+is an ordered sequence of them, read from JSON Lines, CSV, a pandas/polars data frame or the
+results table of a store, and turned into the numeric form analyses work on with
+:meth:`ResultSet.encode`.  :class:`ResultStore` appends results to ``<store>/index.sqlite`` and
+is safe to use from many processes at once.
+
+Example::
+
+    results = ResultSet.from_jsonl("results.jsonl")
+    encoded = results.encode(space)          # EncodedResults: value-class codes, outcomes, metrics
+    ResultStore(".configlab").record_many(results)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
+
+import numpy as np
+
+from configlab import tree as _tree
+from configlab._internal.encoded import OUTCOME_NAMES, EncodedResults
+from configlab.constraints import ABSENT
+from configlab.errors import ConfiglabError, ResultsError
+from configlab.formats._common import format_scalar, infer_scalar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from configlab.space import Space
+
+#: The outcomes a result may have.
+OUTCOMES = OUTCOME_NAMES
+#: Non-config columns of the CSV / data-frame form (``metric.<name>`` columns are metrics).
+RESERVED_COLUMNS = ("outcome", "duration", "test_id", "snapshot_id", "timestamp", "run_id")
+METRIC_PREFIX = "metric."
+_OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
+_RESULT_KEYS = frozenset(
+    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
+)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def canonical_json(value: Any) -> str:
+    """Canonical JSON text (sorted keys, no spaces): equal trees give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """Stable sha256 (hex) of the canonical JSON of a config: equal configs, equal keys."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ResultsError(f"{what} must be a number, got {value!r}")
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise ResultsError(f"{what} must be a finite number, got {value!r}")
+    return number
+
+
+def normalize_timestamp(value: Any, what: str = "timestamp") -> str | None:
+    """ISO 8601 UTC text of a timestamp (datetime, ISO text, or epoch seconds); None stays None.
+
+    Naive times are taken as UTC.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ResultsError(f"{what}: {value!r} is not an ISO 8601 time") from None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            moment = datetime.fromtimestamp(float(value), UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ResultsError(f"{what}: {value!r} is not a valid epoch time") from None
+    else:
+        raise ResultsError(f"{what}: expected an ISO 8601 time, got {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def _epoch(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def _optional_str(value: Any, what: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ResultsError(f"{what} must be a string, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- Result
+
+
+@dataclass(frozen=True)
+class Result:
+    """One test execution: the config it ran under, its outcome, duration and metrics.
+
+    Attributes:
+        config: the nested configuration the test ran with.
+        outcome: ``"pass"``, ``"fail"``, ``"error"`` or ``"skip"``.
+        duration: seconds, or None when unknown.
+        metrics: free-form numeric measurements (``{"latency_ms": 12.5}``).
+        test_id: the test's identifier ("" when unknown).
+        snapshot_id: id of the snapshot of the configuration state, if any.
+        timestamp: ISO 8601 UTC time of the run, if known.
+        run_id: identifier of the test run (CI job, session) the result belongs to.
+    """
+
+    config: Mapping[str, Any]
+    outcome: str
+    duration: float | None = None
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    test_id: str = ""
+    snapshot_id: str | None = None
+    timestamp: str | None = None
+    run_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.config, Mapping):
+            raise ResultsError(f"config must be a mapping, got {type(self.config).__name__}")
+        if self.outcome not in _OUTCOME_CODE:
+            raise ResultsError(
+                f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}"
+            )
+        if self.duration is not None:
+            object.__setattr__(self, "duration", _number(self.duration, "duration"))
+        if not isinstance(self.metrics, Mapping):
+            raise ResultsError(f"metrics must be a mapping, got {self.metrics!r}")
+        metrics = {}
+        for name, value in self.metrics.items():
+            if not isinstance(name, str) or not name:
+                raise ResultsError(f"metric names must be non-empty strings, got {name!r}")
+            metrics[name] = _number(value, f"metric {name!r}")
+        object.__setattr__(self, "metrics", metrics)
+        if self.test_id is None:
+            object.__setattr__(self, "test_id", "")
+        if not isinstance(self.test_id, str):
+            raise ResultsError(f"test_id must be a string, got {self.test_id!r}")
+        _optional_str(self.snapshot_id, "snapshot_id")
+        _optional_str(self.run_id, "run_id")
+        object.__setattr__(self, "timestamp", normalize_timestamp(self.timestamp))
+
+    def __hash__(self) -> int:
+        return hash(canonical_json(self.to_dict()))
+
+    @property
+    def outcome_code(self) -> int:
+        """The outcome as an :data:`configlab._internal.encoded.PASS`-style code."""
+        return _OUTCOME_CODE[self.outcome]
+
+    @property
+    def config_key(self) -> str:
+        """Stable sha256 of the canonical JSON of :attr:`config`."""
+        return config_key(self.config)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (the JSON Lines record); None fields are left out."""
+        data: dict[str, Any] = {
+            "config": _tree.deep_copy(dict(self.config)),
+            "outcome": self.outcome,
+        }
+        if self.duration is not None:
+            data["duration"] = self.duration
+        if self.metrics:
+            data["metrics"] = dict(self.metrics)
+        if self.test_id:
+            data["test_id"] = self.test_id
+        for key in ("snapshot_id", "timestamp", "run_id"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Any, *, where: str = "result") -> Result:
+        """Build a result from its JSON form; errors name ``where`` (e.g. ``file.jsonl:3``)."""
+        if not isinstance(data, Mapping):
+            raise ResultsError(f"{where}: expected a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(data) - _RESULT_KEYS)
+        if unknown:
+            raise ResultsError(f"{where}: unknown field(s) {unknown}")
+        if "config" not in data or "outcome" not in data:
+            raise ResultsError(f"{where}: a result needs 'config' and 'outcome'")
+        try:
+            return cls(
+                config=data["config"],
+                outcome=data["outcome"],
+                duration=data.get("duration"),
+                metrics=data.get("metrics") or {},
+                test_id=data.get("test_id") or "",
+                snapshot_id=data.get("snapshot_id"),
+                timestamp=data.get("timestamp"),
+                run_id=data.get("run_id"),
+            )
+        except ResultsError as error:
+            raise ResultsError(f"{where}: {error}") from None
+
+
+# --------------------------------------------------------------------------- cells (CSV / frames)
+
+
+def _format_cell(value: Any) -> str:
+    """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
+    if isinstance(value, str):
+        if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+    if isinstance(value, list | dict):
+        return canonical_json(value)
+    return format_scalar(value)
+
+
+def _parse_cell(text: str, where: str) -> Any:
+    """Typed value of a CSV cell: canonical scalars, JSON strings/lists/objects, else text."""
+    if text[:1] in ('"', "[", "{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    return infer_scalar(text)
+
+
+def _plain(value: Any) -> Any:
+    """numpy / pandas scalars and arrays -> plain Python values."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def _result_from_row(row: Mapping[str, Any], where: str, *, text_cells: bool) -> Result:
+    """A result from one flat row (CSV record or data-frame row)."""
+    config: dict[str, Any] = {}
+    metrics: dict[str, float] = {}
+    fields: dict[str, Any] = {}
+    for column, raw in row.items():
+        if text_cells:
+            if raw is None or raw == "":
+                continue
+            value: Any = raw
+        else:
+            value = _plain(raw)
+            if _is_missing(value):
+                continue
+        if column in RESERVED_COLUMNS:
+            fields[column] = value
+        elif column.startswith(METRIC_PREFIX):
+            name = column[len(METRIC_PREFIX):]
+            if text_cells:
+                try:
+                    metrics[name] = float(value)
+                except ValueError:
+                    raise ResultsError(
+                        f"{where}: metric {name!r} must be a number, got {value!r}"
+                    ) from None
+            else:
+                metrics[name] = value
+        else:
+            if text_cells:
+                value = _parse_cell(value, f"{where}: column {column!r}")
+            try:
+                _tree.set_path(config, column, value)
+            except ConfiglabError as error:
+                raise ResultsError(f"{where}: column {column!r}: {error}") from None
+    if "outcome" not in fields:
+        raise ResultsError(f"{where}: missing outcome")
+    duration = fields.get("duration")
+    if text_cells and duration is not None:
+        try:
+            duration = float(duration)
+        except ValueError:
+            raise ResultsError(f"{where}: duration must be a number, got {duration!r}") from None
+    try:
+        return Result(
+            config=config,
+            outcome=str(fields["outcome"]),
+            duration=duration,
+            metrics=metrics,
+            test_id=str(fields.get("test_id", "")),
+            snapshot_id=None if fields.get("snapshot_id") is None else str(fields["snapshot_id"]),
+            timestamp=fields.get("timestamp"),
+            run_id=None if fields.get("run_id") is None else str(fields["run_id"]),
+        )
+    except ResultsError as error:
+        raise ResultsError(f"{where}: {error}") from None
+
+
+def _rows(results: Sequence[Result]) -> tuple[list[str], list[dict[str, Any]]]:
+    """Columns (deterministic) and flat rows of the CSV / data-frame form."""
+    config_columns: dict[str, None] = {}
+    metric_names: dict[str, None] = {}
+    flats = []
+    for result in results:
+        flat = _tree.flatten(result.config)
+        flats.append(flat)
+        for path in flat:
+            config_columns.setdefault(path, None)
+        for name in result.metrics:
+            metric_names.setdefault(name, None)
+    columns = [
+        *RESERVED_COLUMNS,
+        *(METRIC_PREFIX + name for name in sorted(metric_names)),
+        *config_columns,
+    ]
+    rows = []
+    for result, flat in zip(results, flats, strict=True):
+        row: dict[str, Any] = {
+            "outcome": result.outcome,
+            "duration": result.duration,
+            "test_id": result.test_id,
+            "snapshot_id": result.snapshot_id,
+            "timestamp": result.timestamp,
+            "run_id": result.run_id,
+        }
+        for name, value in result.metrics.items():
+            row[METRIC_PREFIX + name] = value
+        row.update(flat)
+        rows.append(row)
+    return columns, rows
+
+
+# --------------------------------------------------------------------------- ResultSet
+
+
+class ResultSet(Sequence[Result]):
+    """An ordered, appendable sequence of :class:`Result` s with readers, writers and encoding."""
+
+    def __init__(self, results: Iterable[Result] = ()) -> None:
+        self._results: list[Result] = []
+        self.extend(results)
+
+    # -- sequence protocol
+    def __len__(self) -> int:
+        return len(self._results)
+
+    @overload
+    def __getitem__(self, index: int) -> Result: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> ResultSet: ...
+
+    def __getitem__(self, index: int | slice) -> Result | ResultSet:
+        if isinstance(index, slice):
+            return ResultSet(self._results[index])
+        return self._results[index]
+
+    def __iter__(self) -> Iterator[Result]:
+        return iter(self._results)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ResultSet):
+            return NotImplemented
+        return self._results == other._results
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __add__(self, other: Iterable[Result]) -> ResultSet:
+        combined = ResultSet(self._results)
+        combined.extend(other)
+        return combined
+
+    def __repr__(self) -> str:
+        return f"ResultSet({len(self._results)} results)"
+
+    def append(self, result: Result) -> None:
+        """Add one result at the end."""
+        if not isinstance(result, Result):
+            raise ResultsError(f"expected a Result, got {type(result).__name__}")
+        self._results.append(result)
+
+    def extend(self, results: Iterable[Result]) -> None:
+        """Add results at the end, in order."""
+        for result in results:
+            self.append(result)
+
+    @property
+    def configs(self) -> list[Mapping[str, Any]]:
+        """The config of every result, in order."""
+        return [r.config for r in self._results]
+
+    # -- readers
+    @classmethod
+    def from_jsonl(cls, path: str | os.PathLike[str]) -> ResultSet:
+        """Read JSON Lines: one result object per line (blank lines are skipped).
+
+        Raises:
+            ResultsError: unreadable file, or a malformed line (names file and line).
+        """
+        location = Path(path)
+        results = cls()
+        try:
+            with location.open(encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if not line.strip():
+                        continue
+                    where = f"{location}:{number}"
+                    try:
+                        data = json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    results.append(Result.from_dict(data, where=where))
+        except OSError as error:
+            raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise ResultsError(f"{location}: not UTF-8 text: {error.reason}") from None
+        return results
+
+    @classmethod
+    def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
+        """Read CSV: ``outcome``, ``duration``, ``test_id``, ``snapshot_id``, ``timestamp``,
+        ``run_id``, ``metric.<name>`` columns; every other column is a dotted config path.
+
+        Cells are typed canonically (``true``, ``null``, ``42``, ``0.5``; JSON for quoted
+        strings, lists and objects); an empty cell means the path is absent.
+        """
+        location = Path(path)
+        results = cls()
+        try:
+            with location.open(encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle)
+                header = reader.fieldnames or []
+                if "outcome" not in header:
+                    raise ResultsError(f"{location}:1: the CSV header has no 'outcome' column")
+                if len(set(header)) != len(header):
+                    raise ResultsError(f"{location}:1: duplicate column names in the CSV header")
+                for record in reader:
+                    where = f"{location}:{reader.line_num}"
+                    if None in record:
+                        raise ResultsError(f"{where}: more cells than header columns")
+                    results.append(_result_from_row(record, where, text_cells=True))
+        except OSError as error:
+            raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
+        except UnicodeDecodeError as error:
+            raise ResultsError(f"{location}: not UTF-8 text: {error.reason}") from None
+        except csv.Error as error:
+            raise ResultsError(f"{location}: malformed CSV: {error}") from None
+        return results
+
+    @classmethod
+    def from_dataframe(cls, frame: Any) -> ResultSet:
+        """Read a pandas or polars data frame with the CSV columns (typed values kept).
+
+        Missing cells (None/NaN/NA) mean the path is absent.  A float column that only holds
+        whole numbers and has missing cells (pandas' int-with-NaN upcast) is read as integers.
+        """
+        module = type(frame).__module__.split(".")[0]
+        if module == "polars":
+            records = list(frame.to_dicts())
+            columns = list(frame.columns)
+        elif module == "pandas" and hasattr(frame, "to_dict"):
+            columns = [str(c) for c in frame.columns]
+            records = [dict(zip(columns, row, strict=True))
+                       for row in frame.itertuples(index=False)]
+        else:
+            raise ResultsError(
+                f"expected a pandas or polars DataFrame, got {type(frame).__name__}"
+            )
+        if "outcome" not in columns:
+            raise ResultsError("data frame: no 'outcome' column")
+        upcast = [c for c in columns if _whole_float_column(records, c)]
+        results = cls()
+        for number, record in enumerate(records):
+            for column in upcast:
+                value = record[column]
+                if not _is_missing(value):
+                    record[column] = int(value)
+            results.append(_result_from_row(record, f"data frame row {number}", text_cells=False))
+        return results
+
+    @classmethod
+    def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
+                   since: Any = None) -> ResultSet:
+        """Read the results table of a store (a path, a :class:`ResultStore` or a SnapshotStore)."""
+        root = getattr(store, "root", store)
+        if not isinstance(root, str | os.PathLike):
+            raise ResultsError(f"expected a store or a store directory, got {store!r}")
+        location = Path(root)
+        if not (location / "index.sqlite").is_file():
+            raise ResultsError(f"{location}: no store index (index.sqlite) found")
+        result_store = ResultStore(location)
+        try:
+            return result_store.load(run_id=run_id, since=since)
+        finally:
+            result_store.close()
+
+    # -- writers
+    def to_jsonl(self, path: str | os.PathLike[str]) -> Path:
+        """Write JSON Lines (one canonical JSON object per result); returns the path."""
+        location = Path(path)
+        text = "".join(canonical_json(r.to_dict()) + "\n" for r in self._results)
+        try:
+            location.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        return location
+
+    def to_csv(self, path: str | os.PathLike[str]) -> Path:
+        """Write CSV in the :meth:`from_csv` layout (reads back to an equal ResultSet)."""
+        location = Path(path)
+        columns, rows = _rows(self._results)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            cells = []
+            for column in columns:
+                value = row.get(column, ABSENT)
+                if value is ABSENT or (column in RESERVED_COLUMNS and value in (None, "")):
+                    cells.append("")
+                elif column in RESERVED_COLUMNS or column.startswith(METRIC_PREFIX):
+                    cells.append(repr(value) if isinstance(value, float) else str(value))
+                else:
+                    cells.append(_format_cell(value))
+            writer.writerow(cells)
+        try:
+            location.write_text(buffer.getvalue(), encoding="utf-8")
+        except OSError as error:
+            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        return location
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame with the CSV columns (lists/objects kept as Python values)."""
+        try:
+            import pandas as pd
+        except ImportError:  # pragma: no cover - pandas is installed with the test extra
+            raise ResultsError("to_dataframe needs pandas: pip install pandas") from None
+        columns, rows = _rows(self._results)
+        return pd.DataFrame.from_records(rows, columns=columns)
+
+    # -- analysis
+    def infer_space(self, *, name: str = "inferred") -> Space:
+        """A space inferred from the configs of these results (:meth:`Space.infer`)."""
+        from configlab.space import Space
+
+        if not self._results:
+            raise ResultsError("cannot infer a space from an empty result set")
+        return Space.infer([r.config for r in self._results], name=name)
+
+    def encode(self, space: Space) -> EncodedResults:
+        """Encode against ``space``: value-class codes per parameter, outcomes, metrics.
+
+        Each distinct value of a parameter is classified once (cached), so millions of rows
+        cost one dictionary lookup per cell.  Codes are -1 where a value fits no class.
+        """
+        return encode_results(self._results, space)
+
+
+def _whole_float_column(records: Sequence[Mapping[str, Any]], column: str) -> bool:
+    if column in RESERVED_COLUMNS or column.startswith(METRIC_PREFIX):
+        return False
+    seen_missing = seen_number = False
+    for record in records:
+        value = _plain(record[column])
+        if _is_missing(value):
+            seen_missing = True
+        elif isinstance(value, float) and value.is_integer():
+            seen_number = True
+        else:
+            return False
+    return seen_missing and seen_number
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _value_key(value: Any) -> Any:
+    """A hashable cache key distinguishing True/1/1.0 and holding lists/dicts."""
+    kind = type(value)
+    if kind is str or kind is int or kind is float or kind is bool:
+        return (kind, value)
+    if value is None or value is ABSENT:
+        return value
+    return ("json", canonical_json(_plain(value)))
+
+
+def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
+    """Encode ``results`` against ``space`` (see :meth:`ResultSet.encode`)."""
+    n_rows, params = len(results), space.parameters
+    codes = np.empty((n_rows, len(params)), dtype=np.int32)
+    numeric: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    segments = [_tree.split_path(p.path) for p in params]
+    for column, (param, path) in enumerate(zip(params, segments, strict=True)):
+        cache: dict[Any, int] = {}
+        column_codes = codes[:, column]
+        is_numeric = param.kind in ("int", "float")
+        raw = np.full(n_rows, np.nan) if is_numeric else None
+        for row, result in enumerate(results):
+            node: Any = result.config
+            for segment in path:
+                if isinstance(node, Mapping) and segment in node:
+                    node = node[segment]
+                else:
+                    node = ABSENT
+                    break
+            key = _value_key(node)
+            try:
+                code = cache[key]
+            except KeyError:
+                code = cache[key] = param.classify(node)
+            except TypeError:  # unhashable exotic value: classify without caching
+                code = param.classify(node)
+            column_codes[row] = code
+            if raw is not None and type(node) in (int, float):
+                raw[row] = node
+        if raw is not None:
+            numeric[param.path] = raw
+    outcomes = np.fromiter((r.outcome_code for r in results), dtype=np.int8, count=n_rows)
+    names = {name for r in results for name in r.metrics}
+    if any(r.duration is not None for r in results):
+        names.add("duration")
+    metric_names = sorted(names)
+    metrics: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
+    for name in metric_names:
+        values = np.full(n_rows, np.nan)
+        for row, result in enumerate(results):
+            if name == "duration" and result.duration is not None:
+                values[row] = result.duration
+            elif name in result.metrics:
+                values[row] = result.metrics[name]
+        metrics[name] = values
+    return EncodedResults(
+        params=space.paths,
+        class_labels=tuple(tuple(c.label for c in p.value_classes) for p in params),
+        codes=codes,
+        outcomes=outcomes,
+        metrics=metrics,
+        numeric=numeric,
+        config_keys=tuple(config_key(r.config) for r in results),
+        test_ids=tuple(r.test_id for r in results),
+    )
+
+
+# --------------------------------------------------------------------------- ResultStore
+
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS results (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT,
+        test_id TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL,
+        duration REAL,
+        config TEXT NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        snapshot_id TEXT,
+        timestamp TEXT,
+        recorded_at TEXT NOT NULL,
+        ts REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS results_run ON results (run_id)",
+    "CREATE INDEX IF NOT EXISTS results_ts ON results (ts)",
+)
+
+
+class ResultStore:
+    """Append-only results table in ``<path>/index.sqlite`` (shared with the snapshot store).
+
+    Safe for many processes appending at once: SQLite WAL, a busy timeout, and one
+    ``BEGIN IMMEDIATE`` transaction per :meth:`record_many` batch.  Each process (and thread)
+    uses its own connection.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] = ".configlab") -> None:
+        self.root = Path(path)
+        self._local = threading.local()
+
+    def __repr__(self) -> str:
+        return f"ResultStore({str(self.root)!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():
+            from configlab._internal.objectstore import open_index
+
+            try:
+                conn = open_index(self.root)
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+            except (ConfiglabError, sqlite3.Error) as error:
+                raise ResultsError(f"results store {self.root}: {error}") from None
+            local.conn = conn
+            local.pid = os.getpid()
+        return conn
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        try:
+            yield self._conn()
+        except sqlite3.Error as error:
+            raise ResultsError(f"results store {self.root / 'index.sqlite'}: {error}") from None
+
+    def close(self) -> None:
+        """Close this thread's connection (reopened on next use)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def record(self, result: Result) -> None:
+        """Append one result (one transaction)."""
+        self.record_many([result])
+
+    def record_many(self, results: Iterable[Result]) -> int:
+        """Append results in one transaction (all or none); returns how many were written."""
+        now = datetime.now(UTC).isoformat()
+        rows = []
+        for result in results:
+            if not isinstance(result, Result):
+                raise ResultsError(f"expected a Result, got {type(result).__name__}")
+            stamp = result.timestamp or now
+            rows.append((
+                result.run_id, result.test_id, result.outcome, result.duration,
+                canonical_json(result.config), canonical_json(dict(result.metrics)),
+                result.snapshot_id, result.timestamp, now, _epoch(stamp),
+            ))
+        if not rows:
+            return 0
+        with self._db() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(
+                    "INSERT INTO results (run_id, test_id, outcome, duration, config, metrics,"
+                    " snapshot_id, timestamp, recorded_at, ts) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    rows,
+                )
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        return len(rows)
+
+    def load(self, run_id: str | None = None, since: Any = None) -> ResultSet:
+        """Results in recording order, optionally of one run and/or at or after ``since``.
+
+        ``since`` is a datetime, ISO text or epoch seconds; it is compared with each result's
+        timestamp (or the time it was recorded when it has none).
+        """
+        where: list[str] = []
+        params: list[Any] = []
+        if run_id is not None:
+            where.append("run_id = ?")
+            params.append(run_id)
+        if since is not None:
+            stamp = normalize_timestamp(since, "since")
+            assert stamp is not None
+            where.append("ts >= ?")
+            params.append(_epoch(stamp))
+        sql = ("SELECT run_id, test_id, outcome, duration, config, metrics, snapshot_id,"
+               " timestamp FROM results")
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        with self._db() as conn:
+            records = conn.execute(sql, params).fetchall()
+        results = ResultSet()
+        for record in records:
+            run, test, outcome, duration, config, metrics, snapshot, stamp = record
+            results.append(Result(
+                config=json.loads(config), outcome=outcome, duration=duration,
+                metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
+                timestamp=stamp, run_id=run,
+            ))
+        return results
+
+    def count(self) -> int:
+        """Number of results stored."""
+        with self._db() as conn:
+            return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
+
+
+def load_results(source: str | os.PathLike[str] | ResultSet) -> ResultSet:
+    """A ResultSet from a ``.jsonl`` / ``.csv`` file or a store directory (or itself)."""
+    if isinstance(source, ResultSet):
+        return source
+    location = Path(source)
+    if location.is_dir():
+        return ResultSet.from_store(location)
+    suffix = location.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".json"):
+        return ResultSet.from_jsonl(location)
+    if suffix == ".csv":
+        return ResultSet.from_csv(location)
+    if not location.exists():
+        raise ResultsError(f"{location}: no such results file or store directory")
+    raise ResultsError(
+        f"{location}: unknown results format (use .jsonl, .csv or a store directory)"
+    )
+
+
+__all__ = [
+    "OUTCOMES",
+    "Result",
+    "ResultSet",
+    "ResultStore",
+    "canonical_json",
+    "config_key",
+    "encode_results",
+    "load_results",
+    "normalize_timestamp",
+]

@@ -1,0 +1,264 @@
+"""Integrity of the snapshot store: corruption detection, crash atomicity, concurrent processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from configlab.errors import SnapshotCorruptedError
+from configlab.snapshots import Snapshot, SnapshotStore
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> tuple[SnapshotStore, Snapshot, Snapshot]:
+    store = SnapshotStore(tmp_path / "store")
+    a = store.capture(
+        files=[("app.yaml", b"a: 1\n" * 200), ("shared.json", b'{"s": 1}')],
+        meta={"k": {"x": 1}},
+        tags=["a"],
+    )
+    b = store.capture(files=[("app.yaml", b"a: 2\n" * 200), ("shared.json", b'{"s": 1}')])
+    return store, a, b
+
+
+def _object(store: SnapshotStore, snap: Snapshot, name: str) -> Path:
+    path = store.objects.path_for(snap.files[name].hash)
+    path.chmod(0o644)
+    return path
+
+
+def test_healthy_store_verifies(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -> None:
+    store = filled[0]
+    report = store.verify()
+    assert report.ok and report.snapshots_checked == 2 and report.objects_checked == 3
+    assert report.corrupted_snapshots == ()
+    assert report.to_text().endswith(": ok")
+    assert report.to_dict()["ok"] is True
+
+
+def test_flipped_byte_is_detected_on_read_and_by_verify(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot],
+) -> None:
+    store, a, b = filled
+    path = _object(store, a, "app.yaml")
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x55
+    path.write_bytes(bytes(raw))
+    with pytest.raises(SnapshotCorruptedError, match=a.id):
+        store.read_bytes(a, "app.yaml")
+    with pytest.raises(SnapshotCorruptedError):
+        store.read_tree(a, "app.yaml")
+    assert store.read_bytes(b, "app.yaml") == b"a: 2\n" * 200  # others unaffected
+    report = store.verify()
+    assert not report.ok
+    assert report.corrupted_snapshots == (a.id,)
+    assert [(p.kind, p.name) for p in report.problems] in (
+        [("corrupted", "app.yaml")],
+        [("truncated", "app.yaml")],
+    )
+    assert "app.yaml" in report.to_text()
+
+
+def test_truncated_and_missing_objects(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -> None:
+    store, a, b = filled
+    path = _object(store, a, "app.yaml")
+    path.write_bytes(path.read_bytes()[:10])
+    _object(store, b, "shared.json").unlink()
+    report = store.verify()
+    kinds = sorted((p.kind, p.snapshot_id, p.name) for p in report.problems)
+    assert kinds == sorted(
+        [
+            ("truncated", a.id, "app.yaml"),
+            ("missing", a.id, "shared.json"),
+            ("missing", b.id, "shared.json"),
+        ]
+    )
+    assert report.corrupted_snapshots == tuple(sorted([a.id, b.id]))
+    with pytest.raises(SnapshotCorruptedError, match="missing"):
+        store.read_bytes(b, "shared.json")
+    # saving the same content again repairs a missing object
+    store.capture(files=[("x.json", b'{"s": 1}')])
+    assert store.read_bytes(b, "shared.json") == b'{"s": 1}'
+
+
+def _sql(store: SnapshotStore, statement: str, *params: Any) -> None:
+    store._conn().execute(statement, params)
+
+
+def test_broken_manifest_row(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -> None:
+    store, a, _b = filled
+    _sql(
+        store,
+        "UPDATE snapshots SET manifest = replace(manifest, '\"x\":1', '\"x\":2') WHERE id = ?",
+        a.id,
+    )
+    with pytest.raises(SnapshotCorruptedError, match="does not match its id"):
+        store.get(a.id)
+    with pytest.raises(SnapshotCorruptedError):
+        store.list()
+    report = store.verify()
+    assert [(p.kind, p.snapshot_id) for p in report.problems] == [("index", a.id)]
+
+
+@pytest.mark.parametrize(
+    ("statement", "expected"),
+    [
+        (
+            "DELETE FROM snapshot_files WHERE snapshot_id = :a AND name = 'app.yaml'",
+            "file row missing",
+        ),
+        (
+            "UPDATE snapshot_files SET size = size + 1"
+            " WHERE snapshot_id = :a AND name = 'app.yaml'",
+            "disagrees",
+        ),
+        (
+            "UPDATE snapshot_files SET format = 'toml'"
+            " WHERE snapshot_id = :a AND name = 'app.yaml'",
+            "disagrees",
+        ),
+        (
+            "INSERT INTO snapshot_files VALUES (:a, 'extra.json', :h, 1, 'json', NULL)",
+            "not in the manifest",
+        ),
+        (
+            "INSERT INTO snapshot_files VALUES (:z, 'extra.json', :h, 1, 'json', NULL)",
+            "unknown snapshot",
+        ),
+        (
+            "UPDATE snapshot_meta SET value = '2' WHERE snapshot_id = :a AND key = 'k.x'",
+            "meta rows disagree",
+        ),
+        ("DELETE FROM snapshot_meta WHERE snapshot_id = :a", "meta rows disagree"),
+        ("INSERT INTO snapshot_meta VALUES (:z, 'k', '1')", "meta rows of an unknown"),
+        ("INSERT INTO snapshot_tags VALUES ('orphan', :z, '2020')", "unknown snapshot"),
+    ],
+)
+def test_broken_index_rows_are_reported(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot], statement: str, expected: str
+) -> None:
+    store, a, _b = filled
+    ghost = "f" * 64
+    store._conn().execute(statement, {"a": a.id, "z": ghost, "h": a.files["app.yaml"].hash})
+    report = store.verify()
+    assert not report.ok
+    assert len(report.problems) == 1
+    problem = report.problems[0]
+    assert expected in problem.detail and problem.kind == "index"
+    assert problem.snapshot_id in (a.id, ghost)
+
+
+def test_file_rows_of_a_snapshot_with_broken_manifest_are_not_double_reported(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot],
+) -> None:
+    store, a, _b = filled
+    _sql(store, "UPDATE snapshots SET manifest = manifest || ' ' WHERE id = ?", a.id)
+    _sql(store, "INSERT INTO snapshot_files VALUES (?, 'extra', ?, 1, NULL, NULL)", a.id, "0" * 64)
+    report = store.verify()
+    assert [p.kind for p in report.problems] == ["index"]
+
+
+# -- crash atomicity --------------------------------------------------------------------------
+
+_SAVER = textwrap.dedent(
+    """
+    import os, sys
+    from configlab.snapshots import SnapshotStore
+    store = SnapshotStore(sys.argv[1])
+    big = os.urandom(1024) * 3000          # 3 MB, compressible, new content every round
+    i = 0
+    while True:
+        store.capture(
+            files=[("big.bin", big + str(i).encode()), ("small.json", b'{"i": %d}' % i)],
+            meta={"i": i},
+            check=False,
+        )
+        i += 1
+        if i == 2:
+            print("saving", flush=True)
+    """
+)
+
+
+def test_process_killed_mid_save_leaves_whole_snapshots_only(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    script = tmp_path / "saver.py"
+    script.write_text(_SAVER)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    for delay in (0.05, 0.13, 0.31):
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(root)], stdout=subprocess.PIPE, env=env
+        )
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"saving\n"
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        store = SnapshotStore(root)
+        report = store.verify()
+        assert report.ok, report.to_text()
+        snaps = store.list()
+        assert snaps, "the saver should have completed some snapshots"
+        for snap in snaps:
+            i = snap.meta["i"]
+            assert store.read_bytes(snap, "small.json") == b'{"i": %d}' % i
+            assert store.read_bytes(snap, "big.bin").endswith(str(i).encode())
+        store.close()
+
+
+# -- concurrency ------------------------------------------------------------------------------
+
+
+def _worker(root: str, worker: int, queue: Any) -> None:
+    try:
+        store = SnapshotStore(root)
+        ids = []
+        for round_ in range(3):
+            snap = store.capture(
+                files=[
+                    ("app.json", b'{"worker": %d, "round": %d}' % (worker, round_)),
+                    ("shared.yaml", b"common: true\n"),
+                ],
+                meta={"worker": worker, "round": round_},
+                tags=["concurrent"],
+            )
+            ids.append(snap.id)
+            assert store.read_tree(snap, "app.json") == {"worker": worker, "round": round_}
+        for other in store.find(tag="concurrent")[:5]:
+            store.read_bytes(other, "app.json")  # must never see a half-written snapshot
+        queue.put((worker, ids, None))
+    except BaseException as error:  # reported to the parent
+        queue.put((worker, [], repr(error)))
+
+
+def test_hundred_processes_save_and_read_at_once(tmp_path: Path) -> None:
+    root = str(tmp_path / "store")
+    SnapshotStore(root).list()  # create the index once (as a first user would)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = [context.Process(target=_worker, args=(root, n, queue)) for n in range(100)]
+    for process in processes:
+        process.start()
+    results = [queue.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    errors = [r for r in results if r[2]]
+    assert errors == []
+    store = SnapshotStore(root)
+    snaps = {s.id: s for s in store.list()}
+    assert len(snaps) == 300
+    assert {sid for _, ids, _ in results for sid in ids} == set(snaps)
+    for snap in snaps.values():
+        worker, round_ = snap.meta["worker"], snap.meta["round"]
+        assert store.read_tree(snap, "app.json") == {"worker": worker, "round": round_}
+    assert len(list(store.objects.iter_hashes())) == 301
+    assert store.verify().ok

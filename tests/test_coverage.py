@@ -352,5 +352,9 @@ def test_chart_data_downsamples_growth_and_marks_invalid() -> None:
     assert data["growth"]["coverage"][-1] == 1.0
     states = [c["state"] for c in data["values"]["cells"]]
     assert "invalid" in states
+    skipped = ResultSet([Result({"p0": 0, "p1": 1, "p2": 0}, "skip")])
+    assert sum(c["count"] for c in coverage.chart_data(
+        skipped, space, 2, include_skipped=True)["values"]["cells"]) == 1
+    assert coverage.chart_data(skipped, space, 2)["growth"]["n_tests"] == []
     one = coverage.chart_data([{"p0": 0}], _choice_space([2]), 1)
     assert one["values"] is None and "values" not in one["vega_lite"]

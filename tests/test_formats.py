@@ -726,5 +726,5 @@ def test_yaml_deep_block_nesting() -> None:
 
 
 def test_write_check_reports_a_reload_failure() -> None:
-    with pytest.raises(FormatError, match="cannot write ini faithfully: .*more than once"):
+    with pytest.raises(FormatError, match=r"cannot write ini faithfully: .*more than once"):
         dumps({"a": {"x": 1}, "a]\n[a": {"y": 1}}, "ini")

@@ -48,7 +48,7 @@ def test_kinds_ranges_and_flags() -> None:
     assert isinstance(space.param("debug"), BoolParam)
     tags = space.param("tags")
     assert isinstance(tags, ListParam) and (tags.min_items, tags.max_items) == (0, 2)
-    assert isinstance(tags.item, ChoiceParam) or isinstance(tags.item, StringParam)
+    assert isinstance(tags.item, StringParam)  # "a", "b", "c": no value repeats
     extra = space.param("extra")
     assert extra.optional and extra.nullable
     assert not space.param("mode").optional
@@ -70,7 +70,8 @@ def test_few_repeated_strings_are_choices_but_unique_strings_are_not() -> None:
 def test_mixed_values_conflicts_and_warnings() -> None:
     space = infer_space([
         {"m": 1, "s": "a", "obj": {"x": 1}, "lst": [1, 2.5, None], "bad": [{"a": 1}],
-         "mix": [1], "big": float("inf"), "many": 0, "e": [], "1": 1},
+         "mix": [1], "big": float("inf"), "many": 0, "e": [], "1": 1,
+         "lnan": [float("nan")]},
         {"m": "one", "s": True, "obj": 3, "lst": [], "bad": [], "mix": 2, "big": 1.0,
          "many": "x", "e": [], "": 2, "a`b": 3, 7: 1},
     ] + [{"many": f"v{i}"} for i in range(12)])
@@ -87,13 +88,15 @@ def test_mixed_values_conflicts_and_warnings() -> None:
                    "many: 14 distinct values of mixed types", "key '' cannot be addressed",
                    "key 'a`b' cannot be addressed", "key 7 cannot be addressed"):
         assert needle in text, needle
-    for missing in ("obj", "obj.x", "bad", "mix", "big", "many"):
+    for missing in ("obj", "bad", "mix", "big", "many", "lnan"):
         assert missing not in space
+    assert space.param("obj.x").optional  # a scalar "obj" just means obj.x is absent
     assert "`1`" not in space and "1" in space
 
 
 def test_huge_integers_mixed_with_floats_stay_inside_the_bounds() -> None:
-    configs = [{"x": 2**70 + 1}, {"x": 0.5}, {"y": 2**2000}, {"y": 1.5}]
+    configs = [{"x": 2**70 + 1}, {"x": 0.5}, {"y": 2**2000}, {"y": 1.5},
+               {"z": -(2**53 + 1)}, {"z": 0.5}]
     space = infer_space(configs)
     assert "y" not in space and any("beyond the float range" in w for w in space.warnings)
     assert all(space.is_valid(c) for c in configs)
@@ -105,7 +108,7 @@ def test_huge_integers_mixed_with_floats_stay_inside_the_bounds() -> None:
         ([], "no configs"),
         ([{"a": 1}, [1]], "config #2 is a list"),
         ([{"a": {"b": {}}}], "no parameter could be inferred"),
-        ([{"a": [{"x": 1}]}], r"no parameter could be inferred \(a: lists of objects"),
+        ([{"a": [{"x": 1}]}], r"inferred from the configs \(a: lists of objects"),
     ],
 )
 def test_errors(configs: list[Any], message: str) -> None:
@@ -131,7 +134,7 @@ _VALUES = st.recursive(
 _CONFIGS = st.lists(st.dictionaries(_KEYS, _VALUES, max_size=5), min_size=1, max_size=6)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(_CONFIGS)
 def test_every_example_validates_against_the_inferred_space(configs: list[dict[str, Any]]
                                                             ) -> None:

@@ -212,3 +212,16 @@ def test_open_index_errors_are_snapshot_errors(tmp_path: Path) -> None:
     (tmp_path / "bad" / "index.sqlite").write_bytes(b"this is not a database" * 100)
     with pytest.raises(SnapshotError, match="cannot open the store index"):
         open_index(tmp_path / "bad")
+
+
+def test_directories_removed_behind_the_stores_back(tmp_path: Path) -> None:
+    import shutil
+
+    store = ObjectStore(tmp_path)
+    first = store.put_bytes(b"one")
+    shutil.rmtree(tmp_path / "objects")
+    again = store.put_bytes(b"one")
+    assert store.get_bytes(again.hash) == b"one" and again == first
+    store.put_stream(io.BytesIO(b"two"), 3)
+    shutil.rmtree(tmp_path / "objects" / hash_bytes(b"two")[:2])
+    assert store.get_bytes(store.put_stream(io.BytesIO(b"two"), 3).hash) == b"two"

@@ -357,7 +357,9 @@ def test_refs_allof_merging_and_nested_conditions() -> None:
     assert warned(space, "#/allOf/3", "allOf")
     assert warned(space, "#/allOf/1/properties/a", "properties")
     texts = {c.name: c.text for c in space.constraints}
-    assert texts["schema:#/allOf/2/then"] == "((a != null) and (a == true)) -> (b == null or (b >= 5))"
+    assert texts["schema:#/allOf/2/then"] == (
+        "((a != null) and (a == true)) -> (b == null or (b >= 5))"
+    )
     assert space.is_valid({"a": True, "b": 6, "c": 1})
     assert not space.is_valid({"a": True, "b": 2, "c": 1})
     assert not space.is_valid({"c": 3, "tls": {"on": True, "cert": "x"}})

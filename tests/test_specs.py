@@ -513,6 +513,10 @@ def test_step_vocabulary(steps: str, expected: tuple[str, list[dict[str, Any]]])
         ("Scenario: s\n  Given x\n", r"x.feature:1: invalid Gherkin: \(1:1\): expected"),
         ("# only a comment\n", "no Feature"),
         (
+            "Feature: f\n  Scenario Outline: s\n    Then the exit code is <a>\n    Examples:\n",
+            r"x.feature:4: Examples without a table",
+        ),
+        (
             FEATURE_HEAD + "    Then the exit code is 0\n  Scenario: s\n    Then the test passes\n",
             "duplicate rule id",
         ),
@@ -563,7 +567,7 @@ def test_check_finds_contradiction_with_witness_and_dead_rule() -> None:
     assert "fast-when-small" in text and "never" in text
     data = report.to_dict()
     assert data["dead"][0]["rule"] == "never" and data["contradictions"][0]["witness"]
-    with pytest.raises(ContradictorySpecError, match="fast-when-small.*slow-when-enabled"):
+    with pytest.raises(ContradictorySpecError, match=r"fast-when-small.*slow-when-enabled"):
         check(spec)
 
 
@@ -662,8 +666,23 @@ def test_three_way_interval_conflict_names_all() -> None:
         ("B", expect.metric("duration_s > 2 and duration_s < 4")),
         ("C", expect.metric("duration_s >= 3")),
     ]
-    reason = expectation_conflict(items)
-    assert reason is not None and "A" in reason and "C" in reason
+    assert expectation_conflict(items) == "duration_s < 3 (A) vs duration_s >= 3 (C)"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["<", "<=", ">", ">=", "=="]), st.integers(-3, 3)),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_interval_conflicts_agree_with_brute_force(atoms: list[tuple[str, int]]) -> None:
+    items = [(f"r{i}", expect.metric(f"duration_s {op} {n}")) for i, (op, n) in enumerate(atoms)]
+    checks = [parse(f"duration_s {op} {n}") for op, n in atoms]
+    grid = [x / 4 for x in range(-20, 21)]
+    satisfiable = any(all(c.evaluate({"duration_s": x}) for c in checks) for x in grid)
+    assert (expectation_conflict(items) is None) is satisfiable
 
 
 def test_comparison_atoms() -> None:
@@ -754,3 +773,42 @@ def test_diff_sees_space_changes() -> None:
 
 def test_errors_are_configlab_errors() -> None:
     assert issubclass(SpecError, ConfiglabError)
+
+
+def test_rule_model_widens_domains_and_honours_space_constraints() -> None:
+    from configlab._internal.spec_model import RuleModel
+
+    space = Space.from_dict(
+        {
+            "parameters": {
+                "ratio": {"type": "float", "min": 0.0, "max": 1.0},
+                "level": {"type": "choice", "values": ["low", "mid", "high"]},
+                "on": {"type": "bool"},
+                "n": {"type": "int", "min": 0, "max": 100},
+                "extra": {"type": "int", "min": 0, "max": 9, "active_if": "on"},
+            },
+            "constraints": ["level == 'high' -> on", "n != 37 or ratio > 0.5"],
+        }
+    )
+    conditions = [
+        parse("ratio < 0.3 and ratio > 0.2"),
+        parse("level in ['high', 'nope'] and n == 37"),
+        parse("0.75 == ratio and on == true and n > 1000000"),
+        parse("extra == 7 and ratio != 0.5"),
+        parse("level != 'low' and ratio < 1e400 and n <= n and on != false"),
+    ]
+    model = RuleModel(space, conditions)
+    try:
+        first = model.witness([0])
+        assert first is not None and 0.2 < first["ratio"] < 0.3
+        second = model.witness([1])
+        assert second is not None and second["n"] == 37 and second["on"] is True
+        assert second["ratio"] > 0.5 and space.is_valid(second)
+        assert model.witness([2]) is None
+        fourth = model.witness([3, 1])
+        assert fourth is not None and fourth["extra"] == 7 and fourth["n"] == 37
+        assert model.witness([0, 1]) is None
+        fifth = model.witness([4])
+        assert fifth is not None and fifth["level"] != "low" and fifth["on"] is True
+    finally:
+        model.close()

@@ -156,7 +156,7 @@ def test_function_runner_errors_timeouts_and_odd_returns() -> None:
         verdicts["baddict"][1]
     )
     assert verdicts["raise"] == ("errored", "application raised ValueError: bad value")
-    assert verdicts["hang"][0] == "errored" and verdicts["hang"][1].startswith("timeout")
+    assert verdicts["hang"][0] == "errored" and str(verdicts["hang"][1]).startswith("timeout")
     assert report.checks[0].outcome.duration_s is not None
 
 
@@ -212,7 +212,7 @@ def test_verify_argument_errors() -> None:
     with pytest.raises(SpecError, match="runner"):
         verify(spec, 42, configs=[{}])  # type: ignore[arg-type]
     with pytest.raises(SpecError, match="iterable of config"):
-        verify(spec, app, configs={"a": 1})  # type: ignore[arg-type]
+        verify(spec, app, configs={"a": 1})  # type: ignore[dict-item]
     with pytest.raises(SpecError, match="not a mapping"):
         verify(spec, app, configs=[3])  # type: ignore[list-item]
     with pytest.raises(SpecError, match="max_per_rule"):
@@ -228,6 +228,8 @@ def test_verify_argument_errors() -> None:
         CommandRunner(" ")
     with pytest.raises(SpecError, match="node id"):
         PytestRunner("")
+    with pytest.raises(SpecError, match="No closing quotation"):
+        CommandRunner('python "app.py {config}')
 
 
 # ----------------------------------------------------------------------------- shell runner
@@ -308,7 +310,9 @@ def test_command_runner_reports_metrics_signals_and_start_failures(tmp_path: Pat
     killed = runner({"kill": True})
     assert killed.outcome == "error" and killed.error == "killed by signal SIGKILL"
     missing = CommandRunner("definitely-not-a-command-xyz {config}")({"a": 1})
-    assert missing.exit_code == 127 and missing.outcome == "fail"
+    assert missing.outcome == "error" and str(missing.error).startswith("could not start")
+    in_shell = CommandRunner("definitely-not-a-command-xyz {config} && true")({"a": 1})
+    assert in_shell.exit_code == 127 and in_shell.outcome == "fail"
     no_cwd = CommandRunner("true", cwd=tmp_path / "nowhere")({"a": 1})
     assert no_cwd.outcome == "error" and no_cwd.error is not None
     assert no_cwd.error.startswith("could not start")
@@ -333,13 +337,14 @@ def test_pytest_runner_passes_and_fails_per_config() -> None:
             Rule(id="passes", expect=[expect.passes()]),
         ],
     )
-    runner = PytestRunner("check_app.py::test_app", cwd=DATA, timeout=60)
+    quick = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    runner = PytestRunner("check_app.py::test_app", cwd=DATA, timeout=60, env=quick)
     report = verify(
         spec, runner, configs=[{"cache": {"size": 4}}, {"cache": {"size": 40}}], workers=2
     )
     assert [c.verdict for c in report.checks] == ["held", "violated"]
     assert report.checks[1].outcome.exit_code == 1
-    missing = PytestRunner("check_app.py::test_nope", cwd=DATA)({"cache": {"size": 1}})
+    missing = PytestRunner("check_app.py::test_nope", cwd=DATA, env=quick)({"cache": {"size": 1}})
     assert missing.outcome == "error" and "pytest exited with status" in str(missing.error)
     assert "PytestRunner(" in repr(runner)
 
@@ -387,10 +392,10 @@ def test_junit_report_parses_back(mixed_report: VerificationReport, tmp_path: Pa
     assert isinstance(hang_case.result[0], Error) and hang_case.result[0].type == "timeout"
     unused = next(iter(suites["py.unused"]))
     assert isinstance(unused.result[0], Skipped)
-    props = {p.name: p.value for p in next(iter(bad_case.iterchildren(Properties)))}
+    props = {p.name: p.value for p in next(iter(bad_case.iterchildren(Properties)))}  # type: ignore[no-untyped-call]
     assert props["config.mode"] == "safe" and props["config.cache.size"] == "8"
     assert props["config.cache.enabled"] == "true" and props["spec.hash"] == mixed_report.spec_hash
-    suite_props = {p.name: p.value for p in suites["py.bad"].properties()}
+    suite_props = {p.name: p.value for p in suites["py.bad"].properties()}  # type: ignore[no-untyped-call]
     assert suite_props["spec.version"] == "1.0"
 
 
@@ -411,7 +416,83 @@ def test_record_spec_is_idempotent(tmp_path: Path) -> None:
     first = record_spec(tmp_path / "s", spec)
     second = record_spec(tmp_path / "s", spec)
     assert first.id == second.id and "spec:py@1.0" in second.tags
-    assert spec_from_store(tmp_path / "s", first.id) == spec
+    assert spec_from_store(tmp_path / "s", first.id).digest() == spec.digest()
     other = SnapshotStore(tmp_path / "s").save_config({"a": 1}, "c.yaml")
     with pytest.raises(SpecError, match="does not hold a spec"):
         spec_from_store(tmp_path / "s", other.id)
+
+
+@pytest.mark.parametrize(
+    ("stderr", "name"),
+    [
+        ("", None),
+        ("plain failure\n", None),
+        ("Traceback (most recent call last):\n  File \"x\", line 1\nKeyError: 'k'\n", "KeyError"),
+        ("Traceback (most recent call last):\n  x\npkg.mod.CustomError: boom\n\n", "CustomError"),
+        ("Traceback (most recent call last):\n  x\nSystemExit\n", "SystemExit"),
+        ("Traceback (most recent call last):\n  x\nValueError: a\n  continued\n", "ValueError"),
+        ("Traceback (most recent call last):\n  x\nthis is not an exception line\n", None),
+    ],
+)
+def test_exception_from_stderr(stderr: str, name: str | None) -> None:
+    from configlab._internal.spec_runners import exception_from_stderr
+
+    assert exception_from_stderr(stderr) == name
+
+
+def test_metrics_file_must_hold_an_object(tmp_path: Path) -> None:
+    from configlab._internal.spec_runners import _read_metrics
+
+    path = tmp_path / "m.json"
+    path.write_text("[1, 2]")
+    assert _read_metrics(path) == {}
+    path.write_text("{not json")
+    assert _read_metrics(path) == {}
+    assert _read_metrics(tmp_path / "missing.json") == {}
+
+
+def test_pytest_runner_edge_cases(tmp_path: Path) -> None:
+    quick = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    unwritable = PytestRunner("x.py::t", fmt="toml", env=quick)({"a": None})
+    assert unwritable.outcome == "error" and "could not write" in str(unwritable.error)
+    test_file = tmp_path / "noisy_check.py"
+    test_file.write_text(
+        "import sys\n\ndef test_noisy():\n"
+        "    sys.stderr.write('Traceback (most recent call last):\\n  x\\nValueError: v\\n')\n"
+        "    assert False\n"
+    )
+    out = PytestRunner("noisy_check.py::test_noisy", cwd=tmp_path, args=["-s"], env=quick)({})
+    assert out.exit_code == 1 and out.outcome == "fail" and out.exception == "ValueError"
+
+
+def test_progress_bar_and_boundary_strategy() -> None:
+    spec = _spec(Rule(id="fast", when='fault == "none"', expect=[expect.exit_code(0)]))
+    sequential = verify(
+        spec, app, strategy="boundary", seed=3, workers=1, progress=True, max_per_rule=3
+    )
+    parallel = verify(
+        spec, app, strategy="boundary", seed=3, workers=2, progress=True, max_per_rule=3
+    )
+    assert [c.config for c in sequential.checks] == [c.config for c in parallel.checks]
+    assert sequential.rule("fast").tried == 3 and sequential.strategy == "boundary"
+
+
+def test_outcome_string_values_in_failure_messages() -> None:
+    spec = Spec(
+        name="s", version="1", rules=[Rule(id="r", expect=[expect.metric('outcome == "fail"')])]
+    )
+    report = verify(spec, app, configs=[_config(4)], workers=1)
+    assert report.checks[0].failures == ('expected outcome == "fail"; got outcome="pass"',)
+
+
+def test_unsaveable_config_is_a_spec_error(tmp_path: Path) -> None:
+    spec = Spec(name="s", version="1", rules=[Rule(id="r", expect=[expect.exit_code(0)])])
+    with pytest.raises(SpecError, match="cannot be saved as toml"):
+        verify(spec, app, configs=[{"a": None}], store=tmp_path / "st", fmt="toml")
+
+
+def test_all_held_markdown_has_no_violation_section() -> None:
+    spec = _spec(Rule(id="ok", when='fault == "none"', expect=[expect.exit_code(0)]))
+    report = verify(spec, app, configs=[_config(4)], workers=1)
+    text = report.to_markdown()
+    assert "all rules held" in text and "## Violations" not in text and "## Errors" not in text

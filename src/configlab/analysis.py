@@ -886,16 +886,24 @@ def _layout(enc: EncodedResults) -> _Layout:
     return _Layout(sizes, offsets, int(sizes.sum()), int(sizes.max(initial=0)))
 
 
-def _class_counts(enc: EncodedResults, lay: _Layout, rows: _I, weights: _F | None) -> _F:
+def _class_counts(
+    enc: EncodedResults, lay: _Layout, rows: _I, weights: Sequence[_F | None]
+) -> list[_F]:
+    """Per (parameter, class) row counts (weight None) or sums of each weight vector."""
     if lay.total == 0:
-        return np.zeros((0, 0))
-    flat = np.zeros(lay.total, dtype=np.float64)
-    for start in range(0, rows.size, _CHUNK * 4):
-        chunk = rows[start : start + _CHUNK * 4]
-        codes = np.asarray(enc.codes[chunk], dtype=np.int64)
-        w = None if weights is None else weights[start : start + _CHUNK * 4]
-        flat += st.grouped_sums(codes, lay.offsets, lay.total, w)
-    return lay.pad(flat)
+        return [np.zeros((len(enc.params), 0)) for _ in weights]
+    flats = [np.zeros(lay.total, dtype=np.float64) for _ in weights]
+    step = _CHUNK * 4
+    for start in range(0, rows.size, step):
+        codes = np.asarray(enc.codes[rows[start : start + step]], dtype=np.int64)
+        flat = (codes + lay.offsets[None, :]).ravel()
+        for out, w in zip(flats, weights, strict=True):
+            if w is None:
+                out += np.bincount(flat, minlength=lay.total)
+            else:
+                tiled = np.broadcast_to(w[start : start + step, None], codes.shape).ravel()
+                out += np.bincount(flat, weights=tiled, minlength=lay.total)
+    return [lay.pad(f) for f in flats]
 
 
 # =========================================================================== impact
@@ -968,16 +976,15 @@ def _metric_data(
         # treat numerically constant metrics as constant
         total_ss = 0.0
     n_params = len(enc.params)
-    counts = _class_counts(enc, lay, rows, None)
-    sums = _class_counts(enc, lay, rows, centred)
     if n_params == 0 or n < 2 or total_ss == 0.0:
+        counts, sums = _class_counts(enc, lay, rows, [None, centred])
         ones = np.ones(n_params)
         return _MetricData(name, rows, centred, total_ss, counts, sums, np.zeros(n_params), ones,
                            ones.copy())
-    eta, anova_p = st.anova_from_sums(counts, sums, total_ss, n)
-    ranks = sps.rankdata(values)
+    ranks = np.asarray(sps.rankdata(values), dtype=np.float64)
     tie = float(sps.tiecorrect(ranks))
-    rank_sums = _class_counts(enc, lay, rows, ranks.astype(np.float64))
+    counts, sums, rank_sums = _class_counts(enc, lay, rows, [None, centred, ranks])
+    eta, anova_p = st.anova_from_sums(counts, sums, total_ss, n)
     kruskal_p = st.kruskal_from_rank_sums(counts, rank_sums, n, tie)
     return _MetricData(name, rows, centred, total_ss, counts, sums, eta, anova_p, kruskal_p)
 
@@ -1346,6 +1353,7 @@ def _proxy(f: _F, n: _F, total: float, fails: float, min_support: int) -> _F:
 
 
 _SHORTLIST = 256
+_PAIR_BUDGET = 400_000
 
 
 def _shortlist(proxy: _F) -> _I:
@@ -1416,7 +1424,12 @@ def _mine(
     # ---- static candidate structure (on all used rows)
     pi = pj = np.zeros(0, dtype=np.int64)
     if settings.max_order >= 2:
+        pairable = np.ones(m, dtype=np.bool_)
+        if m * (m - 1) // 2 > _PAIR_BUDGET:  # too many: "!=" atoms only as singles / in triples
+            pairable = atoms.kind != _NE
         iu, ju = np.triu_indices(m, k=1)
+        both = pairable[iu] & pairable[ju]
+        iu, ju = iu[both], ju[both]
         nij = big_n[iu, ju]
         ok = (group[iu] != group[ju]) & (nij != n1[iu]) & (nij != n1[ju])
         ok &= big_f[iu, ju] >= ms
@@ -1681,7 +1694,7 @@ def _interaction_screen(
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
     width = int(sizes.sum())
     n = md.rows.size
-    budget = int(min(20000, max(2000, 4e9 // max(width * width, 1))))
+    budget = int(min(10000, max(2000, 1e9 // max(width * width, 1))))
     sample = np.linspace(0, n - 1, num=min(n, budget)).astype(np.int64)
     rows = md.rows[sample]
     y = md.values[sample] - md.values[sample].mean()
@@ -1903,9 +1916,12 @@ def analyze_encoded(
     n_fail = int(fail_used.sum())
     n_params = len(enc.params)
 
-    counts = _class_counts(enc, lay, used, None)
-    fails = _class_counts(enc, lay, used[fail_used], None)
-    all_counts = _class_counts(enc, lay, np.flatnonzero(prep.not_skip).astype(np.int64), None)
+    counts, fails = _class_counts(enc, lay, used, [None, fail_used.astype(np.float64)])
+    not_skip_rows = np.flatnonzero(prep.not_skip).astype(np.int64)
+    if not_skip_rows.size == used.size:
+        all_counts = counts
+    else:
+        all_counts = _class_counts(enc, lay, not_skip_rows, [None])[0]
 
     # ---- what the data can support
     if n_params == 0:

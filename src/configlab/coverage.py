@@ -115,9 +115,8 @@ class LevelCoverage:
 
     def at_least(self, v: float) -> float:
         """Fraction of t-way combinations whose coverage is at least ``v``."""
-        if not self.combinations:
-            return 1.0
-        return sum(1 for c in self.combinations if c.ratio >= v - 1e-12) / len(self.combinations)
+        hits = sum(1 for c in self.combinations if c.ratio >= v - 1e-12)
+        return hits / len(self.combinations) if self.combinations else 1.0
 
     def to_dict(self, *, detail: bool = True) -> dict[str, Any]:
         """JSON-serialisable form (``detail=False`` leaves out the per-combination list)."""

@@ -328,7 +328,8 @@ def _choice_drawer(choices: Sequence[Any]) -> Callable[[random.Random], Any]:
 
 
 def _freeze(value: Any) -> Any:
-    return tuple(value) if isinstance(value, list) else value
+    """Hashable stand-in for a raw value (list items tagged so that ``1`` and ``True`` differ)."""
+    return tuple((type(v), v) for v in value) if isinstance(value, list) else value
 
 
 class _RawFiller:
@@ -348,6 +349,14 @@ class _RawFiller:
             self.scopes.append(scope)
             for p in scope:
                 self.touching[p].append(j)
+
+    def key(self, codes: Sequence[int], values: Sequence[Any]) -> tuple[Any, ...]:
+        """Identity of the config: class codes where the value is the representative."""
+        key: list[Any] = list(codes)
+        for p, drawer in enumerate(self.drawers):
+            if drawer is not None:
+                key[p] = _freeze(values[p])
+        return tuple(key)
 
     def fill(self, codes: Sequence[int], rng: random.Random) -> list[Any]:
         """Raw values for the class row ``codes`` (valid: falls back to representatives)."""
@@ -597,7 +606,7 @@ def _random_raw(plan: _Plan, rng: random.Random,
     while misses < MAX_CONSECUTIVE_DUPLICATES:
         row = engine.sample(rng)
         values = filler.fill(row, rng)
-        key = (tuple(row), *map(_freeze, values))
+        key = filler.key(row, values)
         if key in seen:
             misses += 1
             continue

@@ -142,6 +142,10 @@ class Result:
     def __post_init__(self) -> None:
         if not isinstance(self.config, Mapping):
             raise ResultsError(f"config must be a mapping, got {type(self.config).__name__}")
+        try:
+            canonical_json(self.config)
+        except (TypeError, ValueError) as error:
+            raise ResultsError(f"config is not JSON data: {error}") from None
         if self.outcome not in _OUTCOME_CODE:
             raise ResultsError(
                 f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}"
@@ -454,7 +458,7 @@ class ResultSet(Sequence[Result]):
         results = cls()
         try:
             with location.open(encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
+                reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:
                     raise ResultsError(f"{location}:1: the CSV header has no 'outcome' column")
@@ -508,7 +512,7 @@ class ResultSet(Sequence[Result]):
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
                    since: Any = None) -> ResultSet:
         """Read the results table of a store (a path, a :class:`ResultStore` or a SnapshotStore)."""
-        root = getattr(store, "root", store)
+        root = store if isinstance(store, str | os.PathLike) else getattr(store, "root", None)
         if not isinstance(root, str | os.PathLike):
             raise ResultsError(f"expected a store or a store directory, got {store!r}")
         location = Path(root)
@@ -607,7 +611,7 @@ def _value_key(value: Any) -> Any:
         return (kind, value)
     if value is None or value is ABSENT:
         return value
-    return ("json", canonical_json(_plain(value)))
+    return ("json", canonical_json(value))
 
 
 def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
@@ -634,8 +638,6 @@ def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
                 code = cache[key]
             except KeyError:
                 code = cache[key] = param.classify(node)
-            except TypeError:  # unhashable exotic value: classify without caching
-                code = param.classify(node)
             column_codes[row] = code
             if raw is not None and type(node) in (int, float):
                 raw[row] = node

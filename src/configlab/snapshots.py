@@ -672,7 +672,7 @@ class SnapshotStore:
                     " VALUES (?, ?, ?)",
                     (tag, snapshot_id, now),
                 )
-        return self.get(snapshot_id)
+        return self._load("s.id = ?", (snapshot_id,))[0]
 
     # -- lookup ------------------------------------------------------------------------------
 

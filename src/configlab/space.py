@@ -322,6 +322,9 @@ class ChoiceParam(Parameter):
                 raise SpaceError(f"{self.path}: choice values must be scalars, got {value!r}")
             if any(values_equal(value, other) for other in self.values[:i]):
                 raise SpaceError(f"{self.path}: duplicate choice value {value!r}")
+        if None in self.values and not self.nullable:
+            # ``null`` among the values makes the parameter nullable (one "null" class).
+            object.__setattr__(self, "nullable", True)
 
     def _base_classes(self) -> list[ValueClass]:
         return [
@@ -329,13 +332,6 @@ class ChoiceParam(Parameter):
             for v in self.values
             if v is not None
         ]
-
-    @property
-    def value_classes(self) -> tuple[ValueClass, ...]:
-        """Each choice value (``null`` among the values counts as nullable)."""
-        if None in self.values and not self.nullable:
-            object.__setattr__(self, "nullable", True)
-        return super().value_classes
 
     def _check(self, value: Any) -> str | None:
         if any(values_equal(value, v) for v in self.values):

@@ -442,7 +442,7 @@ def expectations_from(items: Any, where: str) -> tuple[Expectation, ...]:
 # --------------------------------------------------------------------------- rules and specs
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Rule:
     """A behaviour rule: for configs where ``when`` holds, every ``expect`` item must hold.
 
@@ -454,6 +454,24 @@ class Rule:
     expect: tuple[Expectation, ...] = ()
     description: str = ""
     source: str = field(default="", compare=False)
+
+    def __init__(
+        self,
+        id: str,
+        when: str = "true",
+        expect: Iterable[Expectation | Mapping[str, Any]] | Expectation = (),
+        description: str = "",
+        source: str = "",
+    ) -> None:
+        for name, value in (
+            ("id", id),
+            ("when", when),
+            ("expect", expect),
+            ("description", description),
+            ("source", source),
+        ):
+            object.__setattr__(self, name, value)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         where = self.where
@@ -526,7 +544,7 @@ def _space_from(ref: Any, base: Path | None, where: str) -> Space | None:
     raise SpecError(f"{where}: 'space' must be a path or a space mapping, got {type(ref).__name__}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Spec:
     """A versioned behaviour specification: a space and rules over it.
 
@@ -543,6 +561,28 @@ class Spec:
     description: str = ""
     source: str = field(default="", compare=False)
     source_files: tuple[tuple[str, bytes], ...] = field(default=(), compare=False, repr=False)
+
+    def __init__(
+        self,
+        name: str,
+        version: str | int | float,
+        space: Space | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        rules: Iterable[Rule] = (),
+        description: str = "",
+        source: str = "",
+        source_files: Iterable[tuple[str, bytes]] = (),
+    ) -> None:
+        for key, value in (
+            ("name", name),
+            ("version", version),
+            ("space", space),
+            ("rules", rules),
+            ("description", description),
+            ("source", source),
+            ("source_files", tuple(source_files)),
+        ):
+            object.__setattr__(self, key, value)
+        self.__post_init__()
 
     def __post_init__(self) -> None:
         where = self.source or "spec"
@@ -1043,6 +1083,8 @@ def _judge(
     if outcome.outcome == "error" and not rule.expects_error:
         what = f"raised {outcome.exception}" if outcome.exception else "errored"
         detail = outcome.stderr.strip().splitlines()[-1] if outcome.stderr.strip() else ""
+        if outcome.exception and detail.startswith(f"{outcome.exception}:"):
+            detail = detail[len(outcome.exception) + 1 :].strip()
         return (
             "errored",
             (),
@@ -1136,7 +1178,7 @@ def spec_from_store(store: SnapshotStore | str | os.PathLike[str], ref: str) -> 
     opened = _open_store(store)
     assert opened is not None
     if re.fullmatch(r"[0-9a-f]{64}", ref):
-        found = opened.find(meta={"spec_hash": ref})
+        found = opened.find(meta={"spec_hash": ref, "kind": "spec"})
         if found:
             ref = found[-1].id
     snapshot = opened.get(ref)
@@ -1517,11 +1559,7 @@ def expectation_conflict(items: Sequence[tuple[str, Expectation]]) -> str | None
             for b_int, b_label in mine[i + 1 :]:
                 if a_int.intersect(b_int).empty:
                     return f"{a_label} vs {b_label}"
-        total = Interval()
-        for interval, _ in mine:
-            total = total.intersect(interval)
-        if total.empty:
-            return " and ".join(label for _, label in mine) + " cannot all hold"
+        # intervals on a line that meet pairwise all meet (Helly), so pairs are enough
     return None
 
 

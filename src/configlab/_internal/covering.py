@@ -315,6 +315,7 @@ class _Builder:
         row[seed_p] = seed_v
         fixed[seed_p] = True
         comp = self.validity.comp
+        witnesses: dict[int, tuple[int, ...]] = {}
         for p in order:
             if fixed[p]:
                 continue
@@ -332,12 +333,22 @@ class _Builder:
             choices = np.lexsort((self.np_rng.random(size), -gains))
             chosen = -1
             if self.validity.constrained[p]:
-                members = np.flatnonzero(fixed & (comp == comp[p]))
+                cp = int(comp[p])
+                members = np.flatnonzero(fixed & (comp == cp))
                 partial = {int(q): int(row[q]) for q in members}
+                witness = witnesses.get(cp)
                 for v in choices:
-                    partial[p] = int(v)
-                    if solver.is_valid_partial(partial):
-                        chosen = int(v)
+                    v = int(v)
+                    partial[p] = v
+                    if witness is not None and witness[p] == v:
+                        chosen = v
+                        break
+                    if solver.violates(partial):
+                        continue
+                    found = solver.extend(partial)
+                    if found is not None:
+                        witnesses[cp] = found
+                        chosen = v
                         break
                 if chosen < 0:  # pragma: no cover - seed tuple was proven extendable
                     raise GenerationError("internal error: no valid value while building a row")
@@ -532,7 +543,7 @@ def build_covering_suite(
     seed_rows: Iterable[Sequence[int]] = (),
     time_budget: float | None = None,
     max_steps: int | None = None,
-    candidates: int = 3,
+    candidates: int | None = None,
 ) -> list[tuple[int, ...]]:
     """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
 
@@ -549,7 +560,8 @@ def build_covering_suite(
             can depend on machine speed.
         max_steps: step budget of the optimisation phase (deterministic); default
             scales with the model, ``0`` disables optimisation.
-        candidates: candidate rows tried per greedy step (>= 1).
+        candidates: candidate rows tried per greedy step (>= 1); default 3 when no
+            constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
 
     Returns:
         The new rows (codes per parameter), deterministic for a given seed.
@@ -566,6 +578,8 @@ def build_covering_suite(
     rng = random.Random(seed)
     index = TupleIndex(model.domain_sizes, t)
     validity = _Validity(solver, index)
+    if candidates is None:
+        candidates = 1 if any(solver.forbidden) else 3
     builder = _Builder(solver, index, validity, rng, max(1, int(candidates)))
     for r in seeds:
         builder.mark_covered(r)
@@ -581,6 +595,6 @@ def build_covering_suite(
     deadline = None if time_budget is None else start + float(time_budget)
     if max_steps > 0 and rows:
         compactor = _Compactor(solver, index, builder.required, rows, seeds, rng)
-        patience = min(max(max_steps // 4, 1), max(500, 25 * len(model.domain_sizes)))
+        patience = min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
         rows = compactor.run(max_steps, patience=patience, deadline=deadline)
     return [tuple(int(v) for v in r) for r in rows]

@@ -193,25 +193,23 @@ class ModelSolver:
         ``False`` on a partial assignment does not mean it is extendable (see
         :meth:`is_valid_partial`).
         """
-        get: Callable[[int], int | None]
         if isinstance(assignment, Mapping):
-            get = assignment.get
-        else:
-            row = assignment
-
-            def get(p: int) -> int | None:
-                return row[p]
-
-        for j, c in enumerate(self.model.constraints):
-            bad = self.forbidden[j]
-            if not bad:
-                continue
-            vals = [get(p) for p in c.scope]
-            if any(v is None for v in vals):
-                continue
-            if tuple(vals) in bad:
-                return True
-        return False
+            touched: set[int] = set()
+            for p in assignment:
+                if 0 <= p < len(self.constraints_of):
+                    touched.update(self.constraints_of[p])
+            for j in sorted(touched):
+                scope = self.model.constraints[j].scope
+                if all(p in assignment for p in scope) and (
+                    tuple(assignment[p] for p in scope) in self.forbidden[j]
+                ):
+                    return True
+            return False
+        row = assignment
+        return any(
+            bad and tuple(row[p] for p in c.scope) in bad
+            for c, bad in zip(self.model.constraints, self.forbidden, strict=True)
+        )
 
     def row_violates(self, row: Sequence[int], params: Iterable[int]) -> bool:
         """Whether a full ``row`` violates a constraint reading one of ``params``."""
@@ -356,6 +354,15 @@ class ModelSolver:
             result = bool(self._solver.solve(assumptions=self._assume(assignment)))
         self._partial_cache[key] = result
         return result
+
+    def extend(self, partial: Mapping[int, int]) -> tuple[int, ...] | None:
+        """A full valid assignment extending ``partial`` (current phases), or ``None``."""
+        key = tuple(sorted(partial.items()))
+        if self.violates(partial) or not self._solver.solve(assumptions=self._assume(partial)):
+            self._partial_cache[key] = False
+            return None
+        self._partial_cache[key] = True
+        return self._model_codes()
 
     def complete(self, partial: Mapping[int, int], rng: random.Random) -> tuple[int, ...] | None:
         """A full valid assignment extending ``partial``, or ``None`` if there is none.

@@ -58,7 +58,10 @@ def _distinct(values: Iterable[Any]) -> list[Any]:
 def _float_bounds(numbers: list[int | float]) -> tuple[float, float]:
     """Float bounds that still contain every observed number (large ints round outward)."""
     low, high = min(numbers), max(numbers)
-    lo, hi = float(low), float(high)
+    try:
+        lo, hi = float(low), float(high)
+    except OverflowError:
+        return -math.inf, math.inf
     if lo > low:
         lo = math.nextafter(lo, -math.inf)
     if hi < high:

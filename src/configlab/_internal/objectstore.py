@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -36,14 +37,14 @@ CHUNK = 1024 * 1024
 #: Seconds a connection waits on a locked database before giving up.
 BUSY_TIMEOUT_S = 60.0
 
-HEX = frozenset("0123456789abcdef")
+_HASH_RE = re.compile(r"[0-9a-f]{64}")
 
 ObjectState = Literal["ok", "missing", "truncated", "corrupted"]
 
 
 def is_object_hash(text: str) -> bool:
     """Whether ``text`` is a well-formed object hash (64 lowercase hex characters)."""
-    return len(text) == 64 and all(c in HEX for c in text)
+    return _HASH_RE.fullmatch(text) is not None
 
 
 def hash_bytes(data: bytes) -> str:
@@ -114,6 +115,7 @@ class ObjectStore:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.durable = durable
+        self._dirs: set[Path] = set()  # directories known to exist
 
     # -- paths -------------------------------------------------------------------------------
 
@@ -145,15 +147,29 @@ class ObjectStore:
         threads = -1 if size >= THREADED_MIN else 0
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=threads, write_content_size=True)
 
+    def _ensure_dir(self, directory: Path, *, again: bool = False) -> None:
+        """Create ``directory`` unless this store already saw it (``again``: check anyway)."""
+        if again or directory not in self._dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(directory)
+
     def _commit_temp(self, temp: str, digest: str) -> None:
         """Move a finished temporary file into place as object ``digest``."""
         target = self.path_for(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(temp, target)
+        self._ensure_dir(target.parent)
+        try:
+            os.replace(temp, target)
+        except FileNotFoundError:  # the directory was removed behind our back
+            self._ensure_dir(target.parent, again=True)
+            os.replace(temp, target)
 
     def _write_temp(self, directory: Path, write: Callable[[IO[bytes]], None]) -> str:
-        directory.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        self._ensure_dir(directory)
+        try:
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        except FileNotFoundError:  # the directory was removed behind our back
+            self._ensure_dir(directory, again=True)
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)

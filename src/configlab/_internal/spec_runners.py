@@ -46,6 +46,8 @@ _EXTENSIONS = {
     "dotenv": "env",
     "hcl": "hcl",
 }
+#: Characters that make a command template need a shell (``{`` other than ``{config}``, too).
+_SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?\[\]~\n\\]|\{(?!config\})")
 _TRACEBACK_LAST = re.compile(r"^([A-Za-z_][\w.]*)(?::.*)?$")
 
 
@@ -187,11 +189,14 @@ def _process_outcome(
 class CommandRunner:
     """Run a shell command template with the config written to a temporary file.
 
-    ``{config}`` in ``template`` is replaced by the (shell-quoted) path of the file; the same path
-    is in the ``CONFIGLAB_CONFIG`` environment variable.  The application may write a JSON object
-    of metrics to the file named by ``CONFIGLAB_METRICS``.  On timeout the whole process group is
-    killed and the run is reported errored ("timeout").  A Python traceback at the end of stderr
-    is read as the exception the application raised.
+    ``{config}`` in ``template`` is replaced by the path of the file; the same path is in the
+    ``CONFIGLAB_CONFIG`` environment variable.  A template without shell syntax is split like a
+    shell command line and run directly (so a signal that kills the application is seen as
+    such); one with pipes, redirections, ``&&``, ``;``, ``$VAR``, globs, backslashes or
+    backticks runs under ``/bin/sh -c`` with the path shell-quoted.  The application may write
+    a JSON object of metrics to the file named by ``CONFIGLAB_METRICS``.  On timeout the whole
+    process group is killed and the run is reported errored ("timeout").  A Python traceback
+    at the end of stderr is read as the exception the application raised.
     """
 
     def __init__(
@@ -206,6 +211,11 @@ class CommandRunner:
         if not isinstance(template, str) or not template.strip():
             raise SpecError("a command runner needs a non-empty command template")
         _check_timeout(timeout)
+        if _SHELL_SYNTAX.search(template) is None:
+            try:
+                shlex.split(template)
+            except ValueError as error:
+                raise SpecError(f"command template {template!r}: {error}") from None
         self.template = template
         self.fmt = fmt
         self.timeout = timeout
@@ -215,6 +225,12 @@ class CommandRunner:
     def __repr__(self) -> str:
         return f"CommandRunner({self.template!r}, fmt={self.fmt!r}, timeout={self.timeout!r})"
 
+    def command(self, config_path: str) -> str | list[str]:
+        """The argv run for ``config_path`` (a string when it needs ``/bin/sh -c``)."""
+        if _SHELL_SYNTAX.search(self.template) is None:
+            return [t.replace("{config}", config_path) for t in shlex.split(self.template)]
+        return self.template.replace("{config}", shlex.quote(config_path))
+
     def __call__(self, config: Mapping[str, Any]) -> Outcome:
         """Run the command once for ``config``."""
         with tempfile.TemporaryDirectory(prefix="configlab-spec-") as directory:
@@ -222,9 +238,11 @@ class CommandRunner:
             if problem is not None:
                 return problem
             metrics_path = Path(directory) / "metrics.json"
-            command = self.template.replace("{config}", shlex.quote(str(path)))
+            argv = self.command(str(path))
             env = {**os.environ, **self.env, CONFIG_ENV: str(path), METRICS_ENV: str(metrics_path)}
-            result = _run_process(command, shell=True, env=env, cwd=self.cwd, timeout=self.timeout)
+            result = _run_process(
+                argv, shell=isinstance(argv, str), env=env, cwd=self.cwd, timeout=self.timeout
+            )
             return _process_outcome(*result, metrics=_read_metrics(metrics_path))
 
 

@@ -167,8 +167,10 @@ def risk_difference(counts: FloatArray, fails: FloatArray) -> tuple[FloatArray, 
     with np.errstate(divide="ignore", invalid="ignore"):
         rd = fails / np.where(ok, counts, 1.0) - (f - fails) / np.where(ok, rest_n, 1.0)
     rd = np.where(ok, rd, -np.inf)
-    best = np.argmax(rd, axis=1) if rd.shape[1] else np.zeros(rd.shape[0], dtype=np.int64)
-    value = rd[np.arange(rd.shape[0]), best] if rd.shape[1] else np.zeros(rd.shape[0])
+    if rd.shape[1] == 0:
+        return np.zeros(rd.shape[0]), np.full(rd.shape[0], -1, dtype=np.int64)
+    best = np.argmax(rd, axis=1)
+    value = rd[np.arange(rd.shape[0]), best]
     has = np.isfinite(value)
     return np.where(has, value, 0.0), np.where(has, best, -1).astype(np.int64)
 

@@ -106,7 +106,8 @@ class _Reader:
         raise self.fail(f"<{element.tag}> is cl:type 'bool' but holds {text!r}", element)
 
     def list(self, element: ET.Element) -> list[Any]:
-        if any(name not in (_TYPE, _KEY) for name in element.attrib) or (element.text or "").strip():
+        extra = [name for name in element.attrib if name not in (_TYPE, _KEY)]
+        if extra or (element.text or "").strip():
             raise self.fail(f"list element <{element.tag}> cannot have attributes or text",
                             element)
         self.no_tails(element)

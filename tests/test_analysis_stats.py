@@ -1,0 +1,186 @@
+"""The statistics behind the correlation engine, checked against SciPy and hand computations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
+from scipy import stats as sps
+
+from configlab._internal import stats as st
+
+
+def test_bh_matches_scipy_and_handles_nan_and_empty() -> None:
+    p = np.array([0.01, 0.04, 0.03, 0.2, 0.5, 0.001])
+    np.testing.assert_allclose(st.bh_adjust(p), sps.false_discovery_control(p, method="bh"))
+    assert st.bh_adjust([]).size == 0
+    assert st.bh_adjust([np.nan, 0.01])[0] == 1.0
+
+
+def test_holm_by_hand() -> None:
+    p = np.array([0.01, 0.04, 0.03])
+    # sorted 0.01*3=0.03, 0.03*2=0.06, 0.04*1=0.04 -> running max 0.03, 0.06, 0.06
+    np.testing.assert_allclose(st.holm_adjust(p), [0.03, 0.06, 0.06])
+    assert st.holm_adjust([]).size == 0
+    assert st.holm_adjust([0.9, 0.8])[0] == 1.0
+
+
+@given(
+    hs.integers(2, 300).flatmap(
+        lambda total: hs.tuples(
+            hs.just(total),
+            hs.integers(1, total),
+            hs.integers(1, total),
+        )
+    ),
+    hs.integers(0, 300),
+)
+@settings(max_examples=150, deadline=None)
+def test_hypergeom_bound_brackets_exact_tail(
+    params: tuple[int, int, int], k_raw: int
+) -> None:
+    total, fails, draws = params
+    lo = max(0, draws - (total - fails))
+    hi = min(draws, fails)
+    k = lo + k_raw % (hi - lo + 1)
+    bound = float(st.hypergeom_log_sf_bound(k, total, fails, draws))
+    exact = float(sps.hypergeom.logsf(k - 1, total, fails, draws)) if k >= 1 else 0.0
+    assert bound <= 1e-9
+    assert bound >= exact - 1e-6  # an upper bound on the p-value
+    mode = (draws + 1) * (fails + 1) / (total + 2)
+    if k >= 1 and k > mode + 1:
+        assert bound - exact <= math.log(20.0)  # tight: within the geometric factor
+
+
+def test_hypergeom_sf_equals_one_sided_fisher() -> None:
+    total, fails, draws, k = 200, 30, 25, 12
+    table = [[k, draws - k], [fails - k, total - fails - draws + k]]
+    expected = sps.fisher_exact(table, alternative="greater").pvalue
+    assert st.hypergeom_sf(k, total, fails, draws) == pytest.approx(expected, rel=1e-9)
+    assert st.hypergeom_sf(0, total, fails, draws) == 1.0
+
+
+def test_chi2_kx2_matches_scipy_and_degenerate_rows() -> None:
+    rng = np.random.default_rng(1)
+    counts = rng.integers(10, 60, size=(5, 4)).astype(float)
+    counts[2, 3] = 0.0  # a class never seen
+    fails = np.floor(counts * rng.random((5, 4)))
+    stat, dof, p, min_exp = st.chi2_kx2(counts, fails)
+    for j in range(5):
+        present = counts[j] > 0
+        table = np.stack([fails[j, present], counts[j, present] - fails[j, present]], axis=1)
+        ref = sps.chi2_contingency(table, correction=False)
+        assert stat[j] == pytest.approx(ref.statistic)
+        assert dof[j] == ref.dof
+        assert p[j] == pytest.approx(ref.pvalue)
+        assert min_exp[j] == pytest.approx(ref.expected_freq.min())
+    v = math.sqrt(stat[0] / counts[0].sum())
+    table0 = np.stack([fails[0], counts[0] - fails[0]], axis=1).astype(int)
+    assert v == pytest.approx(sps.contingency.association(table0, method="cramer"))
+    deg_counts = np.array([[10.0, 0.0], [5.0, 5.0], [4.0, 6.0]])
+    deg_fails = np.array([[3.0, 0.0], [0.0, 0.0], [4.0, 6.0]])
+    stat, dof, p, _ = st.chi2_kx2(deg_counts, deg_fails)
+    assert list(dof) == [0, 0, 0] and list(p) == [1.0, 1.0, 1.0] and list(stat) == [0, 0, 0]
+
+
+def test_mutual_information_by_entropies() -> None:
+    counts = np.array([[40.0, 60.0, 0.0]])
+    fails = np.array([[30.0, 6.0, 0.0]])
+    n = counts.sum()
+    f = fails.sum()
+    h_y = sps.entropy([f / n, 1 - f / n], base=2)
+    h_y_x = sum(
+        counts[0, c] / n * sps.entropy([fails[0, c] / counts[0, c], 1 - fails[0, c] / counts[0, c]],
+                                       base=2)
+        for c in range(2)
+    )
+    assert st.mutual_information_kx2(counts, fails)[0] == pytest.approx(h_y - h_y_x)
+
+
+def test_risk_difference_by_hand() -> None:
+    counts = np.array([[10.0, 30.0, 0.0], [5.0, 0.0, 0.0]])
+    fails = np.array([[8.0, 3.0, 0.0], [1.0, 0.0, 0.0]])
+    rd, cls = st.risk_difference(counts, fails)
+    assert rd[0] == pytest.approx(0.8 - 3.0 / 30.0)
+    assert cls[0] == 0
+    assert rd[1] == 0.0 and cls[1] == -1  # a single class has no "rest"
+    empty_rd, empty_cls = st.risk_difference(np.zeros((2, 0)), np.zeros((2, 0)))
+    assert list(empty_rd) == [0.0, 0.0] and list(empty_cls) == [-1, -1]
+
+
+def test_fisher_kx2() -> None:
+    counts = np.array([6.0, 8.0])
+    fails = np.array([5.0, 1.0])
+    expected = sps.fisher_exact([[5, 1], [1, 7]]).pvalue
+    assert st.fisher_kx2(counts, fails) == pytest.approx(expected)
+    counts3 = np.array([6.0, 8.0, 7.0])
+    fails3 = np.array([5.0, 1.0, 1.0])
+    per_class = [
+        sps.fisher_exact([[5, 1], [2, 13]]).pvalue,
+        sps.fisher_exact([[1, 7], [6, 7]]).pvalue,
+        sps.fisher_exact([[1, 6], [6, 8]]).pvalue,
+    ]
+    assert st.fisher_kx2(counts3, fails3) == pytest.approx(min(1.0, 3 * min(per_class)))
+    assert st.fisher_kx2(np.array([5.0, 0.0]), np.array([1.0, 0.0])) == 1.0
+
+
+def test_anova_and_kruskal_match_scipy() -> None:
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 3, size=(120, 2)).astype(np.int64)
+    y = codes[:, 0] * 1.5 + rng.normal(size=120)
+    y = np.round(y, 1)  # create ties for the Kruskal tie correction
+    offsets = np.array([0, 3], dtype=np.int64)
+    counts = st.grouped_sums(codes, offsets, 6, None).reshape(2, 3)
+    centred = y - y.mean()
+    sums = st.grouped_sums(codes, offsets, 6, centred).reshape(2, 3)
+    total_ss = float(centred @ centred)
+    eta, p = st.anova_from_sums(counts, sums, total_ss, 120)
+    ranks = sps.rankdata(y)
+    rank_sums = st.grouped_sums(codes, offsets, 6, ranks).reshape(2, 3)
+    kp = st.kruskal_from_rank_sums(counts, rank_sums, 120, float(sps.tiecorrect(ranks)))
+    for j in range(2):
+        groups = [y[codes[:, j] == c] for c in range(3)]
+        assert p[j] == pytest.approx(sps.f_oneway(*groups).pvalue)
+        assert kp[j] == pytest.approx(sps.kruskal(*groups).pvalue)
+        between = sum(g.size * (g.mean() - y.mean()) ** 2 for g in groups)
+        assert eta[j] == pytest.approx(between / total_ss)
+    zero_eta, zero_p = st.anova_from_sums(counts, sums, 0.0, 120)
+    assert list(zero_eta) == [0.0, 0.0] and list(zero_p) == [1.0, 1.0]
+    assert list(st.kruskal_from_rank_sums(counts, rank_sums, 120, 0.0)) == [1.0, 1.0]
+    # a perfectly separating factor: zero within-group variance
+    exact_counts = np.array([[2.0, 2.0]])
+    exact_sums = np.array([[-2.0, 2.0]])
+    eta1, p1 = st.anova_from_sums(exact_counts, exact_sums, 4.0, 4)
+    assert eta1[0] == pytest.approx(1.0) and p1[0] == 0.0
+
+
+def test_sequential_ss_matches_nested_least_squares() -> None:
+    rng = np.random.default_rng(5)
+    n = 300
+    a = rng.integers(0, 3, size=n)
+    b = np.where(rng.random(n) < 0.7, a % 2, rng.integers(0, 2, size=n))  # correlated with a
+    y = 2.0 * (a == 1) + 1.0 * b + rng.normal(size=n)
+    cols = [np.ones(n)] + [(a == c).astype(float) for c in range(3)]
+    cols += [(b == c).astype(float) for c in range(2)]
+    x = np.stack(cols, axis=1)
+    groups = np.array([-1, 0, 0, 0, 1, 1])
+    ss = st.sequential_ss(x.T @ x, x.T @ y, groups, 2)
+
+    def rss(design: np.ndarray) -> float:
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        r = y - design @ coef
+        return float(r @ r)
+
+    r0 = rss(x[:, :1])
+    r1 = rss(x[:, :4])
+    r2 = rss(x)
+    assert ss[0] == pytest.approx(r0 - r1)
+    assert ss[1] == pytest.approx(r1 - r2)
+    # a column of zeros and a duplicated group contribute nothing
+    x2 = np.concatenate([x, np.zeros((n, 1)), x[:, 1:4]], axis=1)
+    g2 = np.array([-1, 0, 0, 0, 1, 1, 2, 2, 2, 2])
+    ss2 = st.sequential_ss(x2.T @ x2, x2.T @ y, g2, 3)
+    assert ss2[2] == pytest.approx(0.0, abs=1e-8)

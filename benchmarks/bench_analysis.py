@@ -31,8 +31,8 @@ from scipy import stats as sps
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from configlab._internal.encoded import EncodedResults  # noqa: E402
-from configlab.analysis import AnalysisReport, Atom, analyze_encoded  # noqa: E402
+from configlab._internal.encoded import EncodedResults
+from configlab.analysis import AnalysisReport, Atom, analyze_encoded
 
 Term = tuple[tuple[str, ...], np.ndarray]  # (params, rows where the term holds)
 

@@ -155,6 +155,9 @@ def test_masking_parameter_is_explained_by_the_cause() -> None:
     assert masked["compress == yes"].residual_p_value > 0.01
     by_param = {i.param: i for i in report.impact}
     assert by_param["compress"].failure.significant and not by_param["compress"].in_pattern
+    assert "is explained by pattern 1" in report.to_markdown()
+    assert "explained by pattern 1" in report.to_text()
+    assert report.to_dict()["masked"][0]["explained_by"] == 1
 
 
 def test_flaky_rows_are_excluded_and_reported() -> None:
@@ -226,7 +229,7 @@ def test_metric_impact_and_sensitivity() -> None:
         lat[::97] = np.nan
         return {"latency": lat, "flat": np.ones(c.shape[0]), "none": np.full(c.shape[0], np.nan)}
 
-    enc, codes = make(3000, [3, 2, 2, 3, 2], None, seed=10, metrics=metrics, noise=0.0)
+    enc, _ = make(3000, [3, 2, 2, 3, 2], None, seed=10, metrics=metrics, noise=0.0)
     report = analyze_encoded(enc)
     sens = {s.metric: s for s in report.sensitivity}
     lat = sens["latency"]
@@ -542,3 +545,46 @@ def test_random_encoded_results_never_raise(enc: EncodedResults, order: int, fla
         assert 0 < pat.support <= pat.coverage and 0.0 <= pat.p_value <= 1.0
     for sens in report.sensitivity:
         assert sens.explained + sens.residual == pytest.approx(1.0) or sens.n < 2
+
+
+def test_many_confounded_pairs_cap_suggestions_and_nested_order() -> None:
+    rng = np.random.Generator(np.random.PCG64(16))
+    n = 400
+    a = rng.integers(0, 2, size=n)
+    mode = rng.integers(0, 3, size=n)
+    cols = [a] * 6 + [mode % 2, mode, rng.integers(0, 2, size=n)]
+    codes = np.stack(cols, axis=1).astype(np.int32)
+    enc = EncodedResults(
+        tuple(f"c{j}" for j in range(6)) + ("parity", "mode", "z"),
+        tuple(("n", "y") for _ in range(6)) + (("even", "odd"), ("m0", "m1", "m2"), ("p", "q")),
+        codes,
+        np.where(codes[:, 8] == 1, FAIL, PASS).astype(np.int8),
+    )
+    report = analyze_encoded(enc)
+    assert len([s for s in report.confidence.suggestions if s.reason == "confounded"]) == 20
+    nested = {c.params: c for c in report.confidence.confounded if c.kind == "nested"}
+    assert ("mode", "parity") in nested
+
+
+def test_pair_budget_keeps_not_equal_atoms_single(monkeypatch: pytest.MonkeyPatch) -> None:
+    import configlab.analysis as mod
+
+    monkeypatch.setattr(mod, "_PAIR_BUDGET", 10)
+    enc, _ = make(1500, [4, 4, 3], lambda c, r: (c[:, 0] == 1) & (c[:, 1] == 2), seed=17)
+    report = analyze_encoded(enc)
+    assert report.patterns[0].condition == "p0 == v1 and p1 == v2"
+
+
+def test_headline_names_parameter_when_no_pattern_qualifies() -> None:
+    enc, _ = make(1000, [3, 2], lambda c, r: c[:, 0] == 1, seed=18)
+    report = analyze_encoded(enc, min_support=100_000)
+    assert report.patterns == ()
+    assert "most associated parameter: p0" in report.summary.headline
+
+
+def test_noise_free_pure_interaction_metric() -> None:
+    enc, _ = make(400, [2, 2, 3], None, seed=19, noise=0.0,
+                  metrics=lambda c, r: {"t": (c[:, 0] == c[:, 1]).astype(float)})
+    sens = analyze_encoded(enc).sensitivity[0]
+    assert sens.components[0].params == ("p0", "p1")
+    assert sens.components[0].share == pytest.approx(1.0) and sens.residual == pytest.approx(0.0)

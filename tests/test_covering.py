@@ -55,7 +55,7 @@ def test_suite_is_valid_and_covers_every_valid_tuple(model: FiniteModel, t: int,
             build_covering_suite(model, t, seed)
         return
     solver = ModelSolver(model)
-    suite = build_covering_suite(model, t, seed, solver=solver, max_steps=300)
+    suite = build_covering_suite(model, t, seed, solver=solver, max_steps=150)
     assert all(row in valid_rows for row in suite)
     expected = brute_tuples(model, t)
     assert expected <= covered(suite, min(t, len(model.domain_sizes)))
@@ -95,7 +95,7 @@ def test_invalid_tuples_are_not_demanded() -> None:
     assert ((0, 1), (1, 0)) not in needed
     assert ((0, 0), (3, 2)) not in needed
     assert ((0, 1), (2, 0)) in needed
-    suite = build_covering_suite(model, 2, 0)
+    suite = build_covering_suite(model, 2, 0, max_steps=300)
     assert needed <= covered(suite, 2)
     missing = uncovered_tuples(model, suite[:1], 2)
     assert missing and set(missing) <= needed
@@ -106,7 +106,7 @@ def test_unconstrained_classics_reach_known_sizes() -> None:
     assert len(build_covering_suite(three4, 2, 0)) == 9
     binary = FiniteModel(tuple(f"p{i}" for i in range(10)), (2,) * 10)
     assert len(build_covering_suite(binary, 1, 0)) == 2
-    assert len(build_covering_suite(binary, 2, 0)) == 6
+    assert len(build_covering_suite(binary, 2, 0, max_steps=1500)) == 6
 
 
 def test_strength_four_and_clamping() -> None:
@@ -133,12 +133,12 @@ def test_deterministic_within_and_across_processes() -> None:
     exec(model_code, namespace)
     model = namespace["model"]
     assert isinstance(model, FiniteModel)
-    first = build_covering_suite(model, 2, 42)
-    assert first == build_covering_suite(model, 2, 42)
+    first = build_covering_suite(model, 2, 42, max_steps=500)
+    assert first == build_covering_suite(model, 2, 42, max_steps=500)
     script = (
         model_code
         + "import json\nfrom configlab._internal.covering import build_covering_suite\n"
-        + "print(json.dumps(build_covering_suite(model, 2, 42)))\n"
+        + "print(json.dumps(build_covering_suite(model, 2, 42, max_steps=500)))\n"
     )
     src = str(Path(__file__).resolve().parent.parent / "src")
     out = subprocess.run(
@@ -194,7 +194,7 @@ def test_budgets_still_give_complete_suites() -> None:
     model = FiniteModel(tuple(f"p{i}" for i in range(6)), (3,) * 6)
     no_opt = build_covering_suite(model, 2, 1, max_steps=0)
     capped = build_covering_suite(model, 2, 1, time_budget=0.0)
-    optimised = build_covering_suite(model, 2, 1)
+    optimised = build_covering_suite(model, 2, 1, max_steps=400)
     for suite in (no_opt, capped, optimised):
         assert brute_tuples(model, 2) <= covered(suite, 2)
     assert len(optimised) <= len(no_opt)
@@ -206,7 +206,7 @@ def test_dead_values_are_excluded_from_requirements() -> None:
     )
     needed = tuples_to_cover(model, 2)
     assert all((0, 2) not in tup for tup in needed)
-    suite = build_covering_suite(model, 2, 5)
+    suite = build_covering_suite(model, 2, 5, max_steps=300)
     assert all(row[0] != 2 for row in suite)
     assert set(needed) <= covered(suite, 2)
 

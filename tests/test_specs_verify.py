@@ -496,3 +496,9 @@ def test_all_held_markdown_has_no_violation_section() -> None:
     report = verify(spec, app, configs=[_config(4)], workers=1)
     text = report.to_markdown()
     assert "all rules held" in text and "## Violations" not in text and "## Errors" not in text
+
+
+def test_verify_is_reachable_from_the_package() -> None:
+    import configlab
+
+    assert configlab.verify is verify

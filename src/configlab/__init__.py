@@ -17,6 +17,10 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"configlab.{name}")
+    if name == "verify":
+        from configlab.specs import verify
+
+        return verify
     raise AttributeError(f"module 'configlab' has no attribute {name!r}")
 
 

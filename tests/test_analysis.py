@@ -323,8 +323,10 @@ def test_confounded_parameters_and_suggestions() -> None:
         (("off", "on"), ("no", "yes"), ("m0", "m1", "m2"), ("even", "odd"), ("p", "q")),
         codes,
         np.where(fail, FAIL, PASS).astype(np.int8),
+        metrics={"t": a * 2.0 + rng.normal(size=n)},
     )
     report = analyze_encoded(enc)
+    assert all(c.kind == "main" for c in report.sensitivity[0].components)
     pairs = {c.params: c for c in report.confidence.confounded}
     ident = pairs[("tls", "http2")]
     assert ident.kind == "identical"
@@ -552,11 +554,11 @@ def test_many_confounded_pairs_cap_suggestions_and_nested_order() -> None:
     n = 400
     a = rng.integers(0, 2, size=n)
     mode = rng.integers(0, 3, size=n)
-    cols = [a] * 6 + [mode % 2, mode, rng.integers(0, 2, size=n)]
+    cols = [*([a] * 6), mode % 2, mode, rng.integers(0, 2, size=n)]
     codes = np.stack(cols, axis=1).astype(np.int32)
     enc = EncodedResults(
-        tuple(f"c{j}" for j in range(6)) + ("parity", "mode", "z"),
-        tuple(("n", "y") for _ in range(6)) + (("even", "odd"), ("m0", "m1", "m2"), ("p", "q")),
+        (*(f"c{j}" for j in range(6)), "parity", "mode", "z"),
+        (*(("n", "y") for _ in range(6)), ("even", "odd"), ("m0", "m1", "m2"), ("p", "q")),
         codes,
         np.where(codes[:, 8] == 1, FAIL, PASS).astype(np.int8),
     )
@@ -585,6 +587,7 @@ def test_headline_names_parameter_when_no_pattern_qualifies() -> None:
 def test_noise_free_pure_interaction_metric() -> None:
     enc, _ = make(400, [2, 2, 3], None, seed=19, noise=0.0,
                   metrics=lambda c, r: {"t": (c[:, 0] == c[:, 1]).astype(float)})
+    assert analyze_encoded(enc, max_interactions=0).sensitivity[0].residual > 0.9
     sens = analyze_encoded(enc).sensitivity[0]
     assert sens.components[0].params == ("p0", "p1")
-    assert sens.components[0].share == pytest.approx(1.0) and sens.residual == pytest.approx(0.0)
+    assert sens.components[0].share > 0.98 and sens.residual == pytest.approx(0.0, abs=1e-9)

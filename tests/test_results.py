@@ -78,7 +78,7 @@ def test_result_validation_and_dict_round_trip() -> None:
     for data, message in bad:
         with pytest.raises(ResultsError, match=message):
             Result.from_dict(data, where="x.jsonl:7")
-    with pytest.raises(ResultsError, match="x.jsonl:7"):
+    with pytest.raises(ResultsError, match=r"x\.jsonl:7"):
         Result.from_dict({"config": {}, "outcome": "ok"}, where="x.jsonl:7")
     assert Result({}, "pass", test_id=None).test_id == ""  # type: ignore[arg-type]
 

@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import math
+import operator
 import os
 import sqlite3
 import threading
@@ -143,9 +144,11 @@ class Result:
         if not isinstance(self.config, Mapping):
             raise ResultsError(f"config must be a mapping, got {type(self.config).__name__}")
         try:
-            canonical_json(self.config)
+            text = canonical_json(self.config)
         except (TypeError, ValueError) as error:
             raise ResultsError(f"config is not JSON data: {error}") from None
+        # the key is computed once here (the config is treated as immutable from now on)
+        object.__setattr__(self, "_config_key", hashlib.sha256(text.encode()).hexdigest())
         if self.outcome not in _OUTCOME_CODE:
             raise ResultsError(
                 f"outcome must be one of {', '.join(OUTCOMES)}, got {self.outcome!r}"
@@ -178,8 +181,8 @@ class Result:
 
     @property
     def config_key(self) -> str:
-        """Stable sha256 of the canonical JSON of :attr:`config`."""
-        return config_key(self.config)
+        """Stable sha256 of the canonical JSON of :attr:`config` (computed at construction)."""
+        return str(self.__dict__["_config_key"])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the JSON Lines record); None fields are left out."""
@@ -614,35 +617,82 @@ def _value_key(value: Any) -> Any:
     return ("json", canonical_json(value))
 
 
+def _reader(path: tuple[str, ...]) -> Any:
+    """A fast ``config -> value at path (or ABSENT)`` function for a split path."""
+    def read(config: Any) -> Any:
+        node = config
+        for segment in path:
+            if isinstance(node, Mapping) and segment in node:
+                node = node[segment]
+            else:
+                return ABSENT
+        return node
+
+    return read
+
+
+_SIMPLE_TYPES = frozenset({str, int, float, bool})
+_PLAIN_MARKERS = frozenset({type(None), type(ABSENT)})
+
+
+def _top_level_columns(configs: Sequence[Mapping[str, Any]],
+                       params: Sequence[Any]) -> dict[int, Sequence[Any]]:
+    """Values of the top-level (one-segment) parameters, read row by row (cache friendly)."""
+    wanted = [(column, _tree.split_path(p.path)) for column, p in enumerate(params)]
+    wanted = [(column, path) for column, path in wanted if len(path) == 1]
+    if not wanted:
+        return {}
+    keys = [path[0] for _, path in wanted]
+    getter = operator.itemgetter(*keys, keys[0])  # always returns a tuple
+    rows: list[tuple[Any, ...]] = []
+    append = rows.append
+    for config in configs:
+        try:
+            append(getter(config))
+        except KeyError:
+            append(tuple(config.get(key, ABSENT) for key in keys))
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
+    return {column: columns[i] for i, (column, _) in enumerate(wanted)}
+
+
 def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
     """Encode ``results`` against ``space`` (see :meth:`ResultSet.encode`)."""
     n_rows, params = len(results), space.parameters
     codes = np.empty((n_rows, len(params)), dtype=np.int32)
     numeric: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
-    segments = [_tree.split_path(p.path) for p in params]
-    for column, (param, path) in enumerate(zip(params, segments, strict=True)):
-        cache: dict[Any, int] = {}
-        column_codes = codes[:, column]
-        is_numeric = param.kind in ("int", "float")
-        raw = np.full(n_rows, np.nan) if is_numeric else None
-        for row, result in enumerate(results):
-            node: Any = result.config
-            for segment in path:
-                if isinstance(node, Mapping) and segment in node:
-                    node = node[segment]
-                else:
-                    node = ABSENT
-                    break
-            key = _value_key(node)
-            try:
-                code = cache[key]
-            except KeyError:
-                code = cache[key] = param.classify(node)
-            column_codes[row] = code
-            if raw is not None and type(node) in (int, float):
-                raw[row] = node
-        if raw is not None:
-            numeric[param.path] = raw
+    configs = [r.config for r in results]
+    simple = _SIMPLE_TYPES
+    top = _top_level_columns(configs, params)
+    for column, param in enumerate(params):
+        path = _tree.split_path(param.path)
+        if column in top:
+            values = top[column]
+        else:
+            read = _reader(path)
+            values = [read(config) for config in configs]
+        classify = param.classify
+        kinds = set(map(type, values))
+        if len(kinds & simple) <= 1 and kinds <= simple | _PLAIN_MARKERS:
+            # one scalar type (plus null/absent): values themselves are safe dictionary keys
+            by_value = {value: classify(value) for value in set(values)}
+            codes[:, column] = [by_value[value] for value in values]
+        else:
+            cache: dict[Any, int] = {}
+            column_codes: list[int] = []
+            append = column_codes.append
+            for value in values:
+                kind = type(value)
+                key = (kind, value) if kind in simple else _value_key(value)
+                code = cache.get(key)
+                if code is None:
+                    code = cache[key] = classify(value)
+                append(code)
+            codes[:, column] = column_codes
+        if param.kind in ("int", "float"):
+            numeric[param.path] = np.array(
+                [v if type(v) is int or type(v) is float else np.nan for v in values],
+                dtype=np.float64,
+            )
     outcomes = np.fromiter((r.outcome_code for r in results), dtype=np.int8, count=n_rows)
     names = {name for r in results for name in r.metrics}
     if any(r.duration is not None for r in results):
@@ -650,13 +700,13 @@ def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
     metric_names = sorted(names)
     metrics: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
     for name in metric_names:
-        values = np.full(n_rows, np.nan)
+        series = np.full(n_rows, np.nan)
         for row, result in enumerate(results):
             if name == "duration" and result.duration is not None:
-                values[row] = result.duration
+                series[row] = result.duration
             elif name in result.metrics:
-                values[row] = result.metrics[name]
-        metrics[name] = values
+                series[row] = result.metrics[name]
+        metrics[name] = series
     return EncodedResults(
         params=space.paths,
         class_labels=tuple(tuple(c.label for c in p.value_classes) for p in params),
@@ -664,7 +714,7 @@ def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
         outcomes=outcomes,
         metrics=metrics,
         numeric=numeric,
-        config_keys=tuple(config_key(r.config) for r in results),
+        config_keys=tuple(r.config_key for r in results),
         test_ids=tuple(r.test_id for r in results),
     )
 

@@ -490,6 +490,8 @@ def test_analyze_wrapper_duck_typing() -> None:
     assert results.spaces[-1] == "given"
     with pytest.raises(AnalysisError, match="encode"):
         analyze(object())
+    with pytest.raises(AnalysisError, match="unknown option"):
+        analyze(results, max_ordr=2)
 
     class NoInfer:
         def encode(self, space: Any) -> EncodedResults:

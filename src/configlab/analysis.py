@@ -2243,6 +2243,9 @@ def analyze(results: Any, space: Any = None, **options: Any) -> AnalysisReport:
     when ``space`` is None, ``infer_space()``); ``options`` are :func:`analyze_encoded`'s
     keyword arguments.
     """
+    unknown = sorted(set(options) - set(AnalysisSettings.__dataclass_fields__))
+    if unknown:
+        raise AnalysisError(f"analyze(): unknown option(s) {', '.join(unknown)}")
     encode = getattr(results, "encode", None)
     if not callable(encode):
         raise AnalysisError(

@@ -414,16 +414,17 @@ class _Scanner:
         self.last = max(self.radix, default=1) * _N_GROUPS
         dtype = np.int64 if self._worst_product() >= 2**31 else np.int32
         self.dtype = dtype
-        shifted: npt.NDArray[Any] = codes.astype(dtype, copy=True)
+        #: column-major copy (fast contiguous column access); code -1 becomes the column's size
+        self.columns: npt.NDArray[Any] = np.ascontiguousarray(codes.T, dtype=dtype)
         if self.unclassified:
             for j in range(k):
                 if self.has_neg[j]:
-                    column = shifted[:, j]
+                    column = self.columns[j]
                     column[column < 0] = self.sizes[j]
         group: npt.NDArray[Any] = _GROUP_OF_OUTCOME[outcomes.astype(np.int64)].astype(dtype)
-        #: column-major copies: fast contiguous column access
-        self.columns = np.ascontiguousarray(shifted.T)
-        self.tails = np.ascontiguousarray((shifted * _N_GROUPS + group[:, None]).T)
+        #: per column: code * 3 + outcome group (the last digit of every tuple key)
+        self.tails: npt.NDArray[Any] = self.columns * _N_GROUPS
+        self.tails += group[None, :]
 
     def _worst_product(self) -> int:
         top = sorted(self.radix, reverse=True)[: MAX_STRENGTH - 1]

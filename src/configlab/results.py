@@ -650,7 +650,7 @@ def _top_level_columns(configs: Sequence[Mapping[str, Any]],
         try:
             append(getter(config))
         except KeyError:
-            append(tuple(config.get(key, ABSENT) for key in keys))
+            append((*[config.get(key, ABSENT) for key in keys], None))
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in keys]
     return {column: columns[i] for i, (column, _) in enumerate(wanted)}
 

@@ -38,7 +38,7 @@ def make_tree(target_bytes: int) -> dict[str, Any]:
         "pool": {"min": 1, "max": 32, "timeout_ms": 2500, "name": "pool"},
         "note": None,
     }
-    size = len(json.dumps(record, indent=2)) + 20
+    size = len(json.dumps({"services": {"svc0000000": record}}, indent=2)) - 20
     return {"services": {f"svc{i:07d}": dict(record) for i in range(target_bytes // size)}}
 
 

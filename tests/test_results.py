@@ -350,10 +350,15 @@ def test_encode_distinguishes_types_in_cache() -> None:
     enc = results.encode(space)
     assert [tuple(r) for r in enc.codes.tolist()] == [space.encode(r.config) for r in results]
     assert enc.codes[:3, 0].tolist() == [0, 1, 2]
+    with_absent = ResultSet([*results, Result({"y": []}, "pass")]).encode(space)
+    assert with_absent.codes[-1].tolist() == [-1, 0]
     odd = ResultSet([Result({"x": {"k": 1}, "y": ("a",)}, "pass")]).encode(space)
     assert odd.codes.tolist() == [[-1, -1]]
     with pytest.raises(ResultsError, match="not JSON data"):
         Result({"x": {1, 2}}, "pass")
+    nested = Space.from_dict({"parameters": {"a.b": "bool"}})
+    rows = ResultSet(Result(c, "pass") for c in ({"a": {"b": True}}, {"a": 5}, {}))
+    assert rows.encode(nested).codes[:, 0].tolist() == [1, -1, -1]
     empty = ResultSet().encode(space)
     assert empty.codes.shape == (0, 2) and empty.metrics == {}
 

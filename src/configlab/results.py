@@ -608,10 +608,7 @@ def _whole_float_column(records: Sequence[Mapping[str, Any]], column: str) -> bo
 
 
 def _value_key(value: Any) -> Any:
-    """A hashable cache key distinguishing True/1/1.0 and holding lists/dicts."""
-    kind = type(value)
-    if kind is str or kind is int or kind is float or kind is bool:
-        return (kind, value)
+    """A hashable cache key for a value that is not a str/int/float/bool (lists, dicts, ...)."""
     if value is None or value is ABSENT:
         return value
     return ("json", canonical_json(value))

@@ -15,13 +15,33 @@ from configlab.errors import ConfiglabError, ConstraintError
 @pytest.mark.parametrize(
     ("text", "env", "expected"),
     [
-        ("not cache.enabled -> cache.size_mb == 0", {"cache.enabled": False, "cache.size_mb": 0}, True),
-        ("not cache.enabled -> cache.size_mb == 0", {"cache.enabled": False, "cache.size_mb": 5}, False),
-        ("not cache.enabled -> cache.size_mb == 0", {"cache.enabled": True, "cache.size_mb": 5}, True),
+        (
+            "not cache.enabled -> cache.size_mb == 0",
+            {"cache.enabled": False, "cache.size_mb": 0},
+            True,
+        ),
+        (
+            "not cache.enabled -> cache.size_mb == 0",
+            {"cache.enabled": False, "cache.size_mb": 5},
+            False,
+        ),
+        (
+            "not cache.enabled -> cache.size_mb == 0",
+            {"cache.enabled": True, "cache.size_mb": 5},
+            True,
+        ),
         ("pool.min <= pool.max", {"pool.min": 3, "pool.max": 3}, True),
         ("pool.min <= pool.max", {"pool.min": 4, "pool.max": 3}, False),
-        ('log.level in ["debug", "info"] or not trace.enabled', {"log.level": "warn", "trace.enabled": True}, False),
-        ('log.level in ["debug", "info"] or not trace.enabled', {"log.level": "info", "trace.enabled": True}, True),
+        (
+            'log.level in ["debug", "info"] or not trace.enabled',
+            {"log.level": "warn", "trace.enabled": True},
+            False,
+        ),
+        (
+            'log.level in ["debug", "info"] or not trace.enabled',
+            {"log.level": "info", "trace.enabled": True},
+            True,
+        ),
         ("a + b <= 100", {"a": 40, "b": 60}, True),
         ("a + b <= 100", {"a": 41, "b": 60}, False),
         ("a * 2 - b / 4 == 7", {"a": 4, "b": 4}, True),

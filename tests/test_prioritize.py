@@ -148,8 +148,8 @@ def test_curve_is_monotone_and_ends_at_suite_coverage(
     result = prioritize(suite, ABC, strength=t, weights={"b": weight})
     curve = result.coverage_curve
     assert sorted(result.order) == list(range(len(suite)))
-    assert all(x <= y for x, y in zip(curve, curve[1:], strict=False))
-    assert all(x >= y for x, y in zip(result.gains, result.gains[1:], strict=False))
+    assert all(x <= y for x, y in itertools.pairwise(curve))
+    assert all(x >= y for x, y in itertools.pairwise(result.gains))
     assert curve[-1] == len(covered_by(ABC, suite, t)) / result.total_tuples
     # unweighted: the first pick covers the most tuples, ties to the lowest index
     plain = prioritize(suite, ABC, strength=t)

@@ -173,7 +173,7 @@ def test_validation_reports_every_violation() -> None:
     assert ("app.name", "string") in by_rule
     assert ("db.pool.max, db.pool.min", "constraint db.pool.min <= db.pool.max") in by_rule
     assert all(str(v) for v in violations)
-    assert space.validate([1]) [0].rule == "type"  # type: ignore[arg-type]
+    assert space.validate([1])[0].rule == "type"  # type: ignore[arg-type]
 
 
 def test_build_carries_unknown_keys_and_removes_absent() -> None:
@@ -207,7 +207,12 @@ def test_finite_constraints_encode_activation() -> None:
     assert not holds({"cache.enabled": False, "cache.size_mb": 64})
     assert holds({"cache.enabled": False})
     optional = Space.from_dict(
-        {"parameters": {"a": "bool", "b": {"type": "int", "min": 0, "max": 1, "optional": True, "active_if": "a"}}}
+        {
+            "parameters": {
+                "a": "bool",
+                "b": {"type": "int", "min": 0, "max": 1, "optional": True, "active_if": "a"},
+            }
+        }
     )
     rule = optional.finite_constraints()[0]
     assert rule.evaluate({"a": True}) and rule.evaluate({"a": False})
@@ -238,7 +243,10 @@ def test_to_dict_round_trip_and_digest_stability() -> None:
         ({"parameters": {"a": {"type": "int", "min": "x"}}}, "min must be an integer"),
         ({"parameters": {"a": {"type": "float", "max": "x"}}}, "max must be a number"),
         ({"parameters": {"a": {"type": "choice"}}}, "list of values"),
-        ({"parameters": {"a": {"type": "string", "max_length": 1.5}}}, "max_length must be an integer"),
+        (
+            {"parameters": {"a": {"type": "string", "max_length": 1.5}}},
+            "max_length must be an integer",
+        ),
         ({"parameters": {"a": {"type": "string", "examples": [1]}}}, "examples"),
         ({"parameters": {"a": {"type": "list", "max_items": "3"}}}, "max_items"),
         ({"parameters": {"a": {"type": "bool", "optional": "yes"}}}, "optional must be"),
@@ -283,14 +291,25 @@ def test_load_space_accepts_many_sources(tmp_path: Path) -> None:
 def test_shorthand_specs() -> None:
     assert isinstance(parameter_from_spec("a", ["x", "y"]), ChoiceParam)
     assert isinstance(parameter_from_spec("a", "boolean"), BoolParam)
-    p = parameter_from_spec("a", {"type": "integer", "min": 1, "max": 9, "step": 2, "default": 3, "description": "d"})
+    p = parameter_from_spec(
+        "a", {"type": "integer", "min": 1, "max": 9, "step": 2, "default": 3, "description": "d"}
+    )
     assert isinstance(p, IntParam) and p.step == 2
-    assert p.to_dict() == {"type": "int", "min": 1, "max": 9, "step": 2, "default": 3, "description": "d"}
+    assert p.to_dict() == {
+        "type": "int",
+        "min": 1,
+        "max": 9,
+        "step": 2,
+        "default": 3,
+        "description": "d",
+    }
 
 
 _SPACES = st.fixed_dictionaries(
     {
-        "n": st.tuples(st.integers(-50, 50), st.integers(0, 100)).map(lambda t: (t[0], t[0] + t[1])),
+        "n": st.tuples(st.integers(-50, 50), st.integers(0, 100)).map(
+            lambda t: (t[0], t[0] + t[1])
+        ),
         "f": st.tuples(st.floats(-10, 10), st.floats(0, 10)).map(lambda t: (t[0], t[0] + t[1])),
         "strlen": st.integers(0, 20),
     }

@@ -231,11 +231,7 @@ class _Parser:
         token = self.current
         if token.kind == "number":
             self.index += 1
-            number: int | float
-            if re.fullmatch(r"\d+", token.text):
-                number = int(token.text)
-            else:
-                number = float(token.text)
+            number = int(token.text) if token.text.isdigit() else float(token.text)
             return Node("lit", (number,), token.pos)
         if token.kind == "string":
             self.index += 1
@@ -458,9 +454,7 @@ def parse(
         known = set(known_params)
         for path, pos in found.items():
             if path not in known:
-                raise ConstraintError(
-                    f"unknown parameter {path!r}", text=text, position=pos
-                )
+                raise ConstraintError(f"unknown parameter {path!r}", text=text, position=pos)
     return Constraint(
         text=text,
         name=name if name is not None else text,

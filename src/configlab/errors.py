@@ -1,4 +1,4 @@
-"""The exception hierarchy: every error configlab raises on bad input derives from ConfiglabError."""
+"""The exception hierarchy: every error configlab raises on bad input is a ConfiglabError."""
 
 from __future__ import annotations
 

@@ -283,7 +283,8 @@ class _Engine:
         for p in wanted + rest:
             codes = list(self.alive[p])
             rng.shuffle(codes)
-            codes.sort(key=lambda c, p=p: ((p, c) not in targets, not edges[p][c]))
+            flags = edges[p]
+            codes.sort(key=lambda c: ((p, c) not in targets, not flags[c]))  # noqa: B023
             for c in codes:
                 partial[p] = c
                 if self.solver.is_valid_partial(partial):

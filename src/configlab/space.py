@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -106,7 +106,7 @@ class Parameter:
     @property
     def value_classes(self) -> tuple[ValueClass, ...]:
         """The finite value classes: boundaries and representatives, then null, then absent."""
-        cached = self.__dict__.get("_classes")
+        cached: tuple[ValueClass, ...] | None = self.__dict__.get("_classes")
         if cached is None:
             classes = self._base_classes()
             if self.nullable:
@@ -115,7 +115,7 @@ class Parameter:
                 classes.append(ValueClass("absent", ABSENT))
             cached = tuple(classes)
             object.__setattr__(self, "_classes", cached)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     @property
     def conditional(self) -> bool:
@@ -180,7 +180,7 @@ def _show_type(value: Any) -> str:
 
 
 def _spread(items: list[int], limit: int) -> list[int]:
-    """Pick ``limit`` items evenly (always the first and last) — keeps classes few on wide ranges."""
+    """Pick ``limit`` items evenly, always the first and last: keeps classes few on wide ranges."""
     if len(items) <= limit:
         return items
     picked = {items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)}
@@ -362,7 +362,9 @@ class StringParam(Parameter):
             try:
                 re.compile(self.pattern)
             except re.error as error:
-                raise SpaceError(f"{self.path}: invalid pattern {self.pattern!r}: {error}") from None
+                raise SpaceError(
+                    f"{self.path}: invalid pattern {self.pattern!r}: {error}"
+                ) from None
         for example in self.examples:
             problem = self._check(example)
             if problem is not None:
@@ -374,16 +376,15 @@ class StringParam(Parameter):
 
         candidates: list[tuple[str, str | None]] = []
         if self.pattern is None:
-            candidates.append(("empty" if self.min_length == 0 else "min-length",
-                               "x" * self.min_length))
+            candidates.append(
+                ("empty" if self.min_length == 0 else "min-length", "x" * self.min_length)
+            )
             nominal_length = min(max(self.min_length, 5), self.max_length)
             candidates.append(("nominal", "value"[:nominal_length].ljust(nominal_length, "x")))
             candidates.append(("max-length", "x" * self.max_length))
         else:
             candidates.append(("pattern-shortest", shortest_match(self.pattern, self.min_length)))
-            candidates.append(
-                ("pattern-longest", longest_match(self.pattern, self.max_length))
-            )
+            candidates.append(("pattern-longest", longest_match(self.pattern, self.max_length)))
         for example in self.examples:
             candidates.append((f"example:{example}", example))
         classes: list[ValueClass] = []
@@ -514,7 +515,7 @@ _KIND_KEYS: dict[str, set[str]] = {
 }
 
 
-def parameter_from_spec(path: str, spec: Any, known: Iterable[str] | None = None) -> Parameter:
+def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = None) -> Parameter:
     """Build a parameter from its space-file form (a mapping with ``type``, or a shorthand).
 
     Shorthands: a list is a choice of those values; a bare kind name (``bool``) is that kind.
@@ -547,9 +548,7 @@ def parameter_from_spec(path: str, spec: Any, known: Iterable[str] | None = None
         kwargs["default"] = spec["default"]
     if spec.get("active_if") is not None:
         try:
-            kwargs["active_if"] = parse(
-                str(spec["active_if"]), known, name=f"active_if({path})"
-            )
+            kwargs["active_if"] = parse(str(spec["active_if"]), known, name=f"active_if({path})")
         except ConstraintError as error:
             raise SpaceError(f"{path}: active_if: {error}") from None
     try:
@@ -559,7 +558,9 @@ def parameter_from_spec(path: str, spec: Any, known: Iterable[str] | None = None
                 if key in spec:
                     value = spec[key]
                     if not _is_number(value) or (kind == "int" and not float(value).is_integer()):
-                        raise SpaceError(f"{path}: {key} must be a{'n integer' if kind == 'int' else ' number'}")
+                        raise SpaceError(
+                            f"{path}: {key} must be a{'n integer' if kind == 'int' else ' number'}"
+                        )
                     kwargs[key] = number_type(value)
         elif kind == "choice":
             values = spec.get("values")
@@ -698,7 +699,7 @@ class Space:
 
     @classmethod
     def load(cls, path: str | Path, fmt: str | None = None) -> Space:
-        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict`` / ``fmt='pict'``)."""
+        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
         location = Path(path)
         if not location.is_file():
             raise SpaceError(f"{location}: no such space file")
@@ -749,12 +750,12 @@ class Space:
 
     def finite_constraints(self) -> tuple[Constraint, ...]:
         """User constraints plus one derived constraint per conditional parameter."""
-        cached = self.__dict__.get("_finite")
+        cached: tuple[Constraint, ...] | None = self.__dict__.get("_finite")
         if cached is None:
             derived = tuple(_derived_activation(p) for p in self.parameters if p.active_if)
             cached = self.constraints + derived
             object.__setattr__(self, "_finite", cached)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def size(self) -> int:
         """Number of value-class combinations (ignoring constraints)."""
@@ -777,9 +778,12 @@ class Space:
             if not active:
                 if value is not ABSENT:
                     violations.append(
-                        Violation(param.path, "active_if", value,
-                                  f"must be absent unless {param.active_if.text}"  # type: ignore[union-attr]
-                                  ),
+                        Violation(
+                            param.path,
+                            "active_if",
+                            value,
+                            f"must be absent unless {param.active_if.text}",  # type: ignore[union-attr]
+                        ),
                     )
                 continue
             if value is ABSENT:
@@ -806,8 +810,10 @@ class Space:
         """Whether ``config`` satisfies every parameter rule and constraint."""
         return not self.validate(config)
 
-    def build(self, assignment: Mapping[str, Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Nested config from ``path -> value``; ABSENT removes the path; ``base`` keys carried through."""
+    def build(
+        self, assignment: Mapping[str, Any], base: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Nested config from ``path -> value``; ABSENT removes the path; base keys carried."""
         config: dict[str, Any] = _tree.deep_copy(dict(base)) if base is not None else {}
         for param in self.parameters:
             if param.path not in assignment:

@@ -7,15 +7,13 @@ never produce a wrong one.
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
-try:  # Python >= 3.11 keeps the parser here; sre_parse is a deprecated alias.
-    from re import _constants as _c  # type: ignore[attr-defined]
-    from re import _parser as _p  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+# Python >= 3.11 keeps the regex parser here (sre_parse is a deprecated alias of it).
+_c: Any = importlib.import_module("re._constants")
+_p: Any = importlib.import_module("re._parser")
 
 _CATEGORY_CHAR = {
     _c.CATEGORY_DIGIT: "0",

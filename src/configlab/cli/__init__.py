@@ -6,7 +6,6 @@ Exit codes (CI-friendly): 0 all good; 1 test failures or violated specs; 2 bad u
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import click
@@ -40,8 +39,7 @@ def cli() -> None:
 def _register() -> None:
     # Subcommand modules are imported here (not at module top) so that `configlab --help`
     # stays fast and each area owns its own module.
-    from configlab.cli import space_cmd
-    from configlab.cli import snapshot_cmd
+    from configlab.cli import snapshot_cmd, space_cmd
 
     cli.add_command(space_cmd.space)
     cli.add_command(snapshot_cmd.snapshot)
@@ -65,4 +63,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

@@ -173,7 +173,9 @@ class _Engine:
                 self.alive[p] = codes
             self.blocks.append(block)
         #: ``(param, code)`` pairs no valid row takes, sorted
-        self.dead = [(p, c) for p, s in enumerate(sizes) for c in range(s) if c not in self.alive[p]]
+        self.dead = [
+            (p, c) for p, s in enumerate(sizes) for c in range(s) if c not in self.alive[p]
+        ]
 
     def _block(self, params: tuple[int, ...]) -> _Block:
         position = {p: d for d, p in enumerate(params)}
@@ -284,7 +286,7 @@ class _Engine:
             codes = list(self.alive[p])
             rng.shuffle(codes)
             flags = edges[p]
-            codes.sort(key=lambda c: ((p, c) not in targets, not flags[c]))  # noqa: B023
+            codes.sort(key=lambda c: ((p, c) not in targets, not flags[c]))
             for c in codes:
                 partial[p] = c
                 if self.solver.is_valid_partial(partial):
@@ -571,7 +573,9 @@ def _unique_rows(
         yield row
 
 
-def _remaining(engine: _Engine, edge: bool, seen: set[tuple[int, ...]]) -> Iterator[tuple[int, ...]]:
+def _remaining(
+    engine: _Engine, edge: bool, seen: set[tuple[int, ...]]
+) -> Iterator[tuple[int, ...]]:
     """Rows not yet seen, in enumeration order (finishes a nearly exhausted random stream)."""
     for row in _all_rows(engine, edge):
         if row not in seen:

@@ -137,7 +137,7 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
             stream = sys.stdout
         elif jsonl is not None:
             try:
-                stream = stack.enter_context(open(jsonl, "w", encoding="utf-8"))  # noqa: SIM115
+                stream = stack.enter_context(open(jsonl, "w", encoding="utf-8"))
             except OSError as error:
                 raise GenerationError(f"{jsonl}: cannot write: {error.strerror}") from None
         progress = _progress(enabled=True)

@@ -281,7 +281,8 @@ def test_random_raw_resamples_then_falls_back_to_representatives() -> None:
         },
         "constraints": ["a != b", "on or a == 500", "len(names) != 1"],
     })
-    configs = list(generate(sp, "random", seed=11, count=200, raw=True))
+    with pytest.warns(DeadValueWarning, match="names = one"):
+        configs = list(generate(sp, "random", seed=11, count=200, raw=True))
     assert_good_stream(sp, configs)
     assert any(c["a"] == 500 and not c["on"] for c in configs)  # fell back to the class value
     assert len({c["a"] for c in configs if c["on"]}) > 50
@@ -488,3 +489,11 @@ def test_no_warning_without_dead_values() -> None:
         warnings.simplefilter("error")
         list(generate(space(), "random", count=3))
     assert ABSENT is not None
+
+
+def test_random_raw_long_strings() -> None:
+    sp = Space.from_dict({"parameters": {"blob": {"type": "string", "min_length": 4000,
+                                                  "max_length": 5000}}})
+    configs = list(generate(sp, "random", seed=1, count=5, raw=True))
+    assert_good_stream(sp, configs)
+    assert all(4000 <= len(c["blob"]) <= 5000 for c in configs)

@@ -156,6 +156,7 @@ class _Engine:
             key = solver.components[p] if solver.is_constrained(p) else -1 - p
             groups.setdefault(key, []).append(p)
         self.blocks: list[_Block] = []
+        self._plans: dict[bool, list[tuple[int, list[tuple[int, ...]] | None, _Block]]] = {}
         self.enumerable = True
         for params in sorted(groups.values()):
             block = self._block(tuple(params))
@@ -241,15 +242,30 @@ class _Engine:
         for p, v in zip(block.params, combo, strict=True):
             row[p] = v
 
+    def _plan(self, edge: bool) -> list[tuple[int, list[tuple[int, ...]] | None, _Block]]:
+        """Per block: (its parameter if single, else -1; its combos or None; the block)."""
+        cached = self._plans.get(edge)
+        if cached is None:
+            cached = []
+            for block in self.blocks:
+                combos = block.edge_combos if edge else block.combos
+                single = block.params[0] if len(block.params) == 1 and combos is not None else -1
+                cached.append((single, combos, block))
+            self._plans[edge] = cached
+        return cached
+
     def sample(self, rng: random.Random, edge: bool = False) -> list[int]:
         """A random valid row (uniform over the valid combinations of enumerated blocks)."""
         row = [0] * self.k
-        for block in self.blocks:
-            combos = block.edge_combos if edge else block.combos
-            if combos is not None and len(block.params) == 1:
-                row[block.params[0]] = combos[int(rng.random() * len(combos))][0]
-            else:
+        draw = rng.random
+        for single, combos, block in self._plan(edge):
+            if combos is None:
                 self.sample_block(block, rng, edge, row)
+            elif single >= 0:
+                row[single] = combos[int(draw() * len(combos))][0]
+            else:
+                for p, v in zip(block.params, combos[int(draw() * len(combos))], strict=True):
+                    row[p] = v
         return row
 
     # -- boundary packing
@@ -298,7 +314,9 @@ class _Engine:
 
 # --------------------------------------------------------------------------- raw values
 
-_LETTERS = string.ascii_lowercase
+#: Random strings are slices of this fixed pseudo-random letter pool (fast and deterministic).
+_POOL_SIZE: Final = 8192
+_POOL: Final = "".join(random.Random(0).choices(string.ascii_lowercase, k=_POOL_SIZE))
 
 
 def _raw_drawer(param: Parameter) -> Callable[[random.Random], Any] | None:
@@ -314,7 +332,17 @@ def _raw_drawer(param: Parameter) -> Callable[[random.Random], Any] | None:
         if param.pattern is not None:
             return None
         lo_len, span = param.min_length, param.max_length - param.min_length + 1
-        return lambda rng: "".join(rng.choices(_LETTERS, k=lo_len + int(rng.random() * span)))
+        if param.max_length >= _POOL_SIZE // 2:
+            return lambda rng: "".join(
+                rng.choices(string.ascii_lowercase, k=lo_len + int(rng.random() * span))
+            )
+
+        def draw_string(rng: random.Random) -> str:
+            length = lo_len + int(rng.random() * span)
+            start = int(rng.random() * (_POOL_SIZE - length))
+            return _POOL[start : start + length]
+
+        return draw_string
     if isinstance(param, ListParam):
         item = _raw_drawer(param.item)
         if item is None:
@@ -347,18 +375,24 @@ class _RawFiller:
         # per parameter: indices of the constraints reading it
         self.touching: list[list[int]] = [[] for _ in space.parameters]
         self.scopes: list[tuple[int, ...]] = []
-        for j, constraint in enumerate(sm.constraints):
-            scope = tuple(sorted({index[p] for p in constraint.params if p in index}))
+        # A derived ``active_if(path)`` constraint only depends on raw values through its
+        # condition: raw values never change whether ``path`` is present.
+        reads = [c.params for c in space.constraints]
+        reads += [p.active_if.params for p in space.parameters if p.active_if is not None]
+        for j, params in enumerate(reads):
+            scope = tuple(sorted({index[p] for p in params if p in index}))
             self.scopes.append(scope)
             for p in scope:
                 self.touching[p].append(j)
+        #: parameters that get raw values, and the constraints reading one of them
+        self.rawable = [p for p, drawer in enumerate(self.drawers) if drawer is not None]
+        self.relevant = sorted({j for p in self.rawable for j in self.touching[p]})
 
     def key(self, codes: Sequence[int], values: Sequence[Any]) -> tuple[Any, ...]:
         """Identity of the config: class codes where the value is the representative."""
         key: list[Any] = list(codes)
-        for p, drawer in enumerate(self.drawers):
-            if drawer is not None:
-                key[p] = _freeze(values[p])
+        for p in self.rawable:
+            key[p] = _freeze(values[p])
         return tuple(key)
 
     def fill(self, codes: Sequence[int], rng: random.Random) -> list[Any]:
@@ -366,16 +400,17 @@ class _RawFiller:
         sm = self.sm
         values = [table[c] for table, c in zip(sm.values, codes, strict=True)]
         raw: list[int] = []
-        for p, drawer in enumerate(self.drawers):
-            if drawer is not None and values[p] is not ABSENT and values[p] is not None:
-                values[p] = drawer(rng)
+        drawers = self.drawers
+        for p in self.rawable:
+            value = values[p]
+            if value is not ABSENT and value is not None:
+                values[p] = drawers[p](rng)  # type: ignore[misc]
                 raw.append(p)
-        relevant = sorted({j for p in raw for j in self.touching[p]})
-        if not relevant:
+        if not raw or not self.relevant:
             return values
         env = dict(zip(self.paths, values, strict=True))
         constraints = sm.constraints
-        failing = [j for j in relevant if not constraints[j].evaluate(env)]
+        failing = [j for j in self.relevant if not constraints[j].evaluate(env)]
         is_raw = set(raw)
         for _ in range(RAW_RETRIES):
             if not failing:

@@ -94,6 +94,10 @@ class Execution:
             whole peak is theirs).
         exit_status: the command's exit status (negative: killed by that signal); None for
             in-process executions.
+        rss_floor_mb: commands only — the launching process's own peak when it started the
+            command.  Linux charges a child with the memory image it had before ``exec``
+            (a copy of its launcher's), so a command's ``peak_rss_mb`` is never below this
+            floor; a peak equal to the floor means "at most this much".
         files_start: fingerprints of the watched config files at the start.
         files_end: fingerprints of the same files at the end.
     """
@@ -103,6 +107,7 @@ class Execution:
     peak_rss_mb: float
     rss_growth_mb: float = 0.0
     exit_status: int | None = None
+    rss_floor_mb: float = 0.0
     files_start: Fingerprint = field(default_factory=dict)
     files_end: Fingerprint = field(default_factory=dict)
 
@@ -120,7 +125,8 @@ class Execution:
         """The numeric measurements, as stored in a result's ``metrics``.
 
         Keys: ``wall_s``, ``cpu_s``, ``peak_rss_mb``, ``rss_growth_mb``, ``config_drift``
-        (1.0 when a watched file drifted, else 0.0) and ``exit_status`` for commands.
+        (1.0 when a watched file drifted, else 0.0); for commands also ``exit_status`` and
+        ``rss_floor_mb``.
         """
         values = {
             "wall_s": round(self.wall_s, 6),
@@ -131,6 +137,7 @@ class Execution:
         }
         if self.exit_status is not None:
             values["exit_status"] = float(self.exit_status)
+            values["rss_floor_mb"] = round(self.rss_floor_mb, 3)
         return values
 
     def describe(self) -> str:
@@ -154,6 +161,7 @@ class Execution:
         return {
             **self.metrics(),
             "exit_status": self.exit_status,
+            "drift": self.drift,
             "files_start": dict(self.files_start),
             "files_end": dict(self.files_end),
             "drifted": list(self.drifted),
@@ -268,12 +276,12 @@ def run_command(
     """Run ``argv`` as a child process (stdin/stdout/stderr inherited) and measure it.
 
     CPU time and peak memory are the command's own (``os.wait4``), including the descendants
-    it waited for.  A first Ctrl-C is left to the command (it receives it too); a second one
-    kills it.
+    it waited for (see :attr:`Execution.rss_floor_mb` for the floor of the memory figure).
+    A first Ctrl-C is left to the command (it receives it too); a second one kills it.
 
     Raises:
         IntegrationError: empty ``argv``, or the command cannot be started (not found, not
-            executable); ``.exit_code`` is then 127 or 126, as in a shell.
+            executable; the OSError is its ``__cause__``, see :func:`start_failure_code`).
     """
     args = [os.fspath(a) for a in argv]
     if not args:
@@ -296,6 +304,7 @@ def run_command(
         peak_rss_mb=rss / _MB,
         rss_growth_mb=0.0,
         exit_status=status,
+        rss_floor_mb=before.rss_self / _MB,
         files_start=start_prints,
         files_end=fingerprint(files),
     )

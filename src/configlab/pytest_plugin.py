@@ -154,7 +154,7 @@ def parametrize(
 # =========================================================================== cases and ids
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ConfigCase:
     """One configuration a configlab test is parametrized with.
 
@@ -176,6 +176,9 @@ class ConfigCase:
     strength: int = 2
     snapshot_id: str | None = None
     mismatch: bool = False
+
+    def __repr__(self) -> str:
+        return self.id
 
 
 def _show_value(value: Any) -> str:
@@ -864,7 +867,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         cases = _state(metafunc.config).cases(marker, where)
     except ConfiglabError as error:
-        pytest.fail(f"configlab: {metafunc.definition.nodeid}: {error}", pytrace=False)
+        problem = f"configlab: {metafunc.definition.nodeid}: {error}"
+    else:
+        problem = None
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     metafunc.parametrize(FIXTURE, cases, ids=[c.id for c in cases], indirect=True)
 
 

@@ -52,6 +52,9 @@ def _register() -> None:
     from configlab.cli import generate_cmd
 
     generate_cmd.register(cli)
+    from configlab.cli import run_cmd
+
+    cli.add_command(run_cmd.run)
 
 
 _register()

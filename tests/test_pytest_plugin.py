@@ -162,6 +162,60 @@ def test_marker_form_and_space_lookup(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=5)
 
 
+def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(SPACE)
+    pytester.makepyfile(test_objects=f"""
+        import configlab.pytest_plugin as cp
+        from configlab.space import Space
+
+        SPACE = Space.from_dict({{"name": "tiny", "parameters": {{"flag": "bool"}}}})
+
+        @cp.parametrize(SPACE, strategy="exhaustive")
+        def test_object(configlab_config):
+            assert configlab_config.space is SPACE
+
+        @cp.parametrize({str(elsewhere)!r}, strategy="random", count=2)
+        def test_absolute(configlab_config):
+            assert configlab_config.space.name == "sqlite"
+    """)
+    pytester.runpytest("-q").assert_outcomes(passed=4)
+
+
+def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
+    """What xdist does between processes, done by hand (the real thing is in the xdist test)."""
+    controller = pytester.parseconfigure("--configlab-store", "shared")
+    state = controller.stash[pytest_plugin._STATE]
+    node = type("Node", (), {"workerinput": {}})()
+    hooks = controller.pluginmanager.get_plugin("configlab-session")
+    hooks.pytest_configure_node(node)
+    assert node.workerinput == {"configlab_run_id": state.run_id,
+                                "configlab_store": str(pytester.path / "shared")}
+    worker = pytester.parseconfig()
+    worker.workerinput = node.workerinput  # type: ignore[attr-defined]
+    worker_state = pytest_plugin._State(worker)
+    assert worker_state.is_worker
+    assert worker_state.run_id == state.run_id
+    assert worker_state.store_path == pytester.path / "shared"
+    space = _space()
+    state.saw("t::x[cfg0000]", {"space_digest": space.digest(), "space": space.to_dict(),
+                                "snapshot_id": "ab" * 32, "strength": 2, "outcome": "pass",
+                                "recorded": True, "drift": []})
+    rebuilt = state.space_for(space.digest())
+    assert rebuilt is not None and rebuilt.digest() == space.digest()
+    assert state.space_for(space.digest()) is rebuilt
+    assert state.space_for("unknown") is None
+    assert state.seen[0].outcome == "pass"
+
+
+def test_show_value() -> None:
+    show = pytest_plugin._show_value
+    assert show(0.25) == "0.25" and show(1e-12) == "1e-12"
+    assert show({"a": 1}) == "map1" and show([1, 2]) == "list2"
+    assert show("") == "empty" and show("x" * 20) == "x" * 15 + "~"
+    assert show(None) == "null" and show(False) == "false"
+
+
 def test_seed_option_overrides_the_decorator(project: pytest.Pytester) -> None:
     project.makepyfile(test_db=FAILING_TEST)
     default = _collected_ids(project.runpytest("--collect-only", "-q"))
@@ -447,13 +501,19 @@ def test_outcome_mapping(project: pytest.Pytester) -> None:
         @space
         def test_fail(configlab_config):
             raise AssertionError
+
+        @space
+        @pytest.mark.skip(reason="skipped at setup")
+        def test_skip_marker(configlab_config):
+            pass
     """)
     result = project.runpytest("-q")
-    result.assert_outcomes(passed=1, failed=1, skipped=1, xfailed=1, errors=3)
+    result.assert_outcomes(passed=1, failed=1, skipped=2, xfailed=1, errors=3)
     outcome = {r.test_id.split("::")[1].split("[")[0]: r.outcome for r in _results(project.path)}
     assert outcome == {
         "test_setup_error": "error", "test_early_setup_error": "error", "test_skip": "skip",
         "test_xfail": "skip", "test_teardown_error": "error", "test_fail": "fail",
+        "test_skip_marker": "skip",
     }
     # a setup error before the fixture ran still has its config saved for replay
     assert all(r.snapshot_id for r in _results(project.path))

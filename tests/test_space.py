@@ -330,3 +330,38 @@ def test_every_value_class_is_valid_and_classifies_to_itself(spec: dict[str, Any
             assert param.check_value(cls.value) is None
             assert param.classify(cls.value) == index
         assert len({c.label for c in param.value_classes}) == len(param.value_classes)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "server.port",
+                "server.workers",
+                "cache.enabled",
+                "cache.size_mb",
+                "db.pool.min",
+                "log.level",
+                "log.format",
+                "app.name",
+                "app.features",
+            ]
+        ),
+        st.one_of(
+            st.integers(-5, 70000),
+            st.booleans(),
+            st.none(),
+            st.sampled_from(["debug", "text", "shop", "Bad!", ABSENT]),
+            st.lists(st.sampled_from(["search", "x"])),
+        ),
+        max_size=4,
+    )
+)
+def test_is_valid_agrees_with_validate(changes: dict[str, Any]) -> None:
+    space = load_example()
+    config = yaml.safe_load((EXAMPLES / "webapp-config.yaml").read_text())
+    assignment = dict(changes)
+    mutated = space.build(assignment, base=config)
+    assert space.is_valid(mutated) is (space.validate(mutated) == [])
+    assert space.is_valid([]) is False  # type: ignore[arg-type]

@@ -85,7 +85,8 @@ class Attribution:
     runs: int
     #: Top failure pattern (``pragma.foreign_keys == false``), or None.
     condition: str | None
-    #: Parameters of the reported patterns, in rank order, without repeats.
+    #: Parameters of the reported patterns in rank order, then the other parameters whose
+    #: failure association is significant (impact ranking), without repeats.
     params: tuple[str, ...]
     confidence: float | None
     #: Snapshot id of a failing config matching the top pattern (for the replay commands).
@@ -248,6 +249,10 @@ def _attribute(behaviour: Behaviour, subset: Sequence[Any], space: Any,
         for atom in pattern.atoms:
             if atom.param not in params:
                 params.append(atom.param)
+    if failing:
+        for impact in report.impact:
+            if impact.failure.significant and impact.param not in params:
+                params.append(impact.param)
     top = report.patterns[0] if report.patterns else None
     chosen = None
     if failing:
@@ -445,7 +450,8 @@ def run_demo(
             charts.append(report.plot_impact(charts_dir / f"impact-{behaviour.metric}.png",
                                              top=12))
             say("analysis", f"{behaviour.metric}: {attribution.failures}/{attribution.runs} "
-                f"fail; top pattern: {attribution.condition}")
+                f"fail; top pattern: {attribution.condition or '(none significant)'}; "
+                f"parameters: {', '.join(attribution.params) or '(none significant)'}")
     write_report = analyses.get("test_write_heavy_workload")
     duration = _duration_params(write_report) if write_report is not None else []
     say("analysis", "write-heavy duration driven by: "
@@ -547,7 +553,7 @@ def _report(**k: Any) -> str:
     add("")
     add("Command run (from the repository root):")
     add("")
-    shown = [_rel(Path(c), root) if os.path.isabs(c) else c for c in k["command"][1:]]
+    shown = [_shown_arg(c, root) for c in k["command"][1:]]
     add("```")
     add("python " + " ".join(shown))
     add("```")
@@ -697,6 +703,14 @@ def _report(**k: Any) -> str:
     add(f"- `{store_rel}`: the configlab store (results table + snapshots)")
     add("")
     return "\n".join(lines)
+
+
+def _shown_arg(arg: str, root: Path) -> str:
+    """A command-line argument with absolute paths made relative to ``root``."""
+    option, sep, value = arg.partition("=")
+    if sep and os.path.isabs(value):
+        return f"{option}={_rel(Path(value), root)}"
+    return _rel(Path(arg), root) if os.path.isabs(arg) else arg
 
 
 def _is_absent(value: Any) -> bool:

@@ -306,6 +306,15 @@ class FloatParam(Parameter):
         return {"min": self.min, "max": self.max}
 
 
+def _choice_key(value: Any) -> tuple[str, Any]:
+    """Hashable key with configuration equality: 1 == 1.0, but True != 1."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if _is_number(value):
+        return ("number", value)
+    return (type(value).__name__, value)
+
+
 @dataclass(frozen=True)
 class ChoiceParam(Parameter):
     """One of an explicit list of scalar values (each value is its own class)."""
@@ -334,8 +343,15 @@ class ChoiceParam(Parameter):
         ]
 
     def _check(self, value: Any) -> str | None:
-        if any(values_equal(value, v) for v in self.values):
-            return None
+        keys: frozenset[tuple[str, Any]] | None = self.__dict__.get("_keys")
+        if keys is None:
+            keys = frozenset(_choice_key(v) for v in self.values)
+            object.__setattr__(self, "_keys", keys)
+        try:
+            if _choice_key(value) in keys:
+                return None
+        except TypeError:  # an unhashable value (list, dict) is never a choice
+            pass
         return f"{value!r} is not one of {list(self.values)!r}"
 
     def _spec(self) -> dict[str, Any]:
@@ -401,12 +417,20 @@ class StringParam(Parameter):
             )
         return classes
 
+    @property
+    def _regex(self) -> re.Pattern[str]:
+        compiled: re.Pattern[str] | None = self.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = re.compile(self.pattern or "")
+            object.__setattr__(self, "_compiled", compiled)
+        return compiled
+
     def _check(self, value: Any) -> str | None:
         if not isinstance(value, str):
             return f"expected a string, got {_show_type(value)}"
         if not self.min_length <= len(value) <= self.max_length:
             return f"length {len(value)} is outside [{self.min_length}, {self.max_length}]"
-        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+        if self.pattern is not None and self._regex.fullmatch(value) is None:
             return f"{value!r} does not match pattern {self.pattern!r}"
         return None
 
@@ -654,6 +678,10 @@ class Space:
                         f"{p}: nested under parameter {_tree.join_path(segments[:i])!r}"
                     )
         object.__setattr__(self, "_by_path", {p.path: p for p in self.parameters})
+        # Pre-split paths: validation and extraction run in generation's hot loop.
+        object.__setattr__(
+            self, "_segments", tuple((p.path, _tree.split_path(p.path)) for p in self.parameters)
+        )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -764,7 +792,19 @@ class Space:
     # ------------------------------------------------------------------ configs
     def extract(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """``path -> value`` for every parameter (ABSENT where the config lacks it)."""
-        return {p.path: _tree.get_path(config, p.path, ABSENT) for p in self.parameters}
+        env: dict[str, Any] = {}
+        segments_by_path: tuple[tuple[str, tuple[str, ...]], ...] = self.__dict__["_segments"]
+        for path, segments in segments_by_path:
+            node: Any = config
+            for segment in segments:
+                # Plain dicts first: isinstance against the Mapping ABC is slow in this loop.
+                if (type(node) is dict or isinstance(node, Mapping)) and segment in node:
+                    node = node[segment]
+                else:
+                    node = ABSENT
+                    break
+            env[path] = node
+        return env
 
     def validate(self, config: Mapping[str, Any]) -> list[Violation]:
         """Every violation of ``config`` against the space (empty list = valid)."""
@@ -807,8 +847,27 @@ class Space:
         return violations
 
     def is_valid(self, config: Mapping[str, Any]) -> bool:
-        """Whether ``config`` satisfies every parameter rule and constraint."""
-        return not self.validate(config)
+        """Whether ``config`` satisfies every parameter rule and constraint.
+
+        Same verdict as ``not validate(config)``, but stops at the first problem and builds no
+        messages (it runs once per generated config).
+        """
+        if not isinstance(config, Mapping):
+            return False
+        env = self.extract(config)
+        for param in self.parameters:
+            value = env[param.path]
+            if param.active_if is not None and not param.active_if.evaluate(env):
+                if value is not ABSENT:
+                    return False
+                continue
+            if value is ABSENT:
+                if not param.optional:
+                    return False
+                continue
+            if param.check_value(value) is not None:
+                return False
+        return all(constraint.evaluate(env) for constraint in self.constraints)
 
     def build(
         self, assignment: Mapping[str, Any], base: Mapping[str, Any] | None = None

@@ -8,6 +8,7 @@ backticks: ``labels.`app.kubernetes.io/name```.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -18,6 +19,7 @@ Tree = dict[str, Any]
 _MISSING: Any = object()
 
 
+@functools.lru_cache(maxsize=8192)
 def split_path(path: str) -> tuple[str, ...]:
     """Split a dotted path into its segments, honouring backtick-quoted segments."""
     segments: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -23,7 +24,7 @@ def _invoke(tmp_path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _stored(tmp_path: Path) -> list[object]:
+def _stored(tmp_path: Path) -> list[Any]:
     store = ResultStore(tmp_path / "store")
     try:
         return list(store.load())
@@ -41,15 +42,15 @@ def test_passing_command_is_recorded(tmp_path: Path) -> None:
     assert code == 0, output
     assert "configlab: pass: exit 0, " in output
     (result,) = _stored(tmp_path)
-    assert result.outcome == "pass"  # type: ignore[attr-defined]
-    assert result.config == {"db": {"pool": 9, "host": "a"}, "log": "info",  # type: ignore[attr-defined]
+    assert result.outcome == "pass"
+    assert result.config == {"db": {"pool": 9, "host": "a"}, "log": "info",
                              "extra": [1]}
-    assert result.run_id == "r1"  # type: ignore[attr-defined]
-    assert result.test_id.startswith(PY)  # type: ignore[attr-defined]
-    metrics = result.metrics  # type: ignore[attr-defined]
+    assert result.run_id == "r1"
+    assert result.test_id.startswith(PY)
+    metrics = result.metrics
     assert {"wall_s", "cpu_s", "peak_rss_mb", "exit_status", "config_drift"} <= set(metrics)
     assert metrics["exit_status"] == 0.0 and metrics["config_drift"] == 0.0
-    assert result.snapshot_id is None  # type: ignore[attr-defined]
+    assert result.snapshot_id is None
 
 
 @pytest.mark.parametrize(("script", "expected"), [
@@ -63,8 +64,8 @@ def test_failing_command_exit_code_is_passed_through(
     code, output = _invoke(tmp_path, "--test-id", "t-1", "--", PY, "-c", script)
     assert code == expected
     (result,) = _stored(tmp_path)
-    assert result.outcome == "fail"  # type: ignore[attr-defined]
-    assert result.test_id == "t-1"  # type: ignore[attr-defined]
+    assert result.outcome == "fail"
+    assert result.test_id == "t-1"
     assert "configlab: fail: " in output
 
 
@@ -76,7 +77,7 @@ def test_command_that_cannot_start(tmp_path: Path) -> None:
     script.write_text("#!/bin/sh\n")
     code, _ = _invoke(tmp_path, "--", str(script))
     assert code == 126
-    outcomes = [r.outcome for r in _stored(tmp_path)]  # type: ignore[attr-defined]
+    outcomes = [r.outcome for r in _stored(tmp_path)]
     assert outcomes == ["error", "error"]
 
 
@@ -91,11 +92,11 @@ def test_drift_and_snapshots(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert f"config drift: {config} changed while the command ran" in output
     assert "end state saved as snapshot" in output
     (result,) = _stored(tmp_path)
-    assert result.metrics["config_drift"] == 1.0  # type: ignore[attr-defined]
-    assert result.config == {"mode": "a"}  # type: ignore[attr-defined]
-    assert result.run_id == "from-env"  # type: ignore[attr-defined]
+    assert result.metrics["config_drift"] == 1.0
+    assert result.config == {"mode": "a"}
+    assert result.run_id == "from-env"
     store = SnapshotStore(tmp_path / "store")
-    start = store.get(result.snapshot_id)  # type: ignore[attr-defined]
+    start = store.get(result.snapshot_id)
     assert store.read_tree(start) == {"mode": "a"}
     ends = [s for s in store.list() if s.meta.get("state") == "end"]
     assert [store.read_tree(s) for s in ends] == [{"mode": "b"}]
@@ -128,7 +129,7 @@ def test_unrecordable_result(tmp_path: Path) -> None:
 
 def test_merge_configs() -> None:
     assert merge_configs([]) == {}
-    first = {"a": {"b": 1, "c": [1]}, "d": 1}
+    first: dict[str, Any] = {"a": {"b": 1, "c": [1]}, "d": 1}
     merged = merge_configs([first, {"a": {"b": 2}, "d": {"e": 1}}, {"a": 3}])
     assert merged == {"a": 3, "d": {"e": 1}}
     merged = merge_configs([first, {"a": {"x": 0}}])

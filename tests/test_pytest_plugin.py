@@ -19,9 +19,9 @@ import configlab.coverage
 import configlab.generate
 import configlab.prioritize
 import configlab.snapshots
-from configlab import formats, pytest_plugin
+from configlab import formats, pytest_api, pytest_plugin
 from configlab.errors import ConfiglabError, GenerationError, SpaceError
-from configlab.pytest_plugin import ConfigCase, ConfigHandle, case_ids, parametrize
+from configlab.pytest_api import ConfigCase, ConfigHandle, case_ids, parametrize
 from configlab.results import ResultStore
 from configlab.snapshots import SnapshotStore
 from configlab.space import Space
@@ -37,7 +37,7 @@ parameters:
 """
 
 FAILING_TEST = """\
-import configlab.pytest_plugin as cp
+import configlab.pytest_api as cp
 
 @cp.parametrize(space="space.yaml", strategy="covering", strength=2, seed=1)
 def test_db(configlab_config):
@@ -93,7 +93,7 @@ def test_one_test_per_config_with_readable_stable_ids(project: pytest.Pytester) 
             name, value = item.split("=")
             shown = {True: "true", False: "false"}.get(config[name], config[name])
             assert str(shown) == value
-        assert len(case_id) <= len("cfg0000-") + pytest_plugin.MAX_ID_VALUES
+        assert len(case_id) <= len("cfg0000-") + pytest_api.MAX_ID_VALUES
     assert not (project.path / ".configlab").exists()  # collecting writes nothing
 
 
@@ -137,9 +137,9 @@ def test_predicted_snapshot_id_matches_the_store(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "s")
     meta = {"source": "configlab.pytest", "space": "x", "space_digest": "ab"}
     config = {"a": {"b": [1, 2.5, None]}, "c": "ü"}
-    assert pytest_plugin._existing_snapshot(store, config, meta) is None
-    saved = store.save_config(config, pytest_plugin.SNAPSHOT_FILE, meta=meta)
-    assert pytest_plugin._existing_snapshot(store, config, meta) == saved.id
+    assert pytest_api._existing_snapshot(store, config, meta) is None
+    saved = store.save_config(config, pytest_api.SNAPSHOT_FILE, meta=meta)
+    assert pytest_api._existing_snapshot(store, config, meta) == saved.id
     store.close()
 
 
@@ -166,7 +166,7 @@ def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Pat
     elsewhere = tmp_path / "elsewhere.yaml"
     elsewhere.write_text(SPACE)
     pytester.makepyfile(test_objects=f"""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
         from configlab.space import Space
 
         SPACE = Space.from_dict({{"name": "tiny", "parameters": {{"flag": "bool"}}}})
@@ -185,15 +185,16 @@ def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Pat
 def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
     """What xdist does between processes, done by hand (the real thing is in the xdist test)."""
     controller = pytester.parseconfigure("--configlab-store", "shared")
-    state = controller.stash[pytest_plugin._STATE]
+    state = controller.stash[pytest_api._STATE]
     node = type("Node", (), {"workerinput": {}})()
     hooks = controller.pluginmanager.get_plugin("configlab-session")
+    assert hooks is not None
     hooks.pytest_configure_node(node)
     assert node.workerinput == {"configlab_run_id": state.run_id,
                                 "configlab_store": str(pytester.path / "shared")}
     worker = pytester.parseconfig()
     worker.workerinput = node.workerinput  # type: ignore[attr-defined]
-    worker_state = pytest_plugin._State(worker)
+    worker_state = pytest_api._State(worker)
     assert worker_state.is_worker
     assert worker_state.run_id == state.run_id
     assert worker_state.store_path == pytester.path / "shared"
@@ -209,7 +210,7 @@ def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
 
 
 def test_show_value() -> None:
-    show = pytest_plugin._show_value
+    show = pytest_api._show_value
     assert show(0.25) == "0.25" and show(1e-12) == "1e-12"
     assert show({"a": 1}) == "map1" and show([1, 2]) == "list2"
     assert show("") == "empty" and show("x" * 20) == "x" * 15 + "~"
@@ -242,7 +243,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
     pytester.makefile(".json", base='{"journal_mode": "WAL", "synchronous": "FULL", '
                                    '"foreign_keys": true, "name": "keep-me"}')
     pytester.makepyfile(test_base="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="mutate", base="base.json", max_order=1)
         def test_mutants(configlab_config):
@@ -255,7 +256,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
 
 def test_empty_suite_is_skipped(project: pytest.Pytester) -> None:
     project.makepyfile(test_none="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=0)
         def test_nothing(configlab_config):
@@ -326,7 +327,7 @@ def test_fixture_without_marker(pytester: pytest.Pytester) -> None:
 def test_bad_space_file_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space="parameters: 3\n")
     pytester.makepyfile(test_x="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml")
         def test_x(configlab_config):
@@ -352,7 +353,7 @@ def test_write_and_setenv_are_undone(
     project.makepyfile(test_apply="""
         import os
         from configlab import formats
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=3, seed=4)
         def test_apply(configlab_config, tmp_path):
@@ -442,7 +443,7 @@ def test_handle_write_errors_and_drift(tmp_path: Path) -> None:
 
 def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
     project.makepyfile(test_drift="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2, seed=3)
         def test_drift(configlab_config, tmp_path):
@@ -463,7 +464,7 @@ def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
 def test_outcome_mapping(project: pytest.Pytester) -> None:
     project.makepyfile(test_outcomes="""
         import pytest
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @pytest.fixture
         def broken():
@@ -520,10 +521,24 @@ def test_outcome_mapping(project: pytest.Pytester) -> None:
 
 
 def test_final_outcome_rules() -> None:
-    final = pytest_plugin._final_outcome
+    final = pytest_api._final_outcome
     assert final({"setup": "passed"}) is None  # --setup-only: nothing ran
     assert final({"setup": "passed", "call": "passed", "teardown": "passed"}) == "pass"
     assert final({"setup": "passed", "call": "failed", "teardown": "failed"}) == "fail"
+
+
+def test_user_parametrizing_the_fixture_name_bypasses_configlab(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_direct="""
+        import pytest
+
+        @pytest.mark.parametrize("configlab_config", [{"a": 1}])
+        def test_direct(configlab_config):
+            assert configlab_config == {"a": 1}
+    """)
+    pytester.runpytest().assert_outcomes(passed=1)
+    assert not (pytester.path / ".configlab").exists()
 
 
 def test_setup_only_records_nothing(project: pytest.Pytester) -> None:
@@ -539,10 +554,13 @@ def test_setup_only_records_nothing(project: pytest.Pytester) -> None:
 
 def test_replay_reruns_exactly_the_failing_config(project: pytest.Pytester) -> None:
     project.makepyfile(test_db=FAILING_TEST, test_other="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize({"parameters": {"x": "bool"}})
         def test_other_space(configlab_config):
+            pass
+
+        def test_plain():
             pass
     """)
     project.runpytest()
@@ -551,7 +569,7 @@ def test_replay_reruns_exactly_the_failing_config(project: pytest.Pytester) -> N
     target = failing[0]
     assert target.snapshot_id is not None
     result = project.runpytest("-v", "--configlab-replay", target.snapshot_id[:12])
-    result.assert_outcomes(failed=1, deselected=1)
+    result.assert_outcomes(failed=1, passed=1, deselected=1)
     result.stdout.fnmatch_lines([f"*test_db[[]replay-{target.snapshot_id[:12]}[]] FAILED*"])
     rerun = [r for r in _results(project.path) if r.run_id != target.run_id]
     assert len(rerun) == 1
@@ -596,7 +614,7 @@ def test_replay_of_a_foreign_snapshot_runs_every_selected_test(
 def test_summary_reports_coverage_suspects_and_replay(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space=SPACE)
     pytester.makepyfile(test_many="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=24, seed=5)
         def test_many(configlab_config):
@@ -624,7 +642,7 @@ def test_summary_without_failures_and_without_configlab_tests(
     assert "configlab summary" not in result.stdout.str()
     assert not (project.path / ".configlab").exists()
     project.makepyfile(test_ok="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="covering", strength=1)
         def test_ok(configlab_config):
@@ -644,7 +662,7 @@ def test_summary_failure_never_fails_the_run(
 
     monkeypatch.setattr(configlab.coverage, "measure", boom)
     project.makepyfile(test_ok="""
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2)
         def test_ok(configlab_config):
@@ -671,7 +689,7 @@ def test_unrecordable_results_do_not_fail_tests(project: pytest.Pytester) -> Non
     (project.path / "not-a-dir").write_text("x")
     project.makepyfile(test_ok="""
         import pytest
-        import configlab.pytest_plugin as cp
+        import configlab.pytest_api as cp
 
         @pytest.fixture
         def broken():
@@ -751,7 +769,7 @@ def test_case_ids_are_unique_bounded_and_deterministic(rows: list[tuple[str, boo
     indices = list(range(len(configs)))
     ids = case_ids(configs, indices, space)
     assert len(set(ids)) == len(ids)
-    assert all(len(i) <= len("cfg0000-") + pytest_plugin.MAX_ID_VALUES for i in ids)
+    assert all(len(i) <= len("cfg0000-") + pytest_api.MAX_ID_VALUES for i in ids)
     assert ids == case_ids(configs, indices, space)
     for case_id in ids:
-        assert pytest_plugin._ID_UNSAFE.search(case_id) is None
+        assert pytest_api._ID_UNSAFE.search(case_id) is None

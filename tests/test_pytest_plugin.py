@@ -629,8 +629,25 @@ def test_summary_reports_coverage_suspects_and_replay(pytester: pytest.Pytester)
         f"configlab: 24 executions of 24 configs recorded (run *): {24 - fails} pass, "
         f"{fails} fail",
         "  sqlite: 2-way coverage *% (*/* valid 2-tuples) over 24 configs",
-        "    suspect 1: journal_mode == MEMORY (6 of 6 runs fail, confidence 100%)",
+        f"    test_many.py::test_many: {fails} of 24 executions fail",
+        f"      suspect 1: journal_mode == MEMORY ({fails} of {fails} runs fail, confidence "
+        "100%)",
         "  replay: pytest 'test_many.py::test_many' --configlab-replay *",
+    ])
+
+
+def test_summary_limits_the_failing_tests_analysed(project: pytest.Pytester) -> None:
+    functions = "".join(f"""
+@cp.parametrize("space.yaml", strategy="random", count=3, seed=1)
+def test_f{i}(configlab_config):
+    raise AssertionError
+""" for i in range(pytest_api.MAX_ANALYSED_TESTS + 2))
+    project.makepyfile(test_all_fail="import configlab.pytest_api as cp\n" + functions)
+    result = project.runpytest()
+    result.stdout.fnmatch_lines([
+        "    test_all_fail.py::test_f0: 3 of 3 executions fail",
+        "      no parameter pattern stands out",
+        "    (2 more failing tests not analysed here: use `configlab analyze`)",
     ])
 
 
@@ -682,7 +699,7 @@ def test_analysis_errors_are_one_line(
     monkeypatch.setattr(configlab.analysis, "analyze", refuse)
     project.makepyfile(test_db=FAILING_TEST)
     result = project.runpytest()
-    result.stdout.fnmatch_lines(["    suspects unavailable: too little data"])
+    result.stdout.fnmatch_lines(["      suspects unavailable: too little data"])
 
 
 def test_unrecordable_results_do_not_fail_tests(project: pytest.Pytester) -> None:

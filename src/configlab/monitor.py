@@ -272,8 +272,13 @@ def run_command(
     *,
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
+    stdout: int | None = None,
+    stderr: int | None = None,
 ) -> Execution:
-    """Run ``argv`` as a child process (stdin/stdout/stderr inherited) and measure it.
+    """Run ``argv`` as a child process and measure it.
+
+    stdin/stdout/stderr are inherited unless ``stdout`` / ``stderr`` say otherwise (e.g.
+    ``subprocess.DEVNULL``; any value :class:`subprocess.Popen` accepts as a file descriptor).
 
     CPU time and peak memory are the command's own (``os.wait4``), including the descendants
     it waited for (see :attr:`Execution.rss_floor_mb` for the floor of the memory figure).
@@ -292,7 +297,7 @@ def run_command(
     wall_start = time.perf_counter()
     try:
         process = subprocess.Popen(
-            args, cwd=cwd, env=None if env is None else dict(env)
+            args, cwd=cwd, env=None if env is None else dict(env), stdout=stdout, stderr=stderr
         )
     except OSError as error:
         raise IntegrationError(f"cannot run {args[0]!r}: {error.strerror or error}") from error

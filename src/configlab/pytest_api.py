@@ -58,8 +58,10 @@ SNAPSHOT_FILE: Final = "config.json"
 ENDLESS_STRATEGIES: Final = ("boundary", "random")
 #: Longest part of a test id spent on values (after ``cfg0003``).
 MAX_ID_VALUES: Final = 60
-#: Patterns listed per space in the terminal summary.
+#: Patterns listed per failing test function in the terminal summary.
 TOP_SUSPECTS: Final = 3
+#: Failing test functions analysed per space in the terminal summary.
+MAX_ANALYSED_TESTS: Final = 5
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
@@ -177,10 +179,10 @@ class ConfigCase:
         return self.id
 
 
-def _show_value(value: Any) -> str:
-    from configlab.constraints import ABSENT
-
-    if value is ABSENT:
+def _show_value(value: Any, absent: Any = None) -> str:
+    if absent is None:
+        from configlab.constraints import ABSENT as absent
+    if value is absent:
         return "absent"
     if value is None:
         return "null"
@@ -206,12 +208,14 @@ def case_ids(configs: Sequence[Mapping[str, Any]], indices: Sequence[int], space
     parameters constant across the suite are left out; ties keep declaration order.  The
     values part is cut to :data:`MAX_ID_VALUES` characters (whole ``name=value`` items).
     """
+    from configlab.constraints import ABSENT
+
     params = space.parameters
     last = [p.path.rsplit(".", 1)[-1] for p in params]
     names = [short if last.count(short) == 1 else p.path for short, p in zip(last, params,
                                                                               strict=True)]
-    codes = [space.encode(config) for config in configs]
     envs = [space.extract(config) for config in configs]
+    codes = [tuple(p.classify(env[p.path]) for p in params) for env in envs]
     counts = [Counter(row[p] for row in codes) for p in range(len(params))]
     total = len(configs)
     ids = []
@@ -223,7 +227,8 @@ def case_ids(configs: Sequence[Mapping[str, Any]], indices: Sequence[int], space
         parts: list[str] = []
         used = 0
         for _, p in ranked:
-            item = _ID_UNSAFE.sub("_", f"{names[p]}={_show_value(env[params[p].path])}")
+            shown = _show_value(env[params[p].path], ABSENT)
+            item = _ID_UNSAFE.sub("_", f"{names[p]}={shown}")
             if used + len(item) + 1 > MAX_ID_VALUES:
                 break
             parts.append(item)
@@ -951,6 +956,7 @@ def summary_lines(state: _State) -> list[str]:
 
 def _space_lines(space: Space, results: ResultSet, strength: int) -> list[str]:
     from configlab.coverage import measure
+    from configlab.results import ResultSet
 
     name = space.name or f"space {space.digest()[:12]}"
     report = measure(results, space, strength)
@@ -959,24 +965,36 @@ def _space_lines(space: Space, results: ResultSet, strength: int) -> list[str]:
         f"  {name}: {report.strength}-way coverage {report.ratio:.1%} ({report.covered}/"
         f"{report.valid} valid {report.strength}-tuples) over {configs} configs"
     ]
-    failures = sum(1 for r in results if r.outcome in ("fail", "error"))
-    if not failures:
-        return lines
+    by_test: dict[str, list[Any]] = {}
+    for result in results:
+        by_test.setdefault(result.test_id.split("[", 1)[0], []).append(result)
+    failing = [(test, members) for test, members in by_test.items()
+               if any(r.outcome in ("fail", "error") for r in members)]
+    for test, members in failing[:MAX_ANALYSED_TESTS]:
+        failures = sum(1 for r in members if r.outcome in ("fail", "error"))
+        lines.append(f"    {test}: {failures} of {len(members)} executions fail")
+        lines.extend(_suspect_lines(ResultSet(members), space))
+    if len(failing) > MAX_ANALYSED_TESTS:
+        lines.append(f"    ({len(failing) - MAX_ANALYSED_TESTS} more failing tests not "
+                     "analysed here: use `configlab analyze`)")
+    return lines
+
+
+def _suspect_lines(results: ResultSet, space: Space) -> list[str]:
+    """Top suspect patterns of one test function's failures."""
     try:
         from configlab.analysis import analyze
 
         patterns = analyze(results, space).patterns[:TOP_SUSPECTS]
     except (ConfiglabError, ResultsError) as error:
-        lines.append(f"    suspects unavailable: {error}")
-        return lines
+        return [f"      suspects unavailable: {error}"]
     if not patterns:
-        lines.append(f"    {failures} failing executions; no parameter pattern stands out")
-    for pattern in patterns:
-        lines.append(
-            f"    suspect {pattern.rank}: {pattern.condition} ({pattern.support} of "
-            f"{pattern.coverage} runs fail, confidence {pattern.confidence:.0%})"
-        )
-    return lines
+        return ["      no parameter pattern stands out"]
+    return [
+        f"      suspect {pattern.rank}: {pattern.condition} ({pattern.support} of "
+        f"{pattern.coverage} runs fail, confidence {pattern.confidence:.0%})"
+        for pattern in patterns
+    ]
 
 
 __all__ = [

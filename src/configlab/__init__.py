@@ -1,27 +1,138 @@
-"""configlab: explore an application's configuration space from the outside."""
+"""configlab: explore an application's configuration space from the outside.
+
+Which configurations should we test, did we, what happened, and which parameters caused it?
+The public API lives here; everything is loaded on first use so that ``import configlab``
+(which pytest does early, through the plugin entry point) stays light.
+
+>>> import configlab
+>>> space = configlab.Space.load("examples/webapp-space.yaml")
+>>> configs = list(configlab.generate(space, strategy="covering", strength=2, seed=7))
+"""
 
 from __future__ import annotations
 
-from configlab.errors import *  # noqa: F403
-from configlab.errors import __all__ as _error_names
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from configlab.errors import (
+    AnalysisError,
+    ConfiglabError,
+    ConstraintError,
+    ContradictorySpecError,
+    FormatError,
+    GenerationError,
+    IntegrationError,
+    ResultsError,
+    SnapshotCorruptedError,
+    SnapshotError,
+    SnapshotNotFoundError,
+    SpaceError,
+    SpecError,
+    UnsatisfiableSpaceError,
+    ValidationError,
+)
 
 __version__ = "0.1.0"
 
+if TYPE_CHECKING:
+    from configlab.analysis import AnalysisReport, analyze
+    from configlab.constraints import ABSENT, Constraint
+    from configlab.constraints import parse as parse_constraint
+    from configlab.coverage import CoverageReport
+    from configlab.generate import generate
+    from configlab.prioritize import PrioritizedSuite, prioritize
+    from configlab.pytest_api import parametrize
+    from configlab.results import Result, ResultSet, ResultStore
+    from configlab.snapshots import Snapshot, SnapshotStore
+    from configlab.space import Parameter, Space, ValueClass, Violation
+    from configlab.specs import Rule, Spec, VerificationReport, load_spec, verify
 
-def __getattr__(name: str) -> object:
-    """``configlab.generate(...)`` / ``configlab.prioritize(...)``: callable modules, loaded lazily.
+#: public name -> (module, attribute); attribute None means the module itself.
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "ABSENT": ("configlab.constraints", "ABSENT"),
+    "AnalysisReport": ("configlab.analysis", "AnalysisReport"),
+    "Constraint": ("configlab.constraints", "Constraint"),
+    "CoverageReport": ("configlab.coverage", "CoverageReport"),
+    "Parameter": ("configlab.space", "Parameter"),
+    "PrioritizedSuite": ("configlab.prioritize", "PrioritizedSuite"),
+    "Result": ("configlab.results", "Result"),
+    "ResultSet": ("configlab.results", "ResultSet"),
+    "ResultStore": ("configlab.results", "ResultStore"),
+    "Rule": ("configlab.specs", "Rule"),
+    "Snapshot": ("configlab.snapshots", "Snapshot"),
+    "SnapshotStore": ("configlab.snapshots", "SnapshotStore"),
+    "Space": ("configlab.space", "Space"),
+    "Spec": ("configlab.specs", "Spec"),
+    "ValueClass": ("configlab.space", "ValueClass"),
+    "VerificationReport": ("configlab.specs", "VerificationReport"),
+    "Violation": ("configlab.space", "Violation"),
+    "analyze": ("configlab.analysis", "analyze"),
+    # ``configlab.generate`` and ``configlab.prioritize`` are modules that are also callable
+    # (the module attribute would shadow a function of the same name once imported).
+    "generate": ("configlab.generate", None),
+    "load_spec": ("configlab.specs", "load_spec"),
+    "parametrize": ("configlab.pytest_api", "parametrize"),
+    "parse_constraint": ("configlab.constraints", "parse"),
+    "prioritize": ("configlab.prioritize", None),
+    "verify": ("configlab.specs", "verify"),
+}
 
-    Lazy so that ``import configlab`` (done early by the pytest plugin) stays light.
-    """
-    if name in ("generate", "prioritize"):
-        import importlib
 
-        return importlib.import_module(f"configlab.{name}")
-    if name == "verify":
-        from configlab.specs import verify
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'configlab' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    if attribute is not None:
+        globals()[name] = value
+    return value
 
-        return verify
-    raise AttributeError(f"module 'configlab' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 
-__all__ = [*_error_names, "__version__", "generate", "prioritize"]
+__all__ = [
+    "ABSENT",
+    "AnalysisError",
+    "AnalysisReport",
+    "ConfiglabError",
+    "Constraint",
+    "ConstraintError",
+    "ContradictorySpecError",
+    "CoverageReport",
+    "FormatError",
+    "GenerationError",
+    "IntegrationError",
+    "Parameter",
+    "PrioritizedSuite",
+    "Result",
+    "ResultSet",
+    "ResultStore",
+    "ResultsError",
+    "Rule",
+    "Snapshot",
+    "SnapshotCorruptedError",
+    "SnapshotError",
+    "SnapshotNotFoundError",
+    "SnapshotStore",
+    "Space",
+    "SpaceError",
+    "Spec",
+    "SpecError",
+    "UnsatisfiableSpaceError",
+    "ValidationError",
+    "ValueClass",
+    "VerificationReport",
+    "Violation",
+    "__version__",
+    "analyze",
+    "generate",
+    "load_spec",
+    "parametrize",
+    "parse_constraint",
+    "prioritize",
+    "verify",
+]

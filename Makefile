@@ -38,7 +38,11 @@ test: venv
 	$(BIN)/python tools/check_core_coverage.py coverage.json
 
 bench: venv
+ifdef UV
+	$(UV) pip install --python $(BIN)/python -e '.[$(EXTRAS),bench]'
+else
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS),bench]'
+endif
 	$(BIN)/python benchmarks/run_all.py
 
 lint: venv

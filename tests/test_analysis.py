@@ -593,3 +593,12 @@ def test_noise_free_pure_interaction_metric() -> None:
     sens = analyze_encoded(enc).sensitivity[0]
     assert sens.components[0].params == ("p0", "p1")
     assert sens.components[0].share > 0.98 and sens.residual == pytest.approx(0.0, abs=1e-9)
+
+
+def test_analyze_without_any_inferable_parameter_reports_instead_of_raising() -> None:
+    from configlab.analysis import analyze
+    from configlab.results import Result, ResultSet
+
+    report = analyze(ResultSet([Result({}, "fail")] * 10))
+    assert report.to_dict()["patterns"] == []
+    assert report.warnings

@@ -153,3 +153,8 @@ def test_boolean_connectives_match_truth_tables(a: bool, b: bool, c: bool) -> No
     assert parse("a -> b").evaluate(env) is ((not a) or b)
     assert parse("not a <-> b").evaluate(env) is ((not a) == b)
     assert parse("a or b and c").evaluate(env) is (a or (b and c))
+
+
+def test_overflowing_arithmetic_is_null_not_an_exception() -> None:
+    assert parse("a + b <= 100").evaluate({"a": 10**400, "b": 1e308}) is False
+    assert parse("a * b == null").evaluate({"a": 10**400, "b": 1.5}) is True

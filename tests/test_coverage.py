@@ -358,3 +358,15 @@ def test_chart_data_downsamples_growth_and_marks_invalid() -> None:
     assert coverage.chart_data(skipped, space, 2)["growth"]["n_tests"] == []
     one = coverage.chart_data([{"p0": 0}], _choice_space([2]), 1)
     assert one["values"] is None and "values" not in one["vega_lite"]
+
+
+def test_measure_leaves_the_callers_encoded_results_untouched() -> None:
+    from configlab.results import Result, ResultSet
+    from configlab.space import Space
+
+    sp = Space.from_dict({"parameters": {"a": "bool", "b": "bool"}})
+    enc = ResultSet([Result({"a": True}, "pass")]).encode(sp)
+    before = enc.codes.copy()
+    coverage.measure(enc, sp, 2)
+    assert (enc.codes == before).all()
+    assert coverage.gaps(enc, sp, 2)  # runs on the same object without error

@@ -82,6 +82,8 @@ def test_choice_bool_optional_nullable() -> None:
     assert labels(BoolParam("b", nullable=True)) == ["false", "true", "null"]
     with pytest.raises(SpaceError, match="duplicate"):
         ChoiceParam("x", values=(1, 1.0))
+    tricky = ChoiceParam("t", values=("1", 1, True, "true", "absent"), optional=True)
+    assert labels(tricky) == ['"1"', "1", "true", '"true"', '"absent"', "absent"]
     with pytest.raises(SpaceError, match="at least one"):
         ChoiceParam("x", values=())
     with pytest.raises(SpaceError, match="scalars"):
@@ -185,7 +187,8 @@ def test_build_carries_unknown_keys_and_removes_absent() -> None:
     assert config["deployment"] == {"region": "x"}
     assert "size_mb" not in config["cache"] and config["cache"]["other"] is True
     assert base["cache"]["size_mb"] == 1  # base untouched
-    assert space.build({"unknown.path": 1}) == {}
+    with pytest.raises(SpaceError, match="unknown parameter"):
+        space.build({"unknown.path": 1})
 
 
 def test_encode_decode_round_trip() -> None:

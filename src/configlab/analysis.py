@@ -37,7 +37,8 @@ from scipy import stats as sps
 
 from configlab._internal import stats as st
 from configlab._internal.encoded import ERROR, FAIL, SKIP, EncodedResults
-from configlab.errors import AnalysisError
+from configlab.errors import AnalysisError, SpaceError
+from configlab.space import Space
 
 __all__ = [
     "AnalysisReport",
@@ -2258,7 +2259,12 @@ def analyze(results: Any, space: Any = None, **options: Any) -> AnalysisReport:
             raise AnalysisError(
                 "analyze() was given no space and the results cannot infer one (no infer_space())"
             )
-        space = infer()
+        try:
+            space = infer()
+        except SpaceError:
+            # Nothing could be inferred (e.g. every config is empty): analyse zero parameters,
+            # so the report says what cannot be concluded instead of raising.
+            space = Space(())
     enc = encode(space)
     if not isinstance(enc, EncodedResults):
         raise AnalysisError(

@@ -319,6 +319,13 @@ def _contains(container: Any, item: Any) -> bool:
 
 
 def _arith(op: str, left: Any, right: Any) -> Any:
+    try:
+        return _arith_checked(op, left, right)
+    except OverflowError:  # e.g. a huge int mixed with a float: no meaningful value
+        return None
+
+
+def _arith_checked(op: str, left: Any, right: Any) -> Any:
     if not (_is_number(left) and _is_number(right)):
         if op == "+" and isinstance(left, str) and isinstance(right, str):
             return left + right

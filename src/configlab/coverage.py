@@ -415,7 +415,9 @@ class _Scanner:
         dtype = np.int64 if self._worst_product() >= 2**31 else np.int32
         self.dtype = dtype
         #: column-major copy (fast contiguous column access); code -1 becomes the column's size
-        self.columns: npt.NDArray[Any] = np.ascontiguousarray(codes.T, dtype=dtype)
+        # Always a copy: the unclassifiable codes are rewritten below, and the caller's
+        # EncodedResults must stay untouched (ascontiguousarray does not copy a single row).
+        self.columns: npt.NDArray[Any] = np.array(codes.T, dtype=dtype, order="C", copy=True)
         if self.unclassified:
             for j in range(k):
                 if self.has_neg[j]:

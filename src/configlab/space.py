@@ -336,10 +336,16 @@ class ChoiceParam(Parameter):
             object.__setattr__(self, "nullable", True)
 
     def _base_classes(self) -> list[ValueClass]:
+        values = [v for v in self.values if v is not None]
+        bare = [v if isinstance(v, str) else json.dumps(v) for v in values]
+        # A label must name one class: where bare labels collide (the string "1" and the
+        # number 1) or shadow the null/absent classes, strings are shown quoted.
+        reserved = {"null", "absent"}
         return [
-            ValueClass(v if isinstance(v, str) else json.dumps(v), v)
-            for v in self.values
-            if v is not None
+            ValueClass(
+                json.dumps(v) if bare.count(label) > 1 or label in reserved else label, v
+            )
+            for v, label in zip(values, bare, strict=True)
         ]
 
     def _check(self, value: Any) -> str | None:
@@ -873,6 +879,9 @@ class Space:
         self, assignment: Mapping[str, Any], base: Mapping[str, Any] | None = None
     ) -> dict[str, Any]:
         """Nested config from ``path -> value``; ABSENT removes the path; base keys carried."""
+        unknown = [path for path in assignment if path not in self]
+        if unknown:
+            raise SpaceError(f"cannot build a config: unknown parameter(s) {unknown}")
         config: dict[str, Any] = _tree.deep_copy(dict(base)) if base is not None else {}
         for param in self.parameters:
             if param.path not in assignment:

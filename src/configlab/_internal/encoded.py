@@ -34,7 +34,7 @@ class EncodedResults:
     metrics: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
     #: numeric parameter path -> (n_rows,) float64 raw values, NaN where absent/null.
     numeric: dict[str, npt.NDArray[np.float64]] = field(default_factory=dict)
-    #: (n_rows,) stable key of each row's full config (equal keys = identical config), for flakiness.
+    #: (n_rows,) stable key of each row's full config (equal keys = same config): flakiness.
     config_keys: tuple[str, ...] = ()
     #: (n_rows,) test ids ("" when unknown).
     test_ids: tuple[str, ...] = ()

@@ -78,6 +78,10 @@ def loads(text: str | bytes, fmt: str, *, source: str | None = None, typed: bool
     """
     codec = _codec(fmt)
     if isinstance(text, (bytes, bytearray, memoryview)):
+        if codec is _json.CODEC:  # parse the bytes directly when that gives the same result
+            fast = _json.fast_loads(bytes(text))
+            if fast is not None:
+                return fast
         text = decode(bytes(text), source)
     elif not isinstance(text, str):
         raise FormatError(f"expected str or bytes to parse, got {type(text).__name__}",
@@ -121,6 +125,10 @@ def load(
         raise FormatError(f"cannot read file: {exc.strerror or exc}", path=where) from None
     if len(data) > max_bytes:
         raise FormatError(f"file is larger than the limit of {max_bytes} bytes", path=where)
+    if codec is _json.CODEC:
+        fast = _json.fast_loads(data)
+        if fast is not None:
+            return fast
     return codec.loads(decode(data, where), where, typed)
 
 

@@ -82,3 +82,34 @@ def test_bad_input_exits_2(files: dict[str, Path]) -> None:
     result = runner.invoke(cli, ["coverage", "--space", str(files["space"]),
                                  "--results", str(files["jsonl"]), "--strength", "7"])
     assert result.exit_code == 2 and "strength" in result.output
+
+
+@pytest.mark.parametrize(("pair", "message"), [
+    (("x", "y"), "--pair: unknown parameter 'x' (the space has: db, cache, workers)"),
+    (("db", "nope"), "--pair: unknown parameter 'nope'"),
+    (("cache", "cache"), "--pair: needs two different parameters, got 'cache' twice"),
+])
+@pytest.mark.parametrize("extra", [[], ["--json"], ["--png", "charts"]])
+def test_bad_pair_exits_2_before_any_output(files: dict[str, Path], pair: tuple[str, str],
+                                            message: str, extra: list[str]) -> None:
+    runner = CliRunner()
+    args = ["coverage", "--space", str(files["space"]), "--results", str(files["jsonl"]),
+            *[str(files["dir"] / a) if a == "charts" else a for a in extra], "--pair", *pair]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"configlab: error: {message}")
+    assert result.stderr.count("\n") == 1
+    assert not (files["dir"] / "charts").exists()
+
+
+def test_pair_names_the_value_grid(files: dict[str, Path]) -> None:
+    runner = CliRunner()
+    svg = files["dir"] / "svg"
+    result = runner.invoke(cli, ["coverage", "--space", str(files["space"]), "--results",
+                                 str(files["jsonl"]), "--svg", str(svg), "--pair", "workers",
+                                 "cache"])
+    assert result.exit_code == 0, result.output
+    grid = next(p for p in svg.iterdir() if "value" in p.name)
+    text = grid.read_text()  # matplotlib keeps each label as an SVG comment
+    assert text.index("<!-- workers -->") < text.index("<!-- cache -->")

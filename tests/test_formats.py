@@ -617,6 +617,37 @@ def test_unrepresentable_trees_raise(fmt: str, tree: dict[str, Any], message: st
         dumps(tree, fmt, typed=typed)
 
 
+@pytest.mark.parametrize(("text", "line", "detail"), [
+    ("a=\\u12", 1, r'invalid \uXXXX escape "\u12" (needs 4 hex digits)'),  # cut off at EOF
+    ("a=\\u12\nb=1\n", 1, r'"\u12"'),
+    ("a=1\nb=\\u12G4\n", 2, r'"\u12G4"'),
+    ("a=\\u-123\n", 1, r'"\u-123"'),  # was an unwrapped struct.error
+    ("a=\\u+123\n", 1, r'"\u+123"'),  # int(..., 16) accepted these; Java does not
+    ("a=\\u1_23\n", 1, r'"\u1_23"'),
+    ("a=x\\\n  \\u00\n", 2, r'"\u00"'),  # continuation line
+    ("a=\\uDC00\n", 1, r"a low surrogate (\uDC00-\uDFFF) with no high surrogate"),
+    ("a=\\uD800\n", 1, "High surrogate unicode escape sequence not followed"),
+])
+def test_properties_parse_errors_say_what_is_wrong(tmp_path: Path, text: str, line: int,
+                                                   detail: str) -> None:
+    path = tmp_path / "bad.properties"
+    path.write_text(text, encoding="latin-1")
+    with pytest.raises(FormatError) as info:
+        load(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: invalid properties: ")
+    assert detail in message
+
+
+def test_properties_unicode_escapes_that_stay_valid() -> None:
+    assert loads("# \\u12 comment\n! \\uZZ\na=\\u0041\\uD83D\\uDE00", "properties") == {
+        "a": "A\U0001F600"}
+    assert loads("a=x\\\\u12\n", "properties") == {"a": "x\\u12"}  # escaped backslash
+    assert loads("a=x\\\n  \\u0042\n", "properties") == {"a": "xB"}
+    assert loads("  # x\\\na=1\r\nb=\\u00e9\rc=2", "properties") == {"a": 1, "b": "\u00e9",
+                                                                      "c": 2}
+
+
 def test_properties_untyped_null_refused() -> None:
     with pytest.raises(FormatError, match="typed=False has no null"):
         dumps({"a": None}, "properties", typed=False)

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from configlab._internal.encoded import FAIL, PASS, SKIP
 from configlab.errors import ResultsError
@@ -205,6 +207,48 @@ def test_pandas_round_trip_and_int_upcast() -> None:
         ResultSet.from_dataframe({"outcome": ["pass"]})
 
 
+def test_dataframe_keeps_null_apart_from_absent() -> None:
+    pd = pytest.importorskip("pandas")
+    # the audit's case: a nullable, required parameter that is null in some runs
+    results = ResultSet(
+        Result({"app": {"admin_email": None if i % 3 else "a@b.c", "port": i}}, "pass")
+        for i in range(30)
+    ) + _sample()
+    frame = results.to_dataframe()
+    assert frame["app.admin_email"].tolist()[:3] == ["a@b.c", "null", "null"]
+    assert pd.isna(frame["app.admin_email"].tolist()[-1])  # absent in the sample rows
+    back = ResultSet.from_dataframe(frame)
+    assert sum(a != b for a, b in zip(results, back, strict=True)) == 0
+    assert back[1].config == {"app": {"admin_email": None, "port": 1}}
+    assert back[32].config["note"] is None  # the sample's null
+    # strings that look like the marker or like JSON-quoted text survive
+    tricky = ResultSet([Result({"s": text}, "pass")
+                        for text in ("null", '"null"', '"', '"q"', "", "Null", "[1]")])
+    cells = tricky.to_dataframe()["s"].tolist()
+    assert cells[:3] == ['"null"', '"\\"null\\""', '"\\""']
+    assert ResultSet.from_dataframe(tricky.to_dataframe()) == tricky
+    # hand-made frames use the same convention
+    made = pd.DataFrame({"outcome": ["pass", "pass", "pass"], "a": ["null", None, '"null"']})
+    assert [r.config for r in ResultSet.from_dataframe(made)] == [{"a": None}, {}, {"a": "null"}]
+    with pytest.raises(ResultsError, match=r"row 0: column 'a': malformed JSON string"):
+        ResultSet.from_dataframe(pd.DataFrame({"outcome": ["pass"], "a": ['"open']}))
+
+
+def test_polars_frame_null_and_absent() -> None:
+    pl = pytest.importorskip("polars")
+    frame = pl.DataFrame({"outcome": ["pass", "fail", "pass"],
+                          "app.admin_email": ["null", None, "x@y.z"],
+                          "db.pool": pl.Series([4, "null", None], dtype=pl.Object)})
+    read = ResultSet.from_dataframe(frame)
+    assert [r.config for r in read] == [
+        {"app": {"admin_email": None}, "db": {"pool": 4}},
+        {"db": {"pool": None}},
+        {"app": {"admin_email": "x@y.z"}},
+    ]
+    sample = _sample()
+    assert ResultSet.from_dataframe(pl.from_pandas(sample[1:2].to_dataframe())) == sample[1:2]
+
+
 def test_polars_frame() -> None:
     pl = pytest.importorskip("polars")
     frame = pl.DataFrame({"outcome": ["pass", "error"], "db.pool": [4, None],
@@ -382,3 +426,52 @@ def test_load_results_dispatch(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="unknown results format"):
         load_results(tmp_path / "a.txt")
     assert json.loads((tmp_path / "a.jsonl").read_text().splitlines()[0])["outcome"] == "pass"
+
+
+# --------------------------------------------------------------------------- frame round trip
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**53), max_value=2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=6),
+    st.sampled_from(["null", '"null"', '"', "true", "1", "", "nan"]),
+)
+_KEYS = st.sampled_from(["a", "b", "c.d", "c.e", "f"])
+
+
+@st.composite
+def _configs(draw: st.DrawFn) -> dict[str, Any]:
+    """Configs over a few shared paths: each path absent, null, or a scalar of any type."""
+    config: dict[str, Any] = {}
+    for path in draw(st.lists(_KEYS, unique=True, max_size=5)):
+        parts = path.split(".")
+        node = config
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = draw(_SCALARS)
+    return config
+
+
+def _exact(value: Any) -> Any:
+    """Canonical JSON with the documented int-with-NaN upcast folded (1.0 and 1 are alike)."""
+    def fold(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: fold(v) for k, v in node.items()}
+        if isinstance(node, float) and node.is_integer():
+            return int(node)
+        return node
+    return json.dumps(fold(value), sort_keys=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_configs(), st.sampled_from(["pass", "fail"])), max_size=6))
+def test_dataframe_round_trip_property(rows: list[tuple[dict[str, Any], str]]) -> None:
+    results = ResultSet(Result(config, outcome) for config, outcome in rows)
+    back = ResultSet.from_dataframe(results.to_dataframe())
+    assert len(back) == len(results)
+    for before, after in zip(results, back, strict=True):
+        # exact types (bool is not int, null is not absent), whole floats as documented
+        assert _exact(after.config) == _exact(before.config)
+        assert after.outcome == before.outcome

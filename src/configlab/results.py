@@ -47,6 +47,8 @@ OUTCOMES = OUTCOME_NAMES
 #: Non-config columns of the CSV / data-frame form (``metric.<name>`` columns are metrics).
 RESERVED_COLUMNS = ("outcome", "duration", "test_id", "snapshot_id", "timestamp", "run_id")
 METRIC_PREFIX = "metric."
+#: How a config ``null`` is spelled in a data-frame cell (as in CSV); a missing cell is absent.
+NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
     {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
@@ -264,6 +266,35 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _frame_cell(value: Any) -> Any:
+    """Data-frame cell of a config value: null -> ``"null"`` (as in CSV), colliding strings quoted.
+
+    A missing cell means absent, so null needs a spelling of its own: the CSV one.  Strings that
+    would read back as that marker or as a JSON-quoted string (``"null"``, ``'"q"'``) are
+    JSON-quoted; every other value (numbers, bools, lists, other strings) is kept as it is.
+    """
+    if value is None:
+        return NULL_CELL
+    if isinstance(value, str) and (value == NULL_CELL or value[:1] == '"'):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _frame_value(value: Any, where: str) -> Any:
+    """Config value of a (non-missing) data-frame cell: the inverse of :func:`_frame_cell`."""
+    if isinstance(value, str):
+        if value == NULL_CELL:
+            return None
+        if value[:1] == '"':
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ResultsError(
+                    f"{where}: malformed JSON string {value!r}: {error.msg}"
+                ) from None
+    return value
+
+
 def _is_missing(value: Any) -> bool:
     if value is None:
         return True
@@ -302,6 +333,8 @@ def _result_from_row(row: Mapping[str, Any], where: str, *, text_cells: bool) ->
         else:
             if text_cells:
                 value = _parse_cell(value, f"{where}: column {column!r}")
+            else:
+                value = _frame_value(value, f"{where}: column {column!r}")
             try:
                 _tree.set_path(config, column, value)
             except ConfiglabError as error:
@@ -484,8 +517,15 @@ class ResultSet(Sequence[Result]):
     def from_dataframe(cls, frame: Any) -> ResultSet:
         """Read a pandas or polars data frame with the CSV columns (typed values kept).
 
-        Missing cells (None/NaN/NA) mean the path is absent.  A float column that only holds
-        whole numbers and has missing cells (pandas' int-with-NaN upcast) is read as integers.
+        In config columns a missing cell (None/NaN/NA) means the path is absent and the string
+        ``"null"`` (:data:`NULL_CELL`) means it is present with value null; a string starting
+        with ``"`` is a JSON-quoted string (so ``'"null"'`` is the string ``null``).  A float
+        column that only holds whole numbers and has missing cells (pandas' int-with-NaN
+        upcast) is read as integers.
+
+        Raises:
+            ResultsError: not a data frame, no ``outcome`` column, or a bad cell (names the row
+                and column).
         """
         module = type(frame).__module__.split(".")[0]
         if module == "polars":
@@ -563,12 +603,20 @@ class ResultSet(Sequence[Result]):
         return location
 
     def to_dataframe(self) -> Any:
-        """A pandas DataFrame with the CSV columns (lists/objects kept as Python values)."""
+        """A pandas DataFrame with the CSV columns (lists/objects kept as Python values).
+
+        Config cells keep their Python type, except that null is written ``"null"`` (an absent
+        path is a missing cell) and strings that would read back differently are JSON-quoted
+        (see :meth:`from_dataframe`), so ``ResultSet.from_dataframe(rs.to_dataframe()) == rs``.
+        """
         try:
             import pandas as pd
         except ImportError:  # pragma: no cover - pandas is installed with the test extra
             raise ResultsError("to_dataframe needs pandas: pip install pandas") from None
         columns, rows = _rows(self._results)
+        for result, row in zip(self._results, rows, strict=True):
+            for path, value in _tree.flatten(result.config).items():
+                row[path] = _frame_cell(value)
         return pd.DataFrame.from_records(rows, columns=columns)
 
     # -- analysis
@@ -880,6 +928,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet) -> ResultSet:
 
 
 __all__ = [
+    "NULL_CELL",
     "OUTCOMES",
     "Result",
     "ResultSet",

@@ -9,8 +9,9 @@ from rich.console import Console
 from rich.table import Table
 
 from configlab import coverage as _coverage
+from configlab.errors import AnalysisError
 from configlab.results import load_results
-from configlab.space import load_space
+from configlab.space import Space, load_space
 
 #: How many weakest combinations / gaps / only-failing tuples the summary lists.
 SHOWN = 10
@@ -43,6 +44,8 @@ def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
     from configlab.cli import EXIT_COVERAGE
 
     space = load_space(space_path)
+    if pair is not None:
+        _check_pair(space, pair)
     results = load_results(results_path)
     encoded = results.encode(space)
     report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped)
@@ -68,6 +71,18 @@ def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
             err=True,
         )
         raise SystemExit(EXIT_COVERAGE)
+
+
+def _check_pair(space: Space, pair: tuple[str, str]) -> None:
+    """Refuse a ``--pair`` naming an unknown parameter or the same one twice (before any output)."""
+    paths = space.paths
+    unknown = [path for path in pair if path not in paths]
+    if unknown:
+        known = ", ".join(paths[:SHOWN]) + (f", ... ({len(paths)} in all)"
+                                             if len(paths) > SHOWN else "")
+        raise AnalysisError(f"--pair: unknown parameter {unknown[0]!r} (the space has: {known})")
+    if pair[0] == pair[1]:
+        raise AnalysisError(f"--pair: needs two different parameters, got {pair[0]!r} twice")
 
 
 def _print_summary(report: _coverage.CoverageReport, found: list[_coverage.Gap]) -> None:

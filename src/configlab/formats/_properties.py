@@ -9,6 +9,7 @@ Files are written in ASCII with ``\\uXXXX`` escapes, so Java reads them in any e
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from jproperties import ParseError, Properties
@@ -27,20 +28,70 @@ from configlab.formats._common import (
 )
 from configlab.tree import Tree, join_path
 
+_NATURAL_LINES = re.compile(r"\r\n|\r|\n")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
 
 def loads(text: str, source: str | None, typed: bool) -> Tree:
-    """Parse .properties text into a nested tree (later duplicates win, as in Java)."""
+    """Parse .properties text into a nested tree (later duplicates win, as in Java).
+
+    Raises:
+        FormatError: a malformed ``\\uXXXX`` escape or other syntax error (file and line).
+    """
+    _check_unicode_escapes(text, source)
     props = Properties()
     try:
         props.load(text)
     except ParseError as exc:
-        raise FormatError(f"invalid properties: {exc.message}", path=source,
+        raise FormatError(f"invalid properties: {_parse_error_text(exc)}", path=source,
                           line=exc.line_number) from None
     nester = Nester("properties", source)
     for key, value in props.properties.items():
         segments = parse_key(key, "properties", source, None)
         nester.add(segments, infer_scalar(value) if typed else value)
     return nester.tree
+
+
+def _check_unicode_escapes(text: str, source: str | None) -> None:
+    """Refuse ``\\u`` escapes that are not followed by exactly four hex digits, as Java does.
+
+    jproperties reports a truncated escape with an empty message (it wraps a bare EOFError)
+    and decodes the rest with ``int(..., 16)``, which accepts ``+12a``, `` 12 ``, ``1_23`` and
+    fails on ``-123`` with an unwrapped ``struct.error``; checking first gives one clear
+    message for all of them.  Comment lines are skipped, as in Java.
+    """
+    continued = False
+    for number, line in enumerate(_NATURAL_LINES.split(text), start=1):
+        if not continued and line.lstrip(" \t\f")[:1] in ("#", "!"):
+            continue
+        continued = False
+        index = line.find("\\")
+        while index != -1:
+            escaped = line[index + 1:index + 2]
+            if escaped == "":
+                continued = True  # an unpaired backslash at the end continues the line
+            elif escaped == "u":
+                digits = line[index + 2:index + 6]
+                if len(digits) != 4 or not all(char in _HEX_DIGITS for char in digits):
+                    raise FormatError(
+                        f"invalid properties: invalid \\uXXXX escape "
+                        f'"\\u{digits}" (needs 4 hex digits)',
+                        path=source, line=number,
+                    )
+            index = line.find("\\", index + 2)
+
+
+def _parse_error_text(exc: ParseError) -> str:
+    """What went wrong: jproperties' message, or the text of the error it wrapped.
+
+    jproperties raises ``ParseError(str(e))`` inside ``except ... as e``, so a wrapped error
+    with no text (a bare EOFError) left the message empty; its ``__context__`` still says more.
+    """
+    cause = exc.__context__
+    if isinstance(cause, UnicodeDecodeError):
+        return ("invalid \\uXXXX escape: a low surrogate (\\uDC00-\\uDFFF) with no high "
+                "surrogate escape before it")
+    return str(exc.message or cause or "") or "unexpected end of input"
 
 
 def dumps(tree: Tree, typed: bool) -> str:

@@ -58,6 +58,12 @@ def _register() -> None:
     from configlab.cli import demo_cmd
 
     cli.add_command(demo_cmd.demo)
+    from configlab.cli import ci_cmd, report_cmd
+
+    cli.add_command(report_cmd.report)
+    cli.add_command(report_cmd.ingest)
+    cli.add_command(report_cmd.analyze_command)
+    cli.add_command(ci_cmd.ci)
 
 
 _register()

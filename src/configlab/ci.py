@@ -1,0 +1,629 @@
+"""CI hooks: run a suite of configlab steps from a small YAML file and turn it into an exit code.
+
+Example ``configlab-ci.yaml`` (paths are relative to the file's directory, where commands run)::
+
+    space: space.yaml
+    store: .configlab                # results and snapshots (default .configlab)
+    steps:
+      - generate: {strategy: covering, strength: 2, seed: 7, out: configs/, format: json}
+      - run: {command: "python app.py --config {config}", timeout: 30}
+      - ingest: {reports: ["build/test-results/*.xml"]}
+      - coverage: {strength: 2, fail_under: 0.9}
+      - analyze: {md: analysis.md}
+      - export: {junit: results.xml, markdown: summary.md, ctrf: ctrf.json, allure: allure-results/}
+
+Steps run in order and share one result set.  ``run`` executes the command once per generated
+config (``{config}`` is replaced by the config file's path, ``{index}`` by its number), saves the
+config as a snapshot and records one result (pass on exit 0, fail otherwise, error on a timeout
+or when the command cannot start).  ``verify`` (``{spec: spec.yaml, command: ..., timeout:
+..}``) judges a behaviour spec on the generated configs (written in the generated format; the
+command runs in the suite file's directory).
+
+Exit codes (:data:`configlab.cli.EXIT_OK` ...): 0 all good; 1 a result failed/errored or a spec
+rule was violated; 2 bad configuration or input; 3 coverage below ``fail_under``.  Failures win
+over low coverage.  With ``GITHUB_ACTIONS`` set, problems are printed as workflow commands
+(``::error file=..,title=..::message``); the Markdown summary is appended to
+``$GITHUB_STEP_SUMMARY`` when that variable is set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from configlab.errors import ConfiglabError, IntegrationError
+
+#: The step kinds, in the order they usually appear.
+STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
+_STEP_OPTIONS: dict[str, tuple[str, ...]] = {
+    "generate": ("strategy", "strength", "seed", "count", "out", "format", "base"),
+    "run": ("command", "timeout", "name", "shell", "env"),
+    "ingest": ("reports", "required"),
+    "verify": ("spec", "command", "timeout"),
+    "coverage": ("strength", "fail_under", "include_skipped"),
+    "analyze": ("md", "json", "png", "text"),
+    "export": ("junit", "markdown", "ctrf", "allure", "csv", "parquet", "jsonl"),
+}
+_ROOT_KEYS = ("space", "store", "run_id", "steps")
+#: Longest command output tail kept in a failure message.
+OUTPUT_TAIL = 400
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a CI suite: its kind, options and position (1-based)."""
+
+    kind: str
+    options: Mapping[str, Any]
+    number: int
+
+    @property
+    def label(self) -> str:
+        """``step 2 (run)``: how messages name the step."""
+        return f"step {self.number} ({self.kind})"
+
+
+@dataclass(frozen=True)
+class CIConfig:
+    """A parsed CI suite file."""
+
+    path: Path
+    base_dir: Path
+    space: str | None
+    store: str
+    run_id: str | None
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A problem to show on the CI page (GitHub Actions workflow command)."""
+
+    level: str
+    title: str
+    message: str
+    file: str | None = None
+
+    def github(self) -> str:
+        """The ``::error file=...,title=...::message`` workflow command line."""
+        props = []
+        if self.file:
+            props.append(f"file={_escape_property(self.file)}")
+        props.append(f"title={_escape_property(self.title)}")
+        return f"::{self.level} {','.join(props)}::{_escape_data(self.message)}"
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one step did (``status`` is ``ok``, ``failed`` or ``below-threshold``)."""
+
+    step: str
+    status: str
+    detail: str
+
+    def to_dict(self) -> dict[str, str]:
+        """JSON-ready form."""
+        return {"step": self.step, "status": self.status, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class CIReport:
+    """The outcome of :func:`run_ci`."""
+
+    exit_code: int
+    steps: tuple[StepReport, ...]
+    annotations: tuple[Annotation, ...]
+    counts: Mapping[str, int]
+    coverage: float | None
+    summary: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "exit_code": self.exit_code,
+            "counts": dict(self.counts),
+            "coverage": self.coverage,
+            "steps": [s.to_dict() for s in self.steps],
+            "annotations": [
+                {"level": a.level, "title": a.title, "message": a.message, "file": a.file}
+                for a in self.annotations
+            ],
+        }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+# --------------------------------------------------------------------------- config file
+
+
+def load_ci_config(path: str | os.PathLike[str]) -> CIConfig:
+    """Read and check a CI suite file (YAML or JSON).
+
+    Raises:
+        IntegrationError: unreadable file, malformed YAML, unknown keys or step kinds, or
+            options of the wrong type (names the file and the step).
+    """
+    from configlab import formats
+
+    location = Path(path)
+    if not location.is_file():
+        raise IntegrationError(f"{location}: no such CI config file")
+    try:
+        data = formats.load(location, "json" if location.suffix == ".json" else "yaml")
+    except ConfiglabError as error:
+        raise IntegrationError(f"{location}: {error}") from None
+    where = str(location)
+    unknown = sorted(set(data) - set(_ROOT_KEYS))
+    if unknown:
+        raise IntegrationError(f"{where}: unknown key(s) {unknown} (allowed: {list(_ROOT_KEYS)})")
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        raise IntegrationError(f"{where}: 'steps' must be a non-empty list")
+    steps = []
+    for number, raw in enumerate(raw_steps, start=1):
+        if isinstance(raw, str):
+            raw = {raw: {}}
+        if not isinstance(raw, dict) or len(raw) != 1:
+            raise IntegrationError(
+                f"{where}: step {number}: expected one '<kind>: {{options}}' mapping, got {raw!r}"
+            )
+        kind, options = next(iter(raw.items()))
+        if kind not in _STEP_OPTIONS:
+            raise IntegrationError(
+                f"{where}: step {number}: unknown step {kind!r} (use one of "
+                f"{', '.join(STEP_KINDS)})"
+            )
+        options = options or {}
+        if not isinstance(options, dict):
+            raise IntegrationError(f"{where}: step {number} ({kind}): options must be a mapping")
+        extra = sorted(set(options) - set(_STEP_OPTIONS[kind]))
+        if extra:
+            raise IntegrationError(
+                f"{where}: step {number} ({kind}): unknown option(s) {extra} "
+                f"(allowed: {list(_STEP_OPTIONS[kind])})"
+            )
+        step = Step(kind, options, number)
+        _check_step(step, where)
+        steps.append(step)
+    kinds = [s.kind for s in steps]
+    for needs in ("run", "verify"):
+        if needs in kinds and ("generate" not in kinds or kinds.index("generate") >
+                               kinds.index(needs)):
+            raise IntegrationError(f"{where}: a '{needs}' step needs a 'generate' step before it")
+    space = data.get("space")
+    if space is not None and not isinstance(space, str):
+        raise IntegrationError(f"{where}: 'space' must be a path")
+    if any(k in kinds for k in ("generate", "coverage")) and space is None:
+        raise IntegrationError(f"{where}: 'generate' and 'coverage' steps need 'space'")
+    store = data.get("store", ".configlab")
+    run_id = data.get("run_id")
+    if not isinstance(store, str) or (run_id is not None and not isinstance(run_id, str)):
+        raise IntegrationError(f"{where}: 'store' and 'run_id' must be strings")
+    return CIConfig(location, location.resolve().parent, space, store, run_id, tuple(steps))
+
+
+def _check_step(step: Step, where: str) -> None:
+    o = step.options
+    label = f"{where}: {step.label}"
+
+    def need(key: str, kinds: tuple[type, ...], required: bool = False) -> None:
+        if key not in o:
+            if required:
+                raise IntegrationError(f"{label}: '{key}' is required")
+            return
+        value = o[key]
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise IntegrationError(f"{label}: '{key}' must be {names}, got {value!r}")
+
+    if step.kind == "generate":
+        need("out", (str,), required=True)
+        for key in ("strength", "seed", "count"):
+            need(key, (int,))
+        for key in ("strategy", "format", "base"):
+            need(key, (str,))
+    elif step.kind in ("run", "verify"):
+        need("command", (str,), required=True)
+        need("timeout", (int, float))
+        if step.kind == "verify":
+            need("spec", (str,), required=True)
+        else:
+            need("shell", (bool,))
+            need("name", (str,))
+            need("env", (dict,))
+    elif step.kind == "ingest":
+        need("reports", (list, str), required=True)
+        need("required", (bool,))
+    elif step.kind == "coverage":
+        need("strength", (int,))
+        need("fail_under", (int, float))
+        need("include_skipped", (bool,))
+        if "fail_under" in o and not 0 <= o["fail_under"] <= 1:
+            raise IntegrationError(f"{label}: 'fail_under' must be between 0 and 1")
+    else:  # analyze, export
+        for key in o:
+            need(key, (str,))
+        if not o:
+            raise IntegrationError(f"{label}: name at least one output")
+
+
+# --------------------------------------------------------------------------- running
+
+
+@dataclass
+class _State:
+    config: CIConfig
+    emit: Callable[[str], None]
+    space: Any = None
+    generated: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
+    fmt: str = "yaml"
+    results: Any = None
+    new_results: list[Any] = field(default_factory=list)
+    steps: list[StepReport] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    failed: bool = False
+    below: bool = False
+    coverage_report: Any = None
+    coverage_ratio: float | None = None
+    analysis: Any = None
+
+    def path(self, text: str) -> Path:
+        candidate = Path(text)
+        return candidate if candidate.is_absolute() else self.config.base_dir / candidate
+
+    def shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.config.base_dir))
+        except ValueError:
+            return str(path)
+
+
+def run_ci(config: CIConfig | str | os.PathLike[str], *,
+           environ: Mapping[str, str] | None = None,
+           emit: Callable[[str], None] | None = None) -> CIReport:
+    """Run every step of a CI suite; returns the :class:`CIReport` (exit code included).
+
+    ``environ`` (default ``os.environ``) decides about GitHub annotations and the step
+    summary; ``emit`` receives progress lines and workflow commands (default: print).
+
+    Raises:
+        IntegrationError: the suite file or an input it names is unusable (exit code 2).
+    """
+    from configlab.cli import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
+    from configlab.results import ResultSet
+
+    cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
+    env = os.environ if environ is None else environ
+    state = _State(cfg, emit or print, results=ResultSet())
+    if cfg.space is not None:
+        from configlab.space import load_space
+
+        try:
+            state.space = load_space(state.path(cfg.space))
+        except ConfiglabError as error:
+            raise IntegrationError(f"{cfg.path}: space {cfg.space}: {error}") from None
+    for step in cfg.steps:
+        handler = _HANDLERS[step.kind]
+        try:
+            status, detail = handler(state, step)
+        except IntegrationError:
+            raise
+        except ConfiglabError as error:
+            raise IntegrationError(f"{cfg.path}: {step.label}: {error}") from None
+        state.steps.append(StepReport(step.label, status, detail))
+        state.emit(f"configlab ci: {step.label}: {status}: {detail}")
+    if state.new_results:
+        from configlab.results import ResultStore
+
+        try:
+            with ResultStore(state.path(cfg.store)) as store:
+                store.record_many(state.new_results)
+        except ConfiglabError as error:
+            raise IntegrationError(f"{cfg.path}: cannot record results: {error}") from None
+    failures = [r for r in state.results if r.outcome in ("fail", "error")]
+    if failures:
+        state.failed = True
+    code = EXIT_FAILURES if state.failed else EXIT_COVERAGE if state.below else EXIT_OK
+    from configlab.exporters import markdown_summary
+
+    summary = markdown_summary(state.results, coverage=state.coverage_report,
+                               analysis=state.analysis, title="configlab ci")
+    if env.get("GITHUB_ACTIONS"):
+        for note in state.annotations:
+            state.emit(note.github())
+    step_summary = env.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        try:
+            with open(step_summary, "a", encoding="utf-8") as handle:
+                handle.write(summary + "\n")
+        except OSError as error:
+            state.emit(f"configlab ci: warning: cannot write $GITHUB_STEP_SUMMARY: {error}")
+    counts = {o: sum(r.outcome == o for r in state.results)
+              for o in ("pass", "fail", "error", "skip")}
+    return CIReport(code, tuple(state.steps), tuple(state.annotations), counts,
+                    state.coverage_ratio, summary)
+
+
+def _generate(state: _State, step: Step) -> tuple[str, str]:
+    from configlab import formats
+    from configlab.generate import generate
+
+    o = step.options
+    fmt = o.get("format", "yaml")
+    if fmt not in formats.FORMATS:
+        raise IntegrationError(f"{state.config.path}: {step.label}: unknown format {fmt!r}")
+    out = state.path(o["out"])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for old in sorted(out.iterdir()):
+            if old.name == "manifest.json" or old.name.startswith("config-"):
+                old.unlink()
+    except OSError as error:
+        raise IntegrationError(f"{out}: cannot prepare the output directory: {error}") from None
+    base = formats.load(state.path(o["base"])) if "base" in o else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        configs = list(generate(state.space, o.get("strategy", "covering"),
+                                seed=o.get("seed", 0), count=o.get("count"),
+                                strength=o.get("strength", 2), base=base))
+    for note in caught:
+        state.annotations.append(Annotation("warning", "configlab generate", str(note.message)))
+    ext = {"yaml": "yaml", "json": "json", "toml": "toml", "xml": "xml",
+           "properties": "properties", "ini": "ini", "env": "env"}.get(fmt, fmt)
+    width = max(4, len(str(len(configs))))
+    state.generated = []
+    state.fmt = fmt
+    for number, config in enumerate(configs, start=1):
+        target = out / f"config-{number:0{width}d}.{ext}"
+        formats.dump(config, target, fmt)
+        state.generated.append((target, config))
+    manifest = {"space": state.config.space, "space_digest": state.space.digest(),
+                "strategy": o.get("strategy", "covering"), "strength": o.get("strength", 2),
+                "seed": o.get("seed", 0), "format": fmt,
+                "files": [p.name for p, _ in state.generated]}
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return "ok", f"{len(configs)} configs in {state.shown(out)}"
+
+
+def _argv(template: str, config_path: str, index: int, shell: bool) -> list[str] | str:
+    def fill(text: str) -> str:
+        return text.replace("{config}", config_path).replace("{index}", str(index))
+
+    if shell:
+        return fill(template.replace("{config}", shlex.quote(config_path)))
+    try:
+        parts = shlex.split(template)
+    except ValueError as error:
+        raise IntegrationError(f"cannot split command {template!r}: {error}") from None
+    if not parts:
+        raise IntegrationError("empty command")
+    return [fill(part) for part in parts]
+
+
+def _tail(data: bytes | str | None) -> str:
+    if data is None:
+        return ""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    text = text.strip()
+    return text[-OUTPUT_TAIL:]
+
+
+def _run(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.exporters import replay_command
+    from configlab.results import Result
+    from configlab.snapshots import SnapshotStore
+
+    o = step.options
+    timeout = o.get("timeout")
+    shell = bool(o.get("shell", False))
+    name = o.get("name", "run")
+    extra_env = {str(k): str(v) for k, v in (o.get("env") or {}).items()}
+    child_env = {**os.environ, **extra_env} if extra_env else None
+    failing = 0
+    with SnapshotStore(state.path(state.config.store)) as snapshots:
+        for index, (config_path, config) in enumerate(state.generated, start=1):
+            shown = state.shown(config_path)
+            snapshot = snapshots.save_config(
+                config, config_path.name,
+                meta={"source": "configlab.ci", "space_digest": state.space.digest()},
+            )
+            argv = _argv(o["command"], shown, index, shell)
+            started = time.perf_counter()
+            metrics: dict[str, float] = {}
+            try:
+                done = subprocess.run(argv, cwd=state.config.base_dir, env=child_env,
+                                      shell=shell, capture_output=True, timeout=timeout,
+                                      check=False)
+                outcome = "pass" if done.returncode == 0 else "fail"
+                metrics["exit_status"] = float(done.returncode)
+                why = f"exit {done.returncode}"
+                output = _tail(done.stderr) or _tail(done.stdout)
+            except subprocess.TimeoutExpired as expired:
+                outcome, why = "error", f"timed out after {timeout} s"
+                output = _tail(expired.stderr) or _tail(expired.stdout)
+            except OSError as error:
+                outcome, why, output = "error", f"cannot start: {error.strerror or error}", ""
+            duration = time.perf_counter() - started
+            result = Result(config=config, outcome=outcome, duration=duration, metrics=metrics,
+                            test_id=f"{name}[{config_path.name}]", snapshot_id=snapshot.id,
+                            run_id=state.config.run_id)
+            state.results.append(result)
+            state.new_results.append(result)
+            if outcome != "pass":
+                failing += 1
+                replay = replay_command(result)
+                message = f"{why} under {shown} (snapshot {snapshot.short_id}); replay: {replay}"
+                if output:
+                    message += f"\n{output}"
+                state.annotations.append(Annotation(
+                    "error", f"configlab: {name} failed ({why})", message, file=shown))
+    ran = len(state.generated)
+    return ("failed" if failing else "ok"), f"{ran - failing} of {ran} configs passed"
+
+
+def _ingest(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.ingest import IngestWarning, load_results
+
+    patterns = step.options["reports"]
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    files: list[Path] = []
+    for pattern in patterns:
+        if not isinstance(pattern, str):
+            raise IntegrationError(f"{state.config.path}: {step.label}: reports must be paths")
+        matched = sorted(state.config.base_dir.glob(pattern)) if not Path(pattern).is_absolute() \
+            else sorted(Path(pattern).parent.glob(Path(pattern).name))
+        files.extend(p for p in matched if p.is_file())
+    if not files:
+        message = f"no report matched {patterns}"
+        if step.options.get("required", False):
+            raise IntegrationError(f"{state.config.path}: {step.label}: {message}")
+        state.annotations.append(Annotation("warning", "configlab ingest", message))
+        return "ok", message
+    store = state.path(state.config.store)
+    count = 0
+    for report in files:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", IngestWarning)
+            found = load_results(report, store if (store / "index.sqlite").is_file() else None,
+                                 run_id=state.config.run_id)
+        for note in caught:
+            state.annotations.append(Annotation("warning", "configlab ingest", str(note.message),
+                                                file=state.shown(report)))
+        for result in found:
+            state.results.append(result)
+            state.new_results.append(result)
+            if result.outcome in ("fail", "error"):
+                state.annotations.append(Annotation(
+                    "error", f"configlab: {result.test_id} {result.outcome}",
+                    f"{result.outcome} in {state.shown(report)}"
+                    + (f" (snapshot {result.snapshot_id[:12]})" if result.snapshot_id else ""),
+                    file=state.shown(report)))
+        count += len(found)
+    failing = sum(r.outcome in ("fail", "error") for r in state.results)
+    return ("failed" if failing else "ok"), f"{count} results from {len(files)} report(s)"
+
+
+def _verify(state: _State, step: Step) -> tuple[str, str]:
+    from configlab._internal.spec_runners import CommandRunner
+    from configlab.specs import load_spec, verify
+
+    o = step.options
+    spec = load_spec(state.path(o["spec"]), space=state.space)
+    runner = CommandRunner(o["command"], fmt=state.fmt, timeout=o.get("timeout"),
+                           cwd=state.config.base_dir)
+    report = verify(spec, runner, configs=[c for _, c in state.generated],
+                    store=state.path(state.config.store), progress=False, workers=1)
+    for check in report.violations:
+        state.annotations.append(Annotation(
+            "error", f"configlab: spec rule {check.rule_id} violated",
+            "; ".join(check.failures) + (f" (snapshot {check.snapshot_id[:12]})"
+                                         if check.snapshot_id else ""),
+            file=o["spec"]))
+    totals = report.totals()
+    if not report.ok:
+        state.failed = True
+    return ("ok" if report.ok else "failed"), (
+        f"{totals['held']} held, {totals['violated']} violated, {totals['errored']} errored"
+    )
+
+
+def _coverage(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.coverage import measure
+
+    o = step.options
+    report = measure(state.results, state.space, o.get("strength", 2),
+                     include_skipped=bool(o.get("include_skipped", False)))
+    state.coverage_report = report
+    state.coverage_ratio = report.ratio
+    detail = f"{report.strength}-way coverage {report.ratio:.1%} ({report.covered}/{report.valid})"
+    threshold = o.get("fail_under")
+    if threshold is not None and report.ratio < threshold:
+        state.below = True
+        state.annotations.append(Annotation(
+            "error", "configlab: coverage below threshold",
+            f"{detail} is below fail_under {threshold:.1%}", file=state.config.space))
+        return "below-threshold", detail
+    return "ok", detail
+
+
+def _analyze(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.analysis import analyze
+    from configlab.errors import AnalysisError
+
+    o = step.options
+    try:
+        report = analyze(state.results, state.space)
+    except AnalysisError as error:
+        state.annotations.append(Annotation("warning", "configlab analyze", str(error)))
+        return "ok", f"skipped: {error}"
+    state.analysis = report
+    written = []
+    renderers: dict[str, Callable[[], str]] = {
+        "md": report.to_markdown,
+        "text": report.to_text,
+        "json": lambda: json.dumps(report.to_dict(), indent=2) + "\n",
+    }
+    for key, render in renderers.items():
+        if key in o:
+            target = state.path(o[key])
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(render(), encoding="utf-8")
+            except OSError as error:
+                raise IntegrationError(f"{target}: cannot write: {error.strerror}") from None
+            written.append(state.shown(target))
+    if "png" in o:
+        directory = state.path(o["png"])
+        directory.mkdir(parents=True, exist_ok=True)
+        written.append(state.shown(report.plot_impact(directory / "impact.png")))
+    return "ok", f"{report.summary.headline} (wrote {', '.join(written)})"
+
+
+def _export(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.exporters import export
+
+    written = []
+    for fmt, out in step.options.items():
+        target = state.path(out)
+        export(state.results, fmt, target, coverage=state.coverage_report,
+               analysis=state.analysis)
+        written.append(f"{fmt}: {state.shown(target)}")
+    return "ok", ", ".join(written)
+
+
+_HANDLERS: dict[str, Callable[[_State, Step], tuple[str, str]]] = {
+    "generate": _generate,
+    "run": _run,
+    "ingest": _ingest,
+    "verify": _verify,
+    "coverage": _coverage,
+    "analyze": _analyze,
+    "export": _export,
+}
+
+
+__all__ = [
+    "STEP_KINDS",
+    "Annotation",
+    "CIConfig",
+    "CIReport",
+    "Step",
+    "StepReport",
+    "load_ci_config",
+    "run_ci",
+]

@@ -1,0 +1,37 @@
+"""``configlab ci --config FILE``: run a CI suite (generate, run, ingest, verify, coverage,
+analyze, export) and exit 0 (all good), 1 (failures or violated specs), 2 (bad usage or
+input) or 3 (coverage below ``fail_under``).  See :mod:`configlab.ci`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("ci")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
+              help="CI suite file (YAML): space, store and steps.")
+@click.option("--json", "as_json", is_flag=True, help="Print the CI report as JSON on stdout.")
+@click.pass_context
+def ci(ctx: click.Context, config_path: str, as_json: bool) -> None:
+    """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
+    from configlab.ci import run_ci
+
+    def emit(line: str) -> None:
+        # workflow commands must reach stdout; progress goes to stderr
+        click.echo(line, err=not line.startswith("::"))
+
+    report = run_ci(config_path, emit=emit)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        counts = report.counts
+        coverage = "" if report.coverage is None else f", coverage {report.coverage:.1%}"
+        click.echo(f"configlab ci: {counts['pass']} pass, {counts['fail']} fail, "
+                   f"{counts['error']} error, {counts['skip']} skip{coverage}; "
+                   f"exit {report.exit_code}", err=True)
+    ctx.exit(report.exit_code)
+
+
+__all__ = ["ci"]

@@ -1,0 +1,184 @@
+"""``configlab report``, ``configlab ingest`` and ``configlab analyze``.
+
+* ``report --results R --to junit|allure|ctrf|markdown|csv|parquet|jsonl -o OUT [--space S]``
+  exports results (with ``--space``, the Markdown summary adds coverage and top suspects);
+* ``ingest REPORT... [--store PATH] [--record] [--to-jsonl OUT]`` reads JUnit XML,
+  pytest-json-report and CTRF reports (snapshot ids resolved through the store);
+* ``analyze --results R [--space S] [--json] [--md] [--png DIR]`` finds the parameters behind
+  failures (the space is inferred from the results without ``--space``).
+
+``R`` is JSON lines, CSV, Parquet, a store directory, or any report ``ingest`` reads.
+Exit codes: 0 ok; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from configlab.errors import IntegrationError
+
+_STORE_HELP = "Store directory: resolves configlab.snapshot_id links (when it exists)."
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Print warnings raised inside the block as ``configlab: warning: ...`` lines."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for note in caught:
+        click.echo(f"configlab: warning: {note.message}", err=True)
+
+
+def _store_or_none(store_path: str | None) -> Path | None:
+    if store_path is None:
+        return None
+    store = Path(store_path)
+    return store if (store / "index.sqlite").is_file() else None
+
+
+def read_results(path: str, store_path: str | None = ".configlab") -> Any:
+    """Results from any file ``configlab.ingest.load_results`` reads (warnings on stderr)."""
+    from configlab.ingest import load_results
+
+    with _warnings_to_stderr():
+        return load_results(path, _store_or_none(store_path))
+
+
+def _space(space_path: str | None, results: Any) -> Any:
+    if space_path is not None:
+        from configlab.space import load_space
+
+        return load_space(space_path)
+    return None
+
+
+@click.command("report")
+@click.option("--results", "results_path", required=True, type=click.Path(),
+              help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
+@click.option("--to", "fmt", required=True,
+              type=click.Choice(("junit", "allure", "ctrf", "markdown", "csv", "parquet",
+                                 "jsonl")),
+              help="Output format.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(),
+              help="Output file (a directory for allure).")
+@click.option("--space", "space_path", type=click.Path(dir_okay=False), default=None,
+              help="Space file: adds coverage and top suspects to the Markdown summary.")
+@click.option("--strength", default=2, show_default=True, type=int,
+              help="Coverage strength for the Markdown summary.")
+@click.option("--store", "store_path", default=".configlab", show_default=True,
+              help=_STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+def report(results_path: str, fmt: str, output: str, space_path: str | None, strength: int,
+           store_path: str, as_json: bool) -> None:
+    """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
+    from configlab.exporters import export
+
+    results = read_results(results_path, store_path)
+    coverage = analysis = None
+    space = _space(space_path, results)
+    if space is not None and fmt == "markdown" and len(results):
+        from configlab.analysis import analyze
+        from configlab.coverage import measure
+
+        coverage = measure(results, space, strength)
+        analysis = analyze(results, space)
+    written = export(results, fmt, output, coverage=coverage, analysis=analysis)
+    if as_json:
+        click.echo(json.dumps({"format": fmt, "output": str(written), "results": len(results)}))
+    else:
+        click.echo(f"wrote {len(results)} results as {fmt} to {written}", err=True)
+
+
+@click.command("ingest")
+@click.argument("reports", nargs=-1, required=True, type=click.Path())
+@click.option("--store", "store_path", default=".configlab", show_default=True,
+              help=_STORE_HELP)
+@click.option("--record", is_flag=True, help="Append the results to the store's results table.")
+@click.option("--run-id", default=None, help="Run id recorded on results that name none.")
+@click.option("--to-jsonl", "jsonl", type=click.Path(dir_okay=False), default=None,
+              help="Write all results as configlab JSON lines.")
+@click.option("--json", "as_json", is_flag=True, help="Print per-report counts as JSON.")
+def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str | None,
+           jsonl: str | None, as_json: bool) -> None:
+    """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
+    from configlab.ingest import detect_report_format, load_results
+    from configlab.results import ResultSet, ResultStore
+
+    store = _store_or_none(store_path)
+    everything = ResultSet()
+    rows = []
+    for path in reports:
+        kind = detect_report_format(path)
+        with _warnings_to_stderr():
+            found = load_results(path, store, run_id=run_id)
+        everything.extend(found)
+        counts = {o: sum(r.outcome == o for r in found) for o in ("pass", "fail", "error", "skip")}
+        linked = sum(1 for r in found if r.config or r.snapshot_id)
+        rows.append({"report": path, "format": kind, "results": len(found), "linked": linked,
+                     **counts})
+    if jsonl is not None:
+        everything.to_jsonl(jsonl)
+    if record:
+        with ResultStore(store_path) as results_store:
+            results_store.record_many(everything)
+    if as_json:
+        click.echo(json.dumps({"reports": rows, "results": len(everything)}, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['report']} ({row['format']}): {row['results']} results, "
+                   f"{row['linked']} linked to a config; {row['pass']} pass, {row['fail']} fail, "
+                   f"{row['error']} error, {row['skip']} skip")
+    if jsonl is not None:
+        click.echo(f"wrote {len(everything)} results to {jsonl}", err=True)
+    if record:
+        click.echo(f"recorded {len(everything)} results in {store_path}", err=True)
+
+
+@click.command("analyze")
+@click.option("--results", "results_path", required=True, type=click.Path(),
+              help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
+@click.option("--space", "space_path", type=click.Path(dir_okay=False), default=None,
+              help="Space file (default: inferred from the results' configs).")
+@click.option("--store", "store_path", default=".configlab", show_default=True,
+              help=_STORE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--md", "as_md", is_flag=True, help="Print the report as Markdown.")
+@click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
+              help="Write the impact bar chart (impact.png) into this directory.")
+def analyze_command(results_path: str, space_path: str | None, store_path: str,
+                    as_json: bool, as_md: bool, png_dir: str | None) -> None:
+    """Which parameters, values and interactions drive failures and metrics."""
+    from configlab.analysis import analyze
+
+    if as_json and as_md:
+        raise click.UsageError("give at most one of --json and --md")
+    results = read_results(results_path, store_path)
+    if not len(results):
+        raise IntegrationError(f"{results_path}: no results to analyse")
+    space = _space(space_path, results)
+    report_ = analyze(results, space)
+    if as_json:
+        click.echo(json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
+    elif as_md:
+        click.echo(report_.to_markdown(), nl=False)
+    else:
+        click.echo(report_.to_text(), nl=False)
+    if png_dir is not None:
+        directory = Path(png_dir)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise IntegrationError(f"{directory}: cannot create: {error.strerror}") from None
+        path = report_.plot_impact(directory / "impact.png")
+        click.echo(f"wrote {path}", err=True)
+
+
+__all__ = ["analyze_command", "ingest", "read_results", "report"]

@@ -164,7 +164,11 @@ def bench_small(work: Path, count: int) -> list[str]:
             assert store.read_bytes(snap) == data
         elapsed = time.perf_counter() - start
         rate = count / elapsed
-        label = "durable (fsync per object, default)" if durable else "durable=False"
+        label = (
+            "durable=True (default; small objects inline in the index)"
+            if durable
+            else "durable=False"
+        )
         lines.append(
             f"- save+get round trips, {label}: {rate:,.0f}/s ({count} distinct configs of "
             f"{len(payload)} bytes; target >= 2,000/s)"
@@ -216,8 +220,13 @@ def bench_concurrent(work: Path, writers: int, per_worker: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
+    parser.add_argument(
+        "--megabytes", type=int, default=None, help="size target of the large config (MiB)"
+    )
     args = parser.parse_args()
     megabytes, count, writers = (10, 300, 50) if args.quick else (100, 2000, 200)
+    if args.megabytes is not None:
+        megabytes = args.megabytes
     work = Path(tempfile.mkdtemp(prefix="bench-snapshots-"))
     try:
         sections = [

@@ -11,6 +11,7 @@ import pytest
 import zstandard
 
 from configlab._internal.objectstore import (
+    BLOB_SCHEMA,
     ObjectStore,
     _classify,
     hash_bytes,
@@ -225,3 +226,136 @@ def test_directories_removed_behind_the_stores_back(tmp_path: Path) -> None:
     store.put_stream(io.BytesIO(b"two"), 3)
     shutil.rmtree(tmp_path / "objects" / hash_bytes(b"two")[:2])
     assert store.get_bytes(store.put_stream(io.BytesIO(b"two"), 3).hash) == b"two"
+
+
+# -- inline objects (kept in the index) -------------------------------------------------------
+
+
+def _indexed(tmp_path: Path, inline_max: int = 1024) -> tuple[ObjectStore, sqlite3.Connection]:
+    conn = open_index(tmp_path)
+    conn.execute(BLOB_SCHEMA)
+    return ObjectStore(tmp_path, index=lambda: conn, inline_max=inline_max), conn
+
+
+def test_small_objects_are_inline_and_large_ones_files(tmp_path: Path) -> None:
+    store, conn = _indexed(tmp_path)
+    small, large = b"s" * 1023, os.urandom(1024)
+    a, b = store.put_bytes(small), store.put_bytes(large)
+    assert store.put_bytes(small) == a  # stored once
+    assert conn.execute("SELECT hash, size FROM object_blobs").fetchall() == [(a.hash, 1023)]
+    assert not store.path_for(a.hash).exists() and store.path_for(b.hash).is_file()
+    assert store.has(a.hash) and store.has(b.hash) and not store.has(hash_bytes(b"x"))
+    assert list(store.iter_hashes()) == sorted([a.hash, b.hash])
+    assert store.get_bytes(a.hash, 1023) == small and store.get_bytes(b.hash) == large
+    assert store.get_inline(a.hash) == small and store.get_inline(b.hash) is None
+    sink = io.BytesIO()
+    assert store.copy_to(a.hash, sink, 1023) == 1023 and sink.getvalue() == small
+    assert store.check(a.hash, 1023) == ("ok", "") and store.check(b.hash) == ("ok", "")
+    staged = store.stage(b"t")
+    assert staged.frame is not None and store.stage(large).frame is None
+    ObjectStore.insert_staged(conn, [staged])
+    assert store.get_bytes(staged.hash, 1) == b"t"
+    streamed = store.put_stream(io.BytesIO(b"u" * 10), 10, expected=hash_bytes(b"u" * 10))
+    assert store.get_inline(streamed.hash, 10) == b"u" * 10
+
+
+def test_inline_objects_are_read_whatever_inline_max(tmp_path: Path) -> None:
+    store, conn = _indexed(tmp_path)
+    stored = store.put_bytes(b"small")
+    files_only = ObjectStore(tmp_path, index=lambda: conn, inline_max=0)
+    assert files_only.get_bytes(stored.hash, 5) == b"small"
+    big = files_only.put_bytes(b"small too")
+    assert files_only.path_for(big.hash).is_file() and store.get_bytes(big.hash) == b"small too"
+    assert ObjectStore(tmp_path).inline_max == 0  # no index: every object is a file
+
+
+def test_put_stream_inline_refuses_wrong_hash_or_size(tmp_path: Path) -> None:
+    store, _conn = _indexed(tmp_path)
+    with pytest.raises(SnapshotCorruptedError, match="expected"):
+        store.put_stream(io.BytesIO(b"hello"), 5, expected="0" * 64)
+    with pytest.raises(SnapshotCorruptedError, match=r"declared 20 bytes \(5 read\)"):
+        store.put_stream(io.BytesIO(b"hello"), 20)
+    with pytest.raises(SnapshotCorruptedError, match=r"declared 2 bytes \(5 read\)"):
+        store.put_stream(io.BytesIO(b"hello"), 2)
+    assert list(store.iter_hashes()) == []
+
+
+def test_damaged_inline_objects(tmp_path: Path) -> None:
+    store, conn = _indexed(tmp_path)
+    data = bytes(range(256)) * 3
+    good = store.put_bytes(data)
+    other = store.put_bytes(b"q" * len(data))
+    raw = conn.execute("SELECT data FROM object_blobs WHERE hash = ?", (good.hash,)).fetchone()[0]
+
+    def put(frame: bytes) -> None:
+        conn.execute("UPDATE object_blobs SET data = ? WHERE hash = ?", (frame, good.hash))
+
+    put(raw[: len(raw) // 2])
+    with pytest.raises(SnapshotCorruptedError, match=r"inline object .* is truncated"):
+        store.get_bytes(good.hash, good.size)
+    assert store.check(good.hash, good.size)[0] == "truncated"
+    put(b"garbage, not zstd")
+    with pytest.raises(SnapshotCorruptedError, match="corrupted"):
+        store.copy_to(good.hash, io.BytesIO())
+    assert store.check(good.hash)[0] == "corrupted"
+    put(zstandard.ZstdCompressor().compress(b"q" * len(data)))  # other valid content
+    with pytest.raises(SnapshotCorruptedError, match="does not match its hash"):
+        store.get_inline(good.hash, good.size)
+    assert store.check(good.hash, good.size)[0] == "corrupted"
+    put(zstandard.ZstdCompressor().compress(b"short"))
+    assert store.check(good.hash, good.size)[0] == "truncated"
+    put(zstandard.ZstdCompressor().compress(data + b"more"))
+    assert store.check(good.hash, good.size)[0] == "corrupted"
+    conn.execute("DELETE FROM object_blobs WHERE hash = ?", (good.hash,))
+    assert store.check(good.hash, good.size)[0] == "missing"
+    assert store.get_bytes(other.hash) == b"q" * len(data)  # others unaffected
+
+
+def test_index_failures_are_snapshot_errors(tmp_path: Path) -> None:
+    store, conn = _indexed(tmp_path)
+    conn.execute("DROP TABLE object_blobs")
+    with pytest.raises(SnapshotError, match=r"cannot write object .* to the index"):
+        store.put_bytes(b"x")
+    assert not conn.in_transaction  # rolled back
+    with pytest.raises(SnapshotError, match="cannot read the object index"):
+        store.get_bytes(hash_bytes(b"x"))
+
+
+@pytest.mark.parametrize("inline_max", [0, 1 << 20])
+def test_get_bytes_deferred_verifies_in_the_background(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inline_max: int
+) -> None:
+    import configlab._internal.objectstore as objectstore
+
+    store, conn = _indexed(tmp_path, inline_max)
+    good, other = store.put_bytes(b"a" * 5000), store.put_bytes(b"b" * 5000)
+    small = store.put_bytes(b"tiny")
+    monkeypatch.setattr(objectstore, "PARALLEL_HASH_MIN", 1000)
+    data, confirm = store.get_bytes_deferred(good.hash, 5000)
+    assert data == b"a" * 5000
+    confirm()
+    data, confirm = store.get_bytes_deferred(small.hash)
+    assert data == b"tiny"
+    confirm()
+    swapped = zstandard.ZstdCompressor().compress(b"b" * 5000)  # right size, other content
+    if inline_max:
+        conn.execute("UPDATE object_blobs SET data = ? WHERE hash = ?", (swapped, good.hash))
+    else:
+        _writable(store.path_for(good.hash)).write_bytes(swapped)
+    data, confirm = store.get_bytes_deferred(good.hash, 5000)
+    with pytest.raises(SnapshotCorruptedError, match="does not match its hash"):
+        confirm()
+    monkeypatch.setattr(objectstore, "PARALLEL_HASH_MIN", 1 << 30)
+    with pytest.raises(SnapshotCorruptedError, match="does not match its hash"):
+        store.get_bytes_deferred(good.hash, 5000)
+    with pytest.raises(SnapshotCorruptedError, match="4 bytes instead of 5"):
+        store.get_bytes_deferred(small.hash, 5)
+    assert store.get_bytes_deferred(other.hash)[0] == b"b" * 5000
+
+
+def test_inline_row_under_a_malformed_hash_is_refused(tmp_path: Path) -> None:
+    store, conn = _indexed(tmp_path)
+    frame = zstandard.ZstdCompressor().compress(b"x")
+    conn.execute("INSERT INTO object_blobs VALUES ('../x', 1, ?)", (frame,))
+    with pytest.raises(SnapshotError, match="malformed object hash"):
+        store.get_bytes("../x")

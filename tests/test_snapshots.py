@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -28,6 +29,7 @@ from configlab.snapshots import (
     capture_env,
     open_index,
 )
+from tests.test_snapshots_integrity import LAYOUTS, replace_stored
 
 SAMPLES: dict[str, bytes] = {
     "app.yaml": b"# comment\ndb:\n  host: x   \n  port: 5432\nlist:\n- a\n- b\n",
@@ -42,9 +44,9 @@ SAMPLES: dict[str, bytes] = {
 }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> SnapshotStore:
-    return SnapshotStore(tmp_path / "store")
+@pytest.fixture(params=LAYOUTS)
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> SnapshotStore:
+    return SnapshotStore(tmp_path / "store", inline_max=request.param)
 
 
 # -- capture and read back --------------------------------------------------------------------
@@ -480,9 +482,7 @@ def test_restore_write_errors(store: SnapshotStore, tmp_path: Path) -> None:
 
 def test_restore_of_corrupted_object_writes_nothing(store: SnapshotStore, tmp_path: Path) -> None:
     snap = store.capture(files=[("a.json", b'{"a": 1}')])
-    path = store.objects.path_for(snap.files["a.json"].hash)
-    path.chmod(0o644)
-    path.write_bytes(b"junk")
+    replace_stored(store, snap.files["a.json"].hash, b"junk")
     with pytest.raises(SnapshotCorruptedError):
         store.restore(snap, tmp_path / "t")
     assert list((tmp_path / "t").iterdir()) == []
@@ -610,3 +610,21 @@ def test_threads_fork_and_close(store: SnapshotStore) -> None:
     assert repr(store).startswith("SnapshotStore(")
     assert len(store.list()) == 8
     assert os.path.exists(store.root / "index.sqlite")
+
+
+def test_captured_snapshot_equals_the_one_read_back(store: SnapshotStore) -> None:
+    snap = store.capture(
+        files=[("z.json", b'{"a": 1}'), ("a/b.yaml", b"x: [1\n"), ("big.txt", b"x" * 70_000)],
+        env=["APP_*"],
+        environ={"APP_Z": "1", "APP_A": "2", "APP_TOKEN": "s"},
+        meta={"z": {"b": 1, "a": [1.5, None]}, "a": "x"},
+        tags=["t2", "t1", "t2"],
+    )
+    again = store.get(snap.id)
+    for field_name in ("id", "created", "tags"):
+        assert getattr(snap, field_name) == getattr(again, field_name)
+    for field_name in ("files", "env", "meta"):
+        mine, theirs = getattr(snap, field_name), getattr(again, field_name)
+        assert list(mine.items()) == list(theirs.items())
+        assert json.dumps(dict(mine), default=repr) == json.dumps(dict(theirs), default=repr)
+    assert snap.files["a/b.yaml"].parse_error is not None and snap.tags == ("t1", "t2")

@@ -14,6 +14,7 @@ import zstandard
 import configlab.snapshots as snapshots
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import SnapshotStore, canonical_json
+from tests.test_snapshots_integrity import LAYOUTS, replace_stored, stored_frame
 
 Members = list[tuple[tarfile.TarInfo, bytes]]
 
@@ -44,9 +45,9 @@ def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
     return info, data
 
 
-@pytest.fixture
-def source(tmp_path: Path) -> tuple[SnapshotStore, list[str]]:
-    store = SnapshotStore(tmp_path / "a")
+@pytest.fixture(params=LAYOUTS)
+def source(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[SnapshotStore, list[str]]:
+    store = SnapshotStore(tmp_path / "a", inline_max=request.param)
     one = store.capture(
         files=[("app.yaml", b"a: 1\n"), ("conf/db.json", b'{"port": 1}')],
         meta={"test_id": "t1", "labels": {"k": "v"}},
@@ -98,26 +99,25 @@ def test_export_refuses_damaged_objects(
 ) -> None:
     store, ids = source
     snap = store.get(ids[0])
-    path = store.objects.path_for(snap.files["app.yaml"].hash)
-    original = path.read_bytes()
-    path.chmod(0o644)
+    digest = snap.files["app.yaml"].hash
+    original = stored_frame(store, digest)
     bundle = tmp_path / "b.tar.zst"
 
-    path.write_bytes(original[:-4])
+    replace_stored(store, digest, original[:-4])
     with pytest.raises(SnapshotCorruptedError):
         store.export([ids[0]], bundle)
-    path.write_bytes(b"not zstd at all")
-    with pytest.raises(SnapshotCorruptedError, match="damaged"):
+    replace_stored(store, digest, b"not zstd at all")
+    with pytest.raises(SnapshotCorruptedError, match=r"damaged|corrupted"):
         store.export([ids[0]], bundle)
-    other = store.objects.path_for(store.get(ids[1]).files["app.yaml"].hash)
-    path.write_bytes(other.read_bytes())  # same size, other content
+    other = stored_frame(store, store.get(ids[1]).files["app.yaml"].hash)
+    replace_stored(store, digest, other)  # same size, other content
     with pytest.raises(SnapshotCorruptedError, match="does not match"):
         store.export([ids[0]], bundle)
     longer = store.objects.put_bytes(b"a: 1\n# longer content\n")
-    path.write_bytes(store.objects.path_for(longer.hash).read_bytes())
-    with pytest.raises(SnapshotCorruptedError, match="does not match"):
+    replace_stored(store, digest, stored_frame(store, longer.hash))
+    with pytest.raises(SnapshotCorruptedError, match=r"does not match|instead of"):
         store.export([ids[0]], bundle)
-    path.unlink()
+    replace_stored(store, digest, None)
     with pytest.raises(SnapshotCorruptedError, match="missing"):
         store.export([ids[0]], bundle)
     assert not bundle.exists()

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from configlab.cli.snapshot_cmd import snapshot
 from configlab.errors import SnapshotError, SnapshotNotFoundError
 from configlab.snapshots import SnapshotStore
+from tests.test_snapshots_integrity import replace_stored
 
 
 def run(*args: str, ok: bool = True) -> str:
@@ -77,9 +78,7 @@ def test_cli_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_cli_verify_exits_1_on_corruption(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "st")
     snap = store.capture(files=[("a.json", b"{}")])
-    path = store.objects.path_for(snap.files["a.json"].hash)
-    path.chmod(0o644)
-    path.write_bytes(b"junk")
+    replace_stored(store, snap.files["a.json"].hash, b"junk")
     result = CliRunner().invoke(snapshot, ["verify", "--store", str(tmp_path / "st")])
     assert result.exit_code == 1
     assert "corrupted" in result.output and snap.id[:12] in result.output

@@ -14,13 +14,50 @@ from typing import Any
 
 import pytest
 
+from configlab._internal.objectstore import INLINE_MAX
 from configlab.errors import SnapshotCorruptedError
 from configlab.snapshots import Snapshot, SnapshotStore
 
+#: Both storage paths: small objects inline in the index (default) and every object a file.
+LAYOUTS = [pytest.param(INLINE_MAX, id="inline"), pytest.param(0, id="files")]
 
-@pytest.fixture
-def filled(tmp_path: Path) -> tuple[SnapshotStore, Snapshot, Snapshot]:
-    store = SnapshotStore(tmp_path / "store")
+
+def is_inline(store: SnapshotStore, digest: str) -> bool:
+    """Whether object ``digest`` is stored inline in the index."""
+    row = store._conn().execute("SELECT 1 FROM object_blobs WHERE hash = ?", (digest,))
+    return row.fetchone() is not None
+
+
+def stored_frame(store: SnapshotStore, digest: str) -> bytes:
+    """The stored (compressed) form of an object, wherever it is."""
+    if is_inline(store, digest):
+        row = store._conn().execute("SELECT data FROM object_blobs WHERE hash = ?", (digest,))
+        return bytes(row.fetchone()[0])
+    return store.objects.path_for(digest).read_bytes()
+
+
+def replace_stored(store: SnapshotStore, digest: str, raw: bytes | None) -> None:
+    """Overwrite (``raw``) or delete (None) the stored form of an object, wherever it is."""
+    conn = store._conn()
+    if is_inline(store, digest):
+        if raw is None:
+            conn.execute("DELETE FROM object_blobs WHERE hash = ?", (digest,))
+        else:
+            conn.execute("UPDATE object_blobs SET data = ? WHERE hash = ?", (raw, digest))
+        return
+    path = store.objects.path_for(digest)
+    path.chmod(0o644)
+    if raw is None:
+        path.unlink()
+    else:
+        path.write_bytes(raw)
+
+
+@pytest.fixture(params=LAYOUTS)
+def filled(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> tuple[SnapshotStore, Snapshot, Snapshot]:
+    store = SnapshotStore(tmp_path / "store", inline_max=request.param)
     a = store.capture(
         files=[("app.yaml", b"a: 1\n" * 200), ("shared.json", b'{"s": 1}')],
         meta={"k": {"x": 1}},
@@ -28,12 +65,6 @@ def filled(tmp_path: Path) -> tuple[SnapshotStore, Snapshot, Snapshot]:
     )
     b = store.capture(files=[("app.yaml", b"a: 2\n" * 200), ("shared.json", b'{"s": 1}')])
     return store, a, b
-
-
-def _object(store: SnapshotStore, snap: Snapshot, name: str) -> Path:
-    path = store.objects.path_for(snap.files[name].hash)
-    path.chmod(0o644)
-    return path
 
 
 def test_healthy_store_verifies(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -> None:
@@ -49,10 +80,11 @@ def test_flipped_byte_is_detected_on_read_and_by_verify(
     filled: tuple[SnapshotStore, Snapshot, Snapshot],
 ) -> None:
     store, a, b = filled
-    path = _object(store, a, "app.yaml")
-    raw = bytearray(path.read_bytes())
+    digest = a.files["app.yaml"].hash
+    assert is_inline(store, digest) == (store.objects.inline_max > 0)
+    raw = bytearray(stored_frame(store, digest))
     raw[len(raw) // 2] ^= 0x55
-    path.write_bytes(bytes(raw))
+    replace_stored(store, digest, bytes(raw))
     with pytest.raises(SnapshotCorruptedError, match=a.id):
         store.read_bytes(a, "app.yaml")
     with pytest.raises(SnapshotCorruptedError):
@@ -70,9 +102,9 @@ def test_flipped_byte_is_detected_on_read_and_by_verify(
 
 def test_truncated_and_missing_objects(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -> None:
     store, a, b = filled
-    path = _object(store, a, "app.yaml")
-    path.write_bytes(path.read_bytes()[:10])
-    _object(store, b, "shared.json").unlink()
+    digest = a.files["app.yaml"].hash
+    replace_stored(store, digest, stored_frame(store, digest)[:10])
+    replace_stored(store, b.files["shared.json"].hash, None)
     report = store.verify()
     kinds = sorted((p.kind, p.snapshot_id, p.name) for p in report.problems)
     assert kinds == sorted(
@@ -261,4 +293,30 @@ def test_hundred_processes_save_and_read_at_once(tmp_path: Path) -> None:
         worker, round_ = snap.meta["worker"], snap.meta["round"]
         assert store.read_tree(snap, "app.json") == {"worker": worker, "round": round_}
     assert len(list(store.objects.iter_hashes())) == 301
+    assert not (Path(root) / "objects").exists()  # every object was small: all inline
     assert store.verify().ok
+
+
+@pytest.mark.parametrize("inline_max", [INLINE_MAX, 0])
+def test_read_tree_checks_the_hash_computed_while_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inline_max: int
+) -> None:
+    import configlab._internal.objectstore as objectstore
+
+    monkeypatch.setattr(objectstore, "PARALLEL_HASH_MIN", 10)
+    store = SnapshotStore(tmp_path / "s", inline_max=inline_max)
+    good = store.capture(files=[("a.json", b'{"a": 1}   ')])
+    other = store.capture(files=[("a.json", b'{"a": 2}   ')])
+    broken = store.capture(files=[("a.json", b'{"a": [}   ')])
+    assert store.read_tree(good) == {"a": 1}
+    digest = good.files["a.json"].hash
+    replace_stored(store, digest, stored_frame(store, other.files["a.json"].hash))
+    with pytest.raises(SnapshotCorruptedError, match=f"{good.id} file 'a.json'.*does not match"):
+        store.read_tree(good)  # parses fine, but it is not the stored content
+    replace_stored(store, digest, stored_frame(store, broken.files["a.json"].hash))
+    with pytest.raises(SnapshotCorruptedError, match="does not match"):
+        store.read_tree(good)  # damage wins over the parse error it causes
+    assert store.get(good.id).files["a.json"].parse_error is None  # not recorded as a parse error
+    replace_stored(store, digest, None)
+    with pytest.raises(SnapshotCorruptedError, match=f"{good.id} file 'a.json'.*missing"):
+        store.read_tree(good)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import enum
 import math
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab import formats
+from configlab import formats, treediff
 from configlab.treediff import DiffEntry, TreeDiff, diff, json_pointer
 
 # -- an independent RFC 6902 applier (test oracle; jsonpatch is used too when installed) ----
@@ -293,3 +294,82 @@ def test_jsonpatch_package_agrees_when_installed(old: dict[str, Any], new: dict[
     jsonpatch = pytest.importorskip("jsonpatch")
     patched = jsonpatch.apply_patch(old, diff(old, new).to_json_patch())
     assert strict_equal(patched, new)
+
+
+# -- the identical-run shortcut ---------------------------------------------------------------
+
+
+def _without_shortcut(old: Any, new: Any) -> TreeDiff:
+    """The plain walk (the shortcut disabled): the oracle for the fast path."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(treediff, "_same_run", lambda a, b: False)
+        return diff(old, new)
+
+
+def _entries(result: TreeDiff) -> list[tuple[Any, ...]]:
+    return [(e.kind, e.segments, repr(e.old), repr(e.new)) for e in result]
+
+
+class Level(enum.IntEnum):
+    ONE = 1
+
+
+_NAN = math.nan
+_tricky = st.sampled_from([0, 1, 1.0, True, False, -0.0, 0.0, _NAN, "1", None, Level.ONE])
+_mixed = st.recursive(
+    st.one_of(_scalars, _tricky),
+    lambda children: st.one_of(
+        st.lists(children, max_size=5), st.dictionaries(_keys, children, max_size=5)
+    ),
+    max_leaves=30,
+)
+
+
+@st.composite
+def _near_pairs(draw: st.DrawFn) -> tuple[Any, Any]:
+    """A tree and a copy of it with a few values replaced (often by equal-but-other-type ones)."""
+    old = draw(st.dictionaries(_keys, _mixed, min_size=1, max_size=6))
+    new = copy.deepcopy(old)
+    for _ in range(draw(st.integers(0, 3))):
+        node = new
+        while True:
+            if isinstance(node, dict) and node:
+                key = draw(st.sampled_from(sorted(node)))
+            elif isinstance(node, list) and node:
+                key = draw(st.integers(0, len(node) - 1))
+            else:
+                break
+            if draw(st.booleans()) or not isinstance(node[key], (dict, list)):
+                node[key] = draw(_mixed)
+                break
+            node = node[key]
+    return old, new
+
+
+@settings(max_examples=300, deadline=None)
+@given(_near_pairs(), st.sampled_from([1, 2, 3, 256]))
+def test_shortcut_gives_the_plain_walks_entries(pair: tuple[Any, Any], run: int) -> None:
+    old, new = pair
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(treediff, "_RUN", run)
+        fast = diff(old, new)
+        shared = diff(old, old)
+    assert _entries(fast) == _entries(_without_shortcut(old, new))
+    assert shared.is_empty
+
+
+def test_shortcut_is_type_exact() -> None:
+    wide_old = {f"k{i}": [1, {"x": 1.0}] for i in range(1000)}
+    for replacement in (True, 1.0, Level.ONE):
+        wide_new = copy.deepcopy(wide_old)
+        wide_new["k700"][0] = replacement
+        assert wide_new == wide_old  # Python equality cannot see it ...
+        result = diff(wide_old, wide_new)  # ... the diff does
+        assert _kinds(result) == [("changed", "k700.0")]
+    same_values = [[1, 2.5, "x", None]] * 600
+    assert diff(same_values, copy.deepcopy(same_values)).is_empty
+
+
+def test_values_that_cannot_be_pickled_use_the_plain_walk() -> None:
+    unpicklable = {"f": lambda: 1, "n": 1}
+    assert _kinds(diff(unpicklable, {"f": unpicklable["f"], "n": 1.0})) == [("changed", "n")]

@@ -4,7 +4,8 @@ A :class:`Snapshot` is an immutable record of a set of named config files (their
 selected environment variables (secrets redacted) and free-form metadata.  Its id is the SHA-256
 of a canonical manifest of file hashes + env + meta, so saving the same state twice yields the
 same id and stores nothing new.  File contents live in a content-addressed object store
-(``<store>/objects``, zstd compressed, hash verified on every read); the index is a SQLite
+(zstd compressed, hash verified on every read): small ones inline in the index, written in the
+same transaction as the snapshot, larger ones under ``<store>/objects``; the index is a SQLite
 database (``<store>/index.sqlite``, WAL) that other modules may extend through
 :func:`open_index`.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import io
 import json
 import os
@@ -39,11 +41,14 @@ import zstandard
 
 from configlab import treediff
 from configlab._internal.objectstore import (
+    BLOB_SCHEMA,
     CHUNK,
+    INLINE_MAX,
     THREADED_MIN,
     ZSTD_LEVEL,
     ObjectState,
     ObjectStore,
+    StagedObject,
     StoredObject,
     hash_bytes,
     is_object_hash,
@@ -102,6 +107,7 @@ _SCHEMA = (
         value TEXT NOT NULL,
         PRIMARY KEY (snapshot_id, key))""",
     "CREATE INDEX IF NOT EXISTS snapshot_meta_kv ON snapshot_meta (key, value)",
+    BLOB_SCHEMA,
 )
 
 #: What ``capture(files=...)`` accepts per file: a path, or ``(name, bytes | str | path)``.
@@ -258,6 +264,11 @@ def _check_name(name: Any) -> str:
     """Validate a file name inside a snapshot: a relative POSIX path that stays inside."""
     if not isinstance(name, str) or not name:
         raise SnapshotError(f"file name must be a non-empty string, got {name!r}")
+    return _checked_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_name(name: str) -> str:
     if "\x00" in name or "\\" in name:
         raise SnapshotError(f"file name {name!r} contains a NUL or a backslash")
     path = PurePosixPath(name)
@@ -318,6 +329,8 @@ def capture_env(
     Values of variables whose name looks secret (:data:`SECRET_NAME_RE`) become
     :data:`REDACTED` unless the name also matches ``allow_secrets``.
     """
+    if not allow:
+        return {}
     source = os.environ if environ is None else environ
     selected: dict[str, str] = {}
     for name in sorted(source):
@@ -330,6 +343,7 @@ def capture_env(
     return selected
 
 
+@functools.lru_cache(maxsize=4096)
 def _detect_format(name: str) -> str | None:
     from configlab import formats
 
@@ -447,17 +461,25 @@ class _VerifyingReader(io.RawIOBase):
 class SnapshotStore:
     """A snapshot store rooted at ``path`` (default ``.configlab``; created on first use).
 
-    ``durable=False`` skips the fsync of each new object (faster; a power cut may then lose
-    recently saved content, a killed process still cannot leave a half snapshot).
+    Files smaller than ``inline_max`` bytes (default 64 KiB) are kept inline in the index,
+    written in the same transaction as the snapshot's rows; larger ones are object files.
+    ``durable=False`` skips the fsync of each new object *file* (faster; a power cut may then
+    lose recently saved content, a killed process still cannot leave a half snapshot).
     Safe for many processes at once; within a process each thread gets its own connection.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str] = ".configlab", *, durable: bool = True
+        self,
+        path: str | os.PathLike[str] = ".configlab",
+        *,
+        durable: bool = True,
+        inline_max: int = INLINE_MAX,
     ) -> None:
         self.root = Path(path)
-        self.objects = ObjectStore(self.root, durable=durable)
         self._local = threading.local()
+        self.objects = ObjectStore(
+            self.root, durable=durable, index=self._conn, inline_max=inline_max
+        )
 
     def __repr__(self) -> str:
         return f"SnapshotStore({str(self.root)!r})"
@@ -511,11 +533,14 @@ class SnapshotStore:
 
     def _store_file(
         self, name: str, source: bytes | Path, check: bool, fmt: str | None
-    ) -> FileEntry:
+    ) -> tuple[FileEntry, StagedObject | None]:
+        """Store one file's content (small content is only staged: the caller records it)."""
         if fmt is None:
             fmt = _detect_format(name)
+        staged: StagedObject | None = None
         if isinstance(source, bytes):
-            stored = self.objects.put_bytes(source)
+            staged = self.objects.stage(source)
+            stored = StoredObject(staged.hash, staged.size)
             data: bytes | None = source
         else:
             try:
@@ -526,7 +551,8 @@ class SnapshotStore:
                         data = None
                     else:
                         data = handle.read()
-                        stored = self.objects.put_bytes(data)
+                        staged = self.objects.stage(data)
+                        stored = StoredObject(staged.hash, staged.size)
             except OSError as error:
                 raise SnapshotError(f"cannot read config file {source}: {error}") from error
         error_text = None
@@ -534,7 +560,7 @@ class SnapshotStore:
             if data is None:
                 data = self.objects.get_bytes(stored.hash, stored.size)
             error_text = _parse_error(data, fmt, name)
-        return FileEntry(stored.hash, stored.size, fmt, error_text)
+        return FileEntry(stored.hash, stored.size, fmt, error_text), staged
 
     def capture(
         self,
@@ -574,11 +600,15 @@ class SnapshotStore:
         )
         meta_values = self._check_meta(meta)
         tag_list = [_check_tag(t) for t in _str_list(tags, "tags")]
-        entries = {
-            name: self._store_file(name, sources[name], check, overrides.get(name))
-            for name in sorted(sources)
-        }
-        return self._record(entries, env_values, meta_values, tag_list)
+        entries: dict[str, FileEntry] = {}
+        staged: list[StagedObject] = []
+        for name in sorted(sources):
+            entries[name], pending = self._store_file(
+                name, sources[name], check, overrides.get(name)
+            )
+            if pending is not None:
+                staged.append(pending)
+        return self._record(entries, env_values, meta_values, tag_list, staged=staged)
 
     def save_config(
         self,
@@ -658,20 +688,43 @@ class SnapshotStore:
         env: Mapping[str, str],
         meta: Mapping[str, Any],
         tags: Sequence[str],
-        created: str | None = None,
+        *,
+        staged: Sequence[StagedObject] = (),
     ) -> Snapshot:
-        """Insert one snapshot's index rows (objects already stored) in one transaction."""
+        """Insert one snapshot's inline objects and index rows in one transaction.
+
+        Objects stored as files are already in place; ``staged`` inline objects are inserted
+        here, so the snapshot and its content appear together or not at all.
+        """
         manifest = _manifest(files, env, meta)
         snapshot_id = hash_bytes(manifest.encode("utf-8"))
         now = _now()
         with self._write() as conn:
-            _insert_snapshot(conn, snapshot_id, created or now, manifest, files, meta)
+            self.objects.insert_staged(conn, staged)
+            inserted = _insert_snapshot(conn, snapshot_id, now, manifest, files, meta)
             for tag in tags:
                 conn.execute(
                     "INSERT OR REPLACE INTO snapshot_tags (tag, snapshot_id, tagged)"
                     " VALUES (?, ?, ?)",
                     (tag, snapshot_id, now),
                 )
+            if inserted:  # a new snapshot: its rows are the ones just written
+                all_tags = [
+                    str(row[0])
+                    for row in conn.execute(
+                        "SELECT tag FROM snapshot_tags WHERE snapshot_id = ? ORDER BY tag",
+                        (snapshot_id,),
+                    )
+                ]
+        if inserted:  # built from what was just written (capture passes canonical, fresh meta)
+            return Snapshot(
+                id=snapshot_id,
+                files=MappingProxyType({name: files[name] for name in sorted(files)}),
+                env=MappingProxyType(dict(sorted(env.items()))),
+                meta=MappingProxyType(dict(meta)),
+                tags=tuple(all_tags),
+                created=now,
+            )
         return self._load("s.id = ?", (snapshot_id,))[0]
 
     # -- lookup ------------------------------------------------------------------------------
@@ -750,24 +803,7 @@ class SnapshotStore:
                         tags.setdefault(sid, []).append(tag)
             finally:
                 conn.execute("COMMIT")
-        out: list[Snapshot] = []
-        for sid, created, manifest in rows:
-            files, env, meta = _decode_manifest(sid, manifest)
-            entries = {
-                name: FileEntry(e.hash, e.size, e.format, errors.get((sid, name)))
-                for name, e in files.items()
-            }
-            out.append(
-                Snapshot(
-                    id=sid,
-                    files=MappingProxyType(entries),
-                    env=MappingProxyType(env),
-                    meta=MappingProxyType(meta),
-                    tags=tuple(tags.get(sid, ())),
-                    created=created,
-                )
-            )
-        return out
+        return [_snapshot(sid, created, manifest, errors, tags) for sid, created, manifest in rows]
 
     def find(
         self,
@@ -868,10 +904,23 @@ class SnapshotStore:
         Raises FormatError when the file cannot be parsed; the error is recorded in the index.
         """
         snap, name, entry = self._entry(snapshot, name)
-        data = self.read_bytes(snap, name)
         try:
-            return cast(dict[str, Any], _parse(data, entry.format, name))
+            data, confirm = self.objects.get_bytes_deferred(entry.hash, entry.size)
+        except SnapshotCorruptedError as error:
+            raise SnapshotCorruptedError(f"snapshot {snap.id} file {name!r}: {error}") from error
+
+        def confirmed() -> None:  # the hash (checked while parsing) before any result
+            try:
+                confirm()
+            except SnapshotCorruptedError as error:
+                raise SnapshotCorruptedError(
+                    f"snapshot {snap.id} file {name!r}: {error}"
+                ) from error
+
+        try:
+            tree = cast(dict[str, Any], _parse(data, entry.format, name))
         except FormatError as error:
+            confirmed()  # damaged content is reported as such, not as a parse error
             if entry.format is not None and entry.parse_error is None:
                 with self._write() as conn:
                     conn.execute(
@@ -879,6 +928,8 @@ class SnapshotStore:
                         (str(error), entry.hash, entry.format),
                     )
             raise
+        confirmed()
+        return tree
 
     def restore(self, ref: Snapshot | str, target_dir: str | os.PathLike[str]) -> list[Path]:
         """Write every file of a snapshot under ``target_dir`` byte for byte; return the paths.
@@ -930,6 +981,10 @@ class SnapshotStore:
         all files, so a file added or removed is one entry.  A file that cannot be parsed is
         compared as its text.
         """
+        with treediff.gc_paused():  # two large parsed trees at once: no collector passes
+            return self._diff(a, b, name)
+
+    def _diff(self, a: Snapshot | str, b: Snapshot | str, name: str | None) -> treediff.TreeDiff:
         old = self.get(a)
         new = self.get(b)
         if name is not None:
@@ -1022,6 +1077,10 @@ class SnapshotStore:
         return bundle
 
     def _export_object(self, tar: tarfile.TarFile, digest: str, size: int) -> None:
+        inline = self.objects.get_inline(digest, size)  # verified; None when it is a file
+        if inline is not None:
+            tar.addfile(_member(f"objects/{digest}", size), io.BytesIO(inline))
+            return
         try:
             reader = _VerifyingReader(self.objects, digest)
         except FileNotFoundError as error:
@@ -1212,9 +1271,9 @@ class SnapshotStore:
 def _ensure_schema(conn: sqlite3.Connection) -> None:
     present = conn.execute(
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-        " ('snapshots', 'snapshot_files', 'snapshot_tags', 'snapshot_meta')"
+        " ('snapshots', 'snapshot_files', 'snapshot_tags', 'snapshot_meta', 'object_blobs')"
     ).fetchone()[0]
-    if present == 4:
+    if present == 5:
         return
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -1226,6 +1285,29 @@ def _ensure_schema(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
 
 
+def _snapshot(
+    sid: str,
+    created: str,
+    manifest: str,
+    errors: Mapping[tuple[str, str], str | None],
+    tags: Mapping[str, Sequence[str]],
+) -> Snapshot:
+    """A Snapshot from its index data (the manifest is checked against the id)."""
+    files, env, meta = _decode_manifest(sid, manifest)
+    entries = {
+        name: FileEntry(e.hash, e.size, e.format, errors.get((sid, name)))
+        for name, e in files.items()
+    }
+    return Snapshot(
+        id=sid,
+        files=MappingProxyType(entries),
+        env=MappingProxyType(env),
+        meta=MappingProxyType(meta),
+        tags=tuple(tags.get(sid, ())),
+        created=created,
+    )
+
+
 def _insert_snapshot(
     conn: sqlite3.Connection,
     snapshot_id: str,
@@ -1233,13 +1315,14 @@ def _insert_snapshot(
     manifest: str,
     files: Mapping[str, FileEntry],
     meta: Mapping[str, Any],
-) -> None:
+) -> bool:
+    """Insert a snapshot's rows; False (and nothing written) when it is already stored."""
     cursor = conn.execute(
         "INSERT OR IGNORE INTO snapshots (id, created, manifest) VALUES (?, ?, ?)",
         (snapshot_id, created, manifest),
     )
     if cursor.rowcount != 1:
-        return  # already stored: content-derived ids make this a no-op
+        return False  # already stored: content-derived ids make this a no-op
     conn.executemany(
         "INSERT INTO snapshot_files (snapshot_id, name, hash, size, format, parse_error)"
         " VALUES (?, ?, ?, ?, ?, ?)",
@@ -1252,6 +1335,7 @@ def _insert_snapshot(
         "INSERT INTO snapshot_meta (snapshot_id, key, value) VALUES (?, ?, ?)",
         [(snapshot_id, key, value) for key, value in sorted(_meta_rows(meta).items())],
     )
+    return True
 
 
 def _member(name: str, size: int) -> tarfile.TarInfo:

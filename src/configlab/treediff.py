@@ -24,7 +24,13 @@ are skipped without allocating anything, so a 100 MB config diffs in seconds.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
+import itertools
 import json
+import operator
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -182,23 +188,134 @@ def _same_leaf(a: Any, b: Any) -> bool:
 
 _CMP = 0
 _EMIT = 1
+#: Children of a container are checked for a shortcut in runs of this many.
+_RUN = 256
+_MISSING = object()
+
+
+def _pickled(value: Any) -> bytes:
+    """Pickle without the memo: equal bytes mean the same structure, types and values."""
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the bytes do not depend on which objects are shared
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _same_run(a: Any, b: Any) -> bool | None:
+    """True when the sequences ``a`` and ``b`` certainly hold identical trees, pairwise.
+
+    ``a == b`` (C speed, stops at the first difference) alone would merge ``1``, ``1.0`` and
+    ``True``; equal pickles (which spell out every type, dict order and float bit pattern) make
+    it exact.  False means "not known to be identical" (the caller compares item by item); None
+    means the values are nested too deeply for these C-level checks.
+    """
+    try:
+        if all(map(operator.is_, a, b)) and len(a) == len(b):
+            return True  # the very same objects
+        if a != b:
+            return False
+        return _pickled(a) == _pickled(b)
+    except RecursionError:
+        return None
+    except Exception:  # objects that cannot be compared or pickled: compare item by item
+        return False
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for the duration (no-op when it is already off).
+
+    Building or walking trees of millions of values allocates only acyclic objects (freed by
+    reference counting), but each allocation burst makes the collector traverse every live
+    object again; pausing it saves that work.  Used by :func:`diff` and the snapshot store.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def diff(old: Any, new: Any) -> TreeDiff:
-    """Compare two trees and return their :class:`TreeDiff` (iterative, linear time)."""
+    """Compare two trees and return their :class:`TreeDiff` (iterative, linear time).
+
+    Runs of children that are identical (same values and types) are skipped at C speed, so
+    two large trees that differ in a few places are compared in a fraction of a full walk.
+    """
+    if old is new:
+        return TreeDiff(())
+    with gc_paused():
+        return _diff(old, new)
+
+
+def _diff(old: Any, new: Any) -> TreeDiff:
     entries: list[DiffEntry] = []
-    # Work items, processed last-in first-out: (_CMP, link, a, b) or (_EMIT, entry, None, None).
-    stack: list[tuple[int, Any, Any, Any]] = [(_CMP, None, old, new)]
+    # Work items, processed last-in first-out: (_CMP, link, a, b, fast) or
+    # (_EMIT, entry, None, None, fast); ``fast``: try the identical-run shortcut in this subtree.
+    stack: list[tuple[int, Any, Any, Any, bool]] = [(_CMP, None, old, new, True)]
     while stack:
-        op, link, a, b = stack.pop()
+        op, link, a, b, fast = stack.pop()
         if op == _EMIT:
             entries.append(link)
             continue
-        pending: list[tuple[int, Any, Any, Any]] = []
+        pending: list[tuple[int, Any, Any, Any, bool]] = []
         if isinstance(a, dict) and isinstance(b, dict):
-            for key, av in a.items():
-                if key in b:
-                    bv = b[key]
+            keys = list(a)
+            for start in range(0, len(keys), _RUN):
+                run = keys[start : start + _RUN]
+                if fast:
+                    same = _same_run(
+                        tuple(map(a.__getitem__, run)),
+                        tuple(map(b.get, run, itertools.repeat(_MISSING))),
+                    )
+                    if same:
+                        continue
+                    fast = same is not None
+                for key in run:
+                    av = a[key]
+                    if key in b:
+                        bv = b[key]
+                        if av is bv:
+                            continue
+                        t = type(av)
+                        if t is type(bv) and t is not dict and t is not list:
+                            if av == bv or (av != av and bv != bv):
+                                continue
+                            pending.append(
+                                (
+                                    _EMIT,
+                                    DiffEntry("changed", _segments((key, link)), av, bv),
+                                    None,
+                                    None,
+                                    fast,
+                                )
+                            )
+                            continue
+                        pending.append((_CMP, (key, link), av, bv, fast))
+                    else:
+                        entry = DiffEntry("removed", _segments((key, link)), old=av)
+                        pending.append((_EMIT, entry, None, None, fast))
+            if not all(map(a.__contains__, b)):  # some key was added (checked at C speed)
+                for key, bv in b.items():
+                    if key not in a:
+                        entry = DiffEntry("added", _segments((key, link)), new=bv)
+                        pending.append((_EMIT, entry, None, None, fast))
+        elif isinstance(a, list) and isinstance(b, list):
+            common = min(len(a), len(b))
+            for start in range(0, common, _RUN):
+                stop = min(start + _RUN, common)
+                if fast:
+                    same = _same_run(a[start:stop], b[start:stop])
+                    if same:
+                        continue
+                    fast = same is not None
+                for index in range(start, stop):
+                    av = a[index]
+                    bv = b[index]
                     if av is bv:
                         continue
                     t = type(av)
@@ -208,42 +325,20 @@ def diff(old: Any, new: Any) -> TreeDiff:
                         pending.append(
                             (
                                 _EMIT,
-                                DiffEntry("changed", _segments((key, link)), av, bv),
+                                DiffEntry("changed", _segments((index, link)), av, bv),
                                 None,
                                 None,
+                                fast,
                             )
                         )
                         continue
-                    pending.append((_CMP, (key, link), av, bv))
-                else:
-                    entry = DiffEntry("removed", _segments((key, link)), old=av)
-                    pending.append((_EMIT, entry, None, None))
-            for key, bv in b.items():
-                if key not in a:
-                    entry = DiffEntry("added", _segments((key, link)), new=bv)
-                    pending.append((_EMIT, entry, None, None))
-        elif isinstance(a, list) and isinstance(b, list):
-            common = min(len(a), len(b))
-            for index in range(common):
-                av = a[index]
-                bv = b[index]
-                if av is bv:
-                    continue
-                t = type(av)
-                if t is type(bv) and t is not dict and t is not list:
-                    if av == bv or (av != av and bv != bv):
-                        continue
-                    pending.append(
-                        (_EMIT, DiffEntry("changed", _segments((index, link)), av, bv), None, None)
-                    )
-                    continue
-                pending.append((_CMP, (index, link), av, bv))
+                    pending.append((_CMP, (index, link), av, bv, fast))
             for index in range(len(a) - 1, common - 1, -1):
                 entry = DiffEntry("removed", _segments((index, link)), old=a[index])
-                pending.append((_EMIT, entry, None, None))
+                pending.append((_EMIT, entry, None, None, fast))
             for index in range(common, len(b)):
                 entry = DiffEntry("added", _segments((index, link)), new=b[index])
-                pending.append((_EMIT, entry, None, None))
+                pending.append((_EMIT, entry, None, None, fast))
         else:
             if not _same_leaf(a, b):
                 entries.append(DiffEntry("changed", _segments(link), a, b))

@@ -45,10 +45,7 @@ def _refuse_constant(name: str) -> Any:
 def _has_long_digit_run(data: bytes | str) -> bool:
     """Whether ``data`` holds 19 consecutive ASCII digits (anywhere, strings included)."""
     if isinstance(data, str):
-        if not data.isascii():
-            data = data.encode("utf-8", "surrogatepass")
-        else:
-            data = data.encode("ascii")
+        data = data.encode("utf-8", "surrogatepass")
     overlap = _LONG_DIGITS - 1
     for start in range(0, len(data), _SCAN_CHUNK):
         chunk = data[start : start + _SCAN_CHUNK + overlap]

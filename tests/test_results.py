@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configlab._internal.encoded import FAIL, PASS, SKIP
-from configlab.errors import ResultsError
+from configlab.errors import ConfiglabError, ResultsError
 from configlab.results import (
     Result,
     ResultSet,
@@ -423,8 +423,11 @@ def test_load_results_dispatch(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="no such results"):
         load_results(tmp_path / "nothing.txt")
     (tmp_path / "a.txt").write_text("x")
-    with pytest.raises(ResultsError, match="unknown results format"):
+    with pytest.raises(ConfiglabError, match="unknown results format"):
         load_results(tmp_path / "a.txt")
+    # JSON lines named .json and other frameworks' reports are recognised by their content.
+    (tmp_path / "b.json").write_text((tmp_path / "a.jsonl").read_text())
+    assert load_results(tmp_path / "b.json") == results
     assert json.loads((tmp_path / "a.jsonl").read_text().splitlines()[0])["outcome"] == "pass"
 
 
@@ -475,3 +478,26 @@ def test_dataframe_round_trip_property(rows: list[tuple[dict[str, Any], str]]) -
         # exact types (bool is not int, null is not absent), whole floats as documented
         assert _exact(after.config) == _exact(before.config)
         assert after.outcome == before.outcome
+
+
+REPORTS = Path(__file__).resolve().parent / "data" / "reports"
+
+
+def test_result_set_reads_other_frameworks_reports() -> None:
+    junit = ResultSet.from_junit(REPORTS / "pytest-junit.xml")
+    assert len(junit) > 0 and {r.outcome for r in junit} <= {"pass", "fail", "error", "skip"}
+    assert len(ResultSet.from_pytest_json(REPORTS / "pytest-json-report.json")) > 0
+    ctrf = ResultSet.from_ctrf(REPORTS / "ctrf-report.json")
+    assert len(ctrf) > 0
+    assert load_results(REPORTS / "ctrf-report.json") == ctrf
+    assert load_results(REPORTS / "pytest-junit.xml") == junit
+
+
+def test_result_set_parquet_round_trip(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from configlab.exporters import to_parquet
+
+    results = _sample()
+    path = tmp_path / "r.parquet"
+    to_parquet(results, path)
+    assert ResultSet.from_parquet(path) == results

@@ -483,6 +483,34 @@ class ResultSet(Sequence[Result]):
         return results
 
     @classmethod
+    def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
+        """Read JUnit XML (Surefire, pytest, xUnit flavours); see :mod:`configlab.ingest`."""
+        from configlab import ingest
+
+        return ingest.from_junit(path, store)
+
+    @classmethod
+    def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
+        """Read a pytest-json-report file; see :mod:`configlab.ingest`."""
+        from configlab import ingest
+
+        return ingest.from_pytest_json(path, store)
+
+    @classmethod
+    def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
+        """Read a CTRF JSON report; see :mod:`configlab.ingest`."""
+        from configlab import ingest
+
+        return ingest.from_ctrf(path, store)
+
+    @classmethod
+    def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
+        """Read the Parquet results table written by :func:`configlab.exporters.to_parquet`."""
+        from configlab import ingest
+
+        return ingest.from_parquet(path)
+
+    @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
         """Read CSV: ``outcome``, ``duration``, ``test_id``, ``snapshot_id``, ``timestamp``,
         ``run_id``, ``metric.<name>`` columns; every other column is a dotted config path.
@@ -908,23 +936,29 @@ class ResultStore:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet) -> ResultSet:
-    """A ResultSet from a ``.jsonl`` / ``.csv`` file or a store directory (or itself)."""
+def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
+    """A ResultSet from any results source configlab reads (or the ResultSet itself).
+
+    A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
+    XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
+    content through :func:`configlab.ingest.load_results`, which resolves snapshot ids through
+    ``store`` when given.
+    """
     if isinstance(source, ResultSet):
         return source
     location = Path(source)
+    if not location.exists():
+        raise ResultsError(f"{location}: no such results file or store directory")
     if location.is_dir():
         return ResultSet.from_store(location)
     suffix = location.suffix.lower()
-    if suffix in (".jsonl", ".ndjson", ".json"):
+    if suffix in (".jsonl", ".ndjson"):
         return ResultSet.from_jsonl(location)
     if suffix == ".csv":
         return ResultSet.from_csv(location)
-    if not location.exists():
-        raise ResultsError(f"{location}: no such results file or store directory")
-    raise ResultsError(
-        f"{location}: unknown results format (use .jsonl, .csv or a store directory)"
-    )
+    from configlab import ingest
+
+    return ingest.load_results(location, store)
 
 
 __all__ = [

@@ -50,9 +50,8 @@ from typing import Any, cast
 from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
-from configlab.errors import ConfiglabError, IntegrationError
-from configlab.formats._common import format_scalar, infer_scalar
-from configlab.results import Result, ResultSet, canonical_json
+from configlab.errors import ConfiglabError, IntegrationError, ResultsError
+from configlab.results import Result, ResultSet, format_cell, parse_cell
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -114,13 +113,7 @@ def encode_value(value: Any) -> str:
     ``"true"``, ``""``, or text starting with a quote, ``[`` or ``{``) is JSON-quoted.
     :func:`decode_value` is the inverse.
     """
-    if isinstance(value, str):
-        if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
-            return json.dumps(value, ensure_ascii=False)
-        return value
-    if isinstance(value, list | dict):
-        return canonical_json(value)
-    return format_scalar(value)
+    return format_cell(value)
 
 
 def decode_value(text: str) -> Any:
@@ -129,12 +122,10 @@ def decode_value(text: str) -> Any:
     Raises:
         IntegrationError: text starting with a quote, ``[`` or ``{`` that is not valid JSON.
     """
-    if text[:1] in ('"', "[", "{"):
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise IntegrationError(f"malformed JSON value {text!r}: {error.msg}") from None
-    return infer_scalar(text)
+    try:
+        return parse_cell(text, "config value")
+    except ResultsError as error:
+        raise IntegrationError(str(error)) from None
 
 
 # --------------------------------------------------------------------------- linking

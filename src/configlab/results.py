@@ -232,7 +232,7 @@ class Result:
 # --------------------------------------------------------------------------- cells (CSV / frames)
 
 
-def _format_cell(value: Any) -> str:
+def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
@@ -243,7 +243,7 @@ def _format_cell(value: Any) -> str:
     return format_scalar(value)
 
 
-def _parse_cell(text: str, where: str) -> Any:
+def parse_cell(text: str, where: str) -> Any:
     """Typed value of a CSV cell: canonical scalars, JSON strings/lists/objects, else text."""
     if text[:1] in ('"', "[", "{"):
         try:
@@ -332,7 +332,7 @@ def _result_from_row(row: Mapping[str, Any], where: str, *, text_cells: bool) ->
                 metrics[name] = value
         else:
             if text_cells:
-                value = _parse_cell(value, f"{where}: column {column!r}")
+                value = parse_cell(value, f"{where}: column {column!r}")
             else:
                 value = _frame_value(value, f"{where}: column {column!r}")
             try:
@@ -622,7 +622,7 @@ class ResultSet(Sequence[Result]):
                 elif column in RESERVED_COLUMNS or column.startswith(METRIC_PREFIX):
                     cells.append(repr(value) if isinstance(value, float) else str(value))
                 else:
-                    cells.append(_format_cell(value))
+                    cells.append(format_cell(value))
             writer.writerow(cells)
         try:
             location.write_text(buffer.getvalue(), encoding="utf-8")

@@ -158,7 +158,8 @@ def reduced(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     lines: list[str] = []
     result = run_demo(out, reduced=True, seed=7, progress=lines.append)
     steps = [line.split("] ", 1)[1].split(":", 1)[0] for line in lines]
-    for step in ("generate", "pytest", "snapshots", "specs", "coverage", "analysis", "report"):
+    for step in ("generate", "pytest", "snapshots", "specs", "coverage", "analysis", "exports",
+                 "report"):
         assert step in steps
     return result
 
@@ -184,6 +185,76 @@ def test_reduced_pipeline_writes_the_report(reduced: DemoResult) -> None:
     exports = {p.name for p in reduced.exports}
     assert {"pytest-junit.xml", "spec-verification.xml", "results.jsonl"} <= exports
     assert "<testsuite" in (reduced.out_dir / "exports" / "pytest-junit.xml").read_text()
+
+
+@pytest.mark.slow
+def test_product_exports_are_written_and_well_formed(reduced: DemoResult) -> None:
+    import json
+
+    from junitparser import JUnitXml, Properties, Property
+
+    from configlab.ingest import SNAPSHOT_KEY, from_junit
+    from configlab.results import ResultStore
+
+    exports = reduced.out_dir / "exports"
+    text = reduced.report.read_text(encoding="utf-8")
+    pipeline = text.split("## Pipeline", 1)[1].split("\n## ", 1)[0]
+    names = ("configlab-junit.xml", "allure-results", "configlab-ctrf.json",
+             "configlab-summary.md")
+    for name in names:
+        assert exports / name in reduced.exports
+        assert f"`exports/{name}" in pipeline
+        assert f"- `exports/{name}`" in text  # the Files section
+    store = ResultStore(reduced.out_dir / "store")
+    try:
+        stored = {r.test_id: r for r in store.load(run_id="configlab-demo-7")}
+    finally:
+        store.close()
+    assert len(stored) == reduced.executions
+
+    # configlab's JUnit XML: one testcase per execution, snapshot id and config as properties
+    cases = [case for suite in JUnitXml.fromfile(str(exports / "configlab-junit.xml"))
+             for case in suite]
+    assert len(cases) == reduced.executions
+    failures = 0
+    for case in cases:
+        found = case.child(Properties)
+        assert found is not None
+        props = {p.name: p.value for p in found.iterchildren(Property)}
+        own = stored[f"{case.classname}::{case.name}"]
+        assert props[SNAPSHOT_KEY] == own.snapshot_id
+        assert props["config.pragma.journal_mode"] == own.config["pragma"]["journal_mode"]
+        failures += case.is_failure
+    assert failures == reduced.outcomes.get("fail", 0)
+    assert [r.config_key for r in from_junit(exports / "configlab-junit.xml")] == [
+        stored[f"{c.classname}::{c.name}"].config_key for c in cases]
+
+    # Allure: one result file per execution, with the config as parameters
+    allure = sorted((exports / "allure-results").glob("*-result.json"))
+    assert len(allure) == reduced.executions
+    first = json.loads(allure[0].read_text(encoding="utf-8"))
+    assert first["status"] in ("passed", "failed", "broken", "skipped")
+    assert any(p["name"] == "pragma.journal_mode" for p in first["parameters"])
+    environment = (exports / "allure-results" / "environment.properties").read_text()
+    assert "application=SQLite " in environment
+
+    # CTRF
+    ctrf = json.loads((exports / "configlab-ctrf.json").read_text(encoding="utf-8"))
+    summary = ctrf["results"]["summary"]
+    assert ctrf["reportFormat"] == "CTRF"
+    assert summary["tests"] == len(ctrf["results"]["tests"]) == reduced.executions
+    assert summary["failed"] == reduced.outcomes.get("fail", 0)
+    assert summary["passed"] == reduced.outcomes.get("pass", 0)
+
+    # Markdown summary: counts, failures with replay commands, coverage
+    markdown = (exports / "configlab-summary.md").read_text(encoding="utf-8")
+    assert markdown.startswith("## ❌ configlab on SQLite")
+    assert f"**{reduced.executions} results: {reduced.outcomes.get('pass', 0)} passed" in markdown
+    assert "--configlab-replay" in markdown and "### Coverage (strength 3" in markdown
+
+    # pytest's own JUnit XML carries the plugin's snapshot ids: every case links back
+    n = reduced.executions
+    assert f"pytest's JUnit XML: {n} / {n} test cases linked back" in pipeline
 
 
 @pytest.mark.slow

@@ -549,6 +549,55 @@ def test_setup_only_records_nothing(project: pytest.Pytester) -> None:
     assert len(_results(project.path)) == 0
 
 
+def test_junitxml_report_links_every_case_to_its_config(project: pytest.Pytester) -> None:
+    from configlab.ingest import SNAPSHOT_KEY, IngestWarning, from_junit
+
+    assert pytest_api.SNAPSHOT_PROPERTY == SNAPSHOT_KEY
+    project.makepyfile(test_db=FAILING_TEST, test_more="""
+        import pytest
+        import configlab.pytest_api as cp
+
+        @pytest.fixture(autouse=True)
+        def broken(request):
+            if request.node.name.startswith("test_early_setup_error"):
+                raise RuntimeError("setup fails before configlab_config")
+
+        @cp.parametrize("space.yaml", strategy="random", count=2, seed=3)
+        def test_early_setup_error(configlab_config):
+            raise AssertionError("not reached")
+
+        def test_plain():
+            pass
+    """)
+    report = project.path / "report.xml"
+    result = project.runpytest(f"--junitxml={report}", "-o", "junit_family=xunit2")
+    suite = _suite()
+    failing = sum(c["journal_mode"] == "WAL" and c["synchronous"] == "OFF" for c in suite)
+    result.assert_outcomes(passed=len(suite) - failing + 1, failed=failing, errors=2)
+    stored = {r.test_id: r for r in _results(project.path)}
+    assert len(stored) == len(suite) + 2
+    # the plain test carries no link: kept with an empty config and a warning
+    with pytest.warns(IngestWarning, match="1 of .* carry no config link"):
+        ingested = from_junit(report, store=project.path / ".configlab")
+    assert len(ingested) == len(stored) + 1
+    linked = 0
+    for record in ingested:
+        classname, name = record.test_id.split("::", 1)
+        node = classname.replace(".", "/") + ".py::" + name
+        if name == "test_plain":
+            assert record.snapshot_id is None and dict(record.config) == {}
+            continue
+        own = stored[node]
+        assert record.snapshot_id == own.snapshot_id is not None
+        assert dict(record.config) == dict(own.config)
+        assert record.outcome == own.outcome
+        linked += 1
+    assert linked == len(stored)
+    # one property per case, not one per phase
+    text = report.read_text(encoding="utf-8")
+    assert text.count(f'name="{SNAPSHOT_KEY}"') == len(stored)
+
+
 # --------------------------------------------------------------------------- replay
 
 

@@ -12,10 +12,12 @@
 4. **verify** ``specs.yaml`` against what each config did;
 5. **coverage** of the space (t = 1..3) with PNG charts;
 6. **correlation**: the parameters behind each failing behaviour and behind durations;
-7. **exports**: JUnit XML (pytest's and the spec verification's), results as JSON Lines and
-   CSV, analysis JSON, and the Markdown report ``demo-output/report.md`` with the exact
-   ``configlab snapshot restore`` / ``pytest --configlab-replay`` commands that reproduce each
-   failure.
+7. **exports** (:mod:`configlab.exporters`): configlab's JUnit XML (snapshot id and config as
+   properties), an Allure results directory, a CTRF JSON report and a Markdown summary; pytest's
+   own JUnit XML (read back through the store with :func:`configlab.ingest.from_junit`), the
+   spec verification's JUnit XML, results as JSON Lines and CSV, analysis JSON, and the
+   Markdown report ``demo-output/report.md`` with the exact ``configlab snapshot restore`` /
+   ``pytest --configlab-replay`` commands that reproduce each failure.
 
 ``run_demo(out_dir, reduced=True)`` keeps a handful of configs per suite (CI smoke test).
 """
@@ -459,21 +461,28 @@ def run_demo(
     say.done("analysis")
 
     # 7. exports and report --------------------------------------------------------------
-    exports = [junit, exports_dir / "spec-verification.xml", exports_dir / "spec-verification.md",
-               exports_dir / "spec-verification.json", exports_dir / "coverage.json"]
-    results.to_jsonl(exports_dir / "results.jsonl")
-    results.to_csv(exports_dir / "results.csv")
-    exports += [exports_dir / "results.jsonl", exports_dir / "results.csv"]
+    from configlab import exporters
+
+    product = _product_exports(results, exports_dir, pytest_junit=junit, store=store,
+                               coverage_report=cov, seed=seed)
+    exports = [*product.paths, junit, exports_dir / "spec-verification.xml",
+               exports_dir / "spec-verification.md", exports_dir / "spec-verification.json",
+               exports_dir / "coverage.json"]
+    exports.append(exporters.export(results, "jsonl", exports_dir / "results.jsonl"))
+    exports.append(exporters.to_csv(results, exports_dir / "results.csv"))
     exports += sorted(exports_dir.glob("analysis-*"))
-    exports += _product_exports(results, exports_dir, say)
+    say("exports", f"configlab JUnit XML, Allure results, CTRF, Markdown summary; pytest's "
+        f"JUnit XML: {product.pytest_linked}/{product.pytest_cases} cases linked to their "
+        "config")
+    say.done("exports")
     report_path = out / "report.md"
     text = _report(
         space=space, seed=seed, reduced=reduced, covering=len(covering),
         boundary=len(boundary), results=list(results), ordered=ordered, outcomes=outcomes,
         verification=verification, cov=cov, gaps3=gaps3, attributions=attributions,
         duration=duration, write_report=write_report, charts=charts, exports=exports,
-        out=out, root=root, store=store, test_rel=test_rel, n_snapshots=n_snapshots,
-        command=command,
+        product=product, out=out, root=root, store=store, test_rel=test_rel,
+        n_snapshots=n_snapshots, command=command,
     )
     report_path.write_text(text, encoding="utf-8")
     say.done("report")
@@ -487,26 +496,52 @@ def run_demo(
     )
 
 
-def _product_exports(results: Any, exports_dir: Path,
-                     say: Callable[[str, str], None]) -> list[Path]:
-    """JUnit XML / Allure / Markdown through :mod:`configlab.exporters` when it is installed."""
-    import importlib
+@dataclass(frozen=True)
+class _Exports:
+    """configlab's own reports of the run (:mod:`configlab.exporters`)."""
 
-    try:
-        exporters = importlib.import_module("configlab.exporters")
-    except ImportError:
-        say("exports", "configlab.exporters not available: pytest and spec JUnit XML only")
-        return []
-    written: list[Path] = []
-    for name, target in (("junit", exports_dir / "configlab-junit.xml"),
-                         ("allure", exports_dir / "allure-results"),
-                         ("markdown", exports_dir / "configlab-results.md")):
-        export = getattr(exporters, "export", None)
-        if export is None:
-            break
-        export(results, target, fmt=name)
-        written.append(target)
-    return written
+    junit: Path
+    allure: Path
+    ctrf: Path
+    summary: Path
+    #: Test cases of pytest's JUnit XML, and how many of them
+    #: :func:`configlab.ingest.from_junit` linked back to their config through the store.
+    pytest_cases: int
+    pytest_linked: int
+
+    @property
+    def paths(self) -> list[Path]:
+        return [self.junit, self.allure, self.ctrf, self.summary]
+
+
+def _product_exports(results: Any, exports_dir: Path, *, pytest_junit: Path, store: Path,
+                     coverage_report: Any, seed: int) -> _Exports:
+    """Write configlab's JUnit XML (config properties), Allure results, CTRF JSON and Markdown
+    summary, and read pytest's JUnit XML back through the store (the plugin's
+    ``configlab.snapshot_id`` properties)."""
+    import sqlite3
+    import warnings
+
+    from configlab import exporters
+    from configlab.ingest import IngestWarning, from_junit
+
+    junit = exporters.to_junit(results, exports_dir / "configlab-junit.xml")
+    allure = exporters.to_allure(
+        results, exports_dir / "allure-results",
+        environment={"application": f"SQLite {sqlite3.sqlite_version}",
+                     "configlab.seed": str(seed)},
+    )
+    ctrf = exporters.to_ctrf(results, exports_dir / "configlab-ctrf.json")
+    summary = exporters.to_markdown(results, exports_dir / "configlab-summary.md",
+                                    coverage=coverage_report, title="configlab on SQLite")
+    config_of = {r.snapshot_id: r.config_key for r in results if r.snapshot_id}
+    with warnings.catch_warnings():  # unlinked cases are counted below instead
+        warnings.simplefilter("ignore", IngestWarning)
+        back = from_junit(pytest_junit, store=store)
+    linked = sum(1 for r in back
+                 if r.snapshot_id is not None and config_of.get(r.snapshot_id) == r.config_key)
+    return _Exports(junit=junit, allure=allure, ctrf=ctrf, summary=summary,
+                    pytest_cases=len(back), pytest_linked=linked)
 
 
 def _report(**k: Any) -> str:
@@ -550,6 +585,13 @@ def _report(**k: Any) -> str:
         + " |")
     named = sum(1 for a in attributions if a.failures and a.condition)
     add(f"| correlation | causes named for {named} failing behaviour(s) |")
+    product: _Exports = k["product"]
+    add(f"| exports | configlab JUnit XML `{_rel(product.junit, out)}` ({len(results)} test "
+        f"cases, snapshot id and config as properties), Allure results "
+        f"`{_rel(product.allure, out)}/`, CTRF JSON `{_rel(product.ctrf, out)}`, Markdown "
+        f"summary `{_rel(product.summary, out)}`; pytest's JUnit XML: "
+        f"{product.pytest_linked} / {product.pytest_cases} test cases linked back to their "
+        "config through the store |")
     add("")
     add("Command run (from the repository root):")
     add("")

@@ -20,6 +20,9 @@ and it runs once per configuration generated from the space::
 Every execution is recorded in the results store (``--configlab-store``, default
 ``<rootdir>/.configlab``): the config (saved as a snapshot), the outcome, the duration, the
 test id and the execution monitor's measurements (wall/CPU time, peak memory, config drift).
+Each execution also carries the user property ``configlab.snapshot_id`` (as
+``record_property`` would add it), so a ``pytest --junitxml`` report links every test case to
+its config: :func:`configlab.ingest.from_junit` with ``store=`` reads the configs back.
 Workers of pytest-xdist write to the store directly (SQLite WAL).  At the end of the session
 a short summary reports the configs run, the outcomes, the t-way coverage reached and, when
 tests failed, the top suspect parameter patterns.  ``pytest --configlab-replay SNAPSHOT_ID``
@@ -62,6 +65,11 @@ MAX_ID_VALUES: Final = 60
 TOP_SUSPECTS: Final = 3
 #: Failing test functions analysed per space in the terminal summary.
 MAX_ANALYSED_TESTS: Final = 5
+#: ``user_properties`` name carrying the snapshot id of each configlab test execution (written
+#: to ``pytest --junitxml`` reports; :func:`configlab.ingest.from_junit` resolves it through the
+#: store).  Same text as :data:`configlab.ingest.SNAPSHOT_KEY`, kept here so that the plugin
+#: does not import the report readers.
+SNAPSHOT_PROPERTY: Final = "configlab.snapshot_id"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
@@ -569,6 +577,16 @@ def _case_of(item: pytest.Item) -> ConfigCase | None:
     return case if isinstance(case, ConfigCase) else None
 
 
+def _link_snapshot(item: pytest.Item, snapshot_id: str, report: Any = None) -> None:
+    """Record ``(configlab.snapshot_id, id)`` in the item's ``user_properties`` (as
+    ``record_property`` does) and in ``report``'s when given, once each."""
+    prop = (SNAPSHOT_PROPERTY, snapshot_id)
+    if prop not in item.user_properties:
+        item.user_properties.append(prop)
+    if report is not None and prop not in report.user_properties:
+        report.user_properties.append(prop)
+
+
 def _record_of(item: pytest.Item) -> _ItemRecord | None:
     record = item.stash.get(_ITEM, None)
     if record is None:
@@ -786,6 +804,7 @@ def config_fixture(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
     snapshot_id = state.snapshot_id(case)
     if record is not None:
         record.snapshot_id = snapshot_id
+    _link_snapshot(request.node, snapshot_id)
     handle = ConfigHandle(case, snapshot_id)
     try:
         yield handle
@@ -888,6 +907,10 @@ def report_phase(item: pytest.Item, report: Any) -> None:
         info = _state(item.config).record(item, record)
         if info is not None:
             report.configlab = info
+        if record.snapshot_id is not None:
+            # a setup error before the fixture ran: the id is only known now (the JUnit
+            # writer reads the teardown report's properties)
+            _link_snapshot(item, record.snapshot_id, report)
 
 
 def terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -999,6 +1022,7 @@ def _suspect_lines(results: ResultSet, space: Space) -> list[str]:
 
 __all__ = [
     "DEFAULT_STORE",
+    "SNAPSHOT_PROPERTY",
     "ConfigCase",
     "ConfigHandle",
     "case_ids",

@@ -4,7 +4,9 @@ Decorate a test with ``@configlab.parametrize(space=...)`` (or mark it
 ``@pytest.mark.configlab(space=...)``) and it runs once per configuration generated from the
 space; the ``configlab_config`` fixture gives it the config
 (:class:`configlab.pytest_api.ConfigHandle`).  Every execution is recorded in the results
-store; the session ends with a coverage / suspects summary.  See ``docs/pytest-plugin.md``.
+store, and its snapshot id is added to the test's ``user_properties`` as
+``configlab.snapshot_id`` (``--junitxml`` reports carry it); the session ends with a
+coverage / suspects summary.  See ``docs/pytest-plugin.md``.
 
 pytest imports this module in every run, so it only holds the hooks: they return at once for
 tests that are not configlab tests, and the implementation (:mod:`configlab.pytest_api`) is

@@ -177,3 +177,70 @@ def test_damaged_documents_match_the_stdlib(tree: dict[str, Any], data: st.DataO
     cut = data.draw(st.integers(0, 2))
     noise = data.draw(_noise)
     _check(text[:position] + noise + text[position + cut :])
+
+
+# -- duplicate keys ---------------------------------------------------------------------------
+
+DUPLICATES = [
+    ('{"a": 1, "a": 2}', "a", 1),
+    ('{\n  "x": {"a": 1},\n  "b": [{"q": 1,\n "q": "x:y"}]\n}', "q", 4),
+    ('{"u": "http://h:1", "a": {"k": "v:w"},\n"a": 2}', "a", 2),
+    ('{"a": "\\u003a", "a": "\\u003a"}', "a", 1),  # colon counts agree: the escape is seen
+    ('{"\\u00e9": 1, "\u00e9": 2}', "\u00e9", 1),  # equal once decoded
+    ('{"a": {"a": 1, "b": 2, "b": 3}}', "b", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "line"), DUPLICATES)
+def test_duplicate_keys_are_refused_with_key_and_line(text: str, key: str, line: int) -> None:
+    for data in (text, text.encode("utf-8")):
+        with pytest.raises(FormatError, match="duplicate key") as caught:
+            formats.loads(data, "json", source="c.json")
+        assert repr(key) in str(caught.value) and caught.value.line == line
+        assert str(caught.value).startswith(f"c.json:{line}: ")
+    assert _json.fast_loads(text) is None
+
+
+def test_same_key_in_different_objects_is_not_a_duplicate() -> None:
+    text = '{"a": "{,\\"a\\"", "b": ["a", {"a": 1}, {"a": 2}], "c": {"a": {"a": 3}}, "d": "a:"}'
+    expected = json.loads(text)
+    assert _json.fast_loads(text) == expected  # the fast path keeps it
+    assert formats.loads(text, "json") == expected
+    assert _json._stdlib_loads(text, None) == expected
+    assert _json._duplicate_position(text) is None
+    assert _json._duplicate_position('{"x": [1, {"y": 1}], "y": 2, "x": 3}') == ("x", 29, 1)
+
+
+_keys = st.text(alphabet="ab:\\\"{}[], \u00e9", max_size=3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(_keys, _trees), min_size=1, max_size=5),
+    st.data(),
+)
+def test_an_injected_duplicate_is_always_refused(
+    pairs: list[tuple[str, Any]], data: st.DataObject
+) -> None:
+    """A document written pair by pair with one key repeated never parses, by either path."""
+    repeat = data.draw(st.integers(0, len(pairs) - 1))
+    value = data.draw(_trees)
+    pairs = [*pairs, (pairs[repeat][0], value)]
+    ascii_only = data.draw(st.booleans())
+    body = ", ".join(
+        f"{json.dumps(k, ensure_ascii=ascii_only)}: {json.dumps(v, ensure_ascii=ascii_only)}"
+        for k, v in pairs
+    )
+    text = "{" + body + "}"
+    with pytest.raises(FormatError, match="duplicate key"):
+        formats.loads(text, "json")
+    with pytest.raises(FormatError, match="duplicate key"):
+        formats.loads(text.encode("utf-8"), "json")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_keys, _trees, max_size=5))
+def test_documents_without_duplicates_parse_as_the_plain_stdlib(tree: dict[str, Any]) -> None:
+    text = json.dumps(tree)
+    assert _typed(formats.loads(text, "json")) == _typed(json.loads(text))
+    assert _typed(formats.loads(text.encode(), "json")) == _typed(json.loads(text))

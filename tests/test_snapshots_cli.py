@@ -102,3 +102,20 @@ def test_cli_group_maps_errors_to_exit_2(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "configlab: error:" in result.output
+
+
+def test_cli_list_skips_a_damaged_snapshot_with_a_warning(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "st")
+    first = store.capture(files=[("a.json", b"{}")])
+    second = store.capture(files=[("b.json", b"{}")])
+    store._conn().execute("UPDATE snapshots SET manifest = '{bad' WHERE id = ?", (first.id,))
+    store.close()
+    args = ["--store", str(tmp_path / "st")]
+    result = CliRunner().invoke(snapshot, ["list", *args])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().startswith(second.short_id)
+    assert first.short_id not in result.stdout
+    assert f"skipped damaged snapshot {first.short_id}" in result.stderr
+    result = CliRunner().invoke(snapshot, ["list", "--json", *args])
+    assert [s["id"] for s in json.loads(result.stdout)] == [second.id]
+    assert first.short_id in result.stderr

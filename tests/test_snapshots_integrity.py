@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from configlab._internal.objectstore import INLINE_MAX
-from configlab.errors import SnapshotCorruptedError
+from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
 
 #: Both storage paths: small objects inline in the index (default) and every object a file.
@@ -135,8 +135,8 @@ def test_broken_manifest_row(filled: tuple[SnapshotStore, Snapshot, Snapshot]) -
     )
     with pytest.raises(SnapshotCorruptedError, match="does not match its id"):
         store.get(a.id)
-    with pytest.raises(SnapshotCorruptedError):
-        store.list()
+    with pytest.warns(RuntimeWarning, match="does not match its id"):
+        assert store.list() == [_b]  # the damaged one is skipped, the others listed
     report = store.verify()
     assert [(p.kind, p.snapshot_id) for p in report.problems] == [("index", a.id)]
 
@@ -320,3 +320,122 @@ def test_read_tree_checks_the_hash_computed_while_parsing(
     replace_stored(store, digest, None)
     with pytest.raises(SnapshotCorruptedError, match=f"{good.id} file 'a.json'.*missing"):
         store.read_tree(good)
+
+
+# -- damaged index rows and tables (audit fixes) -----------------------------------------------
+
+
+def test_one_bad_manifest_row_does_not_hide_the_others(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot],
+) -> None:
+    store, a, b = filled
+    _sql(store, "UPDATE snapshots SET manifest = '{bad' WHERE id = ?", a.id)
+    skipped: list[tuple[str, str]] = []
+    listed = store.list(on_corrupted=lambda sid, error: skipped.append((sid, str(error))))
+    assert [s.id for s in listed] == [b.id]
+    assert skipped == [(a.id, f"snapshot {a.id}: index manifest does not match its id")]
+    with pytest.warns(RuntimeWarning, match=f"skipped damaged snapshot {a.id}"):
+        assert [s.id for s in store.find()] == [b.id]
+    with pytest.warns(RuntimeWarning):
+        assert store.find(tag="a") == []
+    with pytest.raises(SnapshotCorruptedError, match="does not match its id"):
+        store.get(a.id)
+    assert [(p.kind, p.snapshot_id) for p in store.verify().problems] == [("index", a.id)]
+
+
+@pytest.mark.parametrize(
+    "table", ["snapshots", "snapshot_files", "snapshot_tags", "snapshot_meta", "object_blobs"]
+)
+def test_a_dropped_table_is_damage_not_a_new_store(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot], table: str
+) -> None:
+    store, a, _b = filled
+    root = store.root
+    _sql(store, f"DROP TABLE {table}")
+    store.close()
+    reopened = SnapshotStore(root, inline_max=store.objects.inline_max)
+    report = reopened.verify()
+    assert not report.ok
+    assert any(
+        p.kind == "index" and p.snapshot_id is None and f"table {table} is missing" in p.detail
+        for p in report.problems
+    )
+    if table == "object_blobs":
+        with pytest.raises(SnapshotError, match="object_blobs"):
+            reopened.read_bytes(a.id, "shared.json")
+    else:
+        with pytest.raises(SnapshotCorruptedError, match=f"{table}.* missing"):
+            reopened.find(meta={"k": {"x": 1}})
+    reopened.close()
+    again = SnapshotStore(root)  # still not recreated behind the user's back
+    assert not again.verify().ok
+    again.close()
+
+
+def test_a_store_from_before_inline_objects_is_upgraded(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = SnapshotStore(tmp_path / "old", inline_max=0)
+    snap = store.capture(files=[("a.json", b'{"a": 1}')], tags=["t"])
+    store._conn().execute("DROP TABLE object_blobs")
+    store._conn().execute("PRAGMA user_version = 0")
+    store.close()
+    reopened = SnapshotStore(tmp_path / "old")
+    assert reopened.verify().ok
+    assert reopened.get("t").id == snap.id
+    reopened.close()
+    with sqlite3.connect(tmp_path / "old" / "index.sqlite") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    # a whole set of tables dropped from a stamped store is not taken for a new store
+    with sqlite3.connect(tmp_path / "old" / "index.sqlite") as conn:
+        for table in ("snapshots", "snapshot_files", "snapshot_tags", "snapshot_meta"):
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("DROP TABLE object_blobs")
+    assert len(SnapshotStore(tmp_path / "old").verify().problems) == 5
+
+
+@pytest.mark.parametrize(
+    ("created", "expected"),
+    [
+        ("yesterday", "is not an ISO 8601 timestamp"),
+        (b"\x00", "is not a timestamp"),
+        ("2024-01-02", "is not in the stored form"),
+    ],
+)
+def test_created_must_be_a_timestamp(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot], created: object, expected: str
+) -> None:
+    store, a, _b = filled
+    _sql(store, "UPDATE snapshots SET created = ? WHERE id = ?", created, a.id)
+    report = store.verify()
+    assert [(p.kind, p.snapshot_id) for p in report.problems] == [("index", a.id)]
+    assert expected in report.problems[0].detail
+
+
+def test_restore_of_a_damaged_object_names_snapshot_and_file(
+    filled: tuple[SnapshotStore, Snapshot, Snapshot], tmp_path: Path
+) -> None:
+    store, a, _b = filled
+    digest = a.files["app.yaml"].hash
+    raw = bytearray(stored_frame(store, digest))
+    raw[len(raw) // 2] ^= 0x55
+    replace_stored(store, digest, bytes(raw))
+    with pytest.raises(SnapshotCorruptedError) as caught:
+        store.restore(a.id, tmp_path / "out")
+    assert a.id in str(caught.value) and "'app.yaml'" in str(caught.value)
+    assert not (tmp_path / "out" / "app.yaml").exists()
+
+
+def test_an_index_that_cannot_be_set_up_is_a_snapshot_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    import configlab.snapshots as snapshots
+
+    def locked(conn: sqlite3.Connection) -> tuple[str, ...]:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(snapshots, "_ensure_schema", locked)
+    with pytest.raises(SnapshotError, match="database is locked"):
+        SnapshotStore(tmp_path / "st").list()

@@ -30,7 +30,8 @@ import sqlite3
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -79,6 +80,12 @@ _HEX_RE = re.compile(r"[0-9a-f]+")
 _TAG_RE = re.compile(r"[^\s\x00-\x1f]{1,200}")
 _MANIFEST_MEMBER = "manifest.json"
 _BUNDLE_MANIFEST_MAX = 256 * 1024 * 1024
+
+#: ``PRAGMA user_version`` of an index whose snapshot tables were created (or checked) by this
+#: code: from then on a missing table is damage, never a new store.
+SCHEMA_VERSION = 1
+#: The tables of the snapshot index.
+_TABLES = ("snapshots", "snapshot_files", "snapshot_tags", "snapshot_meta", "object_blobs")
 
 _SCHEMA = (
     """CREATE TABLE IF NOT EXISTS snapshots (
@@ -172,7 +179,8 @@ class Problem:
     """One finding of :meth:`SnapshotStore.verify`.
 
     ``kind`` is ``missing``, ``truncated`` or ``corrupted`` (an object), or ``index`` (index rows
-    that disagree with a snapshot's manifest or point at nothing).
+    that disagree with a snapshot's manifest or point at nothing, a ``created`` value that is
+    not a timestamp, or an index table that is missing: ``snapshot_id`` None).
     """
 
     kind: str
@@ -477,6 +485,7 @@ class SnapshotStore:
     ) -> None:
         self.root = Path(path)
         self._local = threading.local()
+        self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
             self.root, durable=durable, index=self._conn, inline_max=inline_max
         )
@@ -491,7 +500,13 @@ class SnapshotStore:
         conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
             conn = open_index(self.root)
-            _ensure_schema(conn)
+            try:
+                self._missing_tables = _ensure_schema(conn)
+            except sqlite3.Error as error:
+                conn.close()
+                raise SnapshotError(
+                    f"snapshot index {self.root / 'index.sqlite'}: {error}"
+                ) from error
             local.conn = conn
             local.pid = os.getpid()
         return conn
@@ -502,7 +517,13 @@ class SnapshotStore:
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            raise SnapshotError(f"snapshot index {self.root / 'index.sqlite'}: {error}") from error
+            where = self.root / "index.sqlite"
+            if self._missing_tables:
+                raise SnapshotCorruptedError(
+                    f"snapshot index {where}: table(s) {', '.join(self._missing_tables)} missing:"
+                    f" the store is damaged (see `configlab snapshot verify`): {error}"
+                ) from error
+            raise SnapshotError(f"snapshot index {where}: {error}") from error
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -775,8 +796,17 @@ class SnapshotStore:
             raise SnapshotNotFoundError(f"no snapshot with id {snapshot_id}")
         return found[0]
 
-    def _load(self, where: str, params: Sequence[Any]) -> list[Snapshot]:
-        """Snapshots whose row matches ``where`` (alias ``s``), ordered by creation time."""
+    def _load(
+        self,
+        where: str,
+        params: Sequence[Any],
+        on_corrupted: Callable[[str, SnapshotCorruptedError], None] | None = None,
+    ) -> list[Snapshot]:
+        """Snapshots whose row matches ``where`` (alias ``s``), ordered by creation time.
+
+        A row whose manifest does not check raises SnapshotCorruptedError, or, with
+        ``on_corrupted``, is left out and passed to ``on_corrupted(id, error)``.
+        """
         with self._db() as conn:
             conn.execute("BEGIN")  # one consistent read snapshot across the three queries
             try:
@@ -803,7 +833,17 @@ class SnapshotStore:
                         tags.setdefault(sid, []).append(tag)
             finally:
                 conn.execute("COMMIT")
-        return [_snapshot(sid, created, manifest, errors, tags) for sid, created, manifest in rows]
+        if on_corrupted is None:
+            return [
+                _snapshot(sid, created, manifest, errors, tags) for sid, created, manifest in rows
+            ]
+        found: list[Snapshot] = []
+        for sid, created, manifest in rows:
+            try:
+                found.append(_snapshot(sid, created, manifest, errors, tags))
+            except SnapshotCorruptedError as error:
+                on_corrupted(sid, error)
+        return found
 
     def find(
         self,
@@ -811,12 +851,19 @@ class SnapshotStore:
         meta: Mapping[str, Any] | None = None,
         since: datetime | str | None = None,
         until: datetime | str | None = None,
+        *,
+        on_corrupted: Callable[[str, SnapshotCorruptedError], None] | None = None,
     ) -> list[Snapshot]:
         """Snapshots matching every given criterion, oldest first.
 
         ``meta``: ``{key: value}`` pairs that must all equal the snapshot's meta; keys may be
         dotted paths into nested meta (``labels.team``).  ``since`` (inclusive) and ``until``
         (exclusive) bound the creation time; naive datetimes are taken as UTC.
+
+        A damaged snapshot (its index manifest does not match its id) is left out, so the others
+        can still be listed: it is passed to ``on_corrupted(snapshot_id, error)``, or by default
+        reported with a :class:`RuntimeWarning`.  Reading that snapshot (:meth:`get`) still
+        raises SnapshotCorruptedError and :meth:`verify` reports it.
         """
         clauses: list[str] = []
         params: list[Any] = []
@@ -841,7 +888,7 @@ class SnapshotStore:
         if until is not None:
             clauses.append("s.created < ?")
             params.append(_timestamp(until, "until"))
-        return self._load(" AND ".join(clauses) or "1", params)
+        return self._load(" AND ".join(clauses) or "1", params, on_corrupted or _warn_corrupted)
 
     # -- tags --------------------------------------------------------------------------------
 
@@ -944,14 +991,14 @@ class SnapshotStore:
             base = target.resolve()
         except OSError as error:
             raise SnapshotError(f"cannot create restore directory {target}: {error}") from error
-        plan: list[tuple[Path, FileEntry]] = []
+        plan: list[tuple[str, Path, FileEntry]] = []
         for name, entry in sorted(snapshot.files.items()):
             destination = (base / _check_name(name)).resolve()
             if not destination.is_relative_to(base):
                 raise SnapshotError(f"refusing to write {name!r} outside {target}")
-            plan.append((destination, entry))
+            plan.append((name, destination, entry))
         written: list[Path] = []
-        for destination, entry in plan:
+        for name, destination, entry in plan:
             try:
                 destination.parent.mkdir(parents=True, exist_ok=True)
                 fd, temp = tempfile.mkstemp(dir=destination.parent, prefix=".configlab-")
@@ -959,7 +1006,12 @@ class SnapshotStore:
                 raise SnapshotError(f"cannot write {destination}: {error}") from error
             try:
                 with os.fdopen(fd, "wb") as handle:
-                    self.objects.copy_to(entry.hash, handle, entry.size)
+                    try:
+                        self.objects.copy_to(entry.hash, handle, entry.size)
+                    except SnapshotCorruptedError as error:
+                        raise SnapshotCorruptedError(
+                            f"snapshot {snapshot.id} file {name!r}: {error}"
+                        ) from error
                 os.chmod(temp, 0o644)
                 os.replace(temp, destination)
             except BaseException as error:
@@ -1189,26 +1241,41 @@ class SnapshotStore:
         expected_files: dict[tuple[str, str], FileEntry] = {}
         expected_meta: dict[str, dict[str, str]] = {}
         with self._db() as conn:
+            missing = self._missing_tables
+
+            def rows(table: str, sql: str) -> list[Any]:
+                return [] if table in missing else conn.execute(sql).fetchall()
+
             conn.execute("BEGIN")
             try:
-                snapshot_rows = conn.execute(
-                    "SELECT id, manifest FROM snapshots ORDER BY id"
-                ).fetchall()
-                file_rows = conn.execute(
+                snapshot_rows = rows(
+                    "snapshots", "SELECT id, created, manifest FROM snapshots ORDER BY id"
+                )
+                file_rows = rows(
+                    "snapshot_files",
                     "SELECT snapshot_id, name, hash, size, format FROM snapshot_files"
-                    " ORDER BY snapshot_id, name"
-                ).fetchall()
-                meta_rows = conn.execute(
-                    "SELECT snapshot_id, key, value FROM snapshot_meta ORDER BY snapshot_id, key"
-                ).fetchall()
-                tag_rows = conn.execute(
-                    "SELECT tag, snapshot_id FROM snapshot_tags ORDER BY tag, snapshot_id"
-                ).fetchall()
+                    " ORDER BY snapshot_id, name",
+                )
+                meta_rows = rows(
+                    "snapshot_meta",
+                    "SELECT snapshot_id, key, value FROM snapshot_meta ORDER BY snapshot_id, key",
+                )
+                tag_rows = rows(
+                    "snapshot_tags",
+                    "SELECT tag, snapshot_id FROM snapshot_tags ORDER BY tag, snapshot_id",
+                )
             finally:
                 conn.execute("COMMIT")
+        for table in missing:
+            problems.append(
+                Problem("index", None, f"index table {table} is missing: its rows are lost")
+            )
         known: set[str] = set()
-        for sid, manifest in snapshot_rows:
+        for sid, created, manifest in snapshot_rows:
             known.add(sid)
+            wrong_created = _created_problem(created)
+            if wrong_created is not None:
+                problems.append(Problem("index", sid, wrong_created))
             try:
                 files, _env, meta = _decode_manifest(sid, manifest)
             except SnapshotCorruptedError as error:
@@ -1254,35 +1321,88 @@ class SnapshotStore:
             by_object.setdefault((entry.hash, entry.size), []).append((sid, name))
         for (digest, size), users in sorted(by_object.items()):
             state: ObjectState
-            state, detail = self.objects.check(digest, size)
+            try:
+                state, detail = self.objects.check(digest, size)
+            except SnapshotError as error:  # the object index itself is gone
+                state, detail = "missing", str(error)
             if state != "ok":
                 for sid, name in users:
                     problems.append(Problem(state, sid, detail, name, digest))
         return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems))
 
-    def list(self, tag: str | None = None) -> list[Snapshot]:
-        """Every snapshot (or those carrying ``tag``), oldest first."""
-        return self.find(tag=tag)
+    def list(
+        self,
+        tag: str | None = None,
+        *,
+        on_corrupted: Callable[[str, SnapshotCorruptedError], None] | None = None,
+    ) -> list[Snapshot]:
+        """Every snapshot (or those carrying ``tag``), oldest first.
+
+        Damaged snapshots are left out and reported as in :meth:`find`.
+        """
+        return self.find(tag=tag, on_corrupted=on_corrupted)
 
 
 # -- module-level helpers used by the store ---------------------------------------------------
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> None:
-    present = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN"
-        " ('snapshots', 'snapshot_files', 'snapshot_tags', 'snapshot_meta', 'object_blobs')"
-    ).fetchone()[0]
-    if present == 5:
-        return
+def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
+    """``(PRAGMA user_version, the snapshot tables missing)`` of an index."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    present = {
+        str(row[0])
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?, ?)",
+            _TABLES,
+        )
+    }
+    return version, tuple(name for name in _TABLES if name not in present)
+
+
+def _ensure_schema(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """Create the tables of a new store; return the tables missing from an existing one.
+
+    A new store has none of the tables and no schema version; a store written before inline
+    objects existed (no version, only ``object_blobs`` missing) gets that table.  Either way the
+    index is then stamped with :data:`SCHEMA_VERSION`.  In any other store a missing table is
+    damage (its rows are lost): it is *not* recreated, so that :meth:`SnapshotStore.verify`
+    reports it and every operation that needs it raises SnapshotCorruptedError.
+    """
+    version, missing = _schema_state(conn)
+    if version >= SCHEMA_VERSION and not missing:
+        return ()
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _SCHEMA:
-            conn.execute(statement)
-    except BaseException:  # pragma: no cover - DDL on a fresh database does not fail
+        version, missing = _schema_state(conn)  # again, now that no other writer can change it
+        fresh = len(missing) == len(_TABLES)
+        if version < SCHEMA_VERSION and (fresh or missing in ((), ("object_blobs",))):
+            for statement in _SCHEMA:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            missing = ()
+    except BaseException:  # pragma: no cover - DDL on a locked-for-us database does not fail
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return missing
+
+
+def _warn_corrupted(snapshot_id: str, error: SnapshotCorruptedError) -> None:
+    """Default ``on_corrupted`` of :meth:`SnapshotStore.find`: a RuntimeWarning."""
+    warnings.warn(f"skipped damaged snapshot {snapshot_id}: {error}", RuntimeWarning, stacklevel=4)
+
+
+def _created_problem(created: object) -> str | None:
+    """Why a stored ``created`` value is wrong, None when it is a timestamp in the stored form."""
+    if not isinstance(created, str):
+        return f"created value {created!r} is not a timestamp"
+    try:
+        canonical = _timestamp(created, "created")
+    except SnapshotError:
+        return f"created value {created!r} is not an ISO 8601 timestamp"
+    if canonical != created:
+        return f"created value {created!r} is not in the stored form ({canonical})"
+    return None
 
 
 def _snapshot(

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from configlab.errors import SnapshotError
+from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
 
 _STORE_OPTION = click.option(
@@ -96,8 +96,12 @@ def capture(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STORE_OPTION
 def list_(tag: str | None, as_json: bool, store_path: str) -> None:
-    """List snapshots, oldest first."""
-    found = SnapshotStore(store_path).list(tag=tag)
+    """List snapshots, oldest first (a damaged snapshot is skipped with a warning on stderr)."""
+
+    def skipped(snapshot_id: str, error: SnapshotCorruptedError) -> None:
+        click.echo(f"warning: skipped damaged snapshot {snapshot_id[:12]}: {error}", err=True)
+
+    found = SnapshotStore(store_path).list(tag=tag, on_corrupted=skipped)
     if as_json:
         _echo_json([s.to_dict() for s in found])
         return

@@ -148,6 +148,12 @@ def _process_outcome(
 ) -> Outcome:
     from configlab.specs import Outcome
 
+    if problem is None and code is not None and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:  # pragma: no cover - unknown signal number
+            name = str(-code)
+        problem = f"killed by signal {name}"
     if problem is not None:
         return Outcome(
             exit_code=code,
@@ -159,20 +165,6 @@ def _process_outcome(
             error=problem,
         )
     assert code is not None
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:  # pragma: no cover - unknown signal number
-            name = str(-code)
-        return Outcome(
-            exit_code=code,
-            outcome="error",
-            stdout=out,
-            stderr=err,
-            duration_s=duration,
-            metrics=metrics,
-            error=f"killed by signal {name}",
-        )
     exception = exception_from_stderr(err) if code != 0 else None
     outcome = "error" if exception else ("pass" if code in pass_codes else "fail")
     return Outcome(

@@ -466,6 +466,35 @@ class _VerifyingReader(io.RawIOBase):
 # -- the store -------------------------------------------------------------------------------
 
 
+
+@contextlib.contextmanager
+def _atomic_file(
+    target: Path, what: str, prefix: str, mode: int | None = None
+) -> Iterator[IO[bytes]]:
+    """Write ``target`` through a temporary file in its directory, renamed into place on success.
+
+    Readers see the old file or the whole new one; on any failure the temporary file is removed
+    and an OSError becomes a SnapshotError naming ``what``.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=prefix)
+    except OSError as error:
+        raise SnapshotError(f"cannot write {what}: {error}") from error
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+        if mode is not None:
+            os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(error, OSError):
+            raise SnapshotError(f"cannot write {what}: {error}") from error
+        raise
+
+
 class SnapshotStore:
     """A snapshot store rooted at ``path`` (default ``.configlab``; created on first use).
 
@@ -999,27 +1028,13 @@ class SnapshotStore:
             plan.append((name, destination, entry))
         written: list[Path] = []
         for name, destination, entry in plan:
-            try:
-                destination.parent.mkdir(parents=True, exist_ok=True)
-                fd, temp = tempfile.mkstemp(dir=destination.parent, prefix=".configlab-")
-            except OSError as error:
-                raise SnapshotError(f"cannot write {destination}: {error}") from error
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    try:
-                        self.objects.copy_to(entry.hash, handle, entry.size)
-                    except SnapshotCorruptedError as error:
-                        raise SnapshotCorruptedError(
-                            f"snapshot {snapshot.id} file {name!r}: {error}"
-                        ) from error
-                os.chmod(temp, 0o644)
-                os.replace(temp, destination)
-            except BaseException as error:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                if isinstance(error, OSError):
-                    raise SnapshotError(f"cannot write {destination}: {error}") from error
-                raise
+            with _atomic_file(destination, str(destination), ".configlab-", mode=0o644) as handle:
+                try:
+                    self.objects.copy_to(entry.hash, handle, entry.size)
+                except SnapshotCorruptedError as error:
+                    raise SnapshotCorruptedError(
+                        f"snapshot {snapshot.id} file {name!r}: {error}"
+                    ) from error
             written.append(destination)
         return written
 
@@ -1098,34 +1113,21 @@ class SnapshotStore:
         ).encode("utf-8")
         bundle = Path(bundle_path)
         total = sum(objects.values())
-        try:
-            bundle.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=bundle.parent, prefix=".bundle-")
-        except OSError as error:
-            raise SnapshotError(f"cannot write bundle {bundle}: {error}") from error
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                compressor = zstandard.ZstdCompressor(
-                    level=ZSTD_LEVEL, threads=-1 if total >= THREADED_MIN else 0
+        with _atomic_file(bundle, f"bundle {bundle}", ".bundle-") as handle:
+            compressor = zstandard.ZstdCompressor(
+                level=ZSTD_LEVEL, threads=-1 if total >= THREADED_MIN else 0
+            )
+            with (
+                compressor.stream_writer(handle, closefd=False) as writer,
+                tarfile.open(
+                    fileobj=cast(IO[bytes], writer), mode="w|", format=tarfile.PAX_FORMAT
+                ) as tar,
+            ):
+                tar.addfile(
+                    _member(_MANIFEST_MEMBER, len(manifest_bytes)), io.BytesIO(manifest_bytes)
                 )
-                with (
-                    compressor.stream_writer(handle, closefd=False) as writer,
-                    tarfile.open(
-                        fileobj=cast(IO[bytes], writer), mode="w|", format=tarfile.PAX_FORMAT
-                    ) as tar,
-                ):
-                    tar.addfile(
-                        _member(_MANIFEST_MEMBER, len(manifest_bytes)), io.BytesIO(manifest_bytes)
-                    )
-                    for digest in sorted(objects):
-                        self._export_object(tar, digest, objects[digest])
-            os.replace(temp, bundle)
-        except BaseException as error:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            if isinstance(error, OSError):
-                raise SnapshotError(f"cannot write bundle {bundle}: {error}") from error
-            raise
+                for digest in sorted(objects):
+                    self._export_object(tar, digest, objects[digest])
         return bundle
 
     def _export_object(self, tar: tarfile.TarFile, digest: str, size: int) -> None:

@@ -5,8 +5,8 @@ and compresses the responses when asked. It checks its configuration the way rea
 (and has the limits real services have), so configlab's examples have something real to judge:
 
 * exit 1 and "pool ... too small" on stderr when the pool has fewer connections than workers;
-* exit 3 when the cache is larger than 32 MiB (not supported);
-* an uncaught RuntimeError when `fault: crash` (a deliberate crash switch, as many apps have);
+* an uncaught RuntimeError when the cache is enabled with a size below 2 MiB (a real bug: the
+  eviction bookkeeping divides by the size in whole blocks of 2 MiB, which is then 0);
 * otherwise exit 0, "ok" on stdout, with "MISS" or "HIT" for the last lookup, and the measured
   payload ratio written to the file named by $CONFIGLAB_METRICS when set.
 """
@@ -29,15 +29,14 @@ def serve(config: dict) -> int:
     server, db = config.get("server", {}), config.get("db", {})
     cache_conf, http = config.get("cache", {}), config.get("http", {})
     workers, pool = server.get("workers", 1), db.get("pool", {}).get("max", 1)
-    if config.get("fault") == "crash":
-        raise RuntimeError("fault injection switch is on")
     if pool < workers:
         print(f"error: pool of {pool} connections too small for {workers} workers", file=sys.stderr)
         return 1
     size = cache_conf.get("size", 0) if cache_conf.get("enabled") else 0
-    if size > 32:
-        print(f"error: cache size {size} MiB over the supported 32 MiB", file=sys.stderr)
-        return 3
+    if size:
+        blocks = size // 2
+        if blocks == 0:
+            raise RuntimeError(f"cache of {size} MiB has no eviction block")
     cache: OrderedDict[str, bytes] = OrderedDict()
     raw = compressed = 0
     status = "MISS"

@@ -3,8 +3,7 @@
 @space:space.yaml @version:1
 Feature: cache-service-gherkin
   Background:
-    Given the config has fault = none
-    And the config satisfies "db.pool.max >= server.workers"
+    Given the config satisfies "db.pool.max >= server.workers"
 
   Scenario: a disabled cache still serves every request
     Given the config has cache.enabled = false
@@ -12,12 +11,18 @@ Feature: cache-service-gherkin
     Then the exit code is 0
     And the output contains "MISS"
 
-  Scenario Outline: a cache of <size> MiB
+  Scenario Outline: a cache of <size> MiB serves hits
     Given the config has cache.enabled = true
     And the config has cache.size = <size>
     When the application runs
-    Then the exit code is <code>
+    Then the exit code is 0
+    And the output contains "<last>"
     Examples:
-      | size | code |
-      | 7    | 0    |
-      | 33   | 3    |
+      | size | last |
+      | 8    | HIT  |
+      | 64   | HIT  |
+
+  Scenario: a 1 MiB cache crashes
+    Given the config has cache.enabled = true
+    And the config has cache.size = 1
+    Then it raises RuntimeError

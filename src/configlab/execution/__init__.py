@@ -5,7 +5,9 @@
 * :class:`CommandTemplate` — ``{config}`` / ``{index}`` substitution without shell injection;
 * :class:`CommandJob`, :func:`run_job`, :func:`to_result` — one config, one run, one result;
 * :class:`LocalExecutor` (``--jobs N``) and ``DaskExecutor`` (``--executor dask://H:P``)
-  behind one :class:`Executor` interface (:func:`make_executor`).
+  behind one :class:`Executor` interface (:func:`make_executor`);
+* :class:`Shard` (``--shard i/n``), :func:`check_complete` for merged shards;
+* :class:`Progress` — bar on a terminal, plain lines in CI logs, silent when quiet.
 
 See docs/execution.md.
 """
@@ -36,6 +38,8 @@ from configlab.execution._process import (
     descendants,
     run_process,
 )
+from configlab.execution._progress import Progress
+from configlab.execution._shard import MergeCheck, Shard, assign, check_complete, shared_run_id
 
 __all__ = [
     "CONFIG_ENV",
@@ -47,7 +51,12 @@ __all__ = [
     "Executor",
     "JobResult",
     "LocalExecutor",
+    "MergeCheck",
     "ProcessResult",
+    "Progress",
+    "Shard",
+    "assign",
+    "check_complete",
     "check_jobs",
     "default_jobs",
     "descendants",
@@ -56,6 +65,7 @@ __all__ = [
     "read_metrics",
     "run_job",
     "run_process",
+    "shared_run_id",
     "to_result",
     "write_config",
 ]

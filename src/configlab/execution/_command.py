@@ -130,6 +130,11 @@ class CommandTemplate:
                         f"${CONFIG_ENV} (e.g. sh -c 'cat \"${CONFIG_ENV}\"')"
                     )
 
+    @classmethod
+    def from_argv(cls, args: list[str] | tuple[str, ...]) -> CommandTemplate:
+        """A template run directly from an argv list (``exec -- app --config {config}``)."""
+        return cls(shlex.join(args), shell=False)
+
     @property
     def uses_shell(self) -> bool:
         """Whether the command runs under ``/bin/sh -c``."""

@@ -146,17 +146,20 @@ def to_result(
     test_name: str = "exec",
     run_id: str | None = None,
     snapshot_id: str | None = None,
+    extra_metrics: Mapping[str, float] | None = None,
 ) -> Result:
     """The :class:`~configlab.results.Result` the controller records for one job.
 
     Metrics: the process's (``wall_s``, ``cpu_s``, ``peak_rss_mb``, ``exit_status``,
-    ``timed_out``) and whatever the application wrote to ``$CONFIGLAB_METRICS``.
+    ``timed_out``), whatever the application wrote to ``$CONFIGLAB_METRICS`` and
+    ``extra_metrics`` (e.g. the shard).
     """
     from configlab.results import Result
 
     metrics = dict(done.app_metrics)
     if done.process is not None:
         metrics.update(done.process.metrics())
+    metrics.update(extra_metrics or {})
     return Result(
         config=job.config,
         outcome=done.outcome,

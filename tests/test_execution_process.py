@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from configlab._internal.spec_runners import CommandRunner
-from configlab.ci import run_ci
+from configlab.specs._runners import CommandRunner
+from configlab.integrations.ci import run_ci
 from configlab.errors import ExecutionError, IntegrationError, SpecError
 from configlab.execution import CommandTemplate, descendants, run_process
 

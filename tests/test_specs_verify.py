@@ -435,7 +435,7 @@ def test_record_spec_is_idempotent(tmp_path: Path) -> None:
     ],
 )
 def test_exception_from_stderr(stderr: str, name: str | None) -> None:
-    from configlab._internal.spec_runners import exception_from_stderr
+    from configlab.specs._runners import exception_from_stderr
 
     assert exception_from_stderr(stderr) == name
 

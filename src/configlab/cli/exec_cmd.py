@@ -45,7 +45,7 @@ def _items(suite: str | None, space_path: str | None, strategy: str, strength: i
         raise click.UsageError("give exactly one of --suite DIR and --space FILE")
     if suite is not None:
         return load_suite(suite)
-    from configlab.generate import generate
+    from configlab.generation import generate
 
     assert space_path is not None
     configs = list(generate(space_path, strategy, seed=seed, count=count, strength=strength))

@@ -27,7 +27,7 @@ from configlab.execution._jobs import EXTENSIONS as _EXTENSIONS
 from configlab.execution._jobs import METRICS_ENV, read_metrics
 
 if TYPE_CHECKING:
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
 __all__ = [
     "CONFIG_ENV",
@@ -62,7 +62,7 @@ def _write_config(
 ) -> tuple[Path, Outcome | None]:
     """Write the config file; on failure the errored outcome of the run."""
     from configlab import formats
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
     extension = _EXTENSIONS.get(fmt, fmt)
     path = Path(directory) / f"config.{extension}"
@@ -99,7 +99,7 @@ def _process_outcome(
     metrics: dict[str, float],
     pass_codes: Sequence[int] = (0,),
 ) -> Outcome:
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
     if problem is None and code is not None and code < 0:
         try:

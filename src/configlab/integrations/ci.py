@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from configlab.errors import ConfiglabError, IntegrationError
+from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 
 #: The step kinds, in the order they usually appear.
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
@@ -303,7 +304,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
-    from configlab.cli import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
     from configlab.results import ResultSet
 
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
@@ -338,7 +338,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     if failures:
         state.failed = True
     code = EXIT_FAILURES if state.failed else EXIT_COVERAGE if state.below else EXIT_OK
-    from configlab.exporters import markdown_summary
+    from configlab.integrations.exporters import markdown_summary
 
     summary = markdown_summary(state.results, coverage=state.coverage_report,
                                analysis=state.analysis, title="configlab ci")
@@ -360,7 +360,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
 
 def _generate(state: _State, step: Step) -> tuple[str, str]:
     from configlab import formats
-    from configlab.generate import generate
+    from configlab.generation import generate
 
     o = step.options
     fmt = o.get("format", "yaml")
@@ -402,7 +402,7 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
 def _run(state: _State, step: Step) -> tuple[str, str]:
     from configlab.execution import CommandJob, CommandTemplate, LocalExecutor, run_job
     from configlab.execution import to_result as job_result
-    from configlab.exporters import replay_command
+    from configlab.integrations.exporters import replay_command
     from configlab.snapshots import SnapshotStore
 
     o = step.options
@@ -421,7 +421,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
     with SnapshotStore(state.path(state.config.store)) as snapshots:
         snapshot_ids = [snapshots.save_config(
             job.config, job.name,
-            meta={"source": "configlab.ci", "space_digest": state.space.digest()}).id
+            meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
             for job in jobs]
         done_all = executor.map(run_job, jobs)
     for job, done, snapshot_id in zip(jobs, done_all, snapshot_ids, strict=True):
@@ -458,7 +458,7 @@ def _why(done: Any) -> str:
 
 
 def _ingest(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.ingest import IngestWarning, load_results
+    from configlab.integrations.ingest import IngestWarning, load_results
 
     patterns = step.options["reports"]
     if isinstance(patterns, str):
@@ -501,7 +501,7 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab._internal.spec_runners import CommandRunner
+    from configlab.specs._runners import CommandRunner
     from configlab.execution import default_jobs
     from configlab.specs import load_spec, verify
 
@@ -579,7 +579,7 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _export(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.exporters import export
+    from configlab.integrations.exporters import export
 
     written = []
     for fmt, out in step.options.items():

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from configlab.specs._runners import CommandRunner
-from configlab.integrations.ci import run_ci
 from configlab.errors import ExecutionError, IntegrationError, SpecError
 from configlab.execution import CommandTemplate, descendants, run_process
+from configlab.integrations.ci import run_ci
+from configlab.specs._runners import CommandRunner
 
 PY = sys.executable
 DATA = Path(__file__).parent / "data"

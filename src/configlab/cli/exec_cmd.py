@@ -38,7 +38,8 @@ def _template(command: tuple[str, ...]) -> Any:
 
 
 def _items(suite: str | None, space_path: str | None, strategy: str, strength: int,
-           seed: int, count: int | None) -> list[Any]:
+           seed: int, count: int | None, fmt: str) -> list[Any]:
+    from configlab.execution import EXTENSIONS
     from configlab.execution._suite_run import SuiteItem, load_suite
 
     if (suite is None) == (space_path is None):
@@ -50,7 +51,8 @@ def _items(suite: str | None, space_path: str | None, strategy: str, strength: i
     assert space_path is not None
     configs = list(generate(space_path, strategy, seed=seed, count=count, strength=strength))
     width = max(4, len(str(len(configs))))
-    return [SuiteItem(f"config-{k:0{width}d}", c) for k, c in enumerate(configs, start=1)]
+    ext = EXTENSIONS.get(fmt, fmt)
+    return [SuiteItem(f"config-{k:0{width}d}.{ext}", c) for k, c in enumerate(configs, start=1)]
 
 
 def _durations(store: str, test_name: str) -> dict[str, float]:
@@ -123,7 +125,7 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
     if timeout is not None and timeout <= 0:
         raise ExecutionError(f"--timeout must be positive, got {timeout:g}")
     chosen = Shard.parse(shard) if shard is not None else None
-    items = _items(suite, space_path, strategy, strength, seed, count)
+    items = _items(suite, space_path, strategy, strength, seed, count, fmt)
     positions = list(range(len(items)))
     if chosen is not None:
         durations = _durations(store_path, test_name) if balance else None

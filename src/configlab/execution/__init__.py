@@ -23,6 +23,7 @@ from configlab.execution._executor import (
     make_executor,
 )
 from configlab.execution._jobs import (
+    EXTENSIONS,
     INDEX_ENV,
     METRICS_ENV,
     CommandJob,
@@ -44,6 +45,7 @@ from configlab.execution._shard import MergeCheck, Shard, assign, check_complete
 __all__ = [
     "CONFIG_ENV",
     "DEFAULT_TAIL_BYTES",
+    "EXTENSIONS",
     "INDEX_ENV",
     "METRICS_ENV",
     "CommandJob",

@@ -82,7 +82,7 @@ def load_suite(source: str | Path) -> list[SuiteItem]:
             raise ExecutionError(f"{source}:{number}: not JSON: {error}") from None
         if not isinstance(config, dict):
             raise ExecutionError(f"{source}:{number}: a config must be a JSON object")
-        items.append(SuiteItem(f"config-{len(items) + 1:04d}", config))
+        items.append(SuiteItem(f"config-{len(items) + 1:04d}.json", config))
     if not items:
         raise ExecutionError(f"{source}: no configs")
     return items

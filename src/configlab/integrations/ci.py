@@ -501,9 +501,9 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.specs._runners import CommandRunner
     from configlab.execution import default_jobs
     from configlab.specs import load_spec, verify
+    from configlab.specs._runners import CommandRunner
 
     o = step.options
     spec = load_spec(state.path(o["spec"]), space=state.space)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import click
+from click.utils import make_default_short_help
 
 from configlab import __version__
 from configlab.errors import ConfiglabError
@@ -85,7 +86,7 @@ class _Group(click.Group):
             if name in self.commands:
                 text = self.commands[name].get_short_help_str(limit)
             else:
-                text = click.utils.make_default_short_help(LAZY_COMMANDS[name][2], limit)
+                text = make_default_short_help(LAZY_COMMANDS[name][2], limit)
             rows.append((name, text))
         with formatter.section("Commands"):
             formatter.write_dl(rows)

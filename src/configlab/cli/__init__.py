@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-from click.utils import make_default_short_help
 
 from configlab import __version__
 from configlab.errors import ConfiglabError
@@ -86,7 +85,8 @@ class _Group(click.Group):
             if name in self.commands:
                 text = self.commands[name].get_short_help_str(limit)
             else:
-                text = make_default_short_help(LAZY_COMMANDS[name][2], limit)
+                # a stand-in command shortens the line exactly as click would
+                text = click.Command(name, help=LAZY_COMMANDS[name][2]).get_short_help_str(limit)
             rows.append((name, text))
         with formatter.section("Commands"):
             formatter.write_dl(rows)

@@ -34,6 +34,7 @@ import itertools
 import random
 import time
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,11 +43,14 @@ from configlab._internal.finite import FiniteModel, ModelSolver
 from configlab.errors import GenerationError
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Upper bound on the number of t-tuples handled (memory guard).
 MAX_TUPLES = 30_000_000
 MAX_STRENGTH = 4
+#: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
+WORK_LIMIT = 2_000_000
 
 Tuple_ = tuple[tuple[int, int], ...]
 
@@ -54,21 +58,30 @@ Tuple_ = tuple[tuple[int, int], ...]
 class TupleIndex:
     """Dense integer indexing of all t-tuples of a model's parameters."""
 
-    def __init__(self, sizes: Sequence[int], strength: int) -> None:
+    def __init__(
+        self, sizes: Sequence[int], strength: int, subsets: IntArray | None = None
+    ) -> None:
         k = len(sizes)
         t = strength
         self.k, self.t = k, t
         self.sizes = np.asarray(sizes, dtype=np.int64)
-        n_sub = _binom(k, t)
-        subsets = np.fromiter(
-            itertools.chain.from_iterable(itertools.combinations(range(k), t)),
-            dtype=np.int64,
-            count=n_sub * t,
-        ).reshape(n_sub, t)
+        self._rank: dict[tuple[int, ...], int] | None = None
+        if subsets is None:
+            n_sub = _binom(k, t)
+            subsets = np.fromiter(
+                itertools.chain.from_iterable(itertools.combinations(range(k), t)),
+                dtype=np.int64,
+                count=n_sub * t,
+            ).reshape(n_sub, t)
+        else:
+            # explicit column subsets (mixed strength, fault suites): rank by lookup
+            subsets = np.asarray(subsets, dtype=np.int64).reshape(-1, t)
+            self._rank = {tuple(int(p) for p in s): n for n, s in enumerate(subsets)}
         sz = self.sizes[subsets]
         mult = np.ones_like(sz)
         for j in range(t - 2, -1, -1):
             mult[:, j] = mult[:, j + 1] * sz[:, j + 1]
+        n_sub = len(subsets)
         counts = np.prod(sz, axis=1) if t else np.ones(n_sub, dtype=np.int64)
         total = int(counts.sum())
         if total > MAX_TUPLES:
@@ -114,8 +127,8 @@ class TupleIndex:
 
     def encode(self, params: Sequence[int], codes: Sequence[int]) -> int:
         """Index of the tuple with sorted ``params`` taking ``codes``."""
-        sub = tuple(params)
-        sid = _subset_rank(sub, self.k)
+        sub = tuple(int(p) for p in params)
+        sid = _subset_rank(sub, self.k) if self._rank is None else self._rank[sub]
         return int(
             self.base[sid]
             + sum(int(c) * int(m) for c, m in zip(codes, self.mult[sid], strict=True))
@@ -268,6 +281,8 @@ def tuples_to_cover(
 
 
 class _Builder:
+    """Greedy one-row-at-a-time construction with incrementally kept value demand."""
+
     def __init__(
         self,
         solver: ModelSolver,
@@ -275,45 +290,90 @@ class _Builder:
         validity: _Validity,
         rng: random.Random,
         candidates: int,
+        weights: FloatArray | None = None,
     ) -> None:
         self.solver, self.index, self.validity, self.rng = solver, index, validity, rng
         self.candidates = candidates
+        self.weights = weights
         self.np_rng = np.random.Generator(np.random.PCG64(rng.getrandbits(64)))
         self.need = validity.initial_required()
         self.required = self.need.copy()
+        self.cnt = self._demand()
+
+    def _demand(self) -> IntArray:
+        """Uncovered required tuples per global value (chunked to bound memory)."""
+        idx = self.index
+        cnt = np.zeros(idx.num_values, dtype=np.int64)
+        chunk = 1 << 21
+        for start in range(0, idx.total, chunk):
+            unc = np.flatnonzero(self.need[start : start + chunk]) + start
+            params, vals = idx.decode(unc)
+            cnt += np.bincount((idx.glob_offset[params] + vals).ravel(), minlength=idx.num_values)
+        return cnt
 
     def mark_covered(self, row: IntArray) -> None:
-        self.need[self.index.row_indices(row)] = False
-
-    def _pick_seed(self) -> tuple[list[int], list[int], IntArray] | None:
-        """The seed tuple for the next row and per-value demand counts."""
+        """Mark the tuples of ``row`` covered and update the demand counts."""
         idx = self.index
-        while True:
-            unc = np.flatnonzero(self.need)
-            if len(unc) == 0:
-                return None
-            params, vals = idx.decode(unc)
-            g = idx.glob_offset[params] + vals
-            cnt = np.bincount(g.ravel(), minlength=idx.num_values)
-            best = int(np.argmax(cnt))
-            rows = np.flatnonzero((g == best).any(axis=1))
-            score = cnt[g[rows]].sum(axis=1)
-            order = rows[np.argsort(-score, kind="stable")]
-            sat = self.validity.needs_sat(params[order])
-            for n, r in enumerate(order):
-                ps, vs = params[r].tolist(), vals[r].tolist()
-                if not sat[n] or self.validity.tuple_valid(ps, vs):
-                    return ps, vs, cnt
-                self.need[unc[r]] = False
-                self.required[unc[r]] = False
+        ti = idx.row_indices(row)
+        new = self.need[ti]
+        self.need[ti] = False
+        sub = idx.subsets[new]
+        self.cnt -= np.bincount(
+            (idx.glob_offset[sub] + row[sub]).ravel(), minlength=idx.num_values
+        )
 
-    def _fill(self, seed_p: list[int], seed_v: list[int], order: list[int]) -> IntArray:
+    def _tuples_with(self, p: int, v: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Uncovered required tuples containing ``p = v``: indices, other params, their codes."""
+        idx = self.index
+        oth, om = idx.others[p], idx.o_mult[p]
+        osz = idx.sizes[oth]
+        counts = osz.prod(axis=1)
+        rep = np.repeat(np.arange(len(oth), dtype=np.int64), counts)
+        local = np.arange(len(rep), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        codes = np.empty((len(rep), oth.shape[1]), dtype=np.int64)
+        for j in range(oth.shape[1] - 1, -1, -1):
+            size = osz[rep, j]
+            codes[:, j] = local % size
+            local //= size
+        tidx = (
+            idx.base[idx.by_param[p][rep]]
+            + v * idx.p_mult[p][rep]
+            + (codes * om[rep]).sum(axis=1)
+        )
+        keep = self.need[tidx]
+        return tidx[keep], oth[rep[keep]], codes[keep]
+
+    def _pick_seed(self) -> tuple[list[int], list[int]] | None:
+        """The seed tuple of the next row: it holds the most demanded value, then the most
+        demanded companions; invalid candidates are dropped from the requirement."""
+        idx = self.index
+        while self.cnt.any():
+            best = int(np.argmax(self.cnt))
+            p = int(np.searchsorted(idx.glob_offset, best, side="right")) - 1
+            v = best - int(idx.glob_offset[p])
+            tidx, oth, codes = self._tuples_with(p, v)
+            g = idx.glob_offset[oth] + codes
+            order = np.argsort(-self.cnt[g].sum(axis=1), kind="stable")
+            params = np.column_stack([oth[order], np.full(len(order), p, dtype=np.int64)])
+            sat = self.validity.needs_sat(params)
+            for n, r in enumerate(order):
+                ps, vs = oth[r].tolist() + [p], codes[r].tolist() + [v]
+                if not sat[n] or self.validity.tuple_valid(ps, vs):
+                    return ps, vs
+                self.need[tidx[r]] = False
+                self.required[tidx[r]] = False
+                self.cnt[g[r]] -= 1
+                self.cnt[best] -= 1
+        return None
+
+    def fill(self, seed_p: Sequence[int], seed_v: Sequence[int], order: Sequence[int]) -> IntArray:
+        """A valid row holding ``seed_p = seed_v``, other parameters set greedily in ``order``."""
         idx, solver, need = self.index, self.solver, self.need
         k = idx.k
         row = np.full(k, -1, dtype=np.int64)
         fixed = np.zeros(k, dtype=bool)
-        row[seed_p] = seed_v
-        fixed[seed_p] = True
+        row[list(seed_p)] = list(seed_v)
+        fixed[list(seed_p)] = True
         comp = self.validity.comp
         witnesses: dict[int, tuple[int, ...]] = {}
         for p in order:
@@ -330,7 +390,10 @@ class _Builder:
                 pm = idx.p_mult[p][ok]
                 for v in range(size):
                     gains[v] = np.count_nonzero(need[b + v * pm])
-            choices = np.lexsort((self.np_rng.random(size), -gains))
+            keys: list[Any] = [self.np_rng.random(size)]
+            if self.weights is not None:
+                keys.append(-self.weights[idx.glob_offset[p] : idx.glob_offset[p] + size])
+            choices = np.lexsort((*keys, -gains))
             chosen = -1
             if self.validity.constrained[p]:
                 cp = int(comp[p])
@@ -358,14 +421,11 @@ class _Builder:
             fixed[p] = True
         return row
 
-    def next_row(self) -> IntArray | None:
-        seed = self._pick_seed()
-        if seed is None:
-            return None
-        seed_p, seed_v, cnt = seed
+    def best_row(self, seed_p: Sequence[int], seed_v: Sequence[int]) -> IntArray:
+        """The best of ``candidates`` greedy rows around the seed assignment."""
         idx = self.index
         k = idx.k
-        demand = np.add.reduceat(cnt, idx.glob_offset) if k else cnt
+        demand = np.add.reduceat(self.cnt, idx.glob_offset)
         best_row: IntArray | None = None
         best_gain = -1
         for c in range(self.candidates):
@@ -373,12 +433,17 @@ class _Builder:
                 order = np.lexsort((self.np_rng.random(k), -demand)).tolist()
             else:
                 order = self.np_rng.permutation(k).tolist()
-            row = self._fill(seed_p, seed_v, order)
+            row = self.fill(seed_p, seed_v, order)
             gain = int(np.count_nonzero(self.need[idx.row_indices(row)]))
             if gain > best_gain:
                 best_row, best_gain = row, gain
         assert best_row is not None
         return best_row
+
+    def next_row(self) -> IntArray | None:
+        """The next greedy row, or None when every required tuple is covered."""
+        seed = self._pick_seed()
+        return None if seed is None else self.best_row(*seed)
 
 
 # --------------------------------------------------------------------------- compaction
@@ -413,9 +478,13 @@ class _Compactor:
         return np.flatnonzero(self.required & (self.cover == 0))
 
     def remove_weakest(self) -> None:
+        """Drop the row with the fewest uniquely covered tuples (among a sample on big models)."""
         idx = self.index
-        unique = [int(np.count_nonzero(self.cover[idx.row_indices(r)] == 1)) for r in self.mat]
-        r = int(np.argmin(unique))
+        n = len(self.mat)
+        sample = max(2, WORK_LIMIT // max(1, len(idx.subsets)))
+        rows = np.arange(n) if n <= sample else np.sort(self.np_rng.choice(n, sample, replace=False))
+        unique = [int(np.count_nonzero(self.cover[idx.row_indices(self.mat[r])] == 1)) for r in rows]
+        r = int(rows[int(np.argmin(unique))])
         self.cover[idx.row_indices(self.mat[r])] -= 1
         self.mat = np.delete(self.mat, r, axis=0)
 
@@ -452,6 +521,17 @@ class _Compactor:
             int(weights[new_idx][won].sum()) - int(weights[old_idx][lost].sum()),
         )
 
+    def _candidate_rows(self, tparams: IntArray, tvals: IntArray, touched: int) -> IntArray:
+        """Rows whose move to hold tau is evaluated: all of them, or on big models the ones
+        already agreeing most with tau (fewest cells to change), ties broken at random."""
+        n = len(self.mat)
+        limit = max(4, WORK_LIMIT // max(1, touched * self.index.t))
+        if n <= limit:
+            return np.arange(n)
+        agree = (self.mat[:, tparams] == tvals).sum(axis=1)
+        order = np.lexsort((self.np_rng.random(n), -agree))
+        return np.sort(order[:limit])
+
     def run(self, max_steps: int, patience: int, deadline: float | None) -> list[IntArray]:
         idx, solver, rng = self.index, self.solver, self.rng
         best = self.mat.copy()
@@ -462,7 +542,7 @@ class _Compactor:
         low = 0
         unc = self.uncovered()
         for step in range(max_steps):
-            if deadline is not None and step % 64 == 0 and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 break
             if len(unc) == 0:
                 best = self.mat.copy()
@@ -483,7 +563,9 @@ class _Compactor:
             tparams, tvals = tp[0], tv[0]
             touched = np.unique(np.concatenate([idx.by_param[int(p)] for p in tparams]))
             cols = idx.subsets[touched]  # (m, t)
-            old_vals = self.mat[:, cols]  # (N, m, t)
+            sel = self._candidate_rows(tparams, tvals, len(touched))
+            mat = self.mat[sel]
+            old_vals = mat[:, cols]  # (n, m, t)
             new_vals = old_vals.copy()
             for p, v in zip(tparams, tvals, strict=True):
                 new_vals[:, cols == p] = v
@@ -496,11 +578,11 @@ class _Compactor:
             won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
             score = np.count_nonzero(won, axis=1) - np.count_nonzero(lost, axis=1)
             wscore = (weights[new_idx] * won).sum(axis=1) - (weights[old_idx] * lost).sum(axis=1)
-            cand = self.mat.copy()
+            cand = mat.copy()
             cand[:, tparams] = tvals
             valid = ~solver.rows_violating(cand, tparams.tolist())
             aspirated = len(unc) - score < low
-            not_tabu = (tabu[:, tparams] <= step).all(axis=1)
+            not_tabu = (tabu[sel][:, tparams] <= step).all(axis=1)
             allowed = valid & (not_tabu | aspirated)
             tie = self.np_rng.random(len(score))
             r = int(np.lexsort((tie, -wscore, ~allowed))[0])
@@ -509,13 +591,14 @@ class _Compactor:
                 # the best moves break a constraint: let SAT repair the row around tau
                 b = int(np.lexsort((tie, -wscore, ~blocked))[0])
                 if not allowed[r] or wscore[b] > wscore[r]:
-                    repaired = self._repair(b, tparams, tvals)
+                    rb = int(sel[b])
+                    repaired = self._repair(rb, tparams, tvals)
                     if repaired is not None:
-                        changed = np.flatnonzero(repaired != self.mat[b])
-                        delta, wdelta = self._change(b, repaired, changed, weights, apply=False)
+                        changed = np.flatnonzero(repaired != self.mat[rb])
+                        delta, wdelta = self._change(rb, repaired, changed, weights, apply=False)
                         if not allowed[r] or wdelta > wscore[r]:
-                            self._change(b, repaired, changed, weights, apply=True)
-                            tabu[b, changed] = step + tenure
+                            self._change(rb, repaired, changed, weights, apply=True)
+                            tabu[rb, changed] = step + tenure
                             unc = self.uncovered()
                             if delta <= 0:
                                 weights[unc] += 1
@@ -525,8 +608,8 @@ class _Compactor:
                 d = diff[r]
                 self.cover[old_idx[r][d]] -= 1
                 self.cover[new_idx[r][d]] += 1
-                self.mat[r, tparams] = tvals
-                tabu[r, tparams] = step + tenure
+                self.mat[int(sel[r]), tparams] = tvals
+                tabu[int(sel[r]), tparams] = step + tenure
                 unc = self.uncovered()
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier
                     weights[unc] += 1

@@ -33,7 +33,8 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -237,44 +238,116 @@ def _as_rows(model: FiniteModel, rows: Iterable[Sequence[int]], what: str) -> li
     return out
 
 
+#: A group of parameters covered at a higher strength: ``(parameter indices, strength)``.
+Group = tuple[Sequence[int], int]
+
+
+def _check_groups(model: FiniteModel, groups: Iterable[Group]) -> list[tuple[list[int], int]]:
+    k = len(model.domain_sizes)
+    out = []
+    for n, group in enumerate(groups):
+        params, strength = group
+        ps = sorted(set(params))
+        if not ps or any(not isinstance(p, int) or not 0 <= p < k for p in ps):
+            raise GenerationError(f"strength group {n}: {params!r} is not a set of parameters")
+        if not isinstance(strength, int) or not 1 <= strength <= MAX_STRENGTH:
+            raise GenerationError(
+                f"strength group {n}: strength must be an integer 1..{MAX_STRENGTH}, "
+                f"got {strength!r}"
+            )
+        out.append((ps, min(strength, len(ps))))
+    return out
+
+
+class _Work:
+    """The model the engine works on: the user's, plus size-1 pad parameters when column
+    subsets of several strengths (mixed strength) must share one tuple index."""
+
+    def __init__(
+        self, model: FiniteModel, strength: int, solver: ModelSolver | None,
+        groups: Iterable[Group] = (),
+    ) -> None:
+        solver, t = _prepare(model, strength, solver)
+        self.model, self.k, self.t = model, len(model.domain_sizes), t
+        extra = [(ps, tg) for ps, tg in _check_groups(model, groups) if tg > t]
+        self.pads = 0
+        self.solver = solver
+        subsets: IntArray | None = None
+        if extra:
+            top = max(tg for _, tg in extra)
+            k = self.k
+            self.pads = top - t
+            seen: dict[tuple[int, ...], None] = {}
+            for sub in itertools.combinations(range(k), t):
+                seen[sub + tuple(range(k, k + top - t))] = None
+            for ps, tg in extra:
+                for sub in itertools.combinations(ps, tg):
+                    seen[sub + tuple(range(k, k + top - tg))] = None
+            subsets = np.array(list(seen), dtype=np.int64).reshape(-1, top)
+            padded = FiniteModel(
+                model.names + tuple(f"<pad {n}>" for n in range(self.pads)),
+                model.domain_sizes + (1,) * self.pads,
+                model.constraints,
+            )
+            self.solver = ModelSolver(padded)
+            t = top
+        self.sizes = tuple(model.domain_sizes) + (1,) * self.pads
+        self.index = TupleIndex(self.sizes, t, subsets) if self.t else None
+
+    def rows(self, rows: Iterable[Sequence[int]], what: str) -> list[IntArray]:
+        """Checked rows of the user's model, padded for the work model."""
+        pad = np.zeros(self.pads, dtype=np.int64)
+        return [np.concatenate([r, pad]) for r in _as_rows(self.model, rows, what)]
+
+    def strip(self, params: IntArray, codes: IntArray) -> list[Tuple_]:
+        """Tuples as ``((param, code), ...)`` without the pad parameters."""
+        return [
+            tuple((p, v) for p, v in zip(ps, vs, strict=True) if p < self.k)
+            for ps, vs in zip(params.tolist(), codes.tolist(), strict=True)
+        ]
+
+
 def uncovered_tuples(
     model: FiniteModel,
     rows: Iterable[Sequence[int]],
     strength: int,
     solver: ModelSolver | None = None,
+    groups: Iterable[Group] = (),
 ) -> list[Tuple_]:
     """Valid t-tuples that no row covers, as ``((param, code), ...)`` sorted by param.
 
+    ``groups`` adds, per ``(parameters, strength)``, the tuples of that higher strength
+    among those parameters (mixed strength).
+
     Raises:
-        GenerationError: bad strength or rows.
+        GenerationError: bad strength, groups or rows.
         UnsatisfiableSpaceError: the model is unsatisfiable.
     """
-    solver, t = _prepare(model, strength, solver)
-    given = _as_rows(model, rows, "row")
-    if t == 0:
+    work = _Work(model, strength, solver, groups)
+    given = work.rows(rows, "row")
+    if work.index is None:
         return [] if given else [()]
-    index = TupleIndex(model.domain_sizes, t)
-    validity = _Validity(solver, index)
+    index = work.index
+    validity = _Validity(work.solver, index)
     cand = validity.initial_required()
     for r in given:
         cand[index.row_indices(r)] = False
     idx = np.flatnonzero(cand)
     params, vals = index.decode(idx)
     sat = validity.needs_sat(params)
-    out: list[Tuple_] = []
-    for n in range(len(idx)):
-        ps, vs = params[n].tolist(), vals[n].tolist()
-        if sat[n] and not validity.tuple_valid(ps, vs):
-            continue
-        out.append(tuple(zip(ps, vs, strict=True)))
-    return out
+    keep = [
+        n for n in range(len(idx))
+        if not sat[n] or validity.tuple_valid(params[n].tolist(), vals[n].tolist())
+    ]
+    return work.strip(params[keep], vals[keep])
 
 
 def tuples_to_cover(
-    model: FiniteModel, strength: int, solver: ModelSolver | None = None
+    model: FiniteModel, strength: int, solver: ModelSolver | None = None,
+    groups: Iterable[Group] = (),
 ) -> list[Tuple_]:
-    """Every valid t-tuple of the model, as ``((param, code), ...)`` sorted by param."""
-    return uncovered_tuples(model, (), strength, solver)
+    """Every valid t-tuple of the model (and of its strength ``groups``), sorted by param."""
+    return uncovered_tuples(model, (), strength, solver, groups)
 
 
 # --------------------------------------------------------------------------- greedy
@@ -617,6 +690,193 @@ class _Compactor:
         return list(best)
 
 
+@dataclass
+class CoveringResult:
+    """A covering suite and what the given rows already covered.
+
+    Attributes:
+        rows: the suite: the ``required_rows`` (as given), one row per packed group of
+            ``required_tuples``, then the generated rows.
+        fixed: how many leading rows of ``rows`` came from required rows and tuples.
+        valid_tuples: the number of valid tuples the suite had to cover.
+        seed_covered: how many of them the seed rows, required rows and required-tuple
+            rows cover before any row is generated.
+    """
+
+    rows: list[tuple[int, ...]]
+    fixed: int
+    valid_tuples: int
+    seed_covered: int
+    _work: _Work | None = field(default=None, repr=False)
+    _seed_idx: IntArray | None = field(default=None, repr=False)
+
+    def seed_tuples(self) -> list[Tuple_]:
+        """The valid tuples the seeds already cover, as ``((param, code), ...)``."""
+        if self._work is None or self._work.index is None or self._seed_idx is None:
+            return []
+        return self._work.strip(*self._work.index.decode(self._seed_idx))
+
+
+def _violation(solver: ModelSolver, row: IntArray) -> str | None:
+    for c, bad in zip(solver.model.constraints, solver.forbidden, strict=True):
+        if bad and tuple(int(row[p]) for p in c.scope) in bad:
+            return c.name
+    return None
+
+
+def _pack_tuples(
+    work: _Work, required_tuples: Iterable[Mapping[int, int]]
+) -> list[dict[int, int]]:
+    """Merge required combinations into as few partial rows as stay extendable (in order)."""
+    sizes, names = work.model.domain_sizes, work.model.names
+    parts: list[dict[int, int]] = []
+    for n, combo in enumerate(required_tuples):
+        items = dict(combo)
+        if not items or any(
+            not isinstance(p, int) or not 0 <= p < len(sizes)
+            or not isinstance(v, int) or not 0 <= v < sizes[p]
+            for p, v in items.items()
+        ):
+            raise GenerationError(f"required combination {n}: {combo!r} is not a set of codes")
+        if not work.solver.is_valid_partial(items):
+            shown = ", ".join(f"{names[p]}={v}" for p, v in sorted(items.items()))
+            raise GenerationError(
+                f"required combination {n} ({shown}) is not part of any valid configuration"
+            )
+        for part in parts:
+            if all(part.get(p, v) == v for p, v in items.items()) and (
+                work.solver.is_valid_partial({**part, **items})
+            ):
+                part.update(items)
+                break
+        else:
+            parts.append(items)
+    return parts
+
+
+def build_covering(
+    model: FiniteModel,
+    strength: int,
+    seed: int,
+    *,
+    solver: ModelSolver | None = None,
+    seed_rows: Iterable[Sequence[int]] = (),
+    required_rows: Iterable[Sequence[int]] = (),
+    required_tuples: Iterable[Mapping[int, int]] = (),
+    groups: Iterable[Group] = (),
+    weights: Sequence[Sequence[float]] | None = None,
+    time_budget: float | None = None,
+    max_steps: int | None = None,
+    candidates: int | None = None,
+    effort: float = 1.0,
+) -> CoveringResult:
+    """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
+
+    Args:
+        model: the finite model.
+        strength: t, 1..4 (clamped to the number of parameters).
+        seed: seed of the deterministic random choices.
+        solver: a :class:`ModelSolver` already built for ``model`` (reused caches).
+        seed_rows: rows already executed; tuples they contain count as covered
+            and they are not part of the result (incremental extension).
+        required_rows: rows that must be in the suite; they lead the result.
+        required_tuples: partial assignments ``{param: code}`` that some row must hold;
+            compatible ones share a row (PICT seeding), completed greedily.
+        groups: ``(parameters, strength)`` pairs: those parameters are also covered at
+            that higher strength (mixed strength, like PICT sub-models).
+        weights: per parameter, a positive weight per code; when several codes cover
+            equally many new tuples, the heavier one is preferred.
+        time_budget: optional wall-clock cap in seconds for the whole call; the
+            greedy phase always completes, the optimisation phase stops early.
+            When the cap (rather than the step budget) ends the search, the result
+            can depend on machine speed.
+        max_steps: step budget of the optimisation phase (deterministic); default
+            ``20000 * effort``, ``0`` disables optimisation.
+        candidates: candidate rows tried per greedy step (>= 1); default 3 when no
+            constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
+        effort: multiplies the default step budget and the patience of the
+            optimisation (longer search, smaller suites); deterministic.
+
+    Returns:
+        A :class:`CoveringResult`; its rows are deterministic for a given seed.
+
+    Raises:
+        GenerationError: bad strength, rows, combinations, groups, weights or model; a
+            required row or combination that no valid configuration has; too many tuples.
+        UnsatisfiableSpaceError: no valid configuration exists (names a minimal conflict).
+    """
+    start = time.monotonic()
+    work = _Work(model, strength, solver, groups)
+    seeds = work.rows(seed_rows, "seed row")
+    required = work.rows(required_rows, "required row")
+    for n, r in enumerate(required):
+        bad = _violation(work.solver, r)
+        if bad is not None:
+            raise GenerationError(f"required row {n} violates constraint {bad!r}")
+    parts = _pack_tuples(work, required_tuples)
+    flat_weights = _flat_weights(work, weights)
+    if not isinstance(effort, int | float) or isinstance(effort, bool) or not effort > 0:
+        raise GenerationError(f"effort must be a positive number, got {effort!r}")
+    if work.index is None:
+        rows0 = [tuple(int(v) for v in r) for r in required]
+        empty = [] if seeds or rows0 else [()]
+        return CoveringResult(rows0 + empty, len(rows0), 1, 1 if seeds or rows0 else 0)
+    rng = random.Random(seed)
+    index = work.index
+    validity = _Validity(work.solver, index)
+    if candidates is None:
+        candidates = 1 if any(work.solver.forbidden) else 3
+    builder = _Builder(work.solver, index, validity, rng, max(1, int(candidates)), flat_weights)
+    for r in seeds + required:
+        builder.mark_covered(r)
+    for part in parts:
+        row = builder.best_row(list(part), list(part.values()))
+        builder.mark_covered(row)
+        required.append(row)
+    seed_idx = np.flatnonzero(builder.required & ~builder.need)
+    rows: list[IntArray] = []
+    while True:
+        row = builder.next_row()
+        if row is None:
+            break
+        builder.mark_covered(row)
+        rows.append(row)
+    if max_steps is None:
+        max_steps = int(20_000 * effort)
+    deadline = None if time_budget is None else start + float(time_budget)
+    if max_steps > 0 and rows:
+        compactor = _Compactor(work.solver, index, builder.required, rows, seeds + required, rng)
+        patience = int(
+            effort * min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
+        )
+        rows = compactor.run(max_steps, patience=max(1, patience), deadline=deadline)
+    k = work.k
+    out = [tuple(int(v) for v in r[:k]) for r in required + rows]
+    return CoveringResult(
+        out, len(required), int(np.count_nonzero(builder.required)), len(seed_idx), work, seed_idx
+    )
+
+
+def _flat_weights(work: _Work, weights: Sequence[Sequence[float]] | None) -> FloatArray | None:
+    if weights is None:
+        return None
+    sizes = work.model.domain_sizes
+    ws = list(weights)
+    if len(ws) != len(sizes):
+        raise GenerationError(f"weights: expected {len(sizes)} parameters, got {len(ws)}")
+    flat: list[float] = []
+    for p, (w, size) in enumerate(zip(ws, sizes, strict=True)):
+        w = list(w)
+        if len(w) != size or any(
+            not isinstance(x, int | float) or isinstance(x, bool) or not x > 0 for x in w
+        ):
+            raise GenerationError(
+                f"weights of {work.model.names[p]!r}: expected {size} positive numbers, got {w!r}"
+            )
+        flat.extend(float(x) for x in w)
+    return np.asarray(flat + [1.0] * work.pads, dtype=np.float64)
+
+
 def build_covering_suite(
     model: FiniteModel,
     strength: int,
@@ -628,56 +888,13 @@ def build_covering_suite(
     max_steps: int | None = None,
     candidates: int | None = None,
 ) -> list[tuple[int, ...]]:
-    """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
-
-    Args:
-        model: the finite model.
-        strength: t, 1..4 (clamped to the number of parameters).
-        seed: seed of the deterministic random choices.
-        solver: a :class:`ModelSolver` already built for ``model`` (reused caches).
-        seed_rows: rows already executed; tuples they contain count as covered
-            and they are not part of the result.
-        time_budget: optional wall-clock cap in seconds for the whole call; the
-            greedy phase always completes, the optimisation phase stops early.
-            When the cap (rather than the step budget) ends the search, the result
-            can depend on machine speed.
-        max_steps: step budget of the optimisation phase (deterministic); default
-            scales with the model, ``0`` disables optimisation.
-        candidates: candidate rows tried per greedy step (>= 1); default 3 when no
-            constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
-
-    Returns:
-        The new rows (codes per parameter), deterministic for a given seed.
+    """The rows of :func:`build_covering` (same arguments, without the report).
 
     Raises:
         GenerationError: bad strength, seed rows or model; too many tuples.
         UnsatisfiableSpaceError: no valid configuration exists (names a minimal conflict).
     """
-    start = time.monotonic()
-    solver, t = _prepare(model, strength, solver)
-    seeds = _as_rows(model, seed_rows, "seed row")
-    if t == 0:
-        return [] if seeds else [()]
-    rng = random.Random(seed)
-    index = TupleIndex(model.domain_sizes, t)
-    validity = _Validity(solver, index)
-    if candidates is None:
-        candidates = 1 if any(solver.forbidden) else 3
-    builder = _Builder(solver, index, validity, rng, max(1, int(candidates)))
-    for r in seeds:
-        builder.mark_covered(r)
-    rows: list[IntArray] = []
-    while True:
-        row = builder.next_row()
-        if row is None:
-            break
-        builder.mark_covered(row)
-        rows.append(row)
-    if max_steps is None:
-        max_steps = 20_000
-    deadline = None if time_budget is None else start + float(time_budget)
-    if max_steps > 0 and rows:
-        compactor = _Compactor(solver, index, builder.required, rows, seeds, rng)
-        patience = min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
-        rows = compactor.run(max_steps, patience=patience, deadline=deadline)
-    return [tuple(int(v) for v in r) for r in rows]
+    return build_covering(
+        model, strength, seed, solver=solver, seed_rows=seed_rows, time_budget=time_budget,
+        max_steps=max_steps, candidates=candidates,
+    ).rows

@@ -430,7 +430,7 @@ class _Builder:
             params = np.column_stack([oth[order], np.full(len(order), p, dtype=np.int64)])
             sat = self.validity.needs_sat(params)
             for n, r in enumerate(order):
-                ps, vs = oth[r].tolist() + [p], codes[r].tolist() + [v]
+                ps, vs = [*oth[r].tolist(), p], [*codes[r].tolist(), v]
                 if not sat[n] or self.validity.tuple_valid(ps, vs):
                     return ps, vs
                 self.need[tidx[r]] = False
@@ -555,8 +555,12 @@ class _Compactor:
         idx = self.index
         n = len(self.mat)
         sample = max(2, WORK_LIMIT // max(1, len(idx.subsets)))
-        rows = np.arange(n) if n <= sample else np.sort(self.np_rng.choice(n, sample, replace=False))
-        unique = [int(np.count_nonzero(self.cover[idx.row_indices(self.mat[r])] == 1)) for r in rows]
+        rows = np.arange(n)
+        if n > sample:
+            rows = np.sort(self.np_rng.choice(n, sample, replace=False))
+        unique = [
+            int(np.count_nonzero(self.cover[idx.row_indices(self.mat[r])] == 1)) for r in rows
+        ]
         r = int(rows[int(np.argmin(unique))])
         self.cover[idx.row_indices(self.mat[r])] -= 1
         self.mat = np.delete(self.mat, r, axis=0)
@@ -819,7 +823,7 @@ def build_covering(
         raise GenerationError(f"effort must be a positive number, got {effort!r}")
     if work.index is None:
         rows0 = [tuple(int(v) for v in r) for r in required]
-        empty = [] if seeds or rows0 else [()]
+        empty: list[tuple[int, ...]] = [] if seeds or rows0 else [()]
         return CoveringResult(rows0 + empty, len(rows0), 1, 1 if seeds or rows0 else 0)
     rng = random.Random(seed)
     index = work.index
@@ -830,9 +834,9 @@ def build_covering(
     for r in seeds + required:
         builder.mark_covered(r)
     for part in parts:
-        row = builder.best_row(list(part), list(part.values()))
-        builder.mark_covered(row)
-        required.append(row)
+        packed = builder.best_row(list(part), list(part.values()))
+        builder.mark_covered(packed)
+        required.append(packed)
     seed_idx = np.flatnonzero(builder.required & ~builder.need)
     rows: list[IntArray] = []
     while True:

@@ -9,12 +9,12 @@ other parameter meets it once), under the model's constraints.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from configlab._internal.covering import CoveringResult, Group, build_covering
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.errors import GenerationError
+from configlab.generation._covering import CoveringResult, Group, build_covering
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,17 @@ class FaultSuite:
         return self.positive.rows + [f.row for f in self.faults]
 
 
+def _member(keep: frozenset[int]) -> Callable[[tuple[int, ...]], bool]:
+    def allows(codes: tuple[int, ...]) -> bool:
+        return codes[0] in keep
+
+    return allows
+
+
 def _only(model: FiniteModel, allowed: Mapping[int, Collection[int]], why: str) -> FiniteModel:
     """``model`` plus one unary constraint per parameter restricting it to ``allowed``."""
     extra = tuple(
-        FiniteConstraint(
-            f"{model.names[p]} {why}", (p,), lambda c, keep=frozenset(codes): c[0] in keep
-        )
+        FiniteConstraint(f"{model.names[p]} {why}", (p,), _member(frozenset(codes)))
         for p, codes in sorted(allowed.items())
     )
     return FiniteModel(model.names, model.domain_sizes, model.constraints + extra)

@@ -66,7 +66,8 @@ class RedactionRules:
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> RedactionRules:
-        """Rules from ``CONFIGLAB_NO_REDACT``, ``CONFIGLAB_SECRET_WORDS``, ``CONFIGLAB_ALLOW_SECRETS``."""
+        """Rules from the ``CONFIGLAB_NO_REDACT``, ``CONFIGLAB_SECRET_WORDS`` and
+        ``CONFIGLAB_ALLOW_SECRETS`` environment variables."""
         env = os.environ if environ is None else environ
 
         def items(name: str) -> tuple[str, ...]:
@@ -144,7 +145,7 @@ _CURRENT: contextvars.ContextVar[RedactionRules | None] = contextvars.ContextVar
 
 
 def current() -> RedactionRules:
-    """The rules in force: those set by :func:`using`, else :meth:`RedactionRules.from_environment`."""
+    """The rules in force: set by :func:`using`, else from the environment."""
     rules = _CURRENT.get()
     return RedactionRules.from_environment() if rules is None else rules
 

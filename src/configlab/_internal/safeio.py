@@ -154,9 +154,7 @@ def read_text(
 
 
 def _in_place(where: str) -> bool:
-    """Whether ``where`` must be written in place: ``-``, a device or FIFO, an fd link."""
-    if where == "-":
-        return True
+    """Whether ``where`` must be written in place: a device or FIFO, an fd link."""
     try:
         mode = os.stat(where).st_mode
     except OSError:
@@ -179,11 +177,15 @@ def _atomic(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[b
     except OSError as exc:
         raise _error(error, where, f"cannot write {what}: {_reason(exc)}") from None
     if old is not None and not stat.S_ISREG(old.st_mode):
-        raise _error(error, where, f"is {file_kind(old.st_mode)}; refusing to write the {what} over it")
+        raise _error(
+            error, where, f"is {file_kind(old.st_mode)}; refusing to write the {what} over it"
+        )
     fd, temp = -1, ""
     try:
         for _ in range(100):
-            temp = os.path.join(directory, f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}")
+            temp = os.path.join(
+                directory, f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+            )
             try:
                 # mode 0o666 filtered by the umask, as a plain open() would create it
                 fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
@@ -213,13 +215,20 @@ def _atomic(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[b
 
 
 @contextlib.contextmanager
+def _stdout(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[bytes]]:
+    sys.stdout.flush()
+    handle: IO[bytes] = sys.stdout.buffer
+    try:
+        yield handle
+        handle.flush()
+    except OSError as exc:
+        raise _error(error, "<stdout>", f"cannot write {what}: {_reason(exc)}") from None
+
+
+@contextlib.contextmanager
 def _direct(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[bytes]]:
     try:
-        if where == "-":
-            handle: IO[bytes] = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-            sys.stdout.flush()
-        else:
-            handle = open(where, "wb")  # noqa: SIM115 - closed below, errors rewritten
+        handle = open(where, "wb")  # noqa: SIM115 - closed below, errors rewritten
     except OSError as exc:
         raise _error(error, where, f"cannot write {what}: {_reason(exc)}") from None
     try:
@@ -242,7 +251,7 @@ def open_output(
     left behind.  ``-`` is standard output.  OSErrors become ``error`` naming ``path``.
     """
     where = os.fspath(path)
-    writer = _direct if _in_place(where) else _atomic
+    writer = _stdout if where == "-" else _direct if _in_place(where) else _atomic
     with writer(where, what, error) as handle:
         yield handle
 

@@ -95,7 +95,13 @@ def dumps(tree: Tree, fmt: str, *, typed: bool = True) -> str:
     Raises FormatError when the format cannot represent the tree exactly (e.g. null in
     TOML, lists in INI), so that ``loads(dumps(tree, fmt), fmt) == tree`` whenever it returns.
     """
-    return _codec(fmt).dumps(tree, typed)
+    codec = _codec(fmt)
+    try:
+        return codec.dumps(tree, typed)
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800" read from JSON)
+        raise FormatError(
+            f"cannot write {codec.name}: text is not encodable as UTF-8 ({exc.reason})"
+        ) from None
 
 
 def load(

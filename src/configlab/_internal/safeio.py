@@ -167,10 +167,13 @@ def _in_place(where: str) -> bool:
 
 
 @contextlib.contextmanager
-def _atomic(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[bytes]]:
+def _atomic(where: str, what: str, error: type[ConfiglabError],
+            parents: bool) -> Iterator[IO[bytes]]:
     target = os.path.realpath(where)  # replace the file a symlink points to, not the link
     directory, name = os.path.split(target)
     try:
+        if parents:
+            os.makedirs(directory, exist_ok=True)
         old: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         old = None
@@ -215,7 +218,8 @@ def _atomic(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[b
 
 
 @contextlib.contextmanager
-def _stdout(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[bytes]]:
+def _stdout(where: str, what: str, error: type[ConfiglabError],
+            parents: bool) -> Iterator[IO[bytes]]:
     sys.stdout.flush()
     handle: IO[bytes] = sys.stdout.buffer
     try:
@@ -226,7 +230,8 @@ def _stdout(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[b
 
 
 @contextlib.contextmanager
-def _direct(where: str, what: str, error: type[ConfiglabError]) -> Iterator[IO[bytes]]:
+def _direct(where: str, what: str, error: type[ConfiglabError],
+            parents: bool) -> Iterator[IO[bytes]]:
     try:
         handle = open(where, "wb")  # noqa: SIM115 - closed below, errors rewritten
     except OSError as exc:
@@ -244,15 +249,17 @@ def open_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
+    parents: bool = False,
 ) -> Iterator[IO[bytes]]:
     """A binary handle writing ``path`` safely (see the module docstring for the rules).
 
     A regular file is replaced only when the ``with`` block succeeds; on an error nothing is
-    left behind.  ``-`` is standard output.  OSErrors become ``error`` naming ``path``.
+    left behind.  ``-`` is standard output.  ``parents=True`` creates missing parent
+    directories of a new file.  OSErrors become ``error`` naming ``path``.
     """
     where = os.fspath(path)
     writer = _stdout if where == "-" else _direct if _in_place(where) else _atomic
-    with writer(where, what, error) as handle:
+    with writer(where, what, error, parents) as handle:
         yield handle
 
 
@@ -262,6 +269,7 @@ def write_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
+    parents: bool = False,
 ) -> None:
     """Write ``data`` (str is UTF-8 encoded) to ``path`` by the rules of :func:`open_output`."""
     where = os.fspath(path)
@@ -271,7 +279,7 @@ def write_output(
         raise _error(
             error, where, f"cannot write {what}: text is not encodable as UTF-8 ({exc.reason})"
         ) from None
-    with open_output(where, what=what, error=error) as handle:
+    with open_output(where, what=what, error=error, parents=parents) as handle:
         handle.write(payload)
 
 

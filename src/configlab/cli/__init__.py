@@ -99,6 +99,9 @@ def _register() -> None:
     from configlab.cli import run_cmd
 
     cli.add_command(run_cmd.run)
+    from configlab.cli import exec_cmd
+
+    cli.add_command(exec_cmd.exec_command)
     from configlab.cli import demo_cmd
 
     cli.add_command(demo_cmd.demo)

@@ -281,7 +281,7 @@ class Synthesizer:
         return {} if extra is True else extra
 
     def _extra_key(self, schema: Mapping[str, Any], index: int) -> tuple[str | None, Any]:
-        from configlab._internal.regexgen import shortest_match
+        from configlab.space._regex import shortest_match
 
         names = schema.get("propertyNames")
         name_schema = self._resolve(names) if isinstance(names, Mapping) else {}
@@ -424,7 +424,7 @@ def format_examples(fmt: str) -> tuple[str, ...]:
 
 
 def _string(schema: Mapping[str, Any], mode: str, suffix: str = "") -> str:
-    from configlab._internal.regexgen import longest_match, shortest_match
+    from configlab.space._regex import longest_match, shortest_match
 
     low = int(schema.get("minLength", 0) or 0)
     high = schema.get("maxLength")

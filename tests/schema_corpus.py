@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,7 @@ def _rewrite(node: Any, found: set[str]) -> Any:
     return node
 
 
-@lru_cache(maxsize=None)
+@cache
 def kubernetes_schema(name: str) -> dict[str, Any]:
     """One Kubernetes resource schema (e.g. ``deployment-apps-v1``), bundled self-contained."""
     directory = _kubernetes_dir()
@@ -83,7 +83,7 @@ def _cloudformation_index() -> dict[str, Path]:
     return index
 
 
-@lru_cache(maxsize=None)
+@cache
 def cloudformation_schema(type_name: str) -> dict[str, Any]:
     """The cfn-lint resource schema of a CloudFormation type (e.g. ``AWS::SQS::Queue``)."""
     data = json.loads(_cloudformation_index()[type_name].read_text())

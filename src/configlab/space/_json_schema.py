@@ -103,7 +103,7 @@ class _Unsupported(Exception):
     """A sub-schema that has no translation into the constraint language (becomes a warning)."""
 
 
-class _Cycle(Exception):
+class _Cycle(_Unsupported):
     """A ``$ref`` that leads back into a schema being imported (recursion)."""
 
 
@@ -177,6 +177,14 @@ class _Importer:
     def whole_values(self, sub: Any, pointer: str, path: str, optional: bool,
                      nullable: bool = False) -> Parameter | None:
         """A :class:`JsonParam` whose classes are synthesised instances of ``sub``."""
+        bundled = bundle(sub, self.root)
+        external = _external_ref(bundled)
+        if external is not None:
+            self.warn(pointer, "$ref", f"non-local $ref {external!r} is not followed; "
+                                       "property skipped")
+            if not optional:
+                self.dropped.append(pointer)
+            return None
         if self.synthesizer is None:
             self.synthesizer = Synthesizer(self.root)
         found = self.synthesizer.instances(sub)
@@ -191,7 +199,7 @@ class _Importer:
             return None
         return self.build(JsonParam, pointer, {
             "path": path, "optional": optional, "nullable": nullable,
-            "values": tuple(values), "schema": bundle(sub, self.root),
+            "values": tuple(values), "schema": bundled,
         })
 
     def warn(self, pointer: str, keyword: str, why: str) -> None:
@@ -259,7 +267,7 @@ class _Importer:
             try:
                 resolved, resolved_pointer = self.resolve(part, part_pointer)
             except _Unsupported as why:
-                self.warn(part_pointer, "$ref", str(why))
+                self.unsound_here(part_pointer, "$ref", str(why) or "recursive $ref")
                 continue
             if isinstance(resolved, Mapping):
                 self.resolving.append(resolved_pointer)
@@ -383,9 +391,6 @@ class _Importer:
     def parameter(
         self, schema: Mapping[str, Any], pointer: str, path: str, optional: bool
     ) -> Parameter | None:
-        for keyword in schema:
-            if keyword not in _PARAM_KEYWORDS and keyword in ASSERTIONS and keyword != "format":
-                self.warn(pointer, keyword, "not honoured (ignored)")
         common: dict[str, Any] = {"path": path, "optional": optional}
         if isinstance(schema.get("description"), str):
             common["description"] = schema["description"]
@@ -413,11 +418,15 @@ class _Importer:
             return self.build(ChoiceParam, pointer, dict(common, values=tuple(values),
                                                           nullable=nullable))
         for keyword in ("anyOf", "oneOf"):
+            if keyword in schema and (not isinstance(schema[keyword], list)
+                                      or not schema[keyword]):
+                raise SpaceError(f"{self.source}: {pointer}/{keyword}: must be a non-empty list")
+        if "oneOf" in schema or ("anyOf" in schema and not self.string_union(schema["anyOf"])):
+            # A union: one value class per branch (an explicit branch choice).
+            return self.whole_values(schema, pointer, path, optional)
+        for keyword in ("anyOf",):
             if keyword in schema:
-                # A union: one value class per branch (an explicit branch choice).
-                return self.whole_values(schema, pointer, path, optional)
-        for keyword in ("anyOf", "oneOf"):  # pragma: no cover - kept for reference
-            if keyword in schema:
+                # Named strings or any string: a string parameter with the names as examples.
                 branches = schema[keyword]
                 chosen = self.union_branch(branches, f"{pointer}/{keyword}", keyword)
                 if chosen is None:
@@ -426,7 +435,9 @@ class _Importer:
                 merged = {k: v for k, v in schema.items() if k != keyword}
                 merged.update(branch)
                 param = self.parameter(merged, pointer, path, optional)
-                if param is not None and branch_nullable and not param.nullable:
+                if param is None:
+                    return self.whole_values(schema, pointer, path, optional)
+                if branch_nullable and not param.nullable and not optional:
                     param = self.build(type(param), pointer,
                                        {**_fields(param), "nullable": True})
                 return param
@@ -453,7 +464,17 @@ class _Importer:
         if len(types) > 1 or types[0] == "object" or "not" in schema:
             return self.whole_values(schema, pointer, path, optional)
         kind = types[0]
+        for keyword in schema:
+            if keyword not in _PARAM_KEYWORDS and keyword in ASSERTIONS and keyword not in (
+                    "format", "uniqueItems", "contains", "prefixItems", "additionalItems",
+                    "unevaluatedItems"):
+                self.warn(pointer, keyword, "not honoured (ignored)")
         common["nullable"] = nullable
+        step = schema.get("multipleOf")
+        if kind in ("integer", "number") and step is not None and not (
+                _is_number(step) and float(step).is_integer() and step > 0 and kind == "integer"):
+            # A fractional grid: whole values built on it.
+            return self.whole_values(schema, pointer, path, optional, nullable)
         if kind == "boolean":
             return self.build(BoolParam, pointer, common)
         if kind == "integer":
@@ -554,6 +575,26 @@ class _Importer:
             elif not any(_same(value, v) for v in values):
                 values.append(value)
         return values, nullable
+
+    def string_union(self, branches: Any) -> bool:
+        """Whether every branch is a plain string schema or an enum/const of strings."""
+        if not isinstance(branches, list) or not branches:
+            return False
+        for index, branch in enumerate(branches):
+            try:
+                target, _ = self.resolve(branch, f"#/anyOf/{index}")
+            except (_Unsupported, _Cycle):
+                return False
+            if not isinstance(target, Mapping):
+                return False
+            values = target.get("enum", [target["const"]] if "const" in target else None)
+            if values is not None:
+                if not all(isinstance(v, str) for v in values):
+                    return False
+            elif self.types(target) != ["string"] or any(
+                    k in target for k in ("pattern", "format", "minLength", "maxLength")):
+                return False
+        return True
 
     def union_branch(
         self, branches: Any, pointer: str, keyword: str
@@ -717,8 +758,11 @@ class _Importer:
             return self.whole_values(schema, pointer, *whole)
         try:
             item_schema, _ = self.resolve(items, f"{pointer}/items")
-        except (_Unsupported, _Cycle):
+        except _Cycle:
             return self.whole_values(schema, pointer, *whole)
+        except _Unsupported as why:
+            self.warn(f"{pointer}/items", "$ref", f"{why}; skipped")
+            return None
         if not isinstance(item_schema, Mapping) or not item_schema:
             self.warn(f"{pointer}/items", "items", "items of any type: modelled as strings")
             item_schema = {"type": "string"}
@@ -981,6 +1025,24 @@ class _Importer:
                      warnings=tuple(dict.fromkeys(self.warnings)))
 
 
+def _external_ref(node: Any) -> str | None:
+    """The first ``$ref`` in ``node`` that does not point inside the document, if any."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return ref
+        for value in node.values():
+            found = _external_ref(value)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for item in node:
+            found = _external_ref(item)
+            if found is not None:
+                return found
+    return None
+
+
 def _json_type(value: Any) -> str:
     if value is None:
         return "null"
@@ -1034,8 +1096,6 @@ def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema")
         raise SpaceError(f"{source}: {error}") from None
 
 
-__all__ = ["ANNOTATIONS", "space_from_json_schema"]
-
 
 def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     """``schema`` made self-contained: every local ``$ref`` it reaches (transitively) is copied
@@ -1081,3 +1141,6 @@ def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     if "$schema" in root:
         wrapper["$schema"] = root["$schema"]
     return wrapper
+
+
+__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema"]

@@ -697,7 +697,8 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
         elif kind == "json":
             values = spec.get("values")
             if not isinstance(values, Mapping) or not values:
-                raise SpaceError(f"{path}: a json parameter needs 'values': a mapping label -> value")
+                raise SpaceError(
+                    f"{path}: a json parameter needs 'values': a mapping label -> value")
             kwargs["values"] = tuple((str(k), v) for k, v in values.items())
             if "schema" in spec:
                 if not isinstance(spec["schema"], Mapping | bool):

@@ -69,7 +69,7 @@ class Synthesizer:
         cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
         try:
             self._validator = cls(root, format_checker=cls.FORMAT_CHECKER)
-        except Exception:  # noqa: BLE001 - a malformed root still gets best-effort values
+        except Exception:
             self._validator = jsonschema.Draft202012Validator(
                 {}, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
@@ -81,7 +81,7 @@ class Synthesizer:
         def valid(value: Any) -> bool:
             try:
                 return bool(evolved.is_valid(value))
-            except Exception:  # noqa: BLE001 - an unresolvable schema accepts nothing
+            except Exception:
                 return False
 
         return valid
@@ -111,15 +111,21 @@ class Synthesizer:
             seen.add(key)
             found.append((label, value))
 
-        resolved = self._resolve(schema)
+        try:
+            resolved = self._resolve(schema)
+        except _NoValue:
+            return found
         branches: list[tuple[str, Any]] = []
         if isinstance(resolved, Mapping):
             for keyword in ("oneOf", "anyOf"):
                 options = resolved.get(keyword)
                 if isinstance(options, list):
                     rest = {k: v for k, v in resolved.items() if k != keyword}
-                    branches = [(f"branch:{i}", _merge(rest, self._resolve(b)))
-                                for i, b in enumerate(options)]
+                    for i, option in enumerate(options):
+                        try:
+                            branches.append((f"branch:{i}", _merge(rest, self._resolve(option))))
+                        except _NoValue:
+                            continue
                     break
         if branches:
             for label, branch in branches:
@@ -168,7 +174,7 @@ class Synthesizer:
             depth += 1
             schema = self._resolve(schema)
         if schema is True or schema == {}:
-            return {} if mode != "min" else None
+            return "value"  # any value: a plain string is the most config-like
         if not isinstance(schema, Mapping):
             raise _NoValue
         deep = depth > self.max_depth
@@ -254,7 +260,10 @@ class Synthesizer:
                 if name in required:
                     raise
         wanted = int(schema.get("minProperties", 0) or 0)
-        if mode == "max" and not deep:
+        open_keys = not properties or isinstance(schema.get("additionalProperties"), Mapping) \
+            or bool(schema.get("patternProperties"))
+        if mode == "max" and not deep and open_keys:
+            # A map: one generated key beyond the declared ones.
             wanted = max(wanted, len(out) + 1)
         cap = schema.get("maxProperties")
         if isinstance(cap, int):
@@ -288,7 +297,7 @@ class Synthesizer:
         for pattern, sub in (schema.get("patternProperties") or {}).items():
             try:
                 base = shortest_match(f"(?s:.*?(?:{pattern}).*)", 1)
-            except Exception:  # noqa: BLE001 - an unusual regex: no key from it
+            except Exception:
                 base = None
             if base:
                 return (base if index == 0 else f"{base}{index}"), sub
@@ -309,8 +318,11 @@ class Synthesizer:
                  "max": max(low, min(bound, low + MAX_OPEN_ITEMS))}[mode]
         if deep:
             count = low
-        prefix = schema.get("prefixItems") if isinstance(schema.get("prefixItems"), list) else (
-            schema.get("items") if isinstance(schema.get("items"), list) else [])
+        prefix: list[Any] = []
+        for key in ("prefixItems", "items"):
+            if isinstance(schema.get(key), list):
+                prefix = schema[key]
+                break
         items = schema.get("items") if isinstance(schema.get("items"), Mapping | bool) else (
             schema.get("additionalItems", {}))
         if items is False:
@@ -443,7 +455,7 @@ def _string(schema: Mapping[str, Any], mode: str, suffix: str = "") -> str:
                 found = longest_match(full, high)
             else:
                 found = shortest_match(full, max(low, len(suffix)))
-        except Exception:  # noqa: BLE001 - an unusual regex gives no value
+        except Exception:
             found = None
         if found is None:
             raise _NoValue

@@ -48,7 +48,8 @@ def test_every_generated_config_validates(label: str) -> None:
     space = Space.from_json_schema(schema, source=label)
     check = validator(schema)
     for strategy, options in (("boundary", {"count": 60}), ("random", {"count": 60}),
-                              ("random", {"count": 30, "raw": True}), ("covering", {})):
+                              ("random", {"count": 30, "raw": True}),
+                              ("covering", {"max_steps": 40})):
         produced = configs(space, strategy, 7, **options)
         assert produced
         for config in produced:

@@ -8,12 +8,12 @@ crash, runner failure); 2 bad spec or usage.  ``lint``: 0 clean; 1 contradiction
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from configlab.errors import ConfiglabError, SpecError
+from configlab._internal.safeio import write_output
+from configlab.errors import SpecError
 
 
 def _echo_json(value: Any) -> None:
@@ -235,7 +235,4 @@ def show_cmd(ref: str, store_path: str, output: str | None) -> None:
     if output is None:
         click.echo(text)
         return
-    try:
-        Path(output).write_text(text + "\n", encoding="utf-8")
-    except OSError as error:
-        raise ConfiglabError(f"{output}: cannot write: {error.strerror or error}") from None
+    write_output(output, text + "\n", what="spec file")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
+from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
@@ -609,10 +610,7 @@ class ResultSet(Sequence[Result]):
         """Write JSON Lines (one canonical JSON object per result); returns the path."""
         location = Path(path)
         text = "".join(canonical_json(r.to_dict()) + "\n" for r in self._results)
-        try:
-            location.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, text, what="results file", error=ResultsError)
         return location
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
@@ -633,10 +631,7 @@ class ResultSet(Sequence[Result]):
                 else:
                     cells.append(format_cell(value))
             writer.writerow(cells)
-        try:
-            location.write_text(buffer.getvalue(), encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
         return location
 
     def to_dataframe(self) -> Any:

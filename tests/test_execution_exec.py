@@ -251,3 +251,16 @@ def test_progress_bar_on_a_terminal() -> None:
         progress.advance(failed=True)
         progress.advance()
     assert progress.failed == 1 and progress.done == 2
+
+
+def test_spec_failures_show_the_output_tail(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data" / "specs"
+    app = f"{PY} {shlex.quote(str(data / 'app.py'))} {{config}}"
+    result = CliRunner().invoke(cli, [
+        "spec", "verify", str(data / "spec_v1.yaml"), "--run", app, "--timeout", "1", "-j", "4",
+        "--max-per-rule", "1", "--no-store", "--md", str(tmp_path / "r.md"), "--progress"])
+    assert result.exit_code == 1
+    # the violated rule expected SAFE on stdout: the app's own words are shown under it
+    assert "violated on config #" in result.stdout and "| ok safe" in result.stdout
+    assert "```text\n  ok safe\n  ```" in (tmp_path / "r.md").read_text()
+    assert "verify demo-app" in result.stderr and "done" in result.stderr  # plain progress

@@ -12,6 +12,7 @@ from typing import IO, Any, cast
 
 import zstandard
 
+from configlab._internal import safeio
 from configlab._internal.objectstore import (
     CHUNK,
     THREADED_MIN,
@@ -21,7 +22,6 @@ from configlab._internal.objectstore import (
     is_object_hash,
 )
 from configlab.errors import SnapshotCorruptedError, SnapshotError
-from configlab.snapshots._files import _atomic_file
 from configlab.snapshots._model import (
     Snapshot,
     _check_name,
@@ -87,7 +87,8 @@ def write_bundle(snapshots: Sequence[Snapshot], objects: ObjectStore, bundle: Pa
         }
     ).encode("utf-8")
     total = sum(sizes.values())
-    with _atomic_file(bundle, f"bundle {bundle}", ".bundle-") as handle:
+    # a regular file is replaced atomically, a device or FIFO written in place
+    with safeio.open_output(bundle, what="bundle", error=SnapshotError, parents=True) as handle:
         compressor = zstandard.ZstdCompressor(
             level=ZSTD_LEVEL, threads=-1 if total >= THREADED_MIN else 0
         )

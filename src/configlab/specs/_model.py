@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from configlab._internal.saferegex import SafePattern, compile_pattern
 from configlab.constraints import Constraint
 from configlab.constraints import parse as parse_constraint
 from configlab.errors import ConfiglabError, ConstraintError, SpecError
@@ -196,10 +197,8 @@ class Expectation:
         ):
             raise SpecError(f"{kind} expects a non-empty string, got {value!r}")
         if kind in ("stdout_matches", "stderr_matches"):
-            try:
-                compiled = re.compile(value)
-            except re.error as error:
-                raise SpecError(f"{kind}: invalid regular expression {value!r}: {error}") from None
+            # RE2: linear-time search, so a hostile pattern cannot hang verification
+            compiled = compile_pattern(value, where=kind, error=SpecError)
             object.__setattr__(self, "_regex", compiled)
         elif kind == "metric":
             object.__setattr__(self, "_constraint", _metric_constraint(value, "expect"))
@@ -255,7 +254,7 @@ class Expectation:
             )
         if kind in ("stdout_matches", "stderr_matches"):
             stream = outcome.stdout if kind.startswith("stdout") else outcome.stderr
-            regex: re.Pattern[str] = self.__dict__["_regex"]
+            regex: SafePattern = self.__dict__["_regex"]
             return (
                 None
                 if regex.search(stream)
@@ -340,7 +339,7 @@ class _Expect:
 
     @staticmethod
     def stdout_matches(regex: str) -> Expectation:
-        """Standard output matches ``regex`` (``re.search``)."""
+        """Standard output matches ``regex`` (searched with RE2, linear time)."""
         return Expectation("stdout_matches", regex)
 
     @staticmethod
@@ -350,7 +349,7 @@ class _Expect:
 
     @staticmethod
     def stderr_matches(regex: str) -> Expectation:
-        """Standard error matches ``regex`` (``re.search``)."""
+        """Standard error matches ``regex`` (searched with RE2, linear time)."""
         return Expectation("stderr_matches", regex)
 
     @staticmethod

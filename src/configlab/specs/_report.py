@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from configlab._internal.safeio import write_output
 from configlab.errors import SpecError
 from configlab.specs._model import Outcome
 from configlab.tree import flatten
@@ -219,10 +220,7 @@ class VerificationReport:
             text = self.to_markdown()
         else:
             raise SpecError(f"{target}: cannot tell the report format; use json, junit or md")
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise SpecError(f"{target}: cannot write report: {error.strerror or error}") from None
+        write_output(target, text, what="report", error=SpecError)
         return target
 
 
@@ -334,6 +332,13 @@ def junit_xml(report: VerificationReport) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def output_tail(check: Check, lines: int = 12, chars: int = 2000) -> str:
+    """The last ``lines`` lines (at most ``chars`` characters) the application wrote to
+    stderr, or to stdout when stderr is empty."""
+    text = (check.outcome.stderr.strip() or check.outcome.stdout.strip())[-chars:]
+    return "\n".join(text.splitlines()[-lines:])
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -375,6 +380,12 @@ def markdown(report: VerificationReport) -> str:
             if check.error:
                 lines.append(f"  - {_cell(check.error)}")
             lines.append(f"  - config: `{_cell(json.dumps(check.config, sort_keys=True))}`")
+            tail = output_tail(check)
+            if tail:
+                # the last lines the application wrote tell "OOM" from "index out of range"
+                fence = "~~~~" if "```" in tail else "```"
+                lines += ["", f"  {fence}text", *(f"  {line}" for line in tail.splitlines()),
+                          f"  {fence}"]
     notes = [r for r in report.rules if r.note]
     if notes:
         lines += ["", "## Notes", ""]

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy import stats as sps
 
+from configlab._internal import causes as _causes
 from configlab._internal import stats as st
 from configlab._internal.encoded import ERROR, FAIL, SKIP, EncodedResults
 from configlab.errors import AnalysisError, SpaceError
@@ -259,7 +260,22 @@ def _fmt_number(value: float) -> str:
 
 
 def _condition(atoms: Sequence[Atom]) -> str:
-    return " and ".join(str(a) for a in atoms) if atoms else "(always)"
+    """Readable conjunction; ``x > lo`` followed by ``x <= hi`` reads ``lo < x <= hi``."""
+    if not atoms:
+        return "(always)"
+    parts: list[str] = []
+    i = 0
+    while i < len(atoms):
+        a = atoms[i]
+        b = atoms[i + 1] if i + 1 < len(atoms) else None
+        if (b is not None and a.param == b.param and a.op == ">" and b.op == "<="
+                and isinstance(a.value, float) and isinstance(b.value, float)):
+            parts.append(f"{_fmt_number(a.value)} < {a.param} <= {_fmt_number(b.value)}")
+            i += 2
+            continue
+        parts.append(str(a))
+        i += 1
+    return " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -1514,6 +1530,76 @@ def _mine(
     return _Mined(tuple(patterns), masked, m, n_candidates, hit_limit), eq_atoms, eq_block
 
 
+def _region_atoms(enc: EncodedResults, region: _causes.Region, present: _F) -> list[Atom]:
+    """The atoms a user would write for one region (``present``: class counts in the data)."""
+    path = enc.params[region.param]
+    if region.numeric:
+        atoms = []
+        if region.lo > -math.inf:
+            atoms.append(Atom(path, ">", float(region.lo)))
+        if region.hi < math.inf:
+            atoms.append(Atom(path, "<=", float(region.hi)))
+        return atoms
+    labels = enc.class_labels[region.param]
+    seen = [c for c in range(len(labels)) if present[c] > 0]
+    inside = [c for c in seen if c in region.codes]
+    outside = [c for c in seen if c not in region.codes]
+    if len(inside) == 1:
+        return [Atom(path, "==", labels[inside[0]])]
+    if len(outside) == 1 and len(seen) >= 3:
+        return [Atom(path, "!=", labels[outside[0]])]
+    return [Atom(path, "in", tuple(labels[c] for c in inside))]
+
+
+def _cause_patterns(
+    enc: EncodedResults, prep: _Prepared, settings: AnalysisSettings, all_counts: _F
+) -> _Mined:
+    """Failure patterns from the explain-away cause search (:mod:`configlab._internal.causes`)."""
+    used = prep.used_idx
+    if used.size == 0 or not enc.params:
+        return _Mined((), (), 0, 0, False)
+    fail = prep.fail[used]
+    codes = np.asarray(enc.codes[used], dtype=np.int64)
+    index = {path: j for j, path in enumerate(enc.params)}
+    numeric = {index[name]: np.asarray(values, dtype=np.float64)[used]
+               for name, values in enc.numeric.items() if name in index}
+    found, n_tests, hit = _causes.find_causes(
+        codes,
+        [len(labels) for labels in enc.class_labels],
+        numeric,
+        fail,
+        max_order=settings.max_order,
+        alpha=settings.alpha,
+        min_support=settings.min_support,
+        max_causes=settings.max_patterns,
+    )
+    total = int(used.size)
+    base = float(fail.sum()) / total if total else 0.0
+    patterns = []
+    for rank, cause in enumerate(found, start=1):
+        atoms = [a for r in sorted(cause.regions, key=lambda r: enc.params[r.param])
+                 for a in _region_atoms(enc, r, all_counts[r.param])]
+        support = int(cause.failing.size)
+        coverage = int(cause.rows.size)
+        conf = support / coverage if coverage else 0.0
+        patterns.append(
+            Pattern(
+                rank=rank,
+                atoms=tuple(atoms),
+                support=support,
+                coverage=coverage,
+                confidence=conf,
+                lift=conf / base if base else 0.0,
+                p_value=cause.p_value,
+                p_adjusted=cause.p_adjusted,
+                new_support=cause.new_support,
+                rows=tuple(used[cause.rows].tolist()),
+                failing_rows=tuple(used[cause.failing].tolist()),
+            )
+        )
+    return _Mined(tuple(patterns), (), n_tests, n_tests, hit)
+
+
 def _stats_on(mat: _Matrix, used: _I, fail: _B, members: Sequence[int]) -> tuple[_I, int, int]:
     rows = used[mat.holds(used, members)]
     return rows, int(rows.size), int(fail[rows].sum())
@@ -2043,6 +2129,7 @@ def analyze_encoded(
     numeric = _numeric_matrix(enc, tuple(sorted(enc.numeric)))
     atoms = _build_atoms(enc, counts, prep, settings, numeric)
     mined, eq_atoms, eq_block = _mine(enc, lay, prep, atoms, numeric, settings)
+    mined = _cause_patterns(enc, prep, settings, all_counts)
     if mined.hit_limit:
         warnings.append(
             AnalysisWarning(

@@ -1,6 +1,6 @@
 """Correlation engine: which parameters, values and interactions drive failures and metrics.
 
-The core is :func:`analyze_encoded`, which works on :class:`~configlab._internal.encoded.
+The core is :func:`analyze_encoded`, which works on :class:`~configlab.results._model.encoded.
 EncodedResults` (a matrix of value-class codes, outcomes and metrics) and returns an
 :class:`AnalysisReport` with four parts:
 
@@ -35,10 +35,10 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy import stats as sps
 
-from configlab._internal import causes as _causes
-from configlab._internal import stats as st
-from configlab._internal.encoded import ERROR, FAIL, SKIP, EncodedResults
+from configlab.analysis import _causes
+from configlab.analysis import _stats as st
 from configlab.errors import AnalysisError, SpaceError
+from configlab.results.encoded import ERROR, FAIL, SKIP, EncodedResults
 from configlab.space import Space
 
 __all__ = [
@@ -583,7 +583,7 @@ class AnalysisReport:
         """JSON-ready dict (schema in ``docs/analysis.md``); pattern row lists cut to
         ``max_rows`` (None = all)."""
         return {
-            "schema": "configlab.analysis/1",
+            "schema": "configlab.analysis._analysis/1",
             "summary": self.summary.to_dict(),
             "impact": [i.to_dict() for i in self.impact],
             "patterns": [p.to_dict(max_rows) for p in self.patterns],
@@ -1554,7 +1554,7 @@ def _region_atoms(enc: EncodedResults, region: _causes.Region, present: _F) -> l
 def _cause_patterns(
     enc: EncodedResults, prep: _Prepared, settings: AnalysisSettings, all_counts: _F
 ) -> _Mined:
-    """Failure patterns from the explain-away cause search (:mod:`configlab._internal.causes`)."""
+    """Failure patterns from the explain-away cause search (:mod:`configlab.analysis._causes`)."""
     used = prep.used_idx
     if used.size == 0 or not enc.params:
         return _Mined((), (), 0, 0, False)

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
-from configlab._internal import stats as st
+from configlab.analysis import _stats as st
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
@@ -136,7 +136,7 @@ def _g_score(n: _F, f: _F, total: float, fails: float) -> _F:
 
 def _log_fisher(k: int, total: int, successes: int, draws: int) -> float:
     """log of the one-sided Fisher exact p-value; past float underflow, the tight bound of
-    :func:`~configlab._internal.stats.hypergeom_log_sf_bound` keeps candidates comparable."""
+    :func:`~configlab.analysis._stats.hypergeom_log_sf_bound` keeps candidates comparable."""
     if draws <= 0 or k <= 0:
         return 0.0
     value = float(sps.hypergeom.logsf(k - 1, total, successes, draws))

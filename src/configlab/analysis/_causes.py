@@ -198,7 +198,9 @@ class _Cells:
         return combo, tuple(reversed(codes))
 
 
-def _columns(codes: _I, n_classes: Sequence[int], numeric: dict[int, _F]) -> list[_Column]:
+def _columns(
+    codes: _I, n_classes: Sequence[int], numeric: dict[int, _F], bins: int = _BINS
+) -> list[_Column]:
     cols: list[_Column] = []
     for j in range(codes.shape[1]):
         if j in numeric:
@@ -208,10 +210,10 @@ def _columns(codes: _I, n_classes: Sequence[int], numeric: dict[int, _F]) -> lis
             distinct = np.unique(vals)
             if distinct.size <= 1:
                 continue
-            if distinct.size <= _BINS:
+            if distinct.size <= bins:
                 edges = distinct[:-1]
             else:
-                edges = np.unique(np.quantile(vals, np.linspace(0, 1, _BINS + 1)[1:-1]))
+                edges = np.unique(np.quantile(vals, np.linspace(0, 1, bins + 1)[1:-1]))
             cell = np.full(raw.shape, -1, dtype=np.int64)
             cell[finite] = np.searchsorted(edges, vals, side="left")
             bounds = np.concatenate([[-math.inf], edges, [math.inf]])
@@ -382,8 +384,8 @@ def _combos(cols: list[_Column], n_rows: int) -> tuple[list[tuple[int, ...]], in
     return singles + pairs[:max_pairs], len(pairs) > max_pairs
 
 
-def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fails: float
-             ) -> list[tuple[int, ...]]:
+def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fails: float,
+             top_params: int) -> list[tuple[int, ...]]:
     """Triples of the most promising columns that the budget allows (all when it can)."""
     m = len(cols)
     if m < 3:
@@ -400,7 +402,7 @@ def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fail
             for pos in combo:
                 score[pos] = max(score[pos], best)
         top = 3
-        while top < m and math.comb(top + 1, 3) <= max_triples:
+        while top < min(m, top_params) and math.comb(top + 1, 3) <= max_triples:
             top += 1
         keep = sorted(int(i) for i in np.argsort(-score, kind="stable")[:top])
     return [(a, b, c) for x, a in enumerate(keep) for y, b in enumerate(keep[x + 1 :], x + 1)
@@ -417,7 +419,10 @@ def find_causes(
     alpha: float = 0.05,
     min_support: int = 2,
     max_causes: int = 10,
-) -> tuple[list[Found], int, bool]:
+    bins: int = _BINS,
+    max_cells: int = 2000,
+    top_params: int = 24,
+) -> tuple[list[Found], int, int, bool]:
     """Explain-away search for the conditions behind ``fail``.
 
     Args:
@@ -431,15 +436,22 @@ def find_causes(
             cell counted).
         min_support: fewest failing rows (among those not yet explained) a cause must explain.
         max_causes: most causes returned.
+        bins: quantile bins of a numeric parameter for enumeration (refinement then finds the
+            exact interval on the raw values).
+        max_cells: most single cells (value classes and bins) enumerated; parameters are kept
+            by their best single-cell score until the cap is reached.
+        top_params: when every triple does not fit the budget, triples are enumerated among
+            at most this many parameters (those with the best 1- and 2-way scores).
 
     Returns:
-        (causes in acceptance order, number of cells counted, whether ``max_causes`` cut the
-        search short).
+        (causes in acceptance order, number of cells counted, number of single cells, whether
+        ``max_causes`` cut the search short).
     """
     n_rows = int(codes.shape[0])
-    cols = _columns(codes, n_classes, numeric)
+    cols = _columns(codes, n_classes, numeric, bins)
     if not cols or n_rows == 0 or not fail.any() or fail.all():
-        return [], 0, False
+        return [], 0, 0, False
+    cols = _cap_cells(cols, fail, max_cells)
     combos, _ = _combos(cols, n_rows)
     if max_order < 2:
         combos = [c for c in combos if len(c) == 1]
@@ -448,7 +460,7 @@ def find_causes(
     cells.add(all_rows, fail, 1.0)
     total, fails = float(n_rows), float(fail.sum())
     if max_order >= 3:
-        triples = _triples(cols, cells, n_rows, total, fails)
+        triples = _triples(cols, cells, n_rows, total, fails, top_params)
         if triples:
             extra = _Cells(cols, triples)
             extra.add(all_rows, fail, 1.0)
@@ -495,7 +507,29 @@ def find_causes(
         explained[failing] = True
         active[rows_act] = False
         cells.add(rows_act, fail, -1.0)
-    return found, n_tests, hit_limit
+    return found, n_tests, int(per_order[1]), hit_limit
+
+
+def _cap_cells(cols: list[_Column], fail: _B, max_cells: int) -> list[_Column]:
+    """Keep the columns with the best single-cell score while their cells fit ``max_cells``."""
+    if sum(c.k for c in cols) <= max_cells:
+        return cols
+    total, fails = float(fail.size), float(fail.sum())
+    best = []
+    for c in cols:
+        ok = c.cell >= 0
+        n = np.bincount(c.cell[ok], minlength=c.k).astype(np.float64)
+        f = np.bincount(c.cell[ok], weights=fail[ok], minlength=c.k)
+        best.append(float(_g_score(n, f, total, fails).max()))
+    kept: list[_Column] = []
+    used = 0
+    for i in np.argsort(-np.array(best), kind="stable"):
+        col = cols[int(i)]
+        if kept and used + col.k > max_cells:
+            continue
+        kept.append(col)
+        used += col.k
+    return sorted(kept, key=lambda c: c.index)
 
 
 def _merge(a: _Cells, b: _Cells) -> _Cells:

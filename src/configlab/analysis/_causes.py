@@ -51,8 +51,13 @@ _MAX_CODES = 24
 #: budget of (cells x rows) element operations for pairs and for triples
 _PAIR_BUDGET = 2.0e8
 _TRIPLE_BUDGET = 6.0e7
+#: most cells over all triples, and most codes of a column used in triples
+_TRIPLE_CELLS = 400_000
+_TRIPLE_MAX_K = 8
 #: cut points tried per interval bound when refining a numeric region
 _CUTS = 96
+#: below this many analysed rows, atoms are kept at the family-wise level ``alpha``
+_SMALL = 1000
 
 
 @dataclass(frozen=True)
@@ -100,12 +105,12 @@ class _Column:
     """A parameter as seen by the search."""
 
     index: int
-    cell: _I  # enumeration code per row (value class, or quantile bin; -1 = not usable)
-    k: int  # number of enumeration codes
+    cell: _I  # enumeration code per row (value class or quantile bin; k - 1 = not usable)
+    k: int  # number of enumeration codes, the last one meaning "no usable value"
     raw: _F | None = None  # raw numeric values (None: categorical)
     codes: _I | None = None  # value-class codes (categorical)
     n_classes: int = 0
-    cell_regions: list[Region] = field(default_factory=list)  # enumeration code -> region
+    cell_regions: list[Region | None] = field(default_factory=list)  # code -> region
 
 
 def _g_score(n: _F, f: _F, total: float, fails: float) -> _F:
@@ -158,32 +163,28 @@ class _Cells:
 
     def add(self, rows: _I, fail: _B, sign: float) -> None:
         """Add (``sign=1``) or remove (``sign=-1``) ``rows`` from every cell's counts."""
-        if rows.size == 0:
+        if rows.size == 0 or not self.combos:
             return
-        fails = fail[rows].astype(np.float64)
+        is_fail = fail[rows]
+        cells = np.stack([c.cell[rows] for c in self.cols], axis=1).astype(np.int32)
+        ks = np.array([c.k for c in self.cols], dtype=np.int32)
+        by_size: dict[int, list[int]] = {}
+        for i, combo in enumerate(self.combos):
+            by_size.setdefault(len(combo), []).append(i)
         chunk = max(1, int(4_000_000 // max(rows.size, 1)))
-        cells = [c.cell[rows] for c in self.cols]
-        for start in range(0, len(self.combos), chunk):
-            part = self.combos[start : start + chunk]
-            flat = np.empty((len(part), rows.size), dtype=np.int64)
-            for r, combo in enumerate(part):
-                code = np.zeros(rows.size, dtype=np.int64)
-                bad = np.zeros(rows.size, dtype=np.bool_)
-                for c in combo:
-                    col_cell = cells[c]
-                    bad |= col_cell < 0
-                    code = code * self.cols[c].k + np.maximum(col_cell, 0)
-                code += self.offsets[start + r]
-                code[bad] = -1
-                flat[r] = code
-            lo = int(self.offsets[start])
-            hi = int(self.offsets[start + len(part)])
-            flat_all = flat.ravel()
-            keep = flat_all >= 0
-            idx = flat_all[keep] - lo
-            weights = np.broadcast_to(fails, flat.shape).ravel()[keep]
-            self.n[lo:hi] += sign * np.bincount(idx, minlength=hi - lo)
-            self.f[lo:hi] += sign * np.bincount(idx, weights=weights, minlength=hi - lo)
+        for idx_list in by_size.values():
+            idx = np.array(idx_list, dtype=np.int64)
+            members = np.array([self.combos[i] for i in idx_list], dtype=np.int64)
+            for start in range(0, idx.size, chunk):
+                part = idx[start : start + chunk]
+                mem = members[start : start + chunk]
+                # combos of one size are contiguous, so a chunk owns one slice of the counts
+                lo, hi = int(self.offsets[part[0]]), int(self.offsets[part[-1] + 1])
+                code = (self.offsets[part] - lo).astype(np.int32)[None, :] + cells[:, mem[:, 0]]
+                for pos in range(1, mem.shape[1]):
+                    code = code + cells[:, mem[:, pos]] * _strides(ks, mem, pos)[None, :]
+                self.n[lo:hi] += sign * np.bincount(code.ravel(), minlength=hi - lo)
+                self.f[lo:hi] += sign * np.bincount(code[is_fail].ravel(), minlength=hi - lo)
 
     def cell(self, flat_index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(parameter positions, enumeration codes) of one flat cell index."""
@@ -191,11 +192,19 @@ class _Cells:
         combo = self.combos[c]
         rem = flat_index - int(self.offsets[c])
         codes = []
-        for pos in reversed(combo):
+        for pos in combo:
             k = self.cols[pos].k
             codes.append(rem % k)
             rem //= k
-        return combo, tuple(reversed(codes))
+        return combo, tuple(codes)
+
+
+def _strides(ks: npt.NDArray[np.int32], members: _I, pos: int) -> npt.NDArray[np.int32]:
+    # place value of member ``pos`` in a combo's flat cell index (first member varies fastest)
+    out = np.ones(members.shape[0], dtype=np.int32)
+    for q in range(pos):
+        out *= ks[members[:, q]]
+    return out
 
 
 def _columns(
@@ -214,12 +223,15 @@ def _columns(
                 edges = distinct[:-1]
             else:
                 edges = np.unique(np.quantile(vals, np.linspace(0, 1, bins + 1)[1:-1]))
-            cell = np.full(raw.shape, -1, dtype=np.int64)
+            cell = np.full(raw.shape, edges.size + 1, dtype=np.int64)
             cell[finite] = np.searchsorted(edges, vals, side="left")
             bounds = np.concatenate([[-math.inf], edges, [math.inf]])
-            regions = [Region(j, lo=float(bounds[b]), hi=float(bounds[b + 1]))
-                       for b in range(edges.size + 1)]
-            cols.append(_Column(j, cell, edges.size + 1, raw=raw, cell_regions=regions))
+            regions: list[Region | None] = [
+                Region(j, lo=float(bounds[b]), hi=float(bounds[b + 1]))
+                for b in range(edges.size + 1)
+            ]
+            regions.append(None)
+            cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions))
             continue
         col = codes[:, j].astype(np.int64)
         k = int(n_classes[j])
@@ -234,11 +246,12 @@ def _columns(
             regions = [Region(j, codes=(c,)) for c in range(k)]
         else:
             order = np.argsort(-counts, kind="stable")[: _MAX_CODES - 1]
-            remap = np.full(k, -1, dtype=np.int64)
+            remap = np.full(k, order.size, dtype=np.int64)
             remap[order] = np.arange(order.size)
             cell = remap[col]
-            kk = int(order.size)
+            kk = int(order.size) + 1
             regions = [Region(j, codes=(int(c),)) for c in order]
+            regions.append(None)
         cols.append(_Column(j, cell, kk, codes=col, n_classes=k, cell_regions=regions))
     return cols
 
@@ -259,7 +272,10 @@ class _Search:
         self.fail = fail
         self.alpha = alpha
         self.min_support = min_support
-        self.atom_alpha = 1e-3
+        # level of the conditional test that keeps an atom: with many rows a real atom's
+        # conditional effect is overwhelming, and a strict level keeps chance improvements
+        # (picked among many candidates) out; with few rows it would drop real atoms
+        self.atom_alpha = alpha if fail.size < _SMALL else min(alpha, 1e-3)
 
     # ------------------------------------------------------------------ refinement
     def best_region(self, col: _Column, base: _I, total: float, fails: float) -> Region | None:
@@ -296,25 +312,34 @@ class _Search:
             return None
         # candidate boundaries: after position i (exclusive prefix lengths), only between
         # distinct values; thinned to _CUTS quantile positions
-        ends = np.concatenate([first[1:], [vals.size]])  # prefix length after each distinct
-        if ends.size > _CUTS:
-            pick = np.unique(np.linspace(0, ends.size - 1, _CUTS).round().astype(np.int64))
-            ends = ends[pick]
-            dvals = distinct[pick]
-        else:
-            dvals = distinct
-        ends = np.concatenate([[0], ends])
+        # ends[d]: rows with a value <= distinct[d - 1] (ends[0] = 0); an interval (a, b] of
+        # distinct indices holds rows ends[a] .. ends[b]
+        ends = np.concatenate([[0], first[1:], [vals.size]])
         cf = np.concatenate([[0.0], np.cumsum(fv)])
-        lo_i, hi_i = np.triu_indices(ends.size, k=1)
-        n = (ends[hi_i] - ends[lo_i]).astype(np.float64)
-        f = cf[ends[hi_i]] - cf[ends[lo_i]]
-        g = _g_score(n, f, total, fails)
+        n_ends = ends.size
+        # coarse pass on at most _CUTS boundaries, then each bound exactly between its
+        # neighbouring coarse boundaries
+        coarse = np.unique(np.linspace(0, n_ends - 1, min(n_ends, _CUTS)).round().astype(np.int64))
+        lo_i, hi_i = np.triu_indices(coarse.size, k=1)
+        a_idx, b_idx = coarse[lo_i], coarse[hi_i]
+        g = _g_score((ends[b_idx] - ends[a_idx]).astype(np.float64),
+                     cf[ends[b_idx]] - cf[ends[a_idx]], total, fails)
         if not g.size or g.max() <= 0:
             return None
         best = int(np.argmax(g))
-        a, b = int(lo_i[best]), int(hi_i[best])
-        lo = -math.inf if a == 0 else float(dvals[a - 1])
-        hi = math.inf if b == ends.size - 1 else float(dvals[b - 1])
+        a, b = int(a_idx[best]), int(b_idx[best])
+        for _ in range(2):
+            step = max(1, (n_ends - 1) // max(coarse.size - 1, 1)) + 1
+            cand_a = np.arange(max(0, a - step), min(b, a + step + 1))
+            ga = _g_score((ends[b] - ends[cand_a]).astype(np.float64),
+                          cf[ends[b]] - cf[ends[cand_a]], total, fails)
+            a = int(cand_a[int(np.argmax(ga))])
+            cand_b = np.arange(max(a + 1, b - step), min(n_ends, b + step + 1))
+            gb = _g_score((ends[cand_b] - ends[a]).astype(np.float64),
+                          cf[ends[cand_b]] - cf[ends[a]], total, fails)
+            b = int(cand_b[int(np.argmax(gb))])
+        lo = -math.inf if a == 0 else float(distinct[a - 1])
+        hi = math.inf if b == n_ends - 1 else float(distinct[b - 1])
         if lo == -math.inf and hi == math.inf:
             return None
         return Region(col.index, lo=lo, hi=hi)
@@ -386,25 +411,38 @@ def _combos(cols: list[_Column], n_rows: int) -> tuple[list[tuple[int, ...]], in
 
 def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fails: float,
              top_params: int) -> list[tuple[int, ...]]:
-    """Triples of the most promising columns that the budget allows (all when it can)."""
-    m = len(cols)
-    if m < 3:
-        return []
+    """Triples of the most promising columns that the budgets allow (all when they can).
+
+    Columns are taken by their best 1- or 2-way cell score (columns with more than
+    ``_TRIPLE_MAX_K`` codes are left out) while the number of triples stays within
+    ``_TRIPLE_BUDGET / rows`` and their cells within ``_TRIPLE_CELLS``.
+    """
+    g = _g_score(cells.n, cells.f, total, fails)
+    score = np.zeros(len(cols))
+    for c, combo in enumerate(cells.combos):
+        lo, hi = int(cells.offsets[c]), int(cells.offsets[c + 1])
+        best = float(g[lo:hi].max()) if hi > lo else 0.0
+        for pos in combo:
+            score[pos] = max(score[pos], best)
     max_triples = int(_TRIPLE_BUDGET // max(n_rows, 1))
-    if math.comb(m, 3) <= max_triples:
-        keep = list(range(m))
-    else:
-        g = _g_score(cells.n, cells.f, total, fails)
-        score = np.zeros(m)
-        for c, combo in enumerate(cells.combos):
-            lo, hi = int(cells.offsets[c]), int(cells.offsets[c + 1])
-            best = float(g[lo:hi].max()) if hi > lo else 0.0
-            for pos in combo:
-                score[pos] = max(score[pos], best)
-        top = 3
-        while top < min(m, top_params) and math.comb(top + 1, 3) <= max_triples:
-            top += 1
-        keep = sorted(int(i) for i in np.argsort(-score, kind="stable")[:top])
+    keep: list[int] = []
+    s1 = s2 = 0.0  # sum of k and of k^2 over kept columns
+    n_cells = 0.0
+    for i in np.argsort(-score, kind="stable"):
+        k = float(cols[int(i)].k)
+        if k > _TRIPLE_MAX_K or len(keep) >= top_params:
+            continue
+        pairs_k = (s1 * s1 - s2) / 2.0  # sum of k_a * k_b over kept pairs
+        if (n_cells + k * pairs_k > _TRIPLE_CELLS
+                or math.comb(len(keep) + 1, 3) > max_triples):
+            break
+        n_cells += k * pairs_k
+        keep.append(int(i))
+        s1 += k
+        s2 += k * k
+    keep.sort()
+    if len(keep) < 3:
+        return []
     return [(a, b, c) for x, a in enumerate(keep) for y, b in enumerate(keep[x + 1 :], x + 1)
             for c in keep[y + 1 :]]
 
@@ -517,9 +555,8 @@ def _cap_cells(cols: list[_Column], fail: _B, max_cells: int) -> list[_Column]:
     total, fails = float(fail.size), float(fail.sum())
     best = []
     for c in cols:
-        ok = c.cell >= 0
-        n = np.bincount(c.cell[ok], minlength=c.k).astype(np.float64)
-        f = np.bincount(c.cell[ok], weights=fail[ok], minlength=c.k)
+        n = np.bincount(c.cell, minlength=c.k).astype(np.float64)
+        f = np.bincount(c.cell[fail], minlength=c.k).astype(np.float64)
         best.append(float(_g_score(n, f, total, fails).max()))
     kept: list[_Column] = []
     used = 0
@@ -541,23 +578,34 @@ def _merge(a: _Cells, b: _Cells) -> _Cells:
 
 def _best_candidate(search: _Search, cells: _Cells, act: _I, total: float, fails: float,
                     seen: set[tuple[Region, ...]]) -> tuple[list[Region], float] | None:
-    g = _g_score(cells.n, cells.f, total, fails)
-    if not g.size or g.max() <= 0:
+    live = np.flatnonzero(cells.f * total > cells.n * fails)
+    if not live.size:
         return None
-    order = np.argsort(-g, kind="stable")
+    g_live = _g_score(cells.n[live], cells.f[live], total, fails)
+    if g_live.max() <= 0:
+        return None
+    if live.size > 4000:
+        top = np.argpartition(-g_live, 4000)[:4000]
+        live, g_live = live[top], g_live[top]
+    g = np.zeros(cells.n.size)
+    g[live] = g_live
+    order = live[np.lexsort((live, -g_live))]
     picked: dict[int, int] = {}
     quota = {1: 12, 2: 16, 3: 12}
     candidates: list[list[Region]] = []
-    for flat in order[:2000]:
+    for flat in order:
         if g[flat] <= 0:
             break
         combo, codes = cells.cell(int(flat))
         size = len(combo)
         if picked.get(size, 0) >= quota[size]:
             continue
+        regions = [cells.cols[pos].cell_regions[code]
+                   for pos, code in zip(combo, codes, strict=True)]
+        if any(r is None for r in regions):
+            continue
         picked[size] = picked.get(size, 0) + 1
-        candidates.append([cells.cols[pos].cell_regions[code]
-                           for pos, code in zip(combo, codes, strict=True)])
+        candidates.append([r for r in regions if r is not None])
         if sum(picked.values()) >= sum(quota.values()):
             break
     best: tuple[list[Region], float] | None = None

@@ -110,6 +110,7 @@ class _Column:
     raw: _F | None = None  # raw numeric values (None: categorical)
     codes: _I | None = None  # value-class codes (categorical)
     n_classes: int = 0
+    n_distinct: int = 0  # distinct raw values (numeric)
     cell_regions: list[Region | None] = field(default_factory=list)  # code -> region
 
 
@@ -231,7 +232,8 @@ def _columns(
                 for b in range(edges.size + 1)
             ]
             regions.append(None)
-            cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions))
+            cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions,
+                                n_distinct=int(distinct.size)))
             continue
         col = codes[:, j].astype(np.int64)
         k = int(n_classes[j])
@@ -285,7 +287,7 @@ class _Search:
             assert col.codes is not None
             k = col.n_classes
             n_c = np.bincount(col.codes[base], minlength=k).astype(np.float64)
-            f_c = np.bincount(col.codes[base], weights=fail, minlength=k)
+            f_c = np.bincount(col.codes[base], weights=fail, minlength=k).astype(np.float64)
             seen = np.flatnonzero(n_c > 0)
             if seen.size <= 1:
                 return None
@@ -392,6 +394,16 @@ class _Search:
                 regions.pop(worst)
             else:
                 regions[worst] = worst_new
+
+    def choices(self, region: Region) -> float:
+        """How many regions of its parameter the refinement chose this one among."""
+        col = self.by_param[region.param]
+        if col.raw is None:
+            return float(max(col.n_classes - 1, 1))
+        distinct = float(col.n_distinct)
+        if region.lo > -math.inf and region.hi < math.inf:
+            return max(distinct * (distinct - 1) / 2.0, 1.0)
+        return max(2.0 * distinct, 1.0)
 
     def rows_where(self, regions: Sequence[Region], rows: _I) -> _I:
         """The subset of ``rows`` where every region holds."""
@@ -528,7 +540,11 @@ def find_causes(
             break
         regions, logp = best
         p = math.exp(logp)
-        p_adj = min(1.0, p * layers * int(per_order[len(regions)]))
+        # refinement picked each region among many (every interval of a numeric parameter,
+        # every prefix set of classes): count those choices too, or a narrow interval holding
+        # a few chance failures would pass
+        choices = math.prod(search.choices(r) for r in regions)
+        p_adj = min(1.0, p * layers * int(per_order[len(regions)]) * choices)
         rows_act = search.rows_where(regions, act)
         f_act = int(fail[rows_act].sum())
         if p_adj > alpha or f_act < min_support:
@@ -600,12 +616,13 @@ def _best_candidate(search: _Search, cells: _Cells, act: _I, total: float, fails
         size = len(combo)
         if picked.get(size, 0) >= quota[size]:
             continue
-        regions = [cells.cols[pos].cell_regions[code]
-                   for pos, code in zip(combo, codes, strict=True)]
-        if any(r is None for r in regions):
+        cell_regions = [cells.cols[pos].cell_regions[code]
+                        for pos, code in zip(combo, codes, strict=True)]
+        usable = [r for r in cell_regions if r is not None]
+        if len(usable) < len(cell_regions):
             continue
         picked[size] = picked.get(size, 0) + 1
-        candidates.append([r for r in regions if r is not None])
+        candidates.append(usable)
         if sum(picked.values()) >= sum(quota.values()):
             break
     best: tuple[list[Region], float] | None = None

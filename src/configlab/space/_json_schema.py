@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from configlab import tree as _tree
+from configlab._internal.saferegex import compile_pattern
 from configlab.constraints import parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 from configlab.space._model import (
@@ -527,9 +528,9 @@ class _Importer:
         pattern = schema.get("pattern")
         if pattern is not None:
             try:
-                re.compile(pattern)
-            except (re.error, TypeError):
-                self.warn(pointer, "pattern", f"{pattern!r} is not a Python regex; ignored")
+                compile_pattern(pattern, where=pointer)
+            except ConfiglabError as error:
+                self.warn(pointer, "pattern", f"{pattern!r} cannot be used ({error}); ignored")
             else:
                 # JSON Schema patterns search; configlab patterns must match the whole string.
                 kwargs["pattern"] = f"(?s:.*?(?:{pattern}).*)" if not _anchored(pattern) \
@@ -538,7 +539,8 @@ class _Importer:
             e for e in schema.get("examples", []) or []
             if isinstance(e, str)
             and kwargs.get("min_length", 0) <= len(e) <= kwargs["max_length"]
-            and (kwargs.get("pattern") is None or re.fullmatch(kwargs["pattern"], e))
+            and (kwargs.get("pattern") is None
+                 or compile_pattern(kwargs["pattern"], where=pointer).fullmatch(e))
         ]
         if examples:
             kwargs["examples"] = tuple(dict.fromkeys(examples))

@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from configlab import tree as _tree
+from configlab._internal.saferegex import SafePattern, compile_pattern
 from configlab.constraints import ABSENT, Constraint, Node, parse, values_equal
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 
@@ -381,12 +381,7 @@ class StringParam(Parameter):
                 f"{self.path}: bad length bounds [{self.min_length}, {self.max_length}]"
             )
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:
-                raise SpaceError(
-                    f"{self.path}: invalid pattern {self.pattern!r}: {error}"
-                ) from None
+            compile_pattern(self.pattern, where=self.path, error=SpaceError)
         for example in self.examples:
             problem = self._check(example)
             if problem is not None:
@@ -424,10 +419,11 @@ class StringParam(Parameter):
         return classes
 
     @property
-    def _regex(self) -> re.Pattern[str]:
-        compiled: re.Pattern[str] | None = self.__dict__.get("_compiled")
+    def _regex(self) -> SafePattern:
+        # RE2 (linear time): `(a+)+$` against "aaaa...!" cannot hang a config check
+        compiled: SafePattern | None = self.__dict__.get("_compiled")
         if compiled is None:
-            compiled = re.compile(self.pattern or "")
+            compiled = compile_pattern(self.pattern or "", where=self.path, error=SpaceError)
             object.__setattr__(self, "_compiled", compiled)
         return compiled
 
@@ -436,7 +432,7 @@ class StringParam(Parameter):
             return f"expected a string, got {_show_type(value)}"
         if not self.min_length <= len(value) <= self.max_length:
             return f"length {len(value)} is outside [{self.min_length}, {self.max_length}]"
-        if self.pattern is not None and self._regex.fullmatch(value) is None:
+        if self.pattern is not None and not self._regex.fullmatch(value):
             return f"{value!r} does not match pattern {self.pattern!r}"
         return None
 
@@ -669,6 +665,10 @@ class Space:
     name: str = ""
     #: Messages about parts of the source that could not be honoured exactly (JSON Schema import).
     warnings: tuple[str, ...] = ()
+    #: Covering-generation defaults read from the source (PICT sub-models, weights, ``~``
+    #: values): keys ``groups`` (``[([path, ...], t), ...]``), ``weights``
+    #: (``{path: {value: weight}}``) and ``negative`` (``{path: [value, ...]}``).
+    hints: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         paths = [p.path for p in self.parameters]
@@ -734,16 +734,19 @@ class Space:
     @classmethod
     def load(cls, path: str | Path, fmt: str | None = None) -> Space:
         """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
+        from configlab._internal import safeio
+
         location = Path(path)
-        if not location.is_file():
-            raise SpaceError(f"{location}: no such space file")
+        # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
             from configlab.space._pict import space_from_pict
 
-            return space_from_pict(location.read_text(encoding="utf-8"), source=str(location))
+            text = safeio.read_text(location, what="space file", error=SpaceError)
+            return space_from_pict(text, source=str(location))
         from configlab import formats
 
-        data = formats.load(location, fmt)
+        raw = safeio.read_bytes(location, what="space file", error=SpaceError)
+        data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
         if _looks_like_json_schema(data):
             return cls.from_json_schema(data, source=str(location))
         return cls.from_dict(data, source=str(location))

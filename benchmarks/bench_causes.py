@@ -26,12 +26,12 @@ from pathlib import Path
 # baselines' BLAS/OpenMP threads would fight with the other jobs of a shared machine
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-import orjson  # noqa: E402
+import numpy as np
+import orjson
 
 sys.path.insert(0, os.path.dirname(__file__))
 
-from planted import BASELINES, FAMILIES, Case, make_case, reported_from_atoms, score  # noqa: E402
+from planted import BASELINES, FAMILIES, Case, make_case, reported_from_atoms, score
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = {
@@ -101,7 +101,8 @@ def main() -> int:
                     scores.setdefault((family, name), []).append((s[1], s[3]))
                 print(f"{family} seed {seed} done ({elapsed:.2f} s configlab)", file=sys.stderr,
                       flush=True)
-    header = f"{'family':12}" + "".join(f"{m:>16}" for m in methods) + f"{'target':>12}{'time s':>9}"
+    header = (f"{'family':12}" + "".join(f"{m:>16}" for m in methods)
+              + f"{'target':>12}{'time s':>9}")
     print(header)
     print("-" * len(header))
     ahead = True

@@ -256,7 +256,7 @@ class _Builder:
             prob = float(self.rng.uniform(lo, hi))
             fail |= cause.rows() & (self.rng.random(self.n) < prob)
         # flaky: a share of rows re-run an earlier row's config with the opposite outcome
-        n_flaky = int(round(self.flaky_share * self.n))
+        n_flaky = round(self.flaky_share * self.n)
         flaky = np.zeros(self.n, bool)
         if n_flaky:
             by = {p.name: p for p in self.params}
@@ -504,11 +504,12 @@ def baseline_tree(case: Case, max_out: int = 10) -> list[Reported]:
                 for feat, left, thr in conds:
                     name, kind, c = meta[feat]
                     vals = by[name].values
-                    m = (vals == c) if kind == "onehot" else vals.astype(np.float32)
                     if kind == "onehot":
-                        mm = ~m if left else m
+                        hit = vals == c
+                        mm = ~hit if left else hit
                     else:
-                        mm = (m <= thr) if left else (m > thr)
+                        x = vals.astype(np.float32)
+                        mm = (x <= thr) if left else (x > thr)
                     rep[name] = rep[name] & mm if name in rep else mm
                 leaves.append((rate * n_node, rep))
             return

@@ -8,6 +8,7 @@ Exit codes: 0 ok; 2 bad space, bad input or bad usage.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import warnings
@@ -19,6 +20,7 @@ from typing import IO, Any
 import click
 
 from configlab import __version__
+from configlab._internal import safeio
 from configlab.errors import GenerationError
 from configlab.generation import STRATEGIES, generate
 from configlab.space import Space
@@ -272,10 +274,10 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
         if jsonl == "-":
             stream = sys.stdout
         elif jsonl is not None:
-            try:
-                stream = stack.enter_context(open(jsonl, "w", encoding="utf-8"))
-            except OSError as error:
-                raise GenerationError(f"{jsonl}: cannot write: {error.strerror}") from None
+            # regular file: atomic replace; a device or FIFO: written in place
+            binary = stack.enter_context(
+                safeio.open_output(jsonl, what="JSON-lines file", error=GenerationError))
+            stream = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8"))
         progress = _progress(enabled=True)
         task = None
         if progress is not None:  # pragma: no cover - only on a terminal
@@ -321,10 +323,10 @@ def _read_suite(source: str) -> tuple[list[str], list[dict[str, Any]]]:
         if not names:
             raise GenerationError(f"{path}: no config files")
         return names, [formats.load(path / name) for name in names]
-    if not path.is_file():
+    if not path.exists():
         raise GenerationError(f"{source}: no such directory or JSON-lines file")
-    with open(path, encoding="utf-8") as handle:
-        return _read_jsonl(handle, source)
+    text = safeio.read_text(path, what="JSON-lines file", error=GenerationError)
+    return _read_jsonl(io.StringIO(text), source)
 
 
 def _read_jsonl(handle: IO[str], where: str) -> tuple[list[str], list[dict[str, Any]]]:
@@ -335,8 +337,9 @@ def _read_jsonl(handle: IO[str], where: str) -> tuple[list[str], list[dict[str, 
             continue
         try:
             config = json.loads(line)
-        except ValueError as error:
-            raise GenerationError(f"{where}:{line_no}: not JSON: {error}") from None
+        except (ValueError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            raise GenerationError(f"{where}:{line_no}: not JSON: {reason}") from None
         if not isinstance(config, dict):
             raise GenerationError(f"{where}:{line_no}: a config must be a JSON object")
         names.append(f"{where}:{line_no}")
@@ -379,8 +382,8 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
         _flat_weights(formats.load(weights_path), "", weights)
     history = None
     if history_path is not None:
-        with open(history_path, encoding="utf-8") as handle:
-            _, records = _read_jsonl(handle, history_path)
+        text = safeio.read_text(history_path, what="history file", error=GenerationError)
+        _, records = _read_jsonl(io.StringIO(text), history_path)
         history = []
         for n, record in enumerate(records, start=1):
             if "config" not in record or "outcome" not in record:

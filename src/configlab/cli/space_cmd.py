@@ -6,13 +6,13 @@ Exit codes: 0 ok; 1 a config violates the space; 2 bad space, bad file or bad us
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
 from configlab import formats
-from configlab.errors import ConfiglabError
+from configlab._internal.safeio import write_output
+from configlab.errors import ConfiglabError, FormatError
 from configlab.space import ABSENT, Space
 
 _SPACE_FORMATS = ("yaml", "json", "pict")
@@ -34,13 +34,9 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write(text: str, output: str | None) -> None:
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ConfiglabError(f"{output}: cannot write: {error.strerror or error}") from None
+    if not text.endswith("\n"):
+        text += "\n"
+    write_output("-" if output is None else output, text)
 
 
 @click.group(name="space")
@@ -182,7 +178,11 @@ def convert_config(config: str, target: str, source_format: str | None,
     """Convert a CONFIG file between formats (YAML, JSON, TOML, XML, properties, INI, env)."""
     tree = formats.load(config, source_format)
     if output is None:
-        _write(formats.dumps(tree, target), None)
+        try:
+            text = formats.dumps(tree, target)
+        except FormatError as error:
+            raise FormatError(f"{config}: {error}") from None
+        _write(text, None)
     else:
         formats.dump(tree, output, target)
 

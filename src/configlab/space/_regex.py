@@ -11,6 +11,8 @@ import importlib
 import re
 from typing import Any
 
+from configlab._internal.saferegex import compile_pattern
+
 # Python >= 3.11 keeps the regex parser here (sre_parse is a deprecated alias of it).
 _c: Any = importlib.import_module("re._constants")
 _p: Any = importlib.import_module("re._parser")
@@ -98,7 +100,7 @@ def _generate(pattern: str, longest: bool, budget: int) -> str | None:
     except re.error:
         return None
     candidate = _build(tree, longest, budget)
-    if candidate is None or re.fullmatch(pattern, candidate) is None:
+    if candidate is None or not compile_pattern(pattern, where="pattern").fullmatch(candidate):
         return None
     return candidate
 

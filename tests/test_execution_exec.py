@@ -303,8 +303,8 @@ def test_ci_shards_of_the_demo_app_merge_to_one_run(tmp_path: Path) -> None:
     data = Path(__file__).parent / "data" / "ci"
     shutil.copy(data / "app.py", tmp_path / "app.py")
     shutil.copy(data / "space.yaml", tmp_path / "space.yaml")
-    steps = ("steps:\n"
-             "  - generate: {strategy: covering, strength: 2, seed: 7, out: configs/, format: json}\n"
+    steps = ("steps:\n  - generate: {strategy: covering, strength: 2, seed: 7, out: configs/,"
+             " format: json}\n"
              f'  - run: {{command: "{PY} app.py --config {{config}}", timeout: 30}}\n')
     (tmp_path / "whole.yaml").write_text(f"space: space.yaml\nstore: whole\n{steps}")
     (tmp_path / "shard.yaml").write_text(f"space: space.yaml\nstore: sharded\n{steps}")

@@ -53,7 +53,8 @@ METRIC_PREFIX = "metric."
 NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
-    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
+    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id",
+     "stdout", "stderr"}
 )
 
 
@@ -133,6 +134,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
+        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
+            ``ci`` keep the last 64 KiB), if kept.
+        stderr: the same for stderr.
     """
 
     config: Mapping[str, Any]
@@ -143,6 +147,8 @@ class Result:
     snapshot_id: str | None = None
     timestamp: str | None = None
     run_id: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, Mapping):
@@ -173,6 +179,8 @@ class Result:
             raise ResultsError(f"test_id must be a string, got {self.test_id!r}")
         _optional_str(self.snapshot_id, "snapshot_id")
         _optional_str(self.run_id, "run_id")
+        _optional_str(self.stdout, "stdout")
+        _optional_str(self.stderr, "stderr")
         object.__setattr__(self, "timestamp", normalize_timestamp(self.timestamp))
 
     def __hash__(self) -> int:
@@ -200,7 +208,7 @@ class Result:
             data["metrics"] = dict(self.metrics)
         if self.test_id:
             data["test_id"] = self.test_id
-        for key in ("snapshot_id", "timestamp", "run_id"):
+        for key in ("snapshot_id", "timestamp", "run_id", "stdout", "stderr"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -226,6 +234,8 @@ class Result:
                 snapshot_id=data.get("snapshot_id"),
                 timestamp=data.get("timestamp"),
                 run_id=data.get("run_id"),
+                stdout=data.get("stdout"),
+                stderr=data.get("stderr"),
             )
         except ResultsError as error:
             raise ResultsError(f"{where}: {error}") from None

@@ -541,8 +541,91 @@ class ListParam(Parameter):
         return {"item": item, "min_items": self.min_items, "max_items": self.max_items}
 
 
+@dataclass(frozen=True)
+class JsonParam(Parameter):
+    """A structured value (map, array of objects, union, recursive part) as whole instances.
+
+    ``values`` are ``(label, instance)`` pairs -- the value classes, each a complete valid
+    value (e.g. ``min``, ``max``, ``branch:1``).  ``schema`` is a self-contained JSON Schema
+    (local ``$ref`` s only) that accepted values must validate against; without it any JSON
+    value is accepted.  Present values classify to the equal instance, else to the class of
+    the same JSON type and nearest size.
+    """
+
+    kind: ClassVar[str] = "json"
+
+    values: tuple[tuple[str, Any], ...] = ()
+    schema: Any = None
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise SpaceError(f"{self.path}: a json parameter needs at least one value")
+        labels = [label for label, _ in self.values]
+        if len(set(labels)) != len(labels):
+            raise SpaceError(f"{self.path}: duplicate value labels {labels}")
+        for label, value in self.values:
+            problem = self._check(value)
+            if problem is not None:
+                raise SpaceError(f"{self.path}: value {label!r}: {problem}")
+
+    def _base_classes(self) -> list[ValueClass]:
+        return [ValueClass(label, value) for label, value in self.values]
+
+    def _validator(self) -> Any:
+        cached = self.__dict__.get("_compiled")
+        if cached is None:
+            import jsonschema
+
+            cls = jsonschema.validators.validator_for(
+                self.schema, default=jsonschema.Draft202012Validator)
+            try:
+                cls.check_schema(self.schema)
+            except jsonschema.SchemaError as error:
+                raise SpaceError(f"{self.path}: invalid schema: {error.message}") from None
+            cached = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+            object.__setattr__(self, "_compiled", cached)
+        return cached
+
+    def _check(self, value: Any) -> str | None:
+        if self.schema is None:
+            return None
+        error = next(iter(self._validator().iter_errors(value)), None)
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path)
+        return f"{where + ': ' if where else ''}{error.message}"[:200]
+
+    def _classify_present(self, value: Any) -> int:
+        exact = super()._classify_present(value)
+        if exact >= 0:
+            return exact
+        best, best_distance = -1, math.inf
+        for index, cls in enumerate(self.value_classes):
+            if cls.value is ABSENT or cls.value is None or type(cls.value) is not type(value):
+                continue
+            distance = abs(_size(cls.value) - _size(value))
+            if distance < best_distance:
+                best, best_distance = index, distance
+        return best if best >= 0 else 0
+
+    def _spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"values": {label: value for label, value in self.values}}
+        if self.schema is not None:
+            spec["schema"] = self.schema
+        return spec
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_size(v) for v in value.values())
+    if isinstance(value, list):
+        return len(value) + sum(_size(v) for v in value)
+    return 1
+
+
 PARAMETER_KINDS: dict[str, type[Parameter]] = {
-    cls.kind: cls for cls in (BoolParam, IntParam, FloatParam, ChoiceParam, StringParam, ListParam)
+    cls.kind: cls
+    for cls in (BoolParam, IntParam, FloatParam, ChoiceParam, StringParam, ListParam, JsonParam)
 }
 _KIND_ALIASES = {
     "boolean": "bool",
@@ -564,6 +647,7 @@ _KIND_KEYS: dict[str, set[str]] = {
     "choice": {"values"},
     "string": {"min_length", "max_length", "pattern", "examples"},
     "list": {"item", "min_items", "max_items"},
+    "json": {"values", "schema"},
 }
 
 
@@ -638,6 +722,16 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
                 if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
                     raise SpaceError(f"{path}: examples must be a list of strings")
                 kwargs["examples"] = tuple(examples)
+        elif kind == "json":
+            values = spec.get("values")
+            if not isinstance(values, Mapping) or not values:
+                raise SpaceError(
+                    f"{path}: a json parameter needs 'values': a mapping label -> value")
+            kwargs["values"] = tuple((str(k), v) for k, v in values.items())
+            if "schema" in spec:
+                if not isinstance(spec["schema"], Mapping | bool):
+                    raise SpaceError(f"{path}: schema must be a JSON Schema object")
+                kwargs["schema"] = spec["schema"]
         elif kind == "list":
             kwargs["item"] = parameter_from_spec(f"{path}[]", spec.get("item", "string"))
             for key in ("min_items", "max_items"):
@@ -994,6 +1088,7 @@ __all__ = [
     "ChoiceParam",
     "FloatParam",
     "IntParam",
+    "JsonParam",
     "ListParam",
     "Parameter",
     "Space",

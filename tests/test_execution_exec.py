@@ -292,3 +292,35 @@ def test_results_merge_joins_shard_files_and_checks_them(tmp_path: Path) -> None
     same = runner.invoke(cli, ["results", "merge", str(tmp_path / "merged"), "--into",
                                str(tmp_path / "merged")])
     assert same.exit_code == 2 and "also a source" in same.stderr
+
+
+def test_ci_shards_of_the_demo_app_merge_to_one_run(tmp_path: Path) -> None:
+    import shutil
+
+    from configlab.errors import IntegrationError
+    from configlab.integrations.ci import run_ci
+
+    data = Path(__file__).parent / "data" / "ci"
+    shutil.copy(data / "app.py", tmp_path / "app.py")
+    shutil.copy(data / "space.yaml", tmp_path / "space.yaml")
+    steps = ("steps:\n  - generate: {strategy: covering, strength: 2, seed: 7, out: configs/,"
+             " format: json}\n"
+             f'  - run: {{command: "{PY} app.py --config {{config}}", timeout: 30}}\n')
+    (tmp_path / "whole.yaml").write_text(f"space: space.yaml\nstore: whole\n{steps}")
+    (tmp_path / "shard.yaml").write_text(f"space: space.yaml\nstore: sharded\n{steps}")
+    whole = run_ci(tmp_path / "whole.yaml", environ={}, emit=lambda line: None, jobs=4)
+    for index in (1, 2, 3):
+        run_ci(tmp_path / "shard.yaml", environ={"GITHUB_RUN_ID": "9"},
+               emit=lambda line: None, shard=f"{index}/3", jobs=2)
+    one = ResultSet.from_store(tmp_path / "whole")
+    three = ResultSet.from_store(tmp_path / "sharded", run_id="gh-9-1")
+    assert _key(one) == _key(three) and whole.counts["fail"] > 0
+    merged = CliRunner().invoke(cli, ["results", "merge", str(tmp_path / "sharded"),
+                                      "--name", "run", "--suite", str(tmp_path / "configs")])
+    assert merged.exit_code == 0, merged.stderr
+    with pytest.raises(IntegrationError, match="one run id for all shards"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, shard="1/3")
+    with pytest.raises(IntegrationError, match="--shard"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, shard="4/3")
+    with pytest.raises(IntegrationError, match="--jobs"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, jobs=0)

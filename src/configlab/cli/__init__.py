@@ -43,6 +43,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                    "coverage."),
     "report": ("configlab.cli.report_cmd", "report",
                "Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."),
+    "results": ("configlab.cli.results_cmd", "results",
+                "Results of sharded runs: merge and completeness check."),
     "run": ("configlab.cli.run_cmd", "run",
             "Run COMMAND under the execution monitor and record the result."),
     "snapshot": ("configlab.cli.snapshot_cmd", "snapshot",

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -52,7 +53,8 @@ METRIC_PREFIX = "metric."
 NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
-    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
+    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id",
+     "stdout", "stderr"}
 )
 
 
@@ -132,6 +134,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
+        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
+            ``ci`` keep the last 64 KiB), if kept.
+        stderr: the same for stderr.
     """
 
     config: Mapping[str, Any]
@@ -142,6 +147,8 @@ class Result:
     snapshot_id: str | None = None
     timestamp: str | None = None
     run_id: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, Mapping):
@@ -172,6 +179,8 @@ class Result:
             raise ResultsError(f"test_id must be a string, got {self.test_id!r}")
         _optional_str(self.snapshot_id, "snapshot_id")
         _optional_str(self.run_id, "run_id")
+        _optional_str(self.stdout, "stdout")
+        _optional_str(self.stderr, "stderr")
         object.__setattr__(self, "timestamp", normalize_timestamp(self.timestamp))
 
     def __hash__(self) -> int:
@@ -199,7 +208,7 @@ class Result:
             data["metrics"] = dict(self.metrics)
         if self.test_id:
             data["test_id"] = self.test_id
-        for key in ("snapshot_id", "timestamp", "run_id"):
+        for key in ("snapshot_id", "timestamp", "run_id", "stdout", "stderr"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -225,6 +234,8 @@ class Result:
                 snapshot_id=data.get("snapshot_id"),
                 timestamp=data.get("timestamp"),
                 run_id=data.get("run_id"),
+                stdout=data.get("stdout"),
+                stderr=data.get("stderr"),
             )
         except ResultsError as error:
             raise ResultsError(f"{where}: {error}") from None
@@ -474,7 +485,9 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8") as handle:
+            # a regular file only: a FIFO or /dev/zero is refused before reading
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8") as handle):
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -483,6 +496,9 @@ class ResultSet(Sequence[Result]):
                         data = json.loads(line)
                     except json.JSONDecodeError as error:
                         raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    except (ValueError, RecursionError) as error:  # huge int, deep nesting
+                        raise ResultsError(f"{where}: malformed JSON: "
+                                           f"{safeio.json_problem(error)}") from None
                     results.append(Result.from_dict(data, where=where))
         except OSError as error:
             raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
@@ -531,7 +547,8 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8", newline="") as handle:
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle):
                 reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:

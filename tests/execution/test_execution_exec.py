@@ -325,3 +325,18 @@ def test_ci_shards_of_the_demo_app_merge_to_one_run(tmp_path: Path) -> None:
         run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, shard="4/3")
     with pytest.raises(IntegrationError, match="--jobs"):
         run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, jobs=0)
+
+
+def test_balanced_shards_use_the_last_durations(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _exec(tmp_path, "--suite", str(suite), "--run-id", "first", "-q", "--no-snapshot")
+    for index in (1, 2):
+        _exec(tmp_path, "--suite", str(suite), "--shard", f"{index}/2", "--balance",
+              "--run-id", "balanced", "-q", "--no-snapshot")
+    first = ResultSet.from_store(tmp_path / "store", run_id="first")
+    balanced = ResultSet.from_store(tmp_path / "store", run_id="balanced")
+    assert _key(first) == _key(balanced)
+    # without a store to learn from, --balance falls back to round robin
+    code, _ = _exec(tmp_path, "--suite", str(suite), "--shard", "1/2", "--balance", "-q",
+                    "--store", str(tmp_path / "empty"), "--no-store")
+    assert code in (0, 1)

@@ -15,8 +15,13 @@ from configlab.cli import _output
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="CI suite file (YAML): space, store and steps.")
 @_output.output_option("--json", "json_out", "the CI report as JSON")
+@click.option("--shard", default=None,
+              help="I/N: run only shard I of N of the generated suite (CI matrix jobs).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Parallel runs of run/verify steps (default: CPU count).")
 @click.pass_context
-def ci(ctx: click.Context, config_path: str, json_out: str | None) -> None:
+def ci(ctx: click.Context, config_path: str, json_out: str | None, shard: str | None,
+       jobs: int | None) -> None:
     """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
     from configlab.integrations.ci import run_ci
 
@@ -24,7 +29,7 @@ def ci(ctx: click.Context, config_path: str, json_out: str | None) -> None:
         # workflow commands must reach stdout; progress goes to stderr
         click.echo(line, err=not line.startswith("::"))
 
-    report = run_ci(config_path, emit=emit)
+    report = run_ci(config_path, emit=emit, shard=shard, jobs=jobs)
     if json_out is not None:
         _output.emit(json_out, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     if json_out != _output.STDOUT:

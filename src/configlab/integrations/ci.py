@@ -30,15 +30,13 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
-import time
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, IntegrationError
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 
@@ -46,9 +44,9 @@ from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
 _STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "generate": ("strategy", "strength", "seed", "count", "out", "format", "base"),
-    "run": ("command", "timeout", "name", "shell", "env"),
+    "run": ("command", "timeout", "name", "shell", "env", "jobs", "executor"),
     "ingest": ("reports", "required"),
-    "verify": ("spec", "command", "timeout"),
+    "verify": ("spec", "command", "timeout", "jobs"),
     "coverage": ("strength", "fail_under", "include_skipped"),
     "analyze": ("md", "json", "png", "text"),
     "export": ("junit", "markdown", "ctrf", "allure", "csv", "parquet", "jsonl"),
@@ -240,12 +238,16 @@ def _check_step(step: Step, where: str) -> None:
     elif step.kind in ("run", "verify"):
         need("command", (str,), required=True)
         need("timeout", (int, float))
+        need("jobs", (int,))
+        if "jobs" in o and o["jobs"] < 1:
+            raise IntegrationError(f"{label}: 'jobs' must be at least 1")
         if step.kind == "verify":
             need("spec", (str,), required=True)
         else:
             need("shell", (bool,))
             need("name", (str,))
             need("env", (dict,))
+            need("executor", (str,))
     elif step.kind == "ingest":
         need("reports", (list, str), required=True)
         need("required", (bool,))
@@ -281,6 +283,16 @@ class _State:
     coverage_report: Any = None
     coverage_ratio: float | None = None
     analysis: Any = None
+    shard: Any = None
+    jobs: int | None = None
+    suite_size: int = 0
+
+    def shard_metrics(self) -> dict[str, float]:
+        """``shard``, ``shards``, ``suite_size`` for the results of a sharded run."""
+        if self.shard is None:
+            return {}
+        return {"shard": float(self.shard.index), "shards": float(self.shard.count),
+                "suite_size": float(self.suite_size)}
 
     def path(self, text: str) -> Path:
         candidate = Path(text)
@@ -295,20 +307,46 @@ class _State:
 
 def run_ci(config: CIConfig | str | os.PathLike[str], *,
            environ: Mapping[str, str] | None = None,
-           emit: Callable[[str], None] | None = None) -> CIReport:
+           emit: Callable[[str], None] | None = None,
+           shard: str | None = None,
+           jobs: int | None = None) -> CIReport:
     """Run every step of a CI suite; returns the :class:`CIReport` (exit code included).
 
     ``environ`` (default ``os.environ``) decides about GitHub annotations and the step
     summary; ``emit`` receives progress lines and workflow commands (default: print).
+    ``shard`` (``"2/3"``) runs only that slice of the generated suite (every shard generates
+    the same suite; the results carry ``shard``/``shards``/``suite_size`` metrics for
+    ``configlab results merge``); the run id then comes from the file, ``CONFIGLAB_RUN_ID``
+    or the CI's pipeline id so that all shards share it.  ``jobs`` is the default number of
+    parallel runs of ``run``/``verify`` steps (default: the CPU count).
 
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
+    from configlab.execution import Shard, check_jobs, shared_run_id
     from configlab.results import ResultSet
 
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
     env = os.environ if environ is None else environ
-    state = _State(cfg, emit or print, results=ResultSet())
+    chosen = None
+    if shard is not None:
+        try:
+            chosen = Shard.parse(shard)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+        if cfg.run_id is None:
+            shared = shared_run_id(env)
+            if shared is None:
+                raise IntegrationError(
+                    f"{cfg.path}: --shard needs one run id for all shards: set run_id in the "
+                    "file or CONFIGLAB_RUN_ID (GitHub Actions and GitLab CI provide one)")
+            cfg = replace(cfg, run_id=shared)
+    if jobs is not None:
+        try:
+            check_jobs(jobs)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+    state = _State(cfg, emit or print, results=ResultSet(), shard=chosen, jobs=jobs)
     if cfg.space is not None:
         from configlab.space import load_space
 
@@ -396,83 +434,80 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
                 "seed": o.get("seed", 0), "format": fmt,
                 "files": [p.name for p, _ in state.generated]}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    state.suite_size = len(state.generated)
+    if state.shard is not None:
+        keep = state.shard.select([p.name for p, _ in state.generated])
+        state.generated = [state.generated[k] for k in keep]
+        return "ok", (f"{len(configs)} configs in {state.shown(out)}; shard {state.shard} "
+                      f"runs {len(keep)}")
     return "ok", f"{len(configs)} configs in {state.shown(out)}"
 
 
-def _argv(template: str, config_path: str, index: int, shell: bool) -> list[str] | str:
-    def fill(text: str) -> str:
-        return text.replace("{config}", config_path).replace("{index}", str(index))
-
-    if shell:
-        return fill(template.replace("{config}", shlex.quote(config_path)))
-    try:
-        parts = shlex.split(template)
-    except ValueError as error:
-        raise IntegrationError(f"cannot split command {template!r}: {error}") from None
-    if not parts:
-        raise IntegrationError("empty command")
-    return [fill(part) for part in parts]
-
-
-def _tail(data: bytes | str | None) -> str:
-    if data is None:
-        return ""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = text.strip()
-    return text[-OUTPUT_TAIL:]
-
-
 def _run(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.execution import CommandJob, CommandTemplate, Progress, make_executor, run_job
+    from configlab.execution import to_result as job_result
     from configlab.integrations.exporters import replay_command
-    from configlab.results import Result
     from configlab.snapshots import SnapshotStore
 
     o = step.options
-    timeout = o.get("timeout")
-    shell = bool(o.get("shell", False))
     name = o.get("name", "run")
+    try:
+        command = CommandTemplate(o["command"], shell=True if o.get("shell") else None)
+        executor = make_executor(o.get("executor"), o.get("jobs", state.jobs))
+    except ConfiglabError as error:
+        raise IntegrationError(f"{state.config.path}: {step.label}: {error}") from None
+    # on a cluster the config is written where the command runs, and runs in the worker's cwd
+    local = executor.name == "local"
     extra_env = {str(k): str(v) for k, v in (o.get("env") or {}).items()}
-    child_env = {**os.environ, **extra_env} if extra_env else None
+    jobs = [CommandJob(index=index, name=path.name, config=config, command=command,
+                       fmt=state.fmt, config_path=state.shown(path) if local else None,
+                       timeout=o.get("timeout"),
+                       cwd=str(state.config.base_dir) if local else None, env=extra_env)
+            for index, (path, config) in enumerate(state.generated, start=1)]
     failing = 0
     with SnapshotStore(state.path(state.config.store)) as snapshots:
-        for index, (config_path, config) in enumerate(state.generated, start=1):
-            shown = state.shown(config_path)
-            snapshot = snapshots.save_config(
-                config, config_path.name,
-                meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()},
-            )
-            argv = _argv(o["command"], shown, index, shell)
-            started = time.perf_counter()
-            metrics: dict[str, float] = {}
+        snapshot_ids = [snapshots.save_config(
+            job.config, job.name,
+            meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
+            for job in jobs]
+        with Progress(len(jobs), f"configlab ci: {step.label}") as progress:
             try:
-                done = subprocess.run(argv, cwd=state.config.base_dir, env=child_env,
-                                      shell=shell, capture_output=True, timeout=timeout,
-                                      check=False)
-                outcome = "pass" if done.returncode == 0 else "fail"
-                metrics["exit_status"] = float(done.returncode)
-                why = f"exit {done.returncode}"
-                output = _tail(done.stderr) or _tail(done.stdout)
-            except subprocess.TimeoutExpired as expired:
-                outcome, why = "error", f"timed out after {timeout} s"
-                output = _tail(expired.stderr) or _tail(expired.stdout)
-            except OSError as error:
-                outcome, why, output = "error", f"cannot start: {error.strerror or error}", ""
-            duration = time.perf_counter() - started
-            result = Result(config=config, outcome=outcome, duration=duration, metrics=metrics,
-                            test_id=f"{name}[{config_path.name}]", snapshot_id=snapshot.id,
-                            run_id=state.config.run_id)
-            state.results.append(result)
-            state.new_results.append(result)
-            if outcome != "pass":
-                failing += 1
-                replay = replay_command(result)
-                message = f"{why} under {shown} (snapshot {snapshot.short_id}); replay: {replay}"
-                if output:
-                    message += f"\n{output}"
-                state.annotations.append(Annotation(
-                    "error", f"configlab: {name} failed ({why})", message, file=shown))
-    ran = len(state.generated)
+                done_all = executor.map(
+                    run_job, jobs, lambda _, done: progress.advance(failed=done.outcome != "pass"))
+            finally:
+                executor.close()
+    shown_paths = [state.shown(path) for path, _ in state.generated]
+    for job, done, snapshot_id, shown in zip(jobs, done_all, snapshot_ids, shown_paths,
+                                             strict=True):
+        result = job_result(job, done, test_name=name, run_id=state.config.run_id,
+                            snapshot_id=snapshot_id, extra_metrics=state.shard_metrics())
+        state.results.append(result)
+        state.new_results.append(result)
+        if result.outcome == "pass":
+            continue
+        failing += 1
+        why = _why(done)
+        replay = replay_command(result)
+        message = f"{why} under {shown} (snapshot {snapshot_id[:12]}); replay: {replay}"
+        output = "" if done.process is None else done.process.output_tail(OUTPUT_TAIL)
+        if output:
+            message += f"\n{output}"
+        state.annotations.append(Annotation(
+            "error", f"configlab: {name} failed ({why})", message, file=shown))
+    ran = len(jobs)
     return ("failed" if failing else "ok"), f"{ran - failing} of {ran} configs passed"
+
+
+def _why(done: Any) -> str:
+    """The reason shown for a run that did not pass (the wording CI users grep for)."""
+    process = done.process
+    if process is None:
+        return str(done.why)
+    if process.start_error is not None:
+        return f"cannot start: {process.start_error}"
+    if process.timed_out:
+        return f"timed out after {process.timeout:g} s"
+    return str(done.why)
 
 
 def _ingest(state: _State, step: Step) -> tuple[str, str]:
@@ -519,14 +554,17 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.specs import CommandRunner, load_spec, verify
+    from configlab.execution import default_jobs
+    from configlab.specs import load_spec, verify
+    from configlab.specs._runners import CommandRunner
 
     o = step.options
     spec = load_spec(state.path(o["spec"]), space=state.space)
     runner = CommandRunner(o["command"], fmt=state.fmt, timeout=o.get("timeout"),
                            cwd=state.config.base_dir)
     report = verify(spec, runner, configs=[c for _, c in state.generated],
-                    store=state.path(state.config.store), progress=False, workers=1)
+                    store=state.path(state.config.store), progress=False,
+                    workers=o.get("jobs", state.jobs or default_jobs()))
     for check in report.violations:
         state.annotations.append(Annotation(
             "error", f"configlab: spec rule {check.rule_id} violated",
@@ -580,11 +618,8 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
     for key, render in renderers.items():
         if key in o:
             target = state.path(o[key])
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(render(), encoding="utf-8")
-            except OSError as error:
-                raise IntegrationError(f"{target}: cannot write: {error.strerror}") from None
+            write_output(target, render(), what="analysis report", error=IntegrationError,
+                         parents=True)
             written.append(state.shown(target))
     if "png" in o:
         directory = state.path(o["png"])

@@ -24,6 +24,7 @@ import math
 import operator
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,15 +32,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-import numpy as np
-
 from configlab import tree as _tree
+from configlab._internal import safeio
+from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
-from configlab.formats._common import format_scalar, infer_scalar
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from configlab.space import Space
 
 #: The outcomes a result may have.
@@ -51,7 +53,8 @@ METRIC_PREFIX = "metric."
 NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
-    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
+    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id",
+     "stdout", "stderr"}
 )
 
 
@@ -131,6 +134,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
+        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
+            ``ci`` keep the last 64 KiB), if kept.
+        stderr: the same for stderr.
     """
 
     config: Mapping[str, Any]
@@ -141,6 +147,8 @@ class Result:
     snapshot_id: str | None = None
     timestamp: str | None = None
     run_id: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, Mapping):
@@ -171,6 +179,8 @@ class Result:
             raise ResultsError(f"test_id must be a string, got {self.test_id!r}")
         _optional_str(self.snapshot_id, "snapshot_id")
         _optional_str(self.run_id, "run_id")
+        _optional_str(self.stdout, "stdout")
+        _optional_str(self.stderr, "stderr")
         object.__setattr__(self, "timestamp", normalize_timestamp(self.timestamp))
 
     def __hash__(self) -> int:
@@ -198,7 +208,7 @@ class Result:
             data["metrics"] = dict(self.metrics)
         if self.test_id:
             data["test_id"] = self.test_id
-        for key in ("snapshot_id", "timestamp", "run_id"):
+        for key in ("snapshot_id", "timestamp", "run_id", "stdout", "stderr"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -224,6 +234,8 @@ class Result:
                 snapshot_id=data.get("snapshot_id"),
                 timestamp=data.get("timestamp"),
                 run_id=data.get("run_id"),
+                stdout=data.get("stdout"),
+                stderr=data.get("stderr"),
             )
         except ResultsError as error:
             raise ResultsError(f"{where}: {error}") from None
@@ -234,6 +246,9 @@ class Result:
 
 def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
+    # imported here: loading every codec would slow the start of `configlab run`
+    from configlab.formats._common import format_scalar, infer_scalar
+
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
             return json.dumps(value, ensure_ascii=False)
@@ -250,14 +265,18 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    from configlab.formats._common import infer_scalar
+
     return infer_scalar(text)
 
 
 def _plain(value: Any) -> Any:
     """numpy / pandas scalars and arrays -> plain Python values."""
-    if isinstance(value, np.generic):
+    # numpy is imported lazily (start-up time of `configlab run`); a numpy value implies it is
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return [_plain(v) for v in value.tolist()]
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -466,7 +485,9 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8") as handle:
+            # a regular file only: a FIFO or /dev/zero is refused before reading
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8") as handle):
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -475,42 +496,15 @@ class ResultSet(Sequence[Result]):
                         data = json.loads(line)
                     except json.JSONDecodeError as error:
                         raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    except (ValueError, RecursionError) as error:  # huge int, deep nesting
+                        raise ResultsError(f"{where}: malformed JSON: "
+                                           f"{safeio.json_problem(error)}") from None
                     results.append(Result.from_dict(data, where=where))
         except OSError as error:
             raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
         except UnicodeDecodeError as error:
             raise ResultsError(f"{location}: not UTF-8 text: {error.reason}") from None
         return results
-
-    @classmethod
-    def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read JUnit XML (Surefire, pytest, xUnit flavours); see
-        :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_junit(path, store)
-
-    @classmethod
-    def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a pytest-json-report file; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_pytest_json(path, store)
-
-    @classmethod
-    def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a CTRF JSON report; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_ctrf(path, store)
-
-    @classmethod
-    def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
-        """Read the Parquet results table written by
-        :func:`configlab.integrations.exporters.to_parquet`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_parquet(path)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
@@ -523,7 +517,8 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8", newline="") as handle:
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle):
                 reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:
@@ -602,10 +597,7 @@ class ResultSet(Sequence[Result]):
         """Write JSON Lines (one canonical JSON object per result); returns the path."""
         location = Path(path)
         text = "".join(canonical_json(r.to_dict()) + "\n" for r in self._results)
-        try:
-            location.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, text, what="results file", error=ResultsError)
         return location
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
@@ -626,10 +618,7 @@ class ResultSet(Sequence[Result]):
                 else:
                     cells.append(format_cell(value))
             writer.writerow(cells)
-        try:
-            location.write_text(buffer.getvalue(), encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
         return location
 
     def to_dataframe(self) -> Any:
@@ -732,6 +721,8 @@ def _top_level_columns(configs: Sequence[Mapping[str, Any]],
 
 def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
     """Encode ``results`` against ``space`` (see :meth:`ResultSet.encode`)."""
+    import numpy as np
+
     n_rows, params = len(results), space.parameters
     codes = np.empty((n_rows, len(params)), dtype=np.int32)
     numeric: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
@@ -938,32 +929,6 @@ class ResultStore:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
-    """A ResultSet from any results source configlab reads (or the ResultSet itself).
-
-    A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
-    XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
-    content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
-    through
-    ``store`` when given.
-    """
-    if isinstance(source, ResultSet):
-        return source
-    location = Path(source)
-    if not location.exists():
-        raise ResultsError(f"{location}: no such results file or store directory")
-    if location.is_dir():
-        return ResultSet.from_store(location)
-    suffix = location.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return ResultSet.from_jsonl(location)
-    if suffix == ".csv":
-        return ResultSet.from_csv(location)
-    from configlab.integrations import ingest
-
-    return ingest.load_results(location, store)
-
-
 __all__ = [
     "NULL_CELL",
     "OUTCOMES",
@@ -973,6 +938,5 @@ __all__ = [
     "canonical_json",
     "config_key",
     "encode_results",
-    "load_results",
     "normalize_timestamp",
 ]

@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 a config violates the space; 2 bad space, bad file or bad us
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import click
@@ -37,6 +38,13 @@ def _write(text: str, output: str | None) -> None:
     if not text.endswith("\n"):
         text += "\n"
     write_output("-" if output is None else output, text)
+
+
+def _count(number: int) -> str:
+    """``number`` in full, or ``~10^N`` when it has more than 30 digits (10,000 parameters)."""
+    if number < 10**30:
+        return str(number)
+    return f"~10^{int(math.log10(number))}"
 
 
 @click.group(name="space")
@@ -97,7 +105,7 @@ def check(space_file: str, configs: tuple[str, ...], space_format: str,
         title = f" {loaded.name!r}" if loaded.name else ""
         click.echo(f"space{title}: {len(loaded.parameters)} parameter(s), "
                    f"{len(loaded.constraints)} constraint(s), "
-                   f"{loaded.size()} value-class combination(s) before constraints")
+                   f"{_count(loaded.size())} value-class combination(s) before constraints")
         for param in loaded.parameters:
             flags = "".join(
                 f" {flag}" for flag, on in (("optional", param.optional),

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -511,7 +512,9 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8") as handle:
+            # a regular file only: a FIFO or /dev/zero is refused before reading
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8") as handle):
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -520,42 +523,15 @@ class ResultSet(Sequence[Result]):
                         data = json.loads(line)
                     except json.JSONDecodeError as error:
                         raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    except (ValueError, RecursionError) as error:  # huge int, deep nesting
+                        raise ResultsError(f"{where}: malformed JSON: "
+                                           f"{safeio.json_problem(error)}") from None
                     results.append(Result.from_dict(data, where=where))
         except OSError as error:
             raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
         except UnicodeDecodeError as error:
             raise ResultsError(f"{location}: not UTF-8 text: {error.reason}") from None
         return results
-
-    @classmethod
-    def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read JUnit XML (Surefire, pytest, xUnit flavours); see
-        :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_junit(path, store)
-
-    @classmethod
-    def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a pytest-json-report file; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_pytest_json(path, store)
-
-    @classmethod
-    def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a CTRF JSON report; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_ctrf(path, store)
-
-    @classmethod
-    def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
-        """Read the Parquet results table written by
-        :func:`configlab.integrations.exporters.to_parquet`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_parquet(path)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
@@ -568,7 +544,8 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8", newline="") as handle:
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle):
                 reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:
@@ -979,32 +956,6 @@ class ResultStore:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
-    """A ResultSet from any results source configlab reads (or the ResultSet itself).
-
-    A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
-    XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
-    content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
-    through
-    ``store`` when given.
-    """
-    if isinstance(source, ResultSet):
-        return source
-    location = Path(source)
-    if not location.exists():
-        raise ResultsError(f"{location}: no such results file or store directory")
-    if location.is_dir():
-        return ResultSet.from_store(location)
-    suffix = location.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return ResultSet.from_jsonl(location)
-    if suffix == ".csv":
-        return ResultSet.from_csv(location)
-    from configlab.integrations import ingest
-
-    return ingest.load_results(location, store)
-
-
 __all__ = [
     "NULL_CELL",
     "OUTCOMES",
@@ -1014,6 +965,5 @@ __all__ = [
     "canonical_json",
     "config_key",
     "encode_results",
-    "load_results",
     "normalize_timestamp",
 ]

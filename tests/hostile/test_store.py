@@ -202,5 +202,5 @@ def test_a_read_error_while_capturing_is_a_snapshot_error(store: SnapshotStore, 
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(store.objects, "stage", broken)
-    with pytest.raises(SnapshotError, match="cannot read config file.*Input/output error"):
+    with pytest.raises(SnapshotError, match=r"cannot read config file.*Input/output error"):
         store.capture([config])

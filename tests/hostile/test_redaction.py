@@ -103,3 +103,33 @@ def test_parse_errors_never_print_values(tmp_path: Path, name: str, text: str) -
     assert "hunter2" not in str(info.value)
     result = run_cli("space", "convert-config", str(path), "--to", "json")
     assert result.returncode == 2 and "hunter2" not in result.stderr
+
+
+def test_snapshot_show_list_and_diff_redact(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    config = tmp_path / "app.yaml"
+    config.write_text("db:\n  password: hunter2\n  host: h1\n")
+    env = {"PATH": "/usr/bin:/bin", "APP_DB_PASS": "pa55",
+           "APP_URL": "postgresql://u:s3cr3t-token@h/db", "APP_MODE": "fast"}
+    first = run_cli("snapshot", "capture", str(config), "--env", "APP_*", "--meta",
+                    "api_token=PEMDATA", "--tag", "one", "--store", store, env=env)
+    assert first.returncode == 0, first.stderr
+    config.write_text("db:\n  password: changed-hunter2\n  host: h2\n")
+    assert run_cli("snapshot", "capture", str(config), "--tag", "two",
+                   "--store", store).returncode == 0
+    shown = [run_cli("snapshot", "show", "one", "--store", store),
+             run_cli("snapshot", "show", "one", "--json", "--store", store),
+             run_cli("snapshot", "list", "--json", "--store", store),
+             run_cli("snapshot", "diff", "one", "two", "--store", store),
+             run_cli("snapshot", "diff", "one", "two", "--json", "--store", store)]
+    for result in shown:
+        assert result.returncode == 0, result.stderr
+        for secret in SECRETS:
+            assert secret not in result.stdout, (secret, result.stdout)
+    assert "APP_MODE=fast" in shown[0].stdout and "\"h1\" -> \"h2\"" in shown[3].stdout
+    raw = run_cli("--no-redact", "snapshot", "diff", "one", "two", "--store", store)
+    assert "hunter2" in raw.stdout
+    # the stored file itself stays byte-exact
+    out = tmp_path / "restored"
+    assert run_cli("snapshot", "restore", "two", str(out), "--store", store).returncode == 0
+    assert (out / "app.yaml").read_text() == "db:\n  password: changed-hunter2\n  host: h2\n"

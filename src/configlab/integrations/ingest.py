@@ -750,17 +750,21 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
     )
 
 
-def load_results(path: str | os.PathLike[str], store: Any = None, *,
+def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, *,
                  run_id: str | None = None) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
-    JSON lines, CSV, Parquet and store directories are configlab's own forms (read as they
-    are); JUnit XML, pytest-json-report and CTRF go through :func:`from_junit`,
-    :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id`` apply to those).
+    The one door for reading results: JSON lines, CSV, Parquet and store directories are
+    configlab's own forms (read as they are); JUnit XML, pytest-json-report and CTRF go through
+    :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
+    apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
 
     Raises:
-        IntegrationError: unknown or malformed content (names the file).
+        IntegrationError: missing file, unknown or malformed content (names the file).
     """
+    if isinstance(source, ResultSet):
+        return source
+    path = source
     kind = detect_report_format(path)
     if kind == "junit":
         return from_junit(path, store, run_id=run_id)

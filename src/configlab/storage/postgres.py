@@ -36,7 +36,7 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 #: Key of the advisory lock that serialises index writers (any constant works; this one reads
 #: "configlab" in ASCII, truncated to 63 bits).
@@ -81,7 +81,9 @@ def redact(url: str) -> str:
             for key, value in parse_qsl(query, keep_blank_values=True)
         ]
         query = urlencode(pairs, safe="*")
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    # built by hand: urlunsplit drops the empty host of postgresql:///db?service=...
+    text = f"{parts.scheme}://{netloc}{parts.path}"
+    return text + (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 class _Rows:

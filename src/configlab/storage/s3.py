@@ -107,7 +107,7 @@ class S3ObjectFiles:
         try:
             return action()
         except (ClientError, BotoCoreError) as error:
-            raise _os_error(error, f"{self.location} {what}") from None
+            raise _os_error(error, f"s3://{self.bucket}/{what}") from None
 
     def exists(self, digest: str) -> bool:
         key = self.key(digest)
@@ -160,7 +160,7 @@ class S3ObjectFiles:
 
     def hashes(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
-        pages = self._call("list", lambda: list(
+        pages = self._call(self._keys, lambda: list(
             paginator.paginate(Bucket=self.bucket, Prefix=self._keys)
         ))
         for page in pages:

@@ -1,4 +1,4 @@
-"""Benchmark of the correlation engine (configlab.analysis.analyze_encoded).
+"""Benchmark of the correlation engine (configlab.analysis._analysis.analyze_encoded).
 
 One command:  .venv/bin/python benchmarks/bench_analysis.py [--seeds 6] [--quick]
 
@@ -31,8 +31,8 @@ from scipy import stats as sps
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "src"))
 
-from configlab._internal.encoded import EncodedResults
 from configlab.analysis import AnalysisReport, Atom, analyze_encoded
+from configlab.results.encoded import EncodedResults
 
 Term = tuple[tuple[str, ...], np.ndarray]  # (params, rows where the term holds)
 

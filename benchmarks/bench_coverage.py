@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from configlab import coverage
-from configlab._internal.encoded import EncodedResults
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import space_model
 from configlab.results import Result, ResultSet
+from configlab.results.encoded import EncodedResults
 from configlab.space import Space
 
 

@@ -27,8 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from configlab._internal.covering import build_covering_suite  # noqa: E402
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver  # noqa: E402
+from configlab.generation._covering import build_covering_suite  # noqa: E402
 
 CA_DIR = (ROOT / ".." / "shared" / "benchmarks" / "ca").resolve()
 CHECK = CA_DIR / "check.py"

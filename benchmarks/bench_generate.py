@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from configlab.generate import generate  # noqa: E402
+from configlab.generation._generate import generate  # noqa: E402
 from configlab.space import (  # noqa: E402
     BoolParam,
     ChoiceParam,

@@ -12,7 +12,8 @@ test files of ``--tests`` tests each with the same trivial body:
   store, the execution monitor and the end-of-session summary (coverage).  It runs twice:
   a first run (every config is a new snapshot) and a rerun (snapshots found, not rewritten).
 
-Each pytest run is a child process measured by ``configlab.monitor.run_command`` (wall time,
+Each pytest run is a child process measured by ``configlab.integrations.monitor.run_command`` (wall
+time,
 peak RSS); the best of ``--repeat`` runs is kept.  Printed: per-test overhead (total added
 time / tests), the marginal per-test cost (slope between a small and the full suite, which
 excludes fixed start-up costs such as importing numpy), the added peak memory, and the
@@ -30,8 +31,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from configlab.generate import generate
-from configlab.monitor import run_command
+from configlab.generation import generate
+from configlab.integrations.monitor import run_command
 from configlab.space import Space
 
 SPACE = {
@@ -40,7 +41,7 @@ SPACE = {
 }
 
 PLUGIN_TEST = """\
-import configlab.pytest_api as cp
+import configlab.integrations.pytest._api as cp
 
 @cp.parametrize(space="space.json", strategy="random", count={n}, seed=1)
 def test_app(configlab_config):

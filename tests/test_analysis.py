@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from configlab._internal.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 from configlab.analysis import AnalysisReport, Atom, analyze, analyze_encoded
 from configlab.errors import AnalysisError, ConfiglabError
+from configlab.results.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 
 
 def make(
@@ -571,7 +571,7 @@ def test_many_confounded_pairs_cap_suggestions_and_nested_order() -> None:
 
 
 def test_pair_budget_keeps_not_equal_atoms_single(monkeypatch: pytest.MonkeyPatch) -> None:
-    import configlab.analysis as mod
+    import configlab.analysis._analysis as mod
 
     monkeypatch.setattr(mod, "_PAIR_BUDGET", 10)
     enc, _ = make(1500, [4, 4, 3], lambda c, r: (c[:, 0] == 1) & (c[:, 1] == 2), seed=17)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from scipy import stats as sps
 
-from configlab._internal import stats as st
+from configlab.analysis import _stats as st
 
 
 def test_bh_matches_scipy_and_handles_nan_and_empty() -> None:

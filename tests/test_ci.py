@@ -1,4 +1,5 @@
-"""configlab.ci and ``configlab ci``: end to end on a tiny real program, every exit code."""
+"""configlab.integrations.ci and ``configlab ci``: end to end on a tiny real program, every exit
+code."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from configlab.ci import Annotation, load_ci_config, run_ci
 from configlab.cli import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK, EXIT_USAGE, cli
 from configlab.errors import IntegrationError
+from configlab.integrations.ci import Annotation, load_ci_config, run_ci
 from configlab.results import ResultSet
 
 DATA = Path(__file__).parent / "data"

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from configlab.cli import EXIT_USAGE, cli
-from configlab.ingest import from_ctrf, from_junit, load_results
+from configlab.integrations.ingest import from_ctrf, from_junit, load_results
 from configlab.results import Result, ResultSet
 from configlab.snapshots import SnapshotStore
 

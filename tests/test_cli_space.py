@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from configlab._internal.pict import space_from_pict
 from configlab.cli import cli
 from configlab.space import Space
+from configlab.space._pict import space_from_pict
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from configlab import coverage
-from configlab._internal.encoded import EncodedResults
 from configlab.errors import AnalysisError, ResultsError, UnsatisfiableSpaceError
 from configlab.results import Result, ResultSet
+from configlab.results.encoded import EncodedResults
 from configlab.space import Space
 
 # --------------------------------------------------------------------------- helpers

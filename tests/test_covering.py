@@ -1,4 +1,4 @@
-"""Tests for configlab._internal.covering: t-way covering suites under constraints."""
+"""Tests for configlab.generation._covering: t-way covering suites under constraints."""
 
 from __future__ import annotations
 
@@ -13,15 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from configlab._internal import covering
-from configlab._internal.covering import (
+from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
+from configlab.errors import GenerationError, UnsatisfiableSpaceError
+from configlab.generation import _covering as covering
+from configlab.generation._covering import (
     TupleIndex,
     build_covering_suite,
     tuples_to_cover,
     uncovered_tuples,
 )
-from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
-from configlab.errors import GenerationError, UnsatisfiableSpaceError
 
 from .test_finite import brute_valid_rows, forbid, models
 
@@ -137,7 +137,7 @@ def test_deterministic_within_and_across_processes() -> None:
     assert first == build_covering_suite(model, 2, 42, max_steps=500)
     script = (
         model_code
-        + "import json\nfrom configlab._internal.covering import build_covering_suite\n"
+        + "import json\nfrom configlab.generation._covering import build_covering_suite\n"
         + "print(json.dumps(build_covering_suite(model, 2, 42, max_steps=500)))\n"
     )
     src = str(Path(__file__).resolve().parent.parent / "src")

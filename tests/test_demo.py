@@ -193,7 +193,7 @@ def test_product_exports_are_written_and_well_formed(reduced: DemoResult) -> Non
 
     from junitparser import JUnitXml, Properties, Property
 
-    from configlab.ingest import SNAPSHOT_KEY, from_junit
+    from configlab.integrations.ingest import SNAPSHOT_KEY, from_junit
     from configlab.results import ResultStore
 
     exports = reduced.out_dir / "exports"
@@ -272,8 +272,7 @@ def test_failures_are_attributed_to_the_right_parameter(reduced: DemoResult) -> 
 
 @pytest.mark.slow
 def test_same_seed_same_configs(reduced: DemoResult) -> None:
-    from configlab.generate import generate
-    from configlab.prioritize import prioritize
+    from configlab.generation import generate, prioritize
     from configlab.results import ResultStore, config_key
     from configlab.space import Space
 

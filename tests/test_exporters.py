@@ -1,4 +1,4 @@
-"""configlab.exporters: JUnit XML, Allure results, CTRF, Markdown, CSV and Parquet."""
+"""configlab.integrations.exporters: JUnit XML, Allure results, CTRF, Markdown, CSV and Parquet."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from configlab import exporters, ingest
 from configlab.analysis import analyze
 from configlab.coverage import measure
 from configlab.errors import IntegrationError
+from configlab.integrations import exporters, ingest
 from configlab.results import Result, ResultSet, canonical_json
 from configlab.space import Space
 
@@ -95,7 +95,7 @@ def test_allure_results_validate_against_the_model_schema(tmp_path: Path) -> Non
             assert len(data["attachments"]) == 2  # config and metrics
     assert sorted(statuses) == ["broken", "failed", "passed", "passed", "skipped"]
     env = (out / "environment.properties").read_text()
-    assert "app=service 2.1\n" in env and "configlab.results=5\n" in env
+    assert "app=service 2.1\n" in env and "configlab.results._model=5\n" in env
     categories = json.loads((out / "categories.json").read_text())
     assert {c["matchedStatuses"][0] for c in categories} == {"failed", "broken", "skipped"}
     bad = {"uuid": "x", "status": "exploded"}

@@ -1,4 +1,4 @@
-"""Tests for configlab.generate: strategies, checks, uniqueness, determinism, scale."""
+"""Tests for configlab.generation._generate: strategies, checks, uniqueness, determinism, scale."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 import configlab
-from configlab import generate as generate_module
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, GenerationError, UnsatisfiableSpaceError
-from configlab.generate import DeadValue, DeadValueWarning, dead_values, generate
+from configlab.generation import DeadValue, DeadValueWarning, dead_values, generate
+from configlab.generation import _generate as generate_module
 from configlab.space import Space
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ def test_dead_values_are_warned_and_skipped() -> None:
     })
     assert dead_values(sp) == [DeadValue("mode", "c")]
     assert str(dead_values(sp)[0]) == "mode = c"
-    assert configlab.generate.dead_values(sp) == [DeadValue("mode", "c")]
+    assert configlab.generation._generate.dead_values(sp) == [DeadValue("mode", "c")]
     with pytest.warns(DeadValueWarning, match="mode = c"):
         configs = list(generate(sp, "boundary", count=100))
     assert_good_stream(sp, configs)
@@ -144,8 +144,8 @@ def test_space_may_be_a_path_or_a_dict(tmp_path: Path) -> None:
 def test_configlab_generate_is_callable() -> None:
     configs = list(configlab.generate(space(), "random", count=4))
     assert len(configs) == 4
-    assert generate_module is configlab.generate
-    assert configlab.generate.DeadValueWarning is DeadValueWarning
+    assert generate_module is configlab.generation._generate
+    assert configlab.generation._generate.DeadValueWarning is DeadValueWarning
     with pytest.raises(AttributeError):
         configlab.no_such_thing  # noqa: B018
 
@@ -212,7 +212,7 @@ def test_covering_suite_is_valid_and_unique() -> None:
 
 
 def test_covering_removes_duplicate_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    import configlab._internal.covering as covering
+    import configlab.generation._covering as covering
 
     def doubled(model: Any, strength: int, seed: int, **kwargs: Any) -> list[tuple[int, ...]]:
         row = tuple(0 for _ in model.domain_sizes)
@@ -425,7 +425,7 @@ import json, sys, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {tests!r})
 from test_generate import WEB
-from configlab.generate import generate
+from configlab.generation import generate
 out = []
 base = {{"zz": 1, "server": {{"port": 5, "tls": True}}}}
 for strategy, kw in [("boundary", {{}}), ("random", {{}}), ("random", {{"raw": True}}),

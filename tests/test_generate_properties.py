@@ -1,4 +1,4 @@
-"""Hypothesis properties of configlab.generate on random small spaces (brute-force oracles)."""
+"""Hypothesis properties of configlab.generation on random small spaces (brute-force oracles)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from configlab.errors import UnsatisfiableSpaceError
-from configlab.generate import generate
+from configlab.generation import generate
 from configlab.space import Space
 
 KINDS = ("bool", "int", "choice", "string", "float", "list")

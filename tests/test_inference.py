@@ -1,4 +1,4 @@
-"""Inferring a space from example configs (configlab._internal.inference)."""
+"""Inferring a space from example configs (configlab.space._model._infer)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab._internal.inference import infer_space
 from configlab.errors import SpaceError
 from configlab.space import (
     BoolParam,
@@ -19,6 +18,7 @@ from configlab.space import (
     Space,
     StringParam,
 )
+from configlab.space._infer import infer_space
 
 EXAMPLES: list[dict[str, Any]] = [
     {"db": {"host": "alpha", "port": 5432, "ratio": 1}, "mode": "fast", "debug": False,

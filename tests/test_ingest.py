@@ -1,4 +1,5 @@
-"""configlab.ingest: reading JUnit XML, pytest-json-report and CTRF reports as results."""
+"""configlab.integrations.ingest: reading JUnit XML, pytest-json-report and CTRF reports as
+results."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab import ingest
 from configlab.errors import IntegrationError
+from configlab.integrations import ingest
 from configlab.results import Result, ResultSet
 from configlab.snapshots import SnapshotStore
 

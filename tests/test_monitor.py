@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from configlab.errors import IntegrationError
-from configlab.monitor import (
+from configlab.integrations.monitor import (
     MISSING,
     UNREADABLE,
     Execution,

@@ -1,4 +1,4 @@
-"""PICT models -> spaces -> PICT models (configlab._internal.pict)."""
+"""PICT models -> spaces -> PICT models (configlab.space._model._pict)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab._internal.pict import space_from_pict, space_to_pict
 from configlab.constraints import parse
 from configlab.errors import SpaceError
 from configlab.space import BoolParam, ChoiceParam, IntParam, ListParam, Space, StringParam
+from configlab.space._pict import space_from_pict, space_to_pict
 
 DATA = Path(__file__).resolve().parent / "data" / "pict"
 MODELS = sorted(DATA.iterdir())

@@ -1,4 +1,4 @@
-"""Tests for configlab.prioritize: greedy t-tuple ordering, weights, history, coverage curve."""
+"""Tests for configlab.generation: greedy t-tuple ordering, weights, history, coverage curve."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import configlab
 from configlab.errors import GenerationError, UnsatisfiableSpaceError
-from configlab.prioritize import PrioritizedSuite, is_failure, prioritize
+from configlab.generation import PrioritizedSuite, is_failure, prioritize
 from configlab.space import Space
 
 ABC = Space.from_dict({"parameters": {"a": "bool", "b": "bool", "c": "bool"}})

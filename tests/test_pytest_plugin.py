@@ -14,14 +14,16 @@ from hypothesis import strategies as st
 
 # Imported here so that in-process pytester runs (which drop modules first imported inside
 # them) keep reusing them instead of importing numpy/scipy again each run.
-import configlab.analysis
+import configlab.analysis._analysis
 import configlab.coverage
-import configlab.generate
-import configlab.prioritize
-import configlab.snapshots
-from configlab import formats, pytest_api, pytest_plugin
+import configlab.generation._generate
+import configlab.generation._prioritize
+import configlab.snapshots._store
+from configlab import formats
 from configlab.errors import ConfiglabError, GenerationError, SpaceError
-from configlab.pytest_api import ConfigCase, ConfigHandle, case_ids, parametrize
+from configlab.integrations.pytest import _api as pytest_api
+from configlab.integrations.pytest import plugin as pytest_plugin
+from configlab.integrations.pytest._api import ConfigCase, ConfigHandle, case_ids, parametrize
 from configlab.results import ResultStore
 from configlab.snapshots import SnapshotStore
 from configlab.space import Space
@@ -37,7 +39,7 @@ parameters:
 """
 
 FAILING_TEST = """\
-import configlab.pytest_api as cp
+import configlab.integrations.pytest._api as cp
 
 @cp.parametrize(space="space.yaml", strategy="covering", strength=2, seed=1)
 def test_db(configlab_config):
@@ -51,7 +53,7 @@ def _space() -> Space:
 
 
 def _suite(seed: int = 1) -> list[dict[str, Any]]:
-    return list(configlab.generate.generate(_space(), strategy="covering", strength=2,
+    return list(configlab.generation._generate.generate(_space(), strategy="covering", strength=2,
                                             seed=seed))
 
 
@@ -166,7 +168,7 @@ def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Pat
     elsewhere = tmp_path / "elsewhere.yaml"
     elsewhere.write_text(SPACE)
     pytester.makepyfile(test_objects=f"""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
         from configlab.space import Space
 
         SPACE = Space.from_dict({{"name": "tiny", "parameters": {{"flag": "bool"}}}})
@@ -232,7 +234,7 @@ def test_max_keeps_the_prioritised_head(project: pytest.Pytester) -> None:
     result = project.runpytest("--collect-only", "-q", "--configlab-max", "3")
     kept = _collected_ids(result)
     suite = _suite()
-    head = configlab.prioritize.prioritize(suite, _space(), strength=2).head(3)
+    head = configlab.generation._prioritize.prioritize(suite, _space(), strength=2).head(3)
     assert len(kept) == 3
     assert kept == [full[i] for i in head.order]
     assert project.runpytest("--configlab-max", "0").ret == pytest.ExitCode.USAGE_ERROR
@@ -243,7 +245,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
     pytester.makefile(".json", base='{"journal_mode": "WAL", "synchronous": "FULL", '
                                    '"foreign_keys": true, "name": "keep-me"}')
     pytester.makepyfile(test_base="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="mutate", base="base.json", max_order=1)
         def test_mutants(configlab_config):
@@ -256,7 +258,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
 
 def test_empty_suite_is_skipped(project: pytest.Pytester) -> None:
     project.makepyfile(test_none="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=0)
         def test_nothing(configlab_config):
@@ -327,7 +329,7 @@ def test_fixture_without_marker(pytester: pytest.Pytester) -> None:
 def test_bad_space_file_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space="parameters: 3\n")
     pytester.makepyfile(test_x="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml")
         def test_x(configlab_config):
@@ -353,7 +355,7 @@ def test_write_and_setenv_are_undone(
     project.makepyfile(test_apply="""
         import os
         from configlab import formats
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=3, seed=4)
         def test_apply(configlab_config, tmp_path):
@@ -443,7 +445,7 @@ def test_handle_write_errors_and_drift(tmp_path: Path) -> None:
 
 def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
     project.makepyfile(test_drift="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2, seed=3)
         def test_drift(configlab_config, tmp_path):
@@ -464,7 +466,7 @@ def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
 def test_outcome_mapping(project: pytest.Pytester) -> None:
     project.makepyfile(test_outcomes="""
         import pytest
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @pytest.fixture
         def broken():
@@ -550,12 +552,12 @@ def test_setup_only_records_nothing(project: pytest.Pytester) -> None:
 
 
 def test_junitxml_report_links_every_case_to_its_config(project: pytest.Pytester) -> None:
-    from configlab.ingest import SNAPSHOT_KEY, IngestWarning, from_junit
+    from configlab.integrations.ingest import SNAPSHOT_KEY, IngestWarning, from_junit
 
     assert pytest_api.SNAPSHOT_PROPERTY == SNAPSHOT_KEY
     project.makepyfile(test_db=FAILING_TEST, test_more="""
         import pytest
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @pytest.fixture(autouse=True)
         def broken(request):
@@ -603,7 +605,7 @@ def test_junitxml_report_links_every_case_to_its_config(project: pytest.Pytester
 
 def test_replay_reruns_exactly_the_failing_config(project: pytest.Pytester) -> None:
     project.makepyfile(test_db=FAILING_TEST, test_other="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize({"parameters": {"x": "bool"}})
         def test_other_space(configlab_config):
@@ -663,7 +665,7 @@ def test_replay_of_a_foreign_snapshot_runs_every_selected_test(
 def test_summary_reports_coverage_suspects_and_replay(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space=SPACE)
     pytester.makepyfile(test_many="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=24, seed=5)
         def test_many(configlab_config):
@@ -691,7 +693,9 @@ def test_summary_limits_the_failing_tests_analysed(project: pytest.Pytester) -> 
 def test_f{i}(configlab_config):
     raise AssertionError
 """ for i in range(pytest_api.MAX_ANALYSED_TESTS + 2))
-    project.makepyfile(test_all_fail="import configlab.pytest_api as cp\n" + functions)
+    project.makepyfile(
+        test_all_fail="import configlab.integrations.pytest._api as cp\n" + functions
+    )
     result = project.runpytest()
     result.stdout.fnmatch_lines([
         "    test_all_fail.py::test_f0: 3 of 3 executions fail",
@@ -708,7 +712,7 @@ def test_summary_without_failures_and_without_configlab_tests(
     assert "configlab summary" not in result.stdout.str()
     assert not (project.path / ".configlab").exists()
     project.makepyfile(test_ok="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="covering", strength=1)
         def test_ok(configlab_config):
@@ -728,7 +732,7 @@ def test_summary_failure_never_fails_the_run(
 
     monkeypatch.setattr(configlab.coverage, "measure", boom)
     project.makepyfile(test_ok="""
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2)
         def test_ok(configlab_config):
@@ -755,7 +759,7 @@ def test_unrecordable_results_do_not_fail_tests(project: pytest.Pytester) -> Non
     (project.path / "not-a-dir").write_text("x")
     project.makepyfile(test_ok="""
         import pytest
-        import configlab.pytest_api as cp
+        import configlab.integrations.pytest._api as cp
 
         @pytest.fixture
         def broken():

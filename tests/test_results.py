@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab._internal.encoded import FAIL, PASS, SKIP
 from configlab.errors import ConfiglabError, ResultsError
 from configlab.results import (
     Result,
@@ -24,6 +23,7 @@ from configlab.results import (
     load_results,
     normalize_timestamp,
 )
+from configlab.results.encoded import FAIL, PASS, SKIP
 from configlab.space import Space
 
 SPACE = Space.from_dict({
@@ -408,7 +408,7 @@ def test_encode_distinguishes_types_in_cache() -> None:
 
 
 def test_infer_space_and_load_results(tmp_path: Path) -> None:
-    pytest.importorskip("configlab._internal.inference")
+    pytest.importorskip("configlab.space._model._infer")
     space = _sample().infer_space()
     assert "db.engine" in space
     with pytest.raises(ResultsError):
@@ -495,7 +495,7 @@ def test_result_set_reads_other_frameworks_reports() -> None:
 
 def test_result_set_parquet_round_trip(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
-    from configlab.exporters import to_parquet
+    from configlab.integrations.exporters import to_parquet
 
     results = _sample()
     path = tmp_path / "r.parquet"

@@ -1,4 +1,4 @@
-"""JSON Schema import (configlab._internal.schema_import)."""
+"""JSON Schema import (configlab.space._model._json_schema)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from configlab._internal.schema_import import space_from_json_schema
 from configlab.errors import SpaceError
-from configlab.space import (
+from configlab.space._json_schema import space_from_json_schema
+from configlab.space._model import (
     ABSENT,
     DEFAULT_FLOAT_MAX,
     DEFAULT_INT_MAX,

@@ -154,7 +154,7 @@ def test_ids_do_not_depend_on_process_or_order(tmp_path: Path) -> None:
 def test_large_files_are_streamed(
     store: SnapshotStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import configlab.snapshots as snapshots
+    import configlab.snapshots._store as snapshots
 
     monkeypatch.setattr(snapshots, "STREAM_MIN", 1000)
     big = tmp_path / "big.json"

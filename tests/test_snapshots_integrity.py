@@ -431,7 +431,7 @@ def test_an_index_that_cannot_be_set_up_is_a_snapshot_error(
 ) -> None:
     import sqlite3
 
-    import configlab.snapshots as snapshots
+    import configlab.snapshots._store as snapshots
 
     def locked(conn: sqlite3.Connection) -> tuple[str, ...]:
         raise sqlite3.OperationalError("database is locked")

@@ -726,7 +726,7 @@ def test_interval_intersection_matches_membership(a: Interval, b: Interval) -> N
 @settings(max_examples=30, deadline=None)
 @given(st.integers(1, 64), st.integers(1, 64), st.sampled_from(["<", "<=", ">", ">=", "=="]))
 def test_witnesses_are_valid_and_sound(lo: int, hi: int, op: str) -> None:
-    from configlab._internal.spec_model import RuleModel
+    from configlab.specs._rulemodel import RuleModel
 
     space = Space.from_dict(SPACE)
     first = parse(f"cache.size {op} {lo}")
@@ -776,7 +776,7 @@ def test_errors_are_configlab_errors() -> None:
 
 
 def test_rule_model_widens_domains_and_honours_space_constraints() -> None:
-    from configlab._internal.spec_model import RuleModel
+    from configlab.specs._rulemodel import RuleModel
 
     space = Space.from_dict(
         {

@@ -435,13 +435,13 @@ def test_record_spec_is_idempotent(tmp_path: Path) -> None:
     ],
 )
 def test_exception_from_stderr(stderr: str, name: str | None) -> None:
-    from configlab._internal.spec_runners import exception_from_stderr
+    from configlab.specs._runners import exception_from_stderr
 
     assert exception_from_stderr(stderr) == name
 
 
 def test_metrics_file_must_hold_an_object(tmp_path: Path) -> None:
-    from configlab._internal.spec_runners import _read_metrics
+    from configlab.specs._runners import _read_metrics
 
     path = tmp_path / "m.json"
     path.write_text("[1, 2]")

@@ -39,9 +39,8 @@ if TYPE_CHECKING:
     from configlab.constraints import ABSENT, Constraint
     from configlab.constraints import parse as parse_constraint
     from configlab.coverage import CoverageReport
-    from configlab.generate import generate
-    from configlab.prioritize import PrioritizedSuite, prioritize
-    from configlab.pytest_api import parametrize
+    from configlab.generation import PrioritizedSuite, generate, prioritize
+    from configlab.integrations.pytest import parametrize
     from configlab.results import Result, ResultSet, ResultStore
     from configlab.snapshots import Snapshot, SnapshotStore
     from configlab.space import Parameter, Space, ValueClass, Violation
@@ -54,7 +53,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Constraint": ("configlab.constraints", "Constraint"),
     "CoverageReport": ("configlab.coverage", "CoverageReport"),
     "Parameter": ("configlab.space", "Parameter"),
-    "PrioritizedSuite": ("configlab.prioritize", "PrioritizedSuite"),
+    "PrioritizedSuite": ("configlab.generation", "PrioritizedSuite"),
     "Result": ("configlab.results", "Result"),
     "ResultSet": ("configlab.results", "ResultSet"),
     "ResultStore": ("configlab.results", "ResultStore"),
@@ -67,14 +66,14 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "VerificationReport": ("configlab.specs", "VerificationReport"),
     "Violation": ("configlab.space", "Violation"),
     "analyze": ("configlab.analysis", "analyze"),
-    # ``configlab.generate`` and ``configlab.prioritize`` are modules that are also callable
-    # (the module attribute would shadow a function of the same name once imported).
-    "generate": ("configlab.generate", None),
+    "generate": ("configlab.generation", "generate"),
     "load_spec": ("configlab.specs", "load_spec"),
-    "parametrize": ("configlab.pytest_api", "parametrize"),
+    "parametrize": ("configlab.integrations.pytest", "parametrize"),
     "parse_constraint": ("configlab.constraints", "parse"),
-    "prioritize": ("configlab.prioritize", None),
+    "prioritize": ("configlab.generation", "prioritize"),
     "verify": ("configlab.specs", "verify"),
+    # Old module paths kept as aliases (``configlab.ingest``, ``configlab.exporters``) are real
+    # modules next to this file; they need no entry here.
 }
 
 
@@ -85,8 +84,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'configlab' has no attribute {name!r}") from None
     module = importlib.import_module(module_name)
     value = module if attribute is None else getattr(module, attribute)
-    if attribute is not None:
-        globals()[name] = value
+    globals()[name] = value
     return value
 
 

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from configlab._internal.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 from configlab.errors import AnalysisError, ResultsError
 from configlab.results import Result, ResultSet, encode_results
+from configlab.results.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 from configlab.space import Space
 
 #: Strengths handled by :func:`measure` (clamped to the number of parameters).
@@ -703,8 +703,8 @@ def suggest(results: CoverageInput, space: Space, strength: int = 2, *,
     ``budget``, the suite is ordered greedily by how many missing tuples each config adds and
     the first ``budget`` configs are returned.  Deterministic for a given ``seed``.
     """
-    from configlab._internal.covering import build_covering_suite
     from configlab._internal.spacemodel import space_model
+    from configlab.generation._covering import build_covering_suite
 
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 0):

@@ -12,9 +12,11 @@
 4. **verify** ``specs.yaml`` against what each config did;
 5. **coverage** of the space (t = 1..3) with PNG charts;
 6. **correlation**: the parameters behind each failing behaviour and behind durations;
-7. **exports** (:mod:`configlab.exporters`): configlab's JUnit XML (snapshot id and config as
+7. **exports** (:mod:`configlab.integrations.exporters`): configlab's JUnit XML (snapshot id and
+config as
    properties), an Allure results directory, a CTRF JSON report and a Markdown summary; pytest's
-   own JUnit XML (read back through the store with :func:`configlab.ingest.from_junit`), the
+   own JUnit XML (read back through the store with
+   :func:`configlab.integrations.ingest.from_junit`), the
    spec verification's JUnit XML, results as JSON Lines and CSV, analysis JSON, and the
    Markdown report ``demo-output/report.md`` with the exact ``configlab snapshot restore`` /
    ``pytest --configlab-replay`` commands that reproduce each failure.
@@ -348,8 +350,7 @@ def run_demo(
     run_id = f"configlab-demo-{seed}"
 
     # 1. generate ------------------------------------------------------------------------
-    from configlab.generate import generate
-    from configlab.prioritize import prioritize
+    from configlab.generation import generate, prioritize
     from configlab.space import Space
 
     space = Space.load(example / "space.yaml")
@@ -461,7 +462,7 @@ def run_demo(
     say.done("analysis")
 
     # 7. exports and report --------------------------------------------------------------
-    from configlab import exporters
+    from configlab.integrations import exporters
 
     product = _product_exports(results, exports_dir, pytest_junit=junit, store=store,
                                coverage_report=cov, seed=seed)
@@ -498,14 +499,15 @@ def run_demo(
 
 @dataclass(frozen=True)
 class _Exports:
-    """configlab's own reports of the run (:mod:`configlab.exporters`)."""
+    """configlab's own reports of the run (:mod:`configlab.integrations.exporters`)."""
 
     junit: Path
     allure: Path
     ctrf: Path
     summary: Path
     #: Test cases of pytest's JUnit XML, and how many of them
-    #: :func:`configlab.ingest.from_junit` linked back to their config through the store.
+    #: :func:`configlab.integrations.ingest.from_junit` linked back to their config through the
+    #: store.
     pytest_cases: int
     pytest_linked: int
 
@@ -522,8 +524,8 @@ def _product_exports(results: Any, exports_dir: Path, *, pytest_junit: Path, sto
     import sqlite3
     import warnings
 
-    from configlab import exporters
-    from configlab.ingest import IngestWarning, from_junit
+    from configlab.integrations import exporters
+    from configlab.integrations.ingest import IngestWarning, from_junit
 
     junit = exporters.to_junit(results, exports_dir / "configlab-junit.xml")
     allure = exporters.to_allure(

@@ -1,4 +1,4 @@
-"""Bridge between a :class:`~configlab.space.Space` and the finite (value-code) world.
+"""Bridge between a :class:`~configlab.space._model.Space` and the finite (value-code) world.
 
 Parameter ``i`` of the :class:`~configlab._internal.finite.FiniteModel` is
 ``space.parameters[i]``; its codes ``0..n-1`` index ``value_classes``.  Every entry of

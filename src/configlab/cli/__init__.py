@@ -13,10 +13,11 @@ import click
 from configlab import __version__
 from configlab.errors import ConfiglabError
 
-EXIT_OK = 0
-EXIT_FAILURES = 1
-EXIT_USAGE = 2
-EXIT_COVERAGE = 3
+# Re-exported: the subcommand modules name exit codes through the CLI package.
+from configlab.exit_codes import EXIT_COVERAGE as EXIT_COVERAGE
+from configlab.exit_codes import EXIT_FAILURES as EXIT_FAILURES
+from configlab.exit_codes import EXIT_OK as EXIT_OK
+from configlab.exit_codes import EXIT_USAGE
 
 
 class _Group(click.Group):

@@ -1,6 +1,6 @@
 """``configlab ci --config FILE``: run a CI suite (generate, run, ingest, verify, coverage,
 analyze, export) and exit 0 (all good), 1 (failures or violated specs), 2 (bad usage or
-input) or 3 (coverage below ``fail_under``).  See :mod:`configlab.ci`."""
+input) or 3 (coverage below ``fail_under``).  See :mod:`configlab.integrations.ci`."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import click
 @click.pass_context
 def ci(ctx: click.Context, config_path: str, as_json: bool) -> None:
     """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
-    from configlab.ci import run_ci
+    from configlab.integrations.ci import run_ci
 
     def emit(line: str) -> None:
         # workflow commands must reach stdout; progress goes to stderr

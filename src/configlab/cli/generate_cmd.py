@@ -20,7 +20,7 @@ import click
 
 from configlab import __version__
 from configlab.errors import GenerationError
-from configlab.generate import STRATEGIES, generate
+from configlab.generation import STRATEGIES, generate
 from configlab.space import Space
 
 _FORMATS = ("yaml", "json", "toml", "xml", "properties", "ini", "env")
@@ -233,7 +233,7 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
                        history_path: str | None, max_count: int | None, as_json: bool) -> None:
     """Order SUITE (a directory of configs or a JSON-lines file) by t-tuple coverage."""
     from configlab import formats
-    from configlab.prioritize import prioritize
+    from configlab.generation import prioritize
 
     space = Space.load(space_path)
     names, configs = _read_suite(suite)

@@ -45,8 +45,9 @@ def _store_or_none(store_path: str | None) -> Path | None:
 
 
 def read_results(path: str, store_path: str | None = ".configlab") -> Any:
-    """Results from any file ``configlab.ingest.load_results`` reads (warnings on stderr)."""
-    from configlab.ingest import load_results
+    """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
+    stderr)."""
+    from configlab.integrations.ingest import load_results
 
     with _warnings_to_stderr():
         return load_results(path, _store_or_none(store_path))
@@ -79,7 +80,7 @@ def _space(space_path: str | None, results: Any) -> Any:
 def report(results_path: str, fmt: str, output: str, space_path: str | None, strength: int,
            store_path: str, as_json: bool) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
-    from configlab.exporters import export
+    from configlab.integrations.exporters import export
 
     results = read_results(results_path, store_path)
     coverage = analysis = None
@@ -109,7 +110,7 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str | None,
            jsonl: str | None, as_json: bool) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
-    from configlab.ingest import detect_report_format, load_results
+    from configlab.integrations.ingest import detect_report_format, load_results
     from configlab.results import ResultSet, ResultStore
 
     store = _store_or_none(store_path)

@@ -78,7 +78,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     Put the command after `--`:  configlab run --config app.yaml -- ./app --selftest
     """
     from configlab import formats
-    from configlab.monitor import exit_code, run_command, start_failure_code
+    from configlab.integrations.monitor import exit_code, run_command, start_failure_code
     from configlab.results import Result
 
     argv = list(command)

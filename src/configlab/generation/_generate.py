@@ -19,8 +19,6 @@ import json
 import math
 import random
 import string
-import sys
-import types
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -486,7 +484,7 @@ def generate(
     """Iterate over configurations of ``space`` produced by ``strategy``.
 
     Args:
-        space: a :class:`Space`, or anything :func:`configlab.space.load_space` accepts.
+        space: a :class:`Space`, or anything :func:`configlab.space._model.load_space` accepts.
         strategy: ``boundary``, ``covering``, ``random``, ``mutate`` or ``exhaustive``.
         seed: seed of every random choice (same seed and inputs: same stream, any process).
         count: stop after this many configs (``covering``/``exhaustive``/``mutate`` also stop
@@ -677,7 +675,7 @@ def _boundary(plan: _Plan, rng: random.Random, base: Mapping[str, Any] | None) -
 
 def _covering(plan: _Plan, seed: int, strength: int, base: Mapping[str, Any] | None,
               settings: Mapping[str, Any]) -> Iterator[Config]:
-    from configlab._internal.covering import build_covering_suite
+    from configlab.generation._covering import build_covering_suite
 
     kwargs = {key: settings[key] for key in ("time_budget", "max_steps", "candidates")
               if settings.get(key) is not None}
@@ -781,14 +779,6 @@ def _presence_value(param: Parameter) -> Any:
     return _tree.deep_copy(chosen.value)
 
 
-class _CallableModule(types.ModuleType):
-    """Lets ``configlab.generate(space, ...)`` call :func:`generate` on the module itself."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Iterator[Config]:
-        return generate(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = [
     "DEFAULT_MAX_SIZE",

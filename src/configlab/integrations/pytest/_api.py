@@ -1,8 +1,10 @@
-"""The implementation behind configlab's pytest plugin (see :mod:`configlab.pytest_plugin`).
+"""The implementation behind configlab's pytest plugin (see
+:mod:`configlab.integrations.pytest.plugin`).
 
 Public here: :func:`parametrize` (exported as ``configlab.parametrize``), :class:`ConfigHandle`
 (what the ``configlab_config`` fixture gives a test), :class:`ConfigCase` and
-:func:`case_ids`.  The hook functions live in :mod:`configlab.pytest_plugin`, which pytest
+:func:`case_ids`.  The hook functions live in :mod:`configlab.integrations.pytest.plugin`, which
+pytest
 imports in every run: it stays small and imports this module only when a configlab test is
 collected or run.
 
@@ -22,7 +24,7 @@ Every execution is recorded in the results store (``--configlab-store``, default
 test id and the execution monitor's measurements (wall/CPU time, peak memory, config drift).
 Each execution also carries the user property ``configlab.snapshot_id`` (as
 ``record_property`` would add it), so a ``pytest --junitxml`` report links every test case to
-its config: :func:`configlab.ingest.from_junit` with ``store=`` reads the configs back.
+its config: :func:`configlab.integrations.ingest.from_junit` with ``store=`` reads the configs back.
 Workers of pytest-xdist write to the store directly (SQLite WAL).  At the end of the session
 a short summary reports the configs run, the outcomes, the t-way coverage reached and, when
 tests failed, the top suspect parameter patterns.  ``pytest --configlab-replay SNAPSHOT_ID``
@@ -45,10 +47,10 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 import pytest
 
 from configlab.errors import ConfiglabError, GenerationError, ResultsError, SpaceError
-from configlab.pytest_plugin import FIXTURE, RUN_ID_ENV
+from configlab.integrations.pytest.plugin import FIXTURE, RUN_ID_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
-    from configlab.monitor import Execution
+    from configlab.integrations.monitor import Execution
     from configlab.results import ResultSet
     from configlab.snapshots import SnapshotStore
     from configlab.space import Space
@@ -66,8 +68,10 @@ TOP_SUSPECTS: Final = 3
 #: Failing test functions analysed per space in the terminal summary.
 MAX_ANALYSED_TESTS: Final = 5
 #: ``user_properties`` name carrying the snapshot id of each configlab test execution (written
-#: to ``pytest --junitxml`` reports; :func:`configlab.ingest.from_junit` resolves it through the
-#: store).  Same text as :data:`configlab.ingest.SNAPSHOT_KEY`, kept here so that the plugin
+#: to ``pytest --junitxml`` reports; :func:`configlab.integrations.ingest.from_junit` resolves it
+#: through the
+#: store).  Same text as :data:`configlab.integrations.ingest.SNAPSHOT_KEY`, kept here so that the
+#: plugin
 #: does not import the report readers.
 SNAPSHOT_PROPERTY: Final = "configlab.snapshot_id"
 
@@ -87,7 +91,7 @@ def _check_request(
         raise SpaceError(
             f"space must be a path, a Space or a space dict, got {type(space).__name__}"
         )
-    from configlab.generate import STRATEGIES
+    from configlab.generation import STRATEGIES
 
     if strategy not in STRATEGIES:
         raise GenerationError(
@@ -132,14 +136,14 @@ def parametrize(
 
     Args:
         space: a space file path (relative paths are looked up next to the test file, then
-            under the rootdir), a :class:`~configlab.space.Space` or a space dict.
-        strategy: a :func:`configlab.generate.generate` strategy (``covering`` by default).
+            under the rootdir), a :class:`~configlab.space._model.Space` or a space dict.
+        strategy: a :func:`configlab.generation.generate` strategy (``covering`` by default).
         strength: t of the covering strategy (1..4); also the coverage strength reported.
         seed: generation seed (``--configlab-seed`` overrides it).
         count: at most this many configs (required by ``boundary`` and ``random``).
         base: a config (dict, or a config file path resolved like ``space``) the generated
             values are written over; required by ``mutate``.
-        options: further :func:`~configlab.generate.generate` options (``time_budget``, ...).
+        options: further :func:`~configlab.generation.generate` options (``time_budget``, ...).
 
     Raises:
         ConfiglabError: bad arguments (raised when the test module is imported).
@@ -419,8 +423,7 @@ class _State:
 
     def _generate(self, space: Space, strategy: str, strength: int, seed: int,
                   count: int | None, base: Any, options: dict[str, Any]) -> list[ConfigCase]:
-        from configlab.generate import generate
-        from configlab.prioritize import prioritize
+        from configlab.generation import generate, prioritize
 
         configs = list(generate(space, strategy=strategy, seed=seed, count=count,
                                 strength=strength, base=base, **options))
@@ -528,12 +531,12 @@ def _existing_snapshot(store: SnapshotStore, config: Mapping[str, Any],
                        meta: Mapping[str, Any]) -> str | None:
     """The id save_config would give ``config`` if that snapshot is already stored, else None.
 
-    Saves a write per test on reruns.  Predicts the id as :mod:`configlab.snapshots` computes
+    Saves a write per test on reruns.  Predicts the id as :mod:`configlab.snapshots._store` computes
     it; if the prediction ever disagrees with the store, the config is simply saved again.
     """
     from configlab import formats
     from configlab._internal.objectstore import hash_bytes
-    from configlab.snapshots import FileEntry, _manifest
+    from configlab.snapshots._store import FileEntry, _manifest
 
     data = formats.dumps(dict(config), "json").encode("utf-8")
     entry = FileEntry(hash_bytes(data), len(data), "json")
@@ -693,7 +696,7 @@ class ConfigHandle(Mapping[str, Any]):
             ConfiglabError: ``path`` is a directory.
         """
         from configlab import formats
-        from configlab.monitor import file_fingerprint
+        from configlab.integrations.monitor import file_fingerprint
 
         target = Path(os.path.abspath(path))
         if target.is_dir():
@@ -717,7 +720,7 @@ class ConfigHandle(Mapping[str, Any]):
 
     def watch(self, path: str | os.PathLike[str]) -> None:
         """Fingerprint ``path`` now and again after the test: a change is reported as drift."""
-        from configlab.monitor import file_fingerprint
+        from configlab.integrations.monitor import file_fingerprint
 
         key = os.path.abspath(path)
         self._start.setdefault(key, file_fingerprint(key))
@@ -763,7 +766,7 @@ class ConfigHandle(Mapping[str, Any]):
 
     def _finish(self) -> tuple[str, ...]:
         """Undo :meth:`write` and :meth:`setenv`; returns what drifted meanwhile."""
-        from configlab.monitor import drifted_files, fingerprint
+        from configlab.integrations.monitor import drifted_files, fingerprint
 
         drift = list(drifted_files(self._start, fingerprint(self._start)))
         drift += [f"env:{var}" for var, value in self._env_set.items()
@@ -886,7 +889,7 @@ def start_call(item: pytest.Item) -> Callable[[], None] | None:
     record = _record_of(item)
     if record is None:
         return None
-    from configlab.monitor import Monitor
+    from configlab.integrations.monitor import Monitor
 
     monitor = Monitor().start()
 

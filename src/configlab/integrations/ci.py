@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from configlab.errors import ConfiglabError, IntegrationError
+from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 
 #: The step kinds, in the order they usually appear.
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
@@ -303,7 +304,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
-    from configlab.cli import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
     from configlab.results import ResultSet
 
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
@@ -338,7 +338,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     if failures:
         state.failed = True
     code = EXIT_FAILURES if state.failed else EXIT_COVERAGE if state.below else EXIT_OK
-    from configlab.exporters import markdown_summary
+    from configlab.integrations.exporters import markdown_summary
 
     summary = markdown_summary(state.results, coverage=state.coverage_report,
                                analysis=state.analysis, title="configlab ci")
@@ -360,7 +360,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
 
 def _generate(state: _State, step: Step) -> tuple[str, str]:
     from configlab import formats
-    from configlab.generate import generate
+    from configlab.generation import generate
 
     o = step.options
     fmt = o.get("format", "yaml")
@@ -423,7 +423,7 @@ def _tail(data: bytes | str | None) -> str:
 
 
 def _run(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.exporters import replay_command
+    from configlab.integrations.exporters import replay_command
     from configlab.results import Result
     from configlab.snapshots import SnapshotStore
 
@@ -439,7 +439,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
             shown = state.shown(config_path)
             snapshot = snapshots.save_config(
                 config, config_path.name,
-                meta={"source": "configlab.ci", "space_digest": state.space.digest()},
+                meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()},
             )
             argv = _argv(o["command"], shown, index, shell)
             started = time.perf_counter()
@@ -476,7 +476,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _ingest(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.ingest import IngestWarning, load_results
+    from configlab.integrations.ingest import IngestWarning, load_results
 
     patterns = step.options["reports"]
     if isinstance(patterns, str):
@@ -519,8 +519,7 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab._internal.spec_runners import CommandRunner
-    from configlab.specs import load_spec, verify
+    from configlab.specs import CommandRunner, load_spec, verify
 
     o = step.options
     spec = load_spec(state.path(o["spec"]), space=state.space)
@@ -595,7 +594,7 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _export(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.exporters import export
+    from configlab.integrations.exporters import export
 
     written = []
     for fmt, out in step.options.items():

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from configlab.errors import ConfiglabError, SpecError
 
 if TYPE_CHECKING:
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
 #: Environment variable holding the path of the config file written for a run.
 CONFIG_ENV = "CONFIGLAB_CONFIG"
@@ -71,7 +71,7 @@ def _write_config(
 ) -> tuple[Path, Outcome | None]:
     """Write the config file; on failure the errored outcome of the run."""
     from configlab import formats
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
     extension = _EXTENSIONS.get(fmt, fmt)
     path = Path(directory) / f"config.{extension}"
@@ -146,7 +146,7 @@ def _process_outcome(
     metrics: dict[str, float],
     pass_codes: Sequence[int] = (0,),
 ) -> Outcome:
-    from configlab.specs import Outcome
+    from configlab.specs._specs import Outcome
 
     if problem is None and code is not None and code < 0:
         try:

@@ -1,4 +1,4 @@
-"""Infer a :class:`~configlab.space.Space` from example configs (black-box use).
+"""Infer a :class:`~configlab.space._model.Space` from example configs (black-box use).
 
 Per leaf path (first-seen order across the examples): the kind from the non-null values seen
 (bool; int; int+float -> float; strings with at most :data:`CHOICE_LIMIT` distinct values of
@@ -18,7 +18,7 @@ from typing import Any
 from configlab import tree as _tree
 from configlab.constraints import values_equal
 from configlab.errors import SpaceError
-from configlab.space import (
+from configlab.space._model import (
     BoolParam,
     ChoiceParam,
     FloatParam,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import sys
-import types
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -104,7 +102,7 @@ def prioritize(
 
     Args:
         configs: the suite (nested-dict configs).
-        space: a :class:`Space` or anything :func:`configlab.space.load_space` accepts.
+        space: a :class:`Space` or anything :func:`configlab.space._model.load_space` accepts.
         strength: t, 1..4 (clamped to the number of parameters).
         weights: ``{parameter path: risk weight > 0}``; missing parameters weigh 1.
         history: past runs, as ``(config, outcome)`` pairs or objects with ``.config`` and
@@ -116,7 +114,7 @@ def prioritize(
     """
     import numpy as np
 
-    from configlab._internal.covering import TupleIndex, tuples_to_cover
+    from configlab.generation._covering import TupleIndex, tuples_to_cover
 
     if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 4:
         raise GenerationError(f"strength must be an integer between 1 and 4, got {strength!r}")
@@ -209,13 +207,5 @@ def prioritize(
     )
 
 
-class _CallableModule(types.ModuleType):
-    """Lets ``configlab.prioritize(configs, space, ...)`` call :func:`prioritize`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> PrioritizedSuite:
-        return prioritize(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["FAILING_OUTCOMES", "PrioritizedSuite", "is_failure", "prioritize"]

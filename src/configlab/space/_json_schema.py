@@ -1,4 +1,4 @@
-"""JSON Schema (drafts 7, 2019-09, 2020-12) -> :class:`~configlab.space.Space`.
+"""JSON Schema (drafts 7, 2019-09, 2020-12) -> :class:`~configlab.space._model.Space`.
 
 Object properties become dotted parameter paths; scalar schemas become parameters; object-level
 ``if``/``then``/``else``, ``anyOf``, ``oneOf``, ``not``, ``dependentRequired`` (and draft-7
@@ -20,7 +20,7 @@ from typing import Any
 from configlab import tree as _tree
 from configlab.constraints import parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
-from configlab.space import (
+from configlab.space._model import (
     DEFAULT_FLOAT_MAX,
     DEFAULT_FLOAT_MIN,
     DEFAULT_INT_MAX,

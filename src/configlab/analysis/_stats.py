@@ -1,4 +1,4 @@
-"""Vectorised statistics for the correlation engine (:mod:`configlab.analysis`).
+"""Vectorised statistics for the correlation engine (:mod:`configlab.analysis._analysis`).
 
 Everything here is written once, works on whole arrays (one row per parameter or per candidate
 condition) and is checked against SciPy in the tests.  Nothing here raises on degenerate input:

@@ -7,7 +7,7 @@ it applies (a constraint over the config, in configlab's constraint language) an
 or a Python predicate).  Specs are written in YAML/JSON, in Gherkin ``.feature`` files, or in
 Python::
 
-    from configlab.specs import Rule, Spec, expect, verify
+    from configlab.specs._specs import Rule, Spec, expect, verify
 
     spec = Spec(name="cache", version="1", space="space.yaml", rules=[
         Rule(id="off-is-fast", when="cache.enabled == false",
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from configlab.results import ResultSet
     from configlab.snapshots import Snapshot, SnapshotStore
 
-from configlab._internal.spec_runners import (
+from configlab.specs._runners import (
     CONFIG_ENV,
     METRICS_ENV,
     CommandRunner,
@@ -514,7 +514,7 @@ class Rule:
 
     def applies(self, config: Mapping[str, Any], space: Space | None = None) -> bool:
         """Whether ``when`` holds for ``config``."""
-        from configlab._internal.spec_model import condition_env
+        from configlab.specs._rulemodel import condition_env
 
         return self.condition.evaluate(condition_env(space, config))
 
@@ -771,7 +771,7 @@ def _feature_spec(
     base: Path,
     space: Space | Mapping[str, Any] | str | os.PathLike[str] | None,
 ) -> tuple[Spec, str | None]:
-    from configlab._internal.spec_gherkin import parse_feature
+    from configlab.specs._gherkin import parse_feature
 
     feature = parse_feature(text, source)
     resolved = _space_from(space if space is not None else feature.space, base, source)
@@ -985,7 +985,7 @@ class VerificationReport:
         return f"spec:{self.spec_name}@{self.spec_version}:{self.spec_hash}"
 
     def to_results(self, run_id: str | None = None) -> ResultSet:
-        """Every check as a :class:`configlab.results.Result` (held=pass, violated=fail,
+        """Every check as a :class:`configlab.results._model.Result` (held=pass, violated=fail,
         errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id
         and ``run_id`` (default :attr:`run_id`, which carries the spec hash and version)."""
         from configlab.results import Result, ResultSet
@@ -1007,13 +1007,13 @@ class VerificationReport:
 
     def to_junit_xml(self) -> str:
         """JUnit XML: one testcase per rule x config; config as properties; failure/error."""
-        from configlab._internal.spec_report import junit_xml
+        from configlab.specs._report import junit_xml
 
         return junit_xml(self)
 
     def to_markdown(self) -> str:
         """A Markdown summary (table per rule, violations with snapshot ids)."""
-        from configlab._internal.spec_report import markdown
+        from configlab.specs._report import markdown
 
         return markdown(self)
 
@@ -1132,7 +1132,7 @@ def _as_runner(runner: Any, timeout: float | None, fmt: str) -> tuple[Runner, bo
 def _with_timeout(runner: CommandRunner | PytestRunner, timeout: float) -> Any:
     import copy
 
-    from configlab._internal.spec_runners import _check_timeout
+    from configlab.specs._runners import _check_timeout
 
     _check_timeout(timeout)
     clone = copy.copy(runner)
@@ -1221,7 +1221,7 @@ def verify(
     (default: all for ``covering``/``exhaustive``, :data:`DEFAULT_COUNT` for ``boundary`` and
     ``random``).
     """
-    from configlab._internal.spec_runners import _check_timeout, call_with_timeout, run_all
+    from configlab.specs._runners import _check_timeout, call_with_timeout, run_all
 
     the_spec = _as_spec(spec)
     _check_timeout(timeout)
@@ -1249,7 +1249,7 @@ def verify(
             matching = [i for i, c in enumerate(candidates) if rule.applies(c, space)]
             if not matching and configs is None and space is not None:
                 if model is None:
-                    from configlab._internal.spec_model import RuleModel
+                    from configlab.specs._rulemodel import RuleModel
 
                     model = RuleModel(space, [r.condition for r in the_spec.rules])
                 witness = model.witness([index], seed)
@@ -1379,7 +1379,7 @@ def _candidates(
         return found
     if spec.space is None:
         raise SpecError(f"spec {spec.label} has no space: pass configs= or give the spec a space")
-    from configlab.generate import generate
+    from configlab.generation import generate
 
     if count is None and strategy in ("boundary", "random"):
         count = DEFAULT_COUNT
@@ -1592,7 +1592,7 @@ def check(
             unknown = [p for p in rule.condition.params if p not in the_space]
             if unknown:
                 raise SpecError(f"{rule.where}: when reads {unknown[0]!r}, not in the space")
-    from configlab._internal.spec_model import RuleModel
+    from configlab.specs._rulemodel import RuleModel
 
     rules = the_spec.rules
     try:

@@ -30,7 +30,7 @@ from typing import Any
 
 from configlab.constraints import Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
-from configlab.space import ABSENT, ChoiceParam, Parameter, Space
+from configlab.space._model import ABSENT, ChoiceParam, Parameter, Space
 
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "len"}
 _NAME_PREFIX = "PICT name: "

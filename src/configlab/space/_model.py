@@ -394,7 +394,7 @@ class StringParam(Parameter):
         _ = self.value_classes  # fail at definition time when no string can satisfy the rules
 
     def _base_classes(self) -> list[ValueClass]:
-        from configlab._internal.regexgen import longest_match, shortest_match
+        from configlab.space._regex import longest_match, shortest_match
 
         candidates: list[tuple[str, str | None]] = []
         if self.pattern is None:
@@ -738,7 +738,7 @@ class Space:
         if not location.is_file():
             raise SpaceError(f"{location}: no such space file")
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
-            from configlab._internal.pict import space_from_pict
+            from configlab.space._pict import space_from_pict
 
             return space_from_pict(location.read_text(encoding="utf-8"), source=str(location))
         from configlab import formats
@@ -751,14 +751,14 @@ class Space:
     @classmethod
     def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema") -> Space:
         """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``."""
-        from configlab._internal.schema_import import space_from_json_schema
+        from configlab.space._json_schema import space_from_json_schema
 
         return space_from_json_schema(schema, source=source)
 
     @classmethod
     def infer(cls, configs: Iterable[Mapping[str, Any]], *, name: str = "inferred") -> Space:
         """Infer a space from example configs (types, observed ranges and enums)."""
-        from configlab._internal.inference import infer_space
+        from configlab.space._infer import infer_space
 
         return infer_space(configs, name=name)
 

@@ -1,6 +1,6 @@
 """Correlation engine: which parameters, values and interactions drive failures and metrics.
 
-The core is :func:`analyze_encoded`, which works on :class:`~configlab._internal.encoded.
+The core is :func:`analyze_encoded`, which works on :class:`~configlab.results._model.encoded.
 EncodedResults` (a matrix of value-class codes, outcomes and metrics) and returns an
 :class:`AnalysisReport` with four parts:
 
@@ -35,9 +35,9 @@ import numpy.typing as npt
 from scipy import sparse
 from scipy import stats as sps
 
-from configlab._internal import stats as st
-from configlab._internal.encoded import ERROR, FAIL, SKIP, EncodedResults
+from configlab.analysis import _stats as st
 from configlab.errors import AnalysisError, SpaceError
+from configlab.results.encoded import ERROR, FAIL, SKIP, EncodedResults
 from configlab.space import Space
 
 __all__ = [
@@ -567,7 +567,7 @@ class AnalysisReport:
         """JSON-ready dict (schema in ``docs/analysis.md``); pattern row lists cut to
         ``max_rows`` (None = all)."""
         return {
-            "schema": "configlab.analysis/1",
+            "schema": "configlab.analysis._analysis/1",
             "summary": self.summary.to_dict(),
             "impact": [i.to_dict() for i in self.impact],
             "patterns": [p.to_dict(max_rows) for p in self.patterns],

@@ -34,10 +34,10 @@ from typing import TYPE_CHECKING, Any, overload
 import numpy as np
 
 from configlab import tree as _tree
-from configlab._internal.encoded import OUTCOME_NAMES, EncodedResults
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
 from configlab.formats._common import format_scalar, infer_scalar
+from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.space import Space
@@ -178,7 +178,7 @@ class Result:
 
     @property
     def outcome_code(self) -> int:
-        """The outcome as an :data:`configlab._internal.encoded.PASS`-style code."""
+        """The outcome as an :data:`configlab.results._model.encoded.PASS`-style code."""
         return _OUTCOME_CODE[self.outcome]
 
     @property
@@ -484,29 +484,31 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read JUnit XML (Surefire, pytest, xUnit flavours); see :mod:`configlab.ingest`."""
-        from configlab import ingest
+        """Read JUnit XML (Surefire, pytest, xUnit flavours); see
+        :mod:`configlab.integrations.ingest`."""
+        from configlab.integrations import ingest
 
         return ingest.from_junit(path, store)
 
     @classmethod
     def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a pytest-json-report file; see :mod:`configlab.ingest`."""
-        from configlab import ingest
+        """Read a pytest-json-report file; see :mod:`configlab.integrations.ingest`."""
+        from configlab.integrations import ingest
 
         return ingest.from_pytest_json(path, store)
 
     @classmethod
     def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a CTRF JSON report; see :mod:`configlab.ingest`."""
-        from configlab import ingest
+        """Read a CTRF JSON report; see :mod:`configlab.integrations.ingest`."""
+        from configlab.integrations import ingest
 
         return ingest.from_ctrf(path, store)
 
     @classmethod
     def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
-        """Read the Parquet results table written by :func:`configlab.exporters.to_parquet`."""
-        from configlab import ingest
+        """Read the Parquet results table written by
+        :func:`configlab.integrations.exporters.to_parquet`."""
+        from configlab.integrations import ingest
 
         return ingest.from_parquet(path)
 
@@ -941,7 +943,8 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) 
 
     A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
     XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
-    content through :func:`configlab.ingest.load_results`, which resolves snapshot ids through
+    content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
+    through
     ``store`` when given.
     """
     if isinstance(source, ResultSet):
@@ -956,7 +959,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) 
         return ResultSet.from_jsonl(location)
     if suffix == ".csv":
         return ResultSet.from_csv(location)
-    from configlab import ingest
+    from configlab.integrations import ingest
 
     return ingest.load_results(location, store)
 

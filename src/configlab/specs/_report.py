@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from configlab.tree import flatten
 
 if TYPE_CHECKING:
-    from configlab.specs import Check, VerificationReport
+    from configlab.specs._specs import Check, VerificationReport
 
 _MAX_TEXT = 4000
 

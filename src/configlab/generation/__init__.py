@@ -1,0 +1,32 @@
+"""Generation of valid configurations (boundary, covering, random, mutation, exhaustive) and
+prioritisation of suites."""
+
+from __future__ import annotations
+
+from configlab.generation._generate import (
+    DEFAULT_MAX_SIZE,
+    STRATEGIES,
+    DeadValue,
+    DeadValueWarning,
+    dead_values,
+    generate,
+)
+from configlab.generation._prioritize import (
+    FAILING_OUTCOMES,
+    PrioritizedSuite,
+    is_failure,
+    prioritize,
+)
+
+__all__ = [
+    "DEFAULT_MAX_SIZE",
+    "FAILING_OUTCOMES",
+    "STRATEGIES",
+    "DeadValue",
+    "DeadValueWarning",
+    "PrioritizedSuite",
+    "dead_values",
+    "generate",
+    "is_failure",
+    "prioritize",
+]

@@ -1,0 +1,137 @@
+"""configlab's pytest plugin (registered through the ``pytest11`` entry point).
+
+Decorate a test with ``@configlab.parametrize(space=...)`` (or mark it
+``@pytest.mark.configlab(space=...)``) and it runs once per configuration generated from the
+space; the ``configlab_config`` fixture gives it the config
+(:class:`configlab.integrations.pytest._api.ConfigHandle`).  Every execution is recorded in the
+results
+store, and its snapshot id is added to the test's ``user_properties`` as
+``configlab.snapshot_id`` (``--junitxml`` reports carry it); the session ends with a
+coverage / suspects summary.  See ``docs/pytest-plugin.md``.
+
+pytest imports this module in every run, so it only holds the hooks: they return at once for
+tests that are not configlab tests, and the implementation
+(:mod:`configlab.integrations.pytest._api`) is
+imported when a configlab test is collected or run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Final
+
+import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from configlab.integrations.pytest._api import ConfigHandle
+
+#: Name of the fixture (and of the parametrized argument).
+FIXTURE: Final = "configlab_config"
+#: Name of the marker.
+MARKER: Final = "configlab"
+#: Environment variable naming the run id (set it to group CI jobs; the plugin passes its
+#: run id to xdist workers through ``workerinput``).
+RUN_ID_ENV: Final = "CONFIGLAB_RUN_ID"
+
+
+def _is_configlab(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and FIXTURE in callspec.params
+
+
+@pytest.fixture
+def configlab_config(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
+    """The configuration of this configlab test execution (a ``ConfigHandle``)."""
+    from configlab.integrations.pytest._api import config_fixture
+
+    yield from config_fixture(request)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--configlab-*`` options."""
+    group = parser.getgroup("configlab", "configlab: configuration-space testing")
+    group.addoption("--configlab-store", default=None, metavar="PATH",
+                    help="results/snapshot store (default: <rootdir>/.configlab)")
+    group.addoption("--configlab-replay", default=None, metavar="SNAPSHOT_ID",
+                    help="rerun the selected configlab tests with exactly this stored config "
+                         "(snapshot id, unique id prefix or tag)")
+    group.addoption("--configlab-seed", type=int, default=None, metavar="N",
+                    help="generation seed for every configlab test (overrides seed=)")
+    group.addoption("--configlab-max", type=int, default=None, metavar="N",
+                    help="keep only the N most valuable configs per test (prioritised)")
+    group.addoption("--configlab-run-id", default=None, metavar="ID",
+                    help=f"run id recorded with each result (default: ${RUN_ID_ENV} or new)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker; set up the session state (and the xdist hand-over)."""
+    config.addinivalue_line(
+        "markers",
+        "configlab(space, strategy='covering', strength=2, seed=0, count=None, base=None, "
+        "**options): run the test once per config generated from the space "
+        "(see configlab.parametrize)",
+    )
+    from configlab.integrations.pytest._api import configure
+
+    configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Close the store connections."""
+    from configlab.integrations.pytest._api import unconfigure
+
+    unconfigure(config)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize marked tests over ``configlab_config`` with the generated configs."""
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is not None:
+        from configlab.integrations.pytest._api import generate_tests
+
+        generate_tests(metafunc, marker)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Replay: deselect the tests whose space is not the replayed snapshot's."""
+    if config.getoption("configlab_replay") is not None:
+        from configlab.integrations.pytest._api import deselect_mismatched
+
+        deselect_mismatched(config, items)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """Measure the call phase of configlab tests with the execution monitor."""
+    if not _is_configlab(item):
+        return (yield)
+    from configlab.integrations.pytest._api import start_call
+
+    stop = start_call(item)
+    try:
+        return (yield)
+    finally:
+        if stop is not None:
+            stop()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """Collect phase outcomes; on teardown record the result and tell the controller."""
+    report = yield
+    if _is_configlab(item):
+        from configlab.integrations.pytest._api import report_phase
+
+        report_phase(item, report)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    """The configlab summary (controller only; never fails the run)."""
+    from configlab.integrations.pytest._api import terminal_summary
+
+    terminal_summary(terminalreporter, config)
+
+
+__all__ = ["FIXTURE", "MARKER", "RUN_ID_ENV", "configlab_config"]

@@ -207,6 +207,9 @@ class ObjectFiles(Protocol):
     def hashes(self) -> Iterator[str]:
         """Every stored object hash, in no particular order."""
 
+    def modified(self, digest: str) -> float:
+        """When object ``digest`` was stored (POSIX seconds)."""
+
     def delete(self, digest: str) -> None:
         """Remove object ``digest`` (no error when it is already gone)."""
 
@@ -245,6 +248,9 @@ class LocalObjectFiles:
                     digest = sub.name + item.name
                     if is_object_hash(digest):
                         yield digest
+
+    def modified(self, digest: str) -> float:
+        return self.path_for(digest).stat().st_mtime
 
     def delete(self, digest: str) -> None:
         with contextlib.suppress(FileNotFoundError):

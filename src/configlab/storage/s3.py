@@ -170,6 +170,11 @@ class S3ObjectFiles:
                 if is_object_hash(digest):
                     yield digest
 
+    def modified(self, digest: str) -> float:
+        key = self.key(digest)
+        head = self._call(key, lambda: self.client.head_object(Bucket=self.bucket, Key=key))
+        return float(head["LastModified"].timestamp())
+
     def delete(self, digest: str) -> None:
         key = self.key(digest)
         self._call(key, lambda: self.client.delete_object(Bucket=self.bucket, Key=key))

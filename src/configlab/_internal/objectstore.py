@@ -664,6 +664,19 @@ class ObjectStore:
             )
         return data
 
+    def open_file(self, digest: str) -> IO[bytes]:
+        """A binary reader over the stored zstd frame of file object ``digest`` (not inline).
+
+        Raises :class:`SnapshotCorruptedError` when it is missing or cannot be read.
+        """
+        self._check_digest(digest)
+        try:
+            return self.files.open(digest)
+        except FileNotFoundError as error:
+            raise SnapshotCorruptedError(f"object {digest} is missing") from error
+        except OSError as error:
+            raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+
     def copy_to(self, digest: str, handle: _Sink, size: int | None = None) -> int:
         """Stream the content of ``digest`` into ``handle``; verify hash and size at the end.
 
@@ -675,21 +688,14 @@ class ObjectStore:
             handle.write(inline)
             return len(inline)
         counter = _Hashing()
-        self._check_digest(digest)
-        try:
-            with self.files.open(digest) as source:
-                reader = zstandard.ZstdDecompressor().stream_reader(
-                    source, read_across_frames=False
-                )
+        with self.open_file(digest) as source:
+            reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=False)
+            try:
                 while chunk := reader.read(CHUNK):
                     counter.update(chunk)
                     handle.write(chunk)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
-        except zstandard.ZstdError as error:
-            raise SnapshotCorruptedError(f"object {digest} is corrupted: {error}") from error
-        except OSError as error:
-            raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+            except zstandard.ZstdError as error:
+                raise SnapshotCorruptedError(f"object {digest} is corrupted: {error}") from error
         if size is not None and counter.size != size:
             state = "truncated" if counter.size < size else "corrupted"
             raise SnapshotCorruptedError(

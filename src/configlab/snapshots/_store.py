@@ -40,13 +40,14 @@ from typing import IO, Any, cast
 
 import zstandard
 
-from configlab import treediff
+from configlab import storage, treediff
 from configlab._internal.objectstore import (
     BLOB_SCHEMA,
     CHUNK,
     INLINE_MAX,
     THREADED_MIN,
     ZSTD_LEVEL,
+    IndexConnection,
     ObjectState,
     ObjectStore,
     StagedObject,
@@ -61,6 +62,7 @@ from configlab.errors import (
     SnapshotError,
     SnapshotNotFoundError,
 )
+from configlab.storage import StoreLocation
 from configlab.tree import join_path
 
 #: Replacement value of a redacted environment variable.
@@ -445,7 +447,7 @@ class _VerifyingReader(io.RawIOBase):
         import hashlib
 
         super().__init__()
-        self._handle = store.path_for(digest).open("rb")
+        self._handle = store.open_file(digest)
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             self._handle, read_across_frames=False
         )
@@ -507,46 +509,52 @@ class SnapshotStore:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = ".configlab",
+        path: str | os.PathLike[str] | StoreLocation = ".configlab",
         *,
         durable: bool = True,
         inline_max: int = INLINE_MAX,
+        objects: str | None = None,
     ) -> None:
-        self.root = Path(path)
+        self.location = storage.resolve(path, objects, environ={})
+        self.root = self.location.root
         self._local = threading.local()
         self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
-            self.root, durable=durable, index=self._conn, inline_max=inline_max
+            self.root,
+            durable=durable,
+            index=self._conn,
+            inline_max=self.location.inline_max(inline_max),
+            files=self.location.object_files(durable=durable),
         )
 
     def __repr__(self) -> str:
-        return f"SnapshotStore({str(self.root)!r})"
+        return f"SnapshotStore({str(self.location)!r})"
 
     # -- database ----------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            conn = open_index(self.root)
+            conn = self.location.connect()
             try:
                 self._missing_tables = _ensure_schema(conn)
             except sqlite3.Error as error:
                 conn.close()
                 raise SnapshotError(
-                    f"snapshot index {self.root / 'index.sqlite'}: {error}"
+                    f"snapshot index {self.location.index_display}: {error}"
                 ) from error
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The connection, with sqlite errors turned into SnapshotError."""
+    def _db(self) -> Iterator[IndexConnection]:
+        """The connection, with index errors turned into SnapshotError."""
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            where = self.root / "index.sqlite"
+            where = self.location.index_display
             if self._missing_tables:
                 raise SnapshotCorruptedError(
                     f"snapshot index {where}: table(s) {', '.join(self._missing_tables)} missing:"
@@ -555,7 +563,7 @@ class SnapshotStore:
             raise SnapshotError(f"snapshot index {where}: {error}") from error
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[IndexConnection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
         with self._db() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -1135,10 +1143,7 @@ class SnapshotStore:
         if inline is not None:
             tar.addfile(_member(f"objects/{digest}", size), io.BytesIO(inline))
             return
-        try:
-            reader = _VerifyingReader(self.objects, digest)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
+        reader = _VerifyingReader(self.objects, digest)  # SnapshotCorruptedError when missing
         with reader:
             try:
                 tar.addfile(_member(f"objects/{digest}", size), reader)
@@ -1348,7 +1353,7 @@ class SnapshotStore:
 # -- module-level helpers used by the store ---------------------------------------------------
 
 
-def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
+def _schema_state(conn: IndexConnection) -> tuple[int, tuple[str, ...]]:
     """``(PRAGMA user_version, the snapshot tables missing)`` of an index."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     present = {
@@ -1361,7 +1366,7 @@ def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
     return version, tuple(name for name in _TABLES if name not in present)
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> tuple[str, ...]:
+def _ensure_schema(conn: IndexConnection) -> tuple[str, ...]:
     """Create the tables of a new store; return the tables missing from an existing one.
 
     A new store has none of the tables and no schema version; a store written before inline
@@ -1431,7 +1436,7 @@ def _snapshot(
 
 
 def _insert_snapshot(
-    conn: sqlite3.Connection,
+    conn: IndexConnection,
     snapshot_id: str,
     created: str,
     manifest: str,

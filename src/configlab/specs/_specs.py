@@ -1352,7 +1352,7 @@ def verify(
     if opened is not None:
         from configlab.results import ResultStore
 
-        with ResultStore(opened.root) as results:
+        with ResultStore(opened.location) as results:
             results.record_many(report.to_results())
     return report
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,20 +109,24 @@ def resolve(
     objects: str | None = None,
     *,
     default: str | os.PathLike[str] = DEFAULT_STORE,
+    environ: Mapping[str, str] | None = None,
 ) -> StoreLocation:
     """The store named by ``store`` (else ``$CONFIGLAB_STORE``, else ``default``) with its
     objects on ``objects`` (else ``$CONFIGLAB_OBJECTS``, else beside the index).
 
-    Raises SnapshotError for an objects location that is not ``s3://bucket/prefix``.
+    ``environ`` is where the variables are read (default :data:`os.environ`; ``{}`` ignores
+    them, as the Python API does when given a store explicitly).  Raises SnapshotError for an
+    objects location that is not ``s3://bucket/prefix``.
     """
+    env = os.environ if environ is None else environ
     if isinstance(store, StoreLocation):
         if objects is None or objects == store.objects:
             return store
         store = store.index
     if store is None:
-        store = os.environ.get(STORE_ENV) or default
+        store = env.get(STORE_ENV) or default
     if objects is None:
-        objects = os.environ.get(OBJECTS_ENV) or None
+        objects = env.get(OBJECTS_ENV) or None
     index = os.fspath(store)
     if isinstance(index, bytes):  # pragma: no cover - os.PathLike[str] only
         index = index.decode()

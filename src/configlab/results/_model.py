@@ -590,7 +590,8 @@ class ResultSet(Sequence[Result]):
         :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
         from configlab.storage import StoreLocation, is_postgres_url
 
-        root = store if isinstance(store, str | os.PathLike) else getattr(store, "location", None)
+        root = (store if isinstance(store, str | os.PathLike | StoreLocation)
+                else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
             raise ResultsError(f"expected a store or a store directory, got {store!r}")
         if isinstance(root, StoreLocation):

@@ -69,6 +69,10 @@ class StoreLocation:
             return redact(self.index)
         return str(Path(self.index) / "index.sqlite")
 
+    def __repr__(self) -> str:  # the dataclass repr would show a password written in the URL
+        shown = redact(self.index) if self.is_postgres else self.index
+        return f"StoreLocation({shown!r}, {self.objects!r})"
+
     def __str__(self) -> str:
         shown = redact(self.index) if self.is_postgres else self.index
         return f"{shown} (objects on {self.objects})" if self.objects else shown

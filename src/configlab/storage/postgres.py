@@ -137,7 +137,7 @@ class PgIndexConnection:
         self._lock = threading.Lock()
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=30)
-            self._conn.execute(_translate_types(_SCHEMA_TABLE))
+            self._execute(_SCHEMA_TABLE, ())  # queued with other DDL: see _execute
         except psycopg.Error as error:
             raise _sqlite_error(error, self.redacted) from None
 

@@ -45,11 +45,15 @@ def expected_ids(writers: int, count: int) -> int:
 
 
 def _writer(
-    location: StoreLocation, writer: int, count: int, ack: str, start: Any, env: dict[str, str]
+    location: StoreLocation, writer: int, count: int, ack: str, ready: Any, start: Any,
+    env: dict[str, str],
 ) -> None:
     os.environ.update(env)
     snapshots = SnapshotStore(location, durable=False)
     results = ResultStore(location)
+    snapshots.find(tag="warm-up")  # connect (process start-up, not part of the write phase)
+    results.count()
+    ready.release()
     with open(ack, "a", encoding="utf-8") as acks:
         start.wait()
         for index in range(count):
@@ -93,16 +97,20 @@ def run_writers(
     """Run ``writers`` processes of ``count`` saves each; SIGKILL ``kill`` of them mid-run."""
     context = multiprocessing.get_context("fork")
     start = context.Event()
+    ready = context.Semaphore(0)
     acks = [workdir / f"ack-{w}.txt" for w in range(writers)]
     processes = []
     for writer in range(writers):
         process = context.Process(
             target=_writer,
-            args=(location, writer, count, str(acks[writer]), start, dict(env or {})),
+            args=(location, writer, count, str(acks[writer]), ready, start, dict(env or {})),
         )
         process.start()
         processes.append(process)
-    time.sleep(0.2 + 0.01 * writers)  # let every process import and connect before the clock
+    for process in processes:  # every process imported and connected before the clock starts
+        while not ready.acquire(timeout=1):
+            if not all(p.is_alive() for p in processes):
+                raise RuntimeError("a writer died before the start")
     began = time.perf_counter()
     start.set()
     victims: list[int] = []

@@ -95,6 +95,8 @@ def test_unreachable_s3_gives_clear_errors(tmp_path: Path) -> None:
         list(store.iter_hashes())
     with pytest.raises(SnapshotError, match="cannot delete object"):
         store.delete(digest)
+    with pytest.raises(SnapshotError, match="cannot reach object"):
+        store.modified(digest)
     with pytest.raises(SnapshotCorruptedError, match="cannot be read"):
         store.get_bytes(digest)
     with pytest.raises(SnapshotCorruptedError, match="cannot be read"):

@@ -392,10 +392,11 @@ class ObjectStore:
     @staticmethod
     def insert_staged(conn: IndexConnection, staged: Iterable[StagedObject]) -> None:
         """Insert the inline rows of ``staged`` with ``conn`` (inside the caller's transaction;
-        content already stored is left as it is)."""
+        content already stored is left as it is).  Rows go in hash order, so that concurrent
+        writers on a server index take their row locks in one order (no deadlock)."""
         conn.executemany(
             "INSERT OR IGNORE INTO object_blobs (hash, size, data) VALUES (?, ?, ?)",
-            [(s.hash, s.size, s.frame) for s in staged if s.frame is not None],
+            sorted((s.hash, s.size, s.frame) for s in staged if s.frame is not None),
         )
 
     def _put_inline(self, staged: StagedObject) -> None:
@@ -459,6 +460,16 @@ class ObjectStore:
                 f"cannot list the objects at {self.files.location}: {error}"
             ) from error
         yield from sorted(found)
+
+    def modified(self, digest: str) -> float:
+        """When the object *file* ``digest`` was stored (POSIX seconds)."""
+        self._check_digest(digest)
+        try:
+            return self.files.modified(digest)
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot reach object {digest} at {self.files.location}: {error}"
+            ) from error
 
     def delete(self, digest: str) -> None:
         """Remove object ``digest``, inline and file copies (garbage collection only: the caller

@@ -9,16 +9,11 @@ from typing import Any
 import click
 
 from configlab.errors import SnapshotCorruptedError, SnapshotError
+from configlab.cli._store_options import store_options
 from configlab.snapshots import Snapshot, SnapshotStore
+from configlab.storage import StoreLocation
 
-_STORE_OPTION = click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store directory.",
-)
+_STORE_OPTION = store_options
 
 
 def _echo_json(value: Any) -> None:
@@ -68,7 +63,7 @@ def capture(
     meta: tuple[str, ...],
     no_check: bool,
     as_json: bool,
-    store_path: str,
+    store_path: StoreLocation,
 ) -> None:
     """Capture FILES (and selected environment variables) as a snapshot; print its id."""
     store = SnapshotStore(store_path)
@@ -95,7 +90,7 @@ def capture(
 @click.option("--tag", default=None, help="Only snapshots with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STORE_OPTION
-def list_(tag: str | None, as_json: bool, store_path: str) -> None:
+def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
     """List snapshots, oldest first (a damaged snapshot is skipped with a warning on stderr)."""
 
     def skipped(snapshot_id: str, error: SnapshotCorruptedError) -> None:
@@ -113,7 +108,7 @@ def list_(tag: str | None, as_json: bool, store_path: str) -> None:
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STORE_OPTION
-def show(ref: str, as_json: bool, store_path: str) -> None:
+def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
     """Show one snapshot (REF: id, unique id prefix or tag)."""
     snap = SnapshotStore(store_path).get(ref)
     if as_json:
@@ -142,7 +137,7 @@ def show(ref: str, as_json: bool, store_path: str) -> None:
 @click.argument("ref")
 @click.argument("directory", type=click.Path(file_okay=False))
 @_STORE_OPTION
-def restore(ref: str, directory: str, store_path: str) -> None:
+def restore(ref: str, directory: str, store_path: StoreLocation) -> None:
     """Write the files of snapshot REF into DIRECTORY, byte for byte."""
     for path in SnapshotStore(store_path).restore(ref, directory):
         click.echo(str(path))
@@ -153,7 +148,7 @@ def restore(ref: str, directory: str, store_path: str) -> None:
 @click.argument("tag")
 @click.option("--remove", is_flag=True, help="Remove the tag instead of adding it.")
 @_STORE_OPTION
-def tag(ref: str, tag: str, remove: bool, store_path: str) -> None:
+def tag(ref: str, tag: str, remove: bool, store_path: StoreLocation) -> None:
     """Give snapshot REF the tag TAG (or remove it with --remove)."""
     store = SnapshotStore(store_path)
     snap = store.untag(ref, tag) if remove else store.tag(ref, tag)
@@ -167,7 +162,9 @@ def tag(ref: str, tag: str, remove: bool, store_path: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 @click.option("--patch", "as_patch", is_flag=True, help="Print an RFC 6902 JSON Patch.")
 @_STORE_OPTION
-def diff(a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: str) -> None:
+def diff(
+    a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: StoreLocation
+) -> None:
     """Structural diff of the configs of snapshots A and B."""
     result = SnapshotStore(store_path).diff(a, b, name=name)
     if as_patch:
@@ -182,7 +179,7 @@ def diff(a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_
 @click.argument("refs", nargs=-1, required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
 @_STORE_OPTION
-def export_(refs: tuple[str, ...], output: str, store_path: str) -> None:
+def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation) -> None:
     """Export snapshots REFS... with their contents into one portable bundle file."""
     path = SnapshotStore(store_path).export(list(refs), output)
     click.echo(str(path))
@@ -191,7 +188,7 @@ def export_(refs: tuple[str, ...], output: str, store_path: str) -> None:
 @snapshot.command(name="import")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
 @_STORE_OPTION
-def import_(bundle: str, store_path: str) -> None:
+def import_(bundle: str, store_path: StoreLocation) -> None:
     """Import a bundle written by ``snapshot export`` (verifying every hash)."""
     for snapshot_id in SnapshotStore(store_path).import_(bundle):
         click.echo(snapshot_id)
@@ -200,7 +197,7 @@ def import_(bundle: str, store_path: str) -> None:
 @snapshot.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_STORE_OPTION
-def verify(as_json: bool, store_path: str) -> None:
+def verify(as_json: bool, store_path: StoreLocation) -> None:
     """Check every stored object and index row; exit 1 when anything is damaged."""
     report = SnapshotStore(store_path).verify()
     if as_json:

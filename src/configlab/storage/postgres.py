@@ -12,10 +12,13 @@ index — one seam, not a second copy of the store.  The rewrites:
   ``INSERT ... ON CONFLICT (<primary key>) DO UPDATE SET`` the other columns;
 * in ``CREATE TABLE``: ``INTEGER PRIMARY KEY AUTOINCREMENT`` -> ``BIGSERIAL PRIMARY KEY``,
   ``INTEGER`` -> ``BIGINT``, ``REAL`` -> ``DOUBLE PRECISION``, ``BLOB`` -> ``BYTEA``;
-* ``BEGIN IMMEDIATE`` (a write transaction) -> ``BEGIN`` + a transaction-scoped advisory lock, so
-  writers queue one after the other exactly as on SQLite (the stores rely on it: e.g. a snapshot
-  and the inline objects it names appear together); ``BEGIN`` (a read) -> a ``REPEATABLE READ``
-  transaction, one consistent view across several queries as in SQLite's WAL mode;
+* ``BEGIN IMMEDIATE`` (a write transaction) -> ``BEGIN`` + a transaction-scoped advisory lock:
+  shared when the transaction starts by inserting (content-addressed, idempotent rows: such
+  writers run side by side, row locks order them), exclusive when it starts by reading or
+  deleting (schema set-up, garbage collection), which then sees and changes the index alone,
+  exactly as under SQLite's single writer (see :meth:`PgIndexConnection._begin_write`);
+  ``BEGIN`` (a read) -> a ``REPEATABLE READ`` transaction, one consistent view across several
+  queries as in SQLite's WAL mode;
 * ``PRAGMA user_version`` reads/writes a one-row table ``configlab_schema``; other PRAGMAs are
   SQLite tuning and do nothing; ``sqlite_master`` lists the tables of the current schema;
 * ``WHERE 1`` (an always-true filter) -> ``WHERE TRUE``.
@@ -134,6 +137,7 @@ class PgIndexConnection:
         self._primary_keys: dict[str, tuple[str, ...]] = {}
         self._translated: dict[str, str] = {}
         self._in_transaction = False
+        self._write_pending = False
         self._lock = threading.Lock()
         try:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=30)
@@ -162,6 +166,7 @@ class PgIndexConnection:
             try:
                 if not batch:
                     return _Rows([], 0)
+                self._begin_write(sql.strip().upper())
                 with self._conn.cursor() as cursor:
                     cursor.executemany(self._statement(sql), batch)
                     return _Rows([], cursor.rowcount)
@@ -177,9 +182,8 @@ class PgIndexConnection:
     def _execute(self, sql: str, parameters: Sequence[Any]) -> _Rows:
         keyword = sql.strip().rstrip(";").upper()
         if keyword == "BEGIN IMMEDIATE":
-            self._conn.execute("BEGIN")
+            self._write_pending = True  # begun with its first statement (see _begin_write)
             self._in_transaction = True
-            self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
             return _Rows([], -1)
         if keyword in ("BEGIN", "BEGIN DEFERRED", "BEGIN TRANSACTION"):
             self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
@@ -187,8 +191,12 @@ class PgIndexConnection:
             return _Rows([], -1)
         if keyword in ("COMMIT", "ROLLBACK", "END"):
             self._in_transaction = False
+            if self._write_pending:  # an empty write transaction: nothing was sent
+                self._write_pending = False
+                return _Rows([], -1)
             self._conn.execute("ROLLBACK" if keyword == "ROLLBACK" else "COMMIT")
             return _Rows([], -1)
+        self._begin_write(keyword)
         pragma = _PRAGMA.match(sql)
         if pragma is not None:
             return self._pragma(pragma.group(1).lower(), pragma.group(2))
@@ -203,6 +211,23 @@ class PgIndexConnection:
             cursor.execute(statement, tuple(parameters) if parameters else None)
             rows = cursor.fetchall() if cursor.description is not None else []
             return _Rows(list(rows), cursor.rowcount)
+
+    def _begin_write(self, keyword: str) -> None:
+        """Start a pending ``BEGIN IMMEDIATE`` before its first statement ``keyword``.
+
+        A transaction that starts by inserting only adds rows that are idempotent or keyed by
+        content (``INSERT OR IGNORE``, new results): it takes the writers' lock *shared* and runs
+        beside other inserting transactions.  One that starts by reading, deleting or changing
+        the schema decides what to write from what it sees (schema set-up, garbage collection):
+        it takes the lock *exclusively*, so nothing else writes meanwhile, as under SQLite's
+        single writer.  BEGIN and the lock go in one round trip.
+        """
+        if not self._write_pending:
+            return
+        self._write_pending = False
+        shared = keyword.startswith("INSERT")
+        lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        self._conn.execute(f"BEGIN; SELECT {lock}({WRITE_LOCK_KEY})")
 
     def _pragma(self, name: str, value: str | None) -> _Rows:
         if name != "user_version":

@@ -441,7 +441,7 @@ def test_exception_from_stderr(stderr: str, name: str | None) -> None:
 
 
 def test_metrics_file_must_hold_an_object(tmp_path: Path) -> None:
-    from configlab.specs._runners import _read_metrics
+    from configlab.execution import read_metrics as _read_metrics
 
     path = tmp_path / "m.json"
     path.write_text("[1, 2]")

@@ -94,11 +94,16 @@ class IntegrationError(ConfiglabError):
     """Ingesting or exporting test-framework reports failed."""
 
 
+class ExecutionError(ConfiglabError):
+    """A command template, executor, shard or execution setting is unusable."""
+
+
 __all__ = [
     "AnalysisError",
     "ConfiglabError",
     "ConstraintError",
     "ContradictorySpecError",
+    "ExecutionError",
     "FormatError",
     "GenerationError",
     "IntegrationError",

@@ -19,9 +19,77 @@ from configlab.exit_codes import EXIT_FAILURES as EXIT_FAILURES
 from configlab.exit_codes import EXIT_OK as EXIT_OK
 from configlab.exit_codes import EXIT_USAGE
 
+#: Every subcommand: name -> (module, attribute, one-line help).  The modules are imported
+#: only when their command runs (or its own --help is asked), so ``configlab --help`` and
+#: ``configlab run -- true`` never import numpy, scipy or matplotlib.  The help line must
+#: match the command's own (a test checks it).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "analyze": ("configlab.cli.report_cmd", "analyze_command",
+                "Which parameters, values and interactions drive failures and metrics."),
+    "ci": ("configlab.cli.ci_cmd", "ci",
+           "Run the configlab steps of a CI suite file and exit with a CI-friendly code."),
+    "coverage": ("configlab.cli.coverage_cmd", "coverage",
+                 "Measure t-way (NIST CCM) coverage of SPACE by RESULTS, list gaps, draw charts."),
+    "demo": ("configlab.cli.demo_cmd", "demo",
+             "Run configlab end to end on SQLite and write a Markdown report with charts."),
+    "exec": ("configlab.cli.exec_cmd", "exec_command",
+             "Run COMMAND once per config of a suite, --jobs at a time; record every result."),
+    "generate": ("configlab.cli.generate_cmd", "generate_command",
+                 "Generate configurations from a space."),
+    "ingest": ("configlab.cli.report_cmd", "ingest",
+               "Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."),
+    "prioritize": ("configlab.cli.generate_cmd", "prioritize_command",
+                   "Order SUITE (a directory of configs or a JSON-lines file) by t-tuple "
+                   "coverage."),
+    "report": ("configlab.cli.report_cmd", "report",
+               "Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."),
+    "run": ("configlab.cli.run_cmd", "run",
+            "Run COMMAND under the execution monitor and record the result."),
+    "snapshot": ("configlab.cli.snapshot_cmd", "snapshot",
+                 "Capture, store and recreate exact configuration states."),
+    "space": ("configlab.cli.space_cmd", "space",
+              "Load, check, infer and convert configuration spaces."),
+    "spec": ("configlab.cli.spec_cmd", "spec",
+             "Behaviour specifications: executable rules linking configs to expected outcomes."),
+}
+
 
 class _Group(click.Group):
-    """Turns every ConfiglabError into a one-line message and exit code 2 (never a traceback)."""
+    """The ``configlab`` group: lazy subcommands, and every ConfiglabError as one line + exit 2.
+
+    Commands added with :meth:`add_command` work as usual; the ones in
+    :data:`LAZY_COMMANDS` are imported on first use.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return self.commands.get(cmd_name)
+        import importlib
+
+        module, attribute, _ = LAZY_COMMANDS[cmd_name]
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # the help lines come from the table: listing commands imports none of them
+        names = self.list_commands(ctx)
+        if not names:  # pragma: no cover - configlab always has commands
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                text = self.commands[name].get_short_help_str(limit)
+            else:
+                # a stand-in command shortens the line exactly as click would
+                text = click.Command(name, help=LAZY_COMMANDS[name][2]).get_short_help_str(limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -35,39 +103,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="configlab")
 def cli() -> None:
     """configlab: which configurations should we test, did we, what happened, and why."""
-
-
-def _register() -> None:
-    # Subcommand modules are imported here (not at module top) so that `configlab --help`
-    # stays fast and each area owns its own module.
-    from configlab.cli import snapshot_cmd, space_cmd
-
-    cli.add_command(space_cmd.space)
-    cli.add_command(snapshot_cmd.snapshot)
-    from configlab.cli import spec_cmd
-
-    cli.add_command(spec_cmd.spec)
-    from configlab.cli import coverage_cmd
-
-    cli.add_command(coverage_cmd.coverage)
-    from configlab.cli import generate_cmd
-
-    generate_cmd.register(cli)
-    from configlab.cli import run_cmd
-
-    cli.add_command(run_cmd.run)
-    from configlab.cli import demo_cmd
-
-    cli.add_command(demo_cmd.demo)
-    from configlab.cli import ci_cmd, report_cmd
-
-    cli.add_command(report_cmd.report)
-    cli.add_command(report_cmd.ingest)
-    cli.add_command(report_cmd.analyze_command)
-    cli.add_command(ci_cmd.ci)
-
-
-_register()
 
 
 def main(argv: list[str] | None = None) -> None:

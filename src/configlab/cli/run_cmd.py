@@ -77,7 +77,6 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
 
     Put the command after `--`:  configlab run --config app.yaml -- ./app --selftest
     """
-    from configlab import formats
     from configlab.integrations.monitor import exit_code, run_command, start_failure_code
     from configlab.results import Result
 
@@ -87,6 +86,8 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     if not argv:
         raise click.UsageError("no command given (put it after --)")
     trees = []
+    if config_files:
+        from configlab import formats
     for name in config_files:
         if not Path(name).is_file():
             raise ConfiglabError(f"{name}: no such config file")

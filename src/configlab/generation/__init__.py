@@ -17,6 +17,7 @@ from configlab.generation._prioritize import (
     is_failure,
     prioritize,
 )
+from configlab.generation._suite import SuiteReport, covering_suite, parse_group
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
@@ -25,8 +26,11 @@ __all__ = [
     "DeadValue",
     "DeadValueWarning",
     "PrioritizedSuite",
+    "SuiteReport",
+    "covering_suite",
     "dead_values",
     "generate",
     "is_failure",
+    "parse_group",
     "prioritize",
 ]

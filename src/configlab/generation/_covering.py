@@ -33,7 +33,9 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -42,11 +44,14 @@ from configlab._internal.finite import FiniteModel, ModelSolver
 from configlab.errors import GenerationError
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 #: Upper bound on the number of t-tuples handled (memory guard).
 MAX_TUPLES = 30_000_000
 MAX_STRENGTH = 4
+#: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
+WORK_LIMIT = 2_000_000
 
 Tuple_ = tuple[tuple[int, int], ...]
 
@@ -54,21 +59,30 @@ Tuple_ = tuple[tuple[int, int], ...]
 class TupleIndex:
     """Dense integer indexing of all t-tuples of a model's parameters."""
 
-    def __init__(self, sizes: Sequence[int], strength: int) -> None:
+    def __init__(
+        self, sizes: Sequence[int], strength: int, subsets: IntArray | None = None
+    ) -> None:
         k = len(sizes)
         t = strength
         self.k, self.t = k, t
         self.sizes = np.asarray(sizes, dtype=np.int64)
-        n_sub = _binom(k, t)
-        subsets = np.fromiter(
-            itertools.chain.from_iterable(itertools.combinations(range(k), t)),
-            dtype=np.int64,
-            count=n_sub * t,
-        ).reshape(n_sub, t)
+        self._rank: dict[tuple[int, ...], int] | None = None
+        if subsets is None:
+            n_sub = _binom(k, t)
+            subsets = np.fromiter(
+                itertools.chain.from_iterable(itertools.combinations(range(k), t)),
+                dtype=np.int64,
+                count=n_sub * t,
+            ).reshape(n_sub, t)
+        else:
+            # explicit column subsets (mixed strength, fault suites): rank by lookup
+            subsets = np.asarray(subsets, dtype=np.int64).reshape(-1, t)
+            self._rank = {tuple(int(p) for p in s): n for n, s in enumerate(subsets)}
         sz = self.sizes[subsets]
         mult = np.ones_like(sz)
         for j in range(t - 2, -1, -1):
             mult[:, j] = mult[:, j + 1] * sz[:, j + 1]
+        n_sub = len(subsets)
         counts = np.prod(sz, axis=1) if t else np.ones(n_sub, dtype=np.int64)
         total = int(counts.sum())
         if total > MAX_TUPLES:
@@ -114,8 +128,8 @@ class TupleIndex:
 
     def encode(self, params: Sequence[int], codes: Sequence[int]) -> int:
         """Index of the tuple with sorted ``params`` taking ``codes``."""
-        sub = tuple(params)
-        sid = _subset_rank(sub, self.k)
+        sub = tuple(int(p) for p in params)
+        sid = _subset_rank(sub, self.k) if self._rank is None else self._rank[sub]
         return int(
             self.base[sid]
             + sum(int(c) * int(m) for c, m in zip(codes, self.mult[sid], strict=True))
@@ -224,50 +238,124 @@ def _as_rows(model: FiniteModel, rows: Iterable[Sequence[int]], what: str) -> li
     return out
 
 
+#: A group of parameters covered at a higher strength: ``(parameter indices, strength)``.
+Group = tuple[Sequence[int], int]
+
+
+def _check_groups(model: FiniteModel, groups: Iterable[Group]) -> list[tuple[list[int], int]]:
+    k = len(model.domain_sizes)
+    out = []
+    for n, group in enumerate(groups):
+        params, strength = group
+        ps = sorted(set(params))
+        if not ps or any(not isinstance(p, int) or not 0 <= p < k for p in ps):
+            raise GenerationError(f"strength group {n}: {params!r} is not a set of parameters")
+        if not isinstance(strength, int) or not 1 <= strength <= MAX_STRENGTH:
+            raise GenerationError(
+                f"strength group {n}: strength must be an integer 1..{MAX_STRENGTH}, "
+                f"got {strength!r}"
+            )
+        out.append((ps, min(strength, len(ps))))
+    return out
+
+
+class _Work:
+    """The model the engine works on: the user's, plus size-1 pad parameters when column
+    subsets of several strengths (mixed strength) must share one tuple index."""
+
+    def __init__(
+        self, model: FiniteModel, strength: int, solver: ModelSolver | None,
+        groups: Iterable[Group] = (),
+    ) -> None:
+        solver, t = _prepare(model, strength, solver)
+        self.model, self.k, self.t = model, len(model.domain_sizes), t
+        extra = [(ps, tg) for ps, tg in _check_groups(model, groups) if tg > t]
+        self.pads = 0
+        self.solver = solver
+        subsets: IntArray | None = None
+        if extra:
+            top = max(tg for _, tg in extra)
+            k = self.k
+            self.pads = top - t
+            seen: dict[tuple[int, ...], None] = {}
+            for sub in itertools.combinations(range(k), t):
+                seen[sub + tuple(range(k, k + top - t))] = None
+            for ps, tg in extra:
+                for sub in itertools.combinations(ps, tg):
+                    seen[sub + tuple(range(k, k + top - tg))] = None
+            subsets = np.array(list(seen), dtype=np.int64).reshape(-1, top)
+            padded = FiniteModel(
+                model.names + tuple(f"<pad {n}>" for n in range(self.pads)),
+                model.domain_sizes + (1,) * self.pads,
+                model.constraints,
+            )
+            self.solver = ModelSolver(padded)
+            t = top
+        self.sizes = tuple(model.domain_sizes) + (1,) * self.pads
+        self.index = TupleIndex(self.sizes, t, subsets) if self.t else None
+
+    def rows(self, rows: Iterable[Sequence[int]], what: str) -> list[IntArray]:
+        """Checked rows of the user's model, padded for the work model."""
+        pad = np.zeros(self.pads, dtype=np.int64)
+        return [np.concatenate([r, pad]) for r in _as_rows(self.model, rows, what)]
+
+    def strip(self, params: IntArray, codes: IntArray) -> list[Tuple_]:
+        """Tuples as ``((param, code), ...)`` without the pad parameters."""
+        return [
+            tuple((p, v) for p, v in zip(ps, vs, strict=True) if p < self.k)
+            for ps, vs in zip(params.tolist(), codes.tolist(), strict=True)
+        ]
+
+
 def uncovered_tuples(
     model: FiniteModel,
     rows: Iterable[Sequence[int]],
     strength: int,
     solver: ModelSolver | None = None,
+    groups: Iterable[Group] = (),
 ) -> list[Tuple_]:
     """Valid t-tuples that no row covers, as ``((param, code), ...)`` sorted by param.
 
+    ``groups`` adds, per ``(parameters, strength)``, the tuples of that higher strength
+    among those parameters (mixed strength).
+
     Raises:
-        GenerationError: bad strength or rows.
+        GenerationError: bad strength, groups or rows.
         UnsatisfiableSpaceError: the model is unsatisfiable.
     """
-    solver, t = _prepare(model, strength, solver)
-    given = _as_rows(model, rows, "row")
-    if t == 0:
+    work = _Work(model, strength, solver, groups)
+    given = work.rows(rows, "row")
+    if work.index is None:
         return [] if given else [()]
-    index = TupleIndex(model.domain_sizes, t)
-    validity = _Validity(solver, index)
+    index = work.index
+    validity = _Validity(work.solver, index)
     cand = validity.initial_required()
     for r in given:
         cand[index.row_indices(r)] = False
     idx = np.flatnonzero(cand)
     params, vals = index.decode(idx)
     sat = validity.needs_sat(params)
-    out: list[Tuple_] = []
-    for n in range(len(idx)):
-        ps, vs = params[n].tolist(), vals[n].tolist()
-        if sat[n] and not validity.tuple_valid(ps, vs):
-            continue
-        out.append(tuple(zip(ps, vs, strict=True)))
-    return out
+    keep = [
+        n for n in range(len(idx))
+        if not sat[n] or validity.tuple_valid(params[n].tolist(), vals[n].tolist())
+    ]
+    return work.strip(params[keep], vals[keep])
 
 
 def tuples_to_cover(
-    model: FiniteModel, strength: int, solver: ModelSolver | None = None
+    model: FiniteModel, strength: int, solver: ModelSolver | None = None,
+    groups: Iterable[Group] = (),
 ) -> list[Tuple_]:
-    """Every valid t-tuple of the model, as ``((param, code), ...)`` sorted by param."""
-    return uncovered_tuples(model, (), strength, solver)
+    """Every valid t-tuple of the model (and of its strength ``groups``), sorted by param."""
+    return uncovered_tuples(model, (), strength, solver, groups)
 
 
 # --------------------------------------------------------------------------- greedy
 
 
 class _Builder:
+    """Greedy one-row-at-a-time construction with incrementally kept value demand."""
+
     def __init__(
         self,
         solver: ModelSolver,
@@ -275,45 +363,90 @@ class _Builder:
         validity: _Validity,
         rng: random.Random,
         candidates: int,
+        weights: FloatArray | None = None,
     ) -> None:
         self.solver, self.index, self.validity, self.rng = solver, index, validity, rng
         self.candidates = candidates
+        self.weights = weights
         self.np_rng = np.random.Generator(np.random.PCG64(rng.getrandbits(64)))
         self.need = validity.initial_required()
         self.required = self.need.copy()
+        self.cnt = self._demand()
+
+    def _demand(self) -> IntArray:
+        """Uncovered required tuples per global value (chunked to bound memory)."""
+        idx = self.index
+        cnt = np.zeros(idx.num_values, dtype=np.int64)
+        chunk = 1 << 21
+        for start in range(0, idx.total, chunk):
+            unc = np.flatnonzero(self.need[start : start + chunk]) + start
+            params, vals = idx.decode(unc)
+            cnt += np.bincount((idx.glob_offset[params] + vals).ravel(), minlength=idx.num_values)
+        return cnt
 
     def mark_covered(self, row: IntArray) -> None:
-        self.need[self.index.row_indices(row)] = False
-
-    def _pick_seed(self) -> tuple[list[int], list[int], IntArray] | None:
-        """The seed tuple for the next row and per-value demand counts."""
+        """Mark the tuples of ``row`` covered and update the demand counts."""
         idx = self.index
-        while True:
-            unc = np.flatnonzero(self.need)
-            if len(unc) == 0:
-                return None
-            params, vals = idx.decode(unc)
-            g = idx.glob_offset[params] + vals
-            cnt = np.bincount(g.ravel(), minlength=idx.num_values)
-            best = int(np.argmax(cnt))
-            rows = np.flatnonzero((g == best).any(axis=1))
-            score = cnt[g[rows]].sum(axis=1)
-            order = rows[np.argsort(-score, kind="stable")]
-            sat = self.validity.needs_sat(params[order])
-            for n, r in enumerate(order):
-                ps, vs = params[r].tolist(), vals[r].tolist()
-                if not sat[n] or self.validity.tuple_valid(ps, vs):
-                    return ps, vs, cnt
-                self.need[unc[r]] = False
-                self.required[unc[r]] = False
+        ti = idx.row_indices(row)
+        new = self.need[ti]
+        self.need[ti] = False
+        sub = idx.subsets[new]
+        self.cnt -= np.bincount(
+            (idx.glob_offset[sub] + row[sub]).ravel(), minlength=idx.num_values
+        )
 
-    def _fill(self, seed_p: list[int], seed_v: list[int], order: list[int]) -> IntArray:
+    def _tuples_with(self, p: int, v: int) -> tuple[IntArray, IntArray, IntArray]:
+        """Uncovered required tuples containing ``p = v``: indices, other params, their codes."""
+        idx = self.index
+        oth, om = idx.others[p], idx.o_mult[p]
+        osz = idx.sizes[oth]
+        counts = osz.prod(axis=1)
+        rep = np.repeat(np.arange(len(oth), dtype=np.int64), counts)
+        local = np.arange(len(rep), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+        codes = np.empty((len(rep), oth.shape[1]), dtype=np.int64)
+        for j in range(oth.shape[1] - 1, -1, -1):
+            size = osz[rep, j]
+            codes[:, j] = local % size
+            local //= size
+        tidx = (
+            idx.base[idx.by_param[p][rep]]
+            + v * idx.p_mult[p][rep]
+            + (codes * om[rep]).sum(axis=1)
+        )
+        keep = self.need[tidx]
+        return tidx[keep], oth[rep[keep]], codes[keep]
+
+    def _pick_seed(self) -> tuple[list[int], list[int]] | None:
+        """The seed tuple of the next row: it holds the most demanded value, then the most
+        demanded companions; invalid candidates are dropped from the requirement."""
+        idx = self.index
+        while self.cnt.any():
+            best = int(np.argmax(self.cnt))
+            p = int(np.searchsorted(idx.glob_offset, best, side="right")) - 1
+            v = best - int(idx.glob_offset[p])
+            tidx, oth, codes = self._tuples_with(p, v)
+            g = idx.glob_offset[oth] + codes
+            order = np.argsort(-self.cnt[g].sum(axis=1), kind="stable")
+            params = np.column_stack([oth[order], np.full(len(order), p, dtype=np.int64)])
+            sat = self.validity.needs_sat(params)
+            for n, r in enumerate(order):
+                ps, vs = [*oth[r].tolist(), p], [*codes[r].tolist(), v]
+                if not sat[n] or self.validity.tuple_valid(ps, vs):
+                    return ps, vs
+                self.need[tidx[r]] = False
+                self.required[tidx[r]] = False
+                self.cnt[g[r]] -= 1
+                self.cnt[best] -= 1
+        return None
+
+    def fill(self, seed_p: Sequence[int], seed_v: Sequence[int], order: Sequence[int]) -> IntArray:
+        """A valid row holding ``seed_p = seed_v``, other parameters set greedily in ``order``."""
         idx, solver, need = self.index, self.solver, self.need
         k = idx.k
         row = np.full(k, -1, dtype=np.int64)
         fixed = np.zeros(k, dtype=bool)
-        row[seed_p] = seed_v
-        fixed[seed_p] = True
+        row[list(seed_p)] = list(seed_v)
+        fixed[list(seed_p)] = True
         comp = self.validity.comp
         witnesses: dict[int, tuple[int, ...]] = {}
         for p in order:
@@ -330,7 +463,10 @@ class _Builder:
                 pm = idx.p_mult[p][ok]
                 for v in range(size):
                     gains[v] = np.count_nonzero(need[b + v * pm])
-            choices = np.lexsort((self.np_rng.random(size), -gains))
+            keys: list[Any] = [self.np_rng.random(size)]
+            if self.weights is not None:
+                keys.append(-self.weights[idx.glob_offset[p] : idx.glob_offset[p] + size])
+            choices = np.lexsort((*keys, -gains))
             chosen = -1
             if self.validity.constrained[p]:
                 cp = int(comp[p])
@@ -358,14 +494,11 @@ class _Builder:
             fixed[p] = True
         return row
 
-    def next_row(self) -> IntArray | None:
-        seed = self._pick_seed()
-        if seed is None:
-            return None
-        seed_p, seed_v, cnt = seed
+    def best_row(self, seed_p: Sequence[int], seed_v: Sequence[int]) -> IntArray:
+        """The best of ``candidates`` greedy rows around the seed assignment."""
         idx = self.index
         k = idx.k
-        demand = np.add.reduceat(cnt, idx.glob_offset) if k else cnt
+        demand = np.add.reduceat(self.cnt, idx.glob_offset)
         best_row: IntArray | None = None
         best_gain = -1
         for c in range(self.candidates):
@@ -373,12 +506,17 @@ class _Builder:
                 order = np.lexsort((self.np_rng.random(k), -demand)).tolist()
             else:
                 order = self.np_rng.permutation(k).tolist()
-            row = self._fill(seed_p, seed_v, order)
+            row = self.fill(seed_p, seed_v, order)
             gain = int(np.count_nonzero(self.need[idx.row_indices(row)]))
             if gain > best_gain:
                 best_row, best_gain = row, gain
         assert best_row is not None
         return best_row
+
+    def next_row(self) -> IntArray | None:
+        """The next greedy row, or None when every required tuple is covered."""
+        seed = self._pick_seed()
+        return None if seed is None else self.best_row(*seed)
 
 
 # --------------------------------------------------------------------------- compaction
@@ -413,9 +551,17 @@ class _Compactor:
         return np.flatnonzero(self.required & (self.cover == 0))
 
     def remove_weakest(self) -> None:
+        """Drop the row with the fewest uniquely covered tuples (among a sample on big models)."""
         idx = self.index
-        unique = [int(np.count_nonzero(self.cover[idx.row_indices(r)] == 1)) for r in self.mat]
-        r = int(np.argmin(unique))
+        n = len(self.mat)
+        sample = max(2, WORK_LIMIT // max(1, len(idx.subsets)))
+        rows = np.arange(n)
+        if n > sample:
+            rows = np.sort(self.np_rng.choice(n, sample, replace=False))
+        unique = [
+            int(np.count_nonzero(self.cover[idx.row_indices(self.mat[r])] == 1)) for r in rows
+        ]
+        r = int(rows[int(np.argmin(unique))])
         self.cover[idx.row_indices(self.mat[r])] -= 1
         self.mat = np.delete(self.mat, r, axis=0)
 
@@ -452,6 +598,17 @@ class _Compactor:
             int(weights[new_idx][won].sum()) - int(weights[old_idx][lost].sum()),
         )
 
+    def _candidate_rows(self, tparams: IntArray, tvals: IntArray, touched: int) -> IntArray:
+        """Rows whose move to hold tau is evaluated: all of them, or on big models the ones
+        already agreeing most with tau (fewest cells to change), ties broken at random."""
+        n = len(self.mat)
+        limit = max(4, WORK_LIMIT // max(1, touched * self.index.t))
+        if n <= limit:
+            return np.arange(n)
+        agree = (self.mat[:, tparams] == tvals).sum(axis=1)
+        order = np.lexsort((self.np_rng.random(n), -agree))
+        return np.sort(order[:limit])
+
     def run(self, max_steps: int, patience: int, deadline: float | None) -> list[IntArray]:
         idx, solver, rng = self.index, self.solver, self.rng
         best = self.mat.copy()
@@ -462,7 +619,7 @@ class _Compactor:
         low = 0
         unc = self.uncovered()
         for step in range(max_steps):
-            if deadline is not None and step % 64 == 0 and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 break
             if len(unc) == 0:
                 best = self.mat.copy()
@@ -483,7 +640,9 @@ class _Compactor:
             tparams, tvals = tp[0], tv[0]
             touched = np.unique(np.concatenate([idx.by_param[int(p)] for p in tparams]))
             cols = idx.subsets[touched]  # (m, t)
-            old_vals = self.mat[:, cols]  # (N, m, t)
+            sel = self._candidate_rows(tparams, tvals, len(touched))
+            mat = self.mat[sel]
+            old_vals = mat[:, cols]  # (n, m, t)
             new_vals = old_vals.copy()
             for p, v in zip(tparams, tvals, strict=True):
                 new_vals[:, cols == p] = v
@@ -496,11 +655,11 @@ class _Compactor:
             won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
             score = np.count_nonzero(won, axis=1) - np.count_nonzero(lost, axis=1)
             wscore = (weights[new_idx] * won).sum(axis=1) - (weights[old_idx] * lost).sum(axis=1)
-            cand = self.mat.copy()
+            cand = mat.copy()
             cand[:, tparams] = tvals
             valid = ~solver.rows_violating(cand, tparams.tolist())
             aspirated = len(unc) - score < low
-            not_tabu = (tabu[:, tparams] <= step).all(axis=1)
+            not_tabu = (tabu[sel][:, tparams] <= step).all(axis=1)
             allowed = valid & (not_tabu | aspirated)
             tie = self.np_rng.random(len(score))
             r = int(np.lexsort((tie, -wscore, ~allowed))[0])
@@ -509,13 +668,14 @@ class _Compactor:
                 # the best moves break a constraint: let SAT repair the row around tau
                 b = int(np.lexsort((tie, -wscore, ~blocked))[0])
                 if not allowed[r] or wscore[b] > wscore[r]:
-                    repaired = self._repair(b, tparams, tvals)
+                    rb = int(sel[b])
+                    repaired = self._repair(rb, tparams, tvals)
                     if repaired is not None:
-                        changed = np.flatnonzero(repaired != self.mat[b])
-                        delta, wdelta = self._change(b, repaired, changed, weights, apply=False)
+                        changed = np.flatnonzero(repaired != self.mat[rb])
+                        delta, wdelta = self._change(rb, repaired, changed, weights, apply=False)
                         if not allowed[r] or wdelta > wscore[r]:
-                            self._change(b, repaired, changed, weights, apply=True)
-                            tabu[b, changed] = step + tenure
+                            self._change(rb, repaired, changed, weights, apply=True)
+                            tabu[rb, changed] = step + tenure
                             unc = self.uncovered()
                             if delta <= 0:
                                 weights[unc] += 1
@@ -525,13 +685,200 @@ class _Compactor:
                 d = diff[r]
                 self.cover[old_idx[r][d]] -= 1
                 self.cover[new_idx[r][d]] += 1
-                self.mat[r, tparams] = tvals
-                tabu[r, tparams] = step + tenure
+                self.mat[int(sel[r]), tparams] = tvals
+                tabu[int(sel[r]), tparams] = step + tenure
                 unc = self.uncovered()
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier
                     weights[unc] += 1
                 low = min(low, len(unc))
         return list(best)
+
+
+@dataclass
+class CoveringResult:
+    """A covering suite and what the given rows already covered.
+
+    Attributes:
+        rows: the suite: the ``required_rows`` (as given), one row per packed group of
+            ``required_tuples``, then the generated rows.
+        fixed: how many leading rows of ``rows`` came from required rows and tuples.
+        valid_tuples: the number of valid tuples the suite had to cover.
+        seed_covered: how many of them the seed rows, required rows and required-tuple
+            rows cover before any row is generated.
+    """
+
+    rows: list[tuple[int, ...]]
+    fixed: int
+    valid_tuples: int
+    seed_covered: int
+    _work: _Work | None = field(default=None, repr=False)
+    _seed_idx: IntArray | None = field(default=None, repr=False)
+
+    def seed_tuples(self) -> list[Tuple_]:
+        """The valid tuples the seeds already cover, as ``((param, code), ...)``."""
+        if self._work is None or self._work.index is None or self._seed_idx is None:
+            return []
+        return self._work.strip(*self._work.index.decode(self._seed_idx))
+
+
+def _violation(solver: ModelSolver, row: IntArray) -> str | None:
+    for c, bad in zip(solver.model.constraints, solver.forbidden, strict=True):
+        if bad and tuple(int(row[p]) for p in c.scope) in bad:
+            return c.name
+    return None
+
+
+def _pack_tuples(
+    work: _Work, required_tuples: Iterable[Mapping[int, int]]
+) -> list[dict[int, int]]:
+    """Merge required combinations into as few partial rows as stay extendable (in order)."""
+    sizes, names = work.model.domain_sizes, work.model.names
+    parts: list[dict[int, int]] = []
+    for n, combo in enumerate(required_tuples):
+        items = dict(combo)
+        if not items or any(
+            not isinstance(p, int) or not 0 <= p < len(sizes)
+            or not isinstance(v, int) or not 0 <= v < sizes[p]
+            for p, v in items.items()
+        ):
+            raise GenerationError(f"required combination {n}: {combo!r} is not a set of codes")
+        if not work.solver.is_valid_partial(items):
+            shown = ", ".join(f"{names[p]}={v}" for p, v in sorted(items.items()))
+            raise GenerationError(
+                f"required combination {n} ({shown}) is not part of any valid configuration"
+            )
+        for part in parts:
+            if all(part.get(p, v) == v for p, v in items.items()) and (
+                work.solver.is_valid_partial({**part, **items})
+            ):
+                part.update(items)
+                break
+        else:
+            parts.append(items)
+    return parts
+
+
+def build_covering(
+    model: FiniteModel,
+    strength: int,
+    seed: int,
+    *,
+    solver: ModelSolver | None = None,
+    seed_rows: Iterable[Sequence[int]] = (),
+    required_rows: Iterable[Sequence[int]] = (),
+    required_tuples: Iterable[Mapping[int, int]] = (),
+    groups: Iterable[Group] = (),
+    weights: Sequence[Sequence[float]] | None = None,
+    time_budget: float | None = None,
+    max_steps: int | None = None,
+    candidates: int | None = None,
+    effort: float = 1.0,
+) -> CoveringResult:
+    """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
+
+    Args:
+        model: the finite model.
+        strength: t, 1..4 (clamped to the number of parameters).
+        seed: seed of the deterministic random choices.
+        solver: a :class:`ModelSolver` already built for ``model`` (reused caches).
+        seed_rows: rows already executed; tuples they contain count as covered
+            and they are not part of the result (incremental extension).
+        required_rows: rows that must be in the suite; they lead the result.
+        required_tuples: partial assignments ``{param: code}`` that some row must hold;
+            compatible ones share a row (PICT seeding), completed greedily.
+        groups: ``(parameters, strength)`` pairs: those parameters are also covered at
+            that higher strength (mixed strength, like PICT sub-models).
+        weights: per parameter, a positive weight per code; when several codes cover
+            equally many new tuples, the heavier one is preferred.
+        time_budget: optional wall-clock cap in seconds for the whole call; the
+            greedy phase always completes, the optimisation phase stops early.
+            When the cap (rather than the step budget) ends the search, the result
+            can depend on machine speed.
+        max_steps: step budget of the optimisation phase (deterministic); default
+            ``20000 * effort``, ``0`` disables optimisation.
+        candidates: candidate rows tried per greedy step (>= 1); default 3 when no
+            constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
+        effort: multiplies the default step budget and the patience of the
+            optimisation (longer search, smaller suites); deterministic.
+
+    Returns:
+        A :class:`CoveringResult`; its rows are deterministic for a given seed.
+
+    Raises:
+        GenerationError: bad strength, rows, combinations, groups, weights or model; a
+            required row or combination that no valid configuration has; too many tuples.
+        UnsatisfiableSpaceError: no valid configuration exists (names a minimal conflict).
+    """
+    start = time.monotonic()
+    work = _Work(model, strength, solver, groups)
+    seeds = work.rows(seed_rows, "seed row")
+    required = work.rows(required_rows, "required row")
+    for n, r in enumerate(required):
+        bad = _violation(work.solver, r)
+        if bad is not None:
+            raise GenerationError(f"required row {n} violates constraint {bad!r}")
+    parts = _pack_tuples(work, required_tuples)
+    flat_weights = _flat_weights(work, weights)
+    if not isinstance(effort, int | float) or isinstance(effort, bool) or not effort > 0:
+        raise GenerationError(f"effort must be a positive number, got {effort!r}")
+    if work.index is None:
+        rows0 = [tuple(int(v) for v in r) for r in required]
+        empty: list[tuple[int, ...]] = [] if seeds or rows0 else [()]
+        return CoveringResult(rows0 + empty, len(rows0), 1, 1 if seeds or rows0 else 0)
+    rng = random.Random(seed)
+    index = work.index
+    validity = _Validity(work.solver, index)
+    if candidates is None:
+        candidates = 1 if any(work.solver.forbidden) else 3
+    builder = _Builder(work.solver, index, validity, rng, max(1, int(candidates)), flat_weights)
+    for r in seeds + required:
+        builder.mark_covered(r)
+    for part in parts:
+        packed = builder.best_row(list(part), list(part.values()))
+        builder.mark_covered(packed)
+        required.append(packed)
+    seed_idx = np.flatnonzero(builder.required & ~builder.need)
+    rows: list[IntArray] = []
+    while True:
+        row = builder.next_row()
+        if row is None:
+            break
+        builder.mark_covered(row)
+        rows.append(row)
+    if max_steps is None:
+        max_steps = int(20_000 * effort)
+    deadline = None if time_budget is None else start + float(time_budget)
+    if max_steps > 0 and rows:
+        compactor = _Compactor(work.solver, index, builder.required, rows, seeds + required, rng)
+        patience = int(
+            effort * min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
+        )
+        rows = compactor.run(max_steps, patience=max(1, patience), deadline=deadline)
+    k = work.k
+    out = [tuple(int(v) for v in r[:k]) for r in required + rows]
+    return CoveringResult(
+        out, len(required), int(np.count_nonzero(builder.required)), len(seed_idx), work, seed_idx
+    )
+
+
+def _flat_weights(work: _Work, weights: Sequence[Sequence[float]] | None) -> FloatArray | None:
+    if weights is None:
+        return None
+    sizes = work.model.domain_sizes
+    ws = list(weights)
+    if len(ws) != len(sizes):
+        raise GenerationError(f"weights: expected {len(sizes)} parameters, got {len(ws)}")
+    flat: list[float] = []
+    for p, (w, size) in enumerate(zip(ws, sizes, strict=True)):
+        w = list(w)
+        if len(w) != size or any(
+            not isinstance(x, int | float) or isinstance(x, bool) or not x > 0 for x in w
+        ):
+            raise GenerationError(
+                f"weights of {work.model.names[p]!r}: expected {size} positive numbers, got {w!r}"
+            )
+        flat.extend(float(x) for x in w)
+    return np.asarray(flat + [1.0] * work.pads, dtype=np.float64)
 
 
 def build_covering_suite(
@@ -545,56 +892,13 @@ def build_covering_suite(
     max_steps: int | None = None,
     candidates: int | None = None,
 ) -> list[tuple[int, ...]]:
-    """Valid rows that, with ``seed_rows``, cover every valid ``strength``-tuple of ``model``.
-
-    Args:
-        model: the finite model.
-        strength: t, 1..4 (clamped to the number of parameters).
-        seed: seed of the deterministic random choices.
-        solver: a :class:`ModelSolver` already built for ``model`` (reused caches).
-        seed_rows: rows already executed; tuples they contain count as covered
-            and they are not part of the result.
-        time_budget: optional wall-clock cap in seconds for the whole call; the
-            greedy phase always completes, the optimisation phase stops early.
-            When the cap (rather than the step budget) ends the search, the result
-            can depend on machine speed.
-        max_steps: step budget of the optimisation phase (deterministic); default
-            scales with the model, ``0`` disables optimisation.
-        candidates: candidate rows tried per greedy step (>= 1); default 3 when no
-            constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
-
-    Returns:
-        The new rows (codes per parameter), deterministic for a given seed.
+    """The rows of :func:`build_covering` (same arguments, without the report).
 
     Raises:
         GenerationError: bad strength, seed rows or model; too many tuples.
         UnsatisfiableSpaceError: no valid configuration exists (names a minimal conflict).
     """
-    start = time.monotonic()
-    solver, t = _prepare(model, strength, solver)
-    seeds = _as_rows(model, seed_rows, "seed row")
-    if t == 0:
-        return [] if seeds else [()]
-    rng = random.Random(seed)
-    index = TupleIndex(model.domain_sizes, t)
-    validity = _Validity(solver, index)
-    if candidates is None:
-        candidates = 1 if any(solver.forbidden) else 3
-    builder = _Builder(solver, index, validity, rng, max(1, int(candidates)))
-    for r in seeds:
-        builder.mark_covered(r)
-    rows: list[IntArray] = []
-    while True:
-        row = builder.next_row()
-        if row is None:
-            break
-        builder.mark_covered(row)
-        rows.append(row)
-    if max_steps is None:
-        max_steps = 20_000
-    deadline = None if time_budget is None else start + float(time_budget)
-    if max_steps > 0 and rows:
-        compactor = _Compactor(solver, index, builder.required, rows, seeds, rng)
-        patience = min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
-        rows = compactor.run(max_steps, patience=patience, deadline=deadline)
-    return [tuple(int(v) for v in r) for r in rows]
+    return build_covering(
+        model, strength, seed, solver=solver, seed_rows=seed_rows, time_budget=time_budget,
+        max_steps=max_steps, candidates=candidates,
+    ).rows

@@ -58,7 +58,8 @@ MAX_CONSECUTIVE_DUPLICATES: Final = 2_000
 
 _OPTIONS: Final[dict[str, frozenset[str]]] = {
     "boundary": frozenset(),
-    "covering": frozenset({"time_budget", "max_steps", "candidates"}),
+    "covering": frozenset({"time_budget", "max_steps", "candidates", "effort", "seeds",
+                           "existing", "groups", "weights", "negative"}),
     "random": frozenset({"raw"}),
     "mutate": frozenset({"max_order"}),
     "exhaustive": frozenset({"max_size"}),
@@ -495,7 +496,9 @@ def generate(
             are carried through unchanged; required by ``mutate``.
         options: ``raw=True`` (random: uniform raw values instead of class representatives),
             ``max_size`` (exhaustive: refusal threshold, default 100,000),
-            ``time_budget`` / ``max_steps`` / ``candidates`` (covering engine),
+            ``time_budget`` / ``max_steps`` / ``candidates`` / ``effort`` (covering engine),
+            ``seeds`` / ``existing`` / ``groups`` / ``weights`` / ``negative`` (covering:
+            see :func:`configlab.generation.covering_suite`),
             ``max_order`` (mutate: most parameters changed at once).
 
     Returns:
@@ -565,6 +568,9 @@ def _settings(strategy: str, options: Mapping[str, Any]) -> dict[str, Any]:
             _check_int("max_steps", settings["max_steps"], 0)
         if "candidates" in settings:
             _check_int("candidates", settings["candidates"], 1)
+        effort = settings.get("effort", 1.0)
+        if not isinstance(effort, int | float) or isinstance(effort, bool) or not effort > 0:
+            raise GenerationError(f"effort must be a positive number, got {effort!r}")
     return settings
 
 
@@ -675,11 +681,9 @@ def _boundary(plan: _Plan, rng: random.Random, base: Mapping[str, Any] | None) -
 
 def _covering(plan: _Plan, seed: int, strength: int, base: Mapping[str, Any] | None,
               settings: Mapping[str, Any]) -> Iterator[Config]:
-    from configlab.generation._covering import build_covering_suite
+    from configlab.generation._suite import build_suite
 
-    kwargs = {key: settings[key] for key in ("time_budget", "max_steps", "candidates")
-              if settings.get(key) is not None}
-    rows = build_covering_suite(plan.sm.model, strength, seed, solver=plan.solver, **kwargs)
+    _, rows = build_suite(plan.sm, plan.solver, strength, seed, **settings)
     return _decode_unique(plan.sm, rows, base)
 
 

@@ -30,9 +30,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import subprocess
-import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,9 +43,9 @@ from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
 _STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "generate": ("strategy", "strength", "seed", "count", "out", "format", "base"),
-    "run": ("command", "timeout", "name", "shell", "env"),
+    "run": ("command", "timeout", "name", "shell", "env", "jobs"),
     "ingest": ("reports", "required"),
-    "verify": ("spec", "command", "timeout"),
+    "verify": ("spec", "command", "timeout", "jobs"),
     "coverage": ("strength", "fail_under", "include_skipped"),
     "analyze": ("md", "json", "png", "text"),
     "export": ("junit", "markdown", "ctrf", "allure", "csv", "parquet", "jsonl"),
@@ -240,6 +237,9 @@ def _check_step(step: Step, where: str) -> None:
     elif step.kind in ("run", "verify"):
         need("command", (str,), required=True)
         need("timeout", (int, float))
+        need("jobs", (int,))
+        if "jobs" in o and o["jobs"] < 1:
+            raise IntegrationError(f"{label}: 'jobs' must be at least 1")
         if step.kind == "verify":
             need("spec", (str,), required=True)
         else:
@@ -399,80 +399,62 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
     return "ok", f"{len(configs)} configs in {state.shown(out)}"
 
 
-def _argv(template: str, config_path: str, index: int, shell: bool) -> list[str] | str:
-    def fill(text: str) -> str:
-        return text.replace("{config}", config_path).replace("{index}", str(index))
-
-    if shell:
-        return fill(template.replace("{config}", shlex.quote(config_path)))
-    try:
-        parts = shlex.split(template)
-    except ValueError as error:
-        raise IntegrationError(f"cannot split command {template!r}: {error}") from None
-    if not parts:
-        raise IntegrationError("empty command")
-    return [fill(part) for part in parts]
-
-
-def _tail(data: bytes | str | None) -> str:
-    if data is None:
-        return ""
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
-    text = text.strip()
-    return text[-OUTPUT_TAIL:]
-
-
 def _run(state: _State, step: Step) -> tuple[str, str]:
+    from configlab.execution import CommandJob, CommandTemplate, LocalExecutor, run_job
+    from configlab.execution import to_result as job_result
     from configlab.integrations.exporters import replay_command
-    from configlab.results import Result
     from configlab.snapshots import SnapshotStore
 
     o = step.options
-    timeout = o.get("timeout")
-    shell = bool(o.get("shell", False))
     name = o.get("name", "run")
+    try:
+        command = CommandTemplate(o["command"], shell=True if o.get("shell") else None)
+    except ConfiglabError as error:
+        raise IntegrationError(f"{state.config.path}: {step.label}: {error}") from None
     extra_env = {str(k): str(v) for k, v in (o.get("env") or {}).items()}
-    child_env = {**os.environ, **extra_env} if extra_env else None
+    jobs = [CommandJob(index=index, name=path.name, config=config, command=command,
+                       config_path=state.shown(path), timeout=o.get("timeout"),
+                       cwd=str(state.config.base_dir), env=extra_env)
+            for index, (path, config) in enumerate(state.generated, start=1)]
+    executor = LocalExecutor(o.get("jobs"))
     failing = 0
     with SnapshotStore(state.path(state.config.store)) as snapshots:
-        for index, (config_path, config) in enumerate(state.generated, start=1):
-            shown = state.shown(config_path)
-            snapshot = snapshots.save_config(
-                config, config_path.name,
-                meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()},
-            )
-            argv = _argv(o["command"], shown, index, shell)
-            started = time.perf_counter()
-            metrics: dict[str, float] = {}
-            try:
-                done = subprocess.run(argv, cwd=state.config.base_dir, env=child_env,
-                                      shell=shell, capture_output=True, timeout=timeout,
-                                      check=False)
-                outcome = "pass" if done.returncode == 0 else "fail"
-                metrics["exit_status"] = float(done.returncode)
-                why = f"exit {done.returncode}"
-                output = _tail(done.stderr) or _tail(done.stdout)
-            except subprocess.TimeoutExpired as expired:
-                outcome, why = "error", f"timed out after {timeout} s"
-                output = _tail(expired.stderr) or _tail(expired.stdout)
-            except OSError as error:
-                outcome, why, output = "error", f"cannot start: {error.strerror or error}", ""
-            duration = time.perf_counter() - started
-            result = Result(config=config, outcome=outcome, duration=duration, metrics=metrics,
-                            test_id=f"{name}[{config_path.name}]", snapshot_id=snapshot.id,
-                            run_id=state.config.run_id)
-            state.results.append(result)
-            state.new_results.append(result)
-            if outcome != "pass":
-                failing += 1
-                replay = replay_command(result)
-                message = f"{why} under {shown} (snapshot {snapshot.short_id}); replay: {replay}"
-                if output:
-                    message += f"\n{output}"
-                state.annotations.append(Annotation(
-                    "error", f"configlab: {name} failed ({why})", message, file=shown))
-    ran = len(state.generated)
+        snapshot_ids = [snapshots.save_config(
+            job.config, job.name,
+            meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
+            for job in jobs]
+        done_all = executor.map(run_job, jobs)
+    for job, done, snapshot_id in zip(jobs, done_all, snapshot_ids, strict=True):
+        result = job_result(job, done, test_name=name, run_id=state.config.run_id,
+                            snapshot_id=snapshot_id)
+        state.results.append(result)
+        state.new_results.append(result)
+        if result.outcome == "pass":
+            continue
+        failing += 1
+        why = _why(done)
+        shown = job.config_path
+        replay = replay_command(result)
+        message = f"{why} under {shown} (snapshot {snapshot_id[:12]}); replay: {replay}"
+        output = "" if done.process is None else done.process.output_tail(OUTPUT_TAIL)
+        if output:
+            message += f"\n{output}"
+        state.annotations.append(Annotation(
+            "error", f"configlab: {name} failed ({why})", message, file=shown))
+    ran = len(jobs)
     return ("failed" if failing else "ok"), f"{ran - failing} of {ran} configs passed"
+
+
+def _why(done: Any) -> str:
+    """The reason shown for a run that did not pass (the wording CI users grep for)."""
+    process = done.process
+    if process is None:
+        return str(done.why)
+    if process.start_error is not None:
+        return f"cannot start: {process.start_error}"
+    if process.timed_out:
+        return f"timed out after {process.timeout:g} s"
+    return str(done.why)
 
 
 def _ingest(state: _State, step: Step) -> tuple[str, str]:
@@ -519,14 +501,17 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.specs import CommandRunner, load_spec, verify
+    from configlab.execution import default_jobs
+    from configlab.specs import load_spec, verify
+    from configlab.specs._runners import CommandRunner
 
     o = step.options
     spec = load_spec(state.path(o["spec"]), space=state.space)
     runner = CommandRunner(o["command"], fmt=state.fmt, timeout=o.get("timeout"),
                            cwd=state.config.base_dir)
     report = verify(spec, runner, configs=[c for _, c in state.generated],
-                    store=state.path(state.config.store), progress=False, workers=1)
+                    store=state.path(state.config.store), progress=False,
+                    workers=o.get("jobs", default_jobs()))
     for check in report.violations:
         state.annotations.append(Annotation(
             "error", f"configlab: spec rule {check.rule_id} violated",

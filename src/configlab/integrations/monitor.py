@@ -100,6 +100,9 @@ class Execution:
             floor; a peak equal to the floor means "at most this much".
         files_start: fingerprints of the watched config files at the start.
         files_end: fingerprints of the same files at the end.
+        stdout: commands only — the last 64 KiB the command wrote to stdout.
+        stderr: the same for stderr.
+        timed_out: commands only — the command overran its timeout and was killed.
     """
 
     wall_s: float
@@ -110,6 +113,9 @@ class Execution:
     rss_floor_mb: float = 0.0
     files_start: Fingerprint = field(default_factory=dict)
     files_end: Fingerprint = field(default_factory=dict)
+    stdout: str = ""
+    stderr: str = ""
+    timed_out: bool = False
 
     @property
     def drifted(self) -> tuple[str, ...]:
@@ -274,44 +280,50 @@ def run_command(
     env: Mapping[str, str] | None = None,
     stdout: int | None = None,
     stderr: int | None = None,
+    timeout: float | None = None,
 ) -> Execution:
     """Run ``argv`` as a child process and measure it.
 
-    stdin/stdout/stderr are inherited unless ``stdout`` / ``stderr`` say otherwise (e.g.
-    ``subprocess.DEVNULL``; any value :class:`subprocess.Popen` accepts as a file descriptor).
+    The command goes through the one process runner
+    (:func:`configlab.execution.run_process`): its own process group (it keeps the terminal
+    and stdin), killed as a whole on ``timeout``.  What it writes is copied to this process's
+    stdout/stderr as it comes (unless ``stdout`` / ``stderr`` is ``subprocess.DEVNULL``) and
+    the last 64 KiB of each are kept in :attr:`Execution.stdout` / :attr:`Execution.stderr`.
 
     CPU time and peak memory are the command's own (``os.wait4``), including the descendants
     it waited for (see :attr:`Execution.rss_floor_mb` for the floor of the memory figure).
-    A first Ctrl-C is left to the command (it receives it too); a second one kills it.
+    A first Ctrl-C is passed on to the command; a second one kills it.
 
     Raises:
         IntegrationError: empty ``argv``, or the command cannot be started (not found, not
             executable; the OSError is its ``__cause__``, see :func:`start_failure_code`).
     """
+    from configlab.execution import run_process
+
     args = [os.fspath(a) for a in argv]
     if not args:
         raise IntegrationError("no command given")
     files = [os.fspath(p) for p in config_files]
     start_prints = fingerprint(files)
     before = _Usage.now()
-    wall_start = time.perf_counter()
-    try:
-        process = subprocess.Popen(
-            args, cwd=cwd, env=None if env is None else dict(env), stdout=stdout, stderr=stderr
-        )
-    except OSError as error:
-        raise IntegrationError(f"cannot run {args[0]!r}: {error.strerror or error}") from error
-    status, cpu, rss = _wait(process, before)
-    wall = time.perf_counter() - wall_start
+    quiet = subprocess.DEVNULL in (stdout, stderr)
+    done = run_process(args, env=env, cwd=cwd, timeout=timeout, echo=not quiet, stdin=None,
+                       new_session=False)
+    if done.start_error is not None:
+        cause = OSError(done.start_errno or 0, done.start_error)
+        raise IntegrationError(f"cannot run {args[0]!r}: {done.start_error}") from cause
     return Execution(
-        wall_s=wall,
-        cpu_s=cpu,
-        peak_rss_mb=rss / _MB,
+        wall_s=done.wall_s,
+        cpu_s=done.cpu_s,
+        peak_rss_mb=done.peak_rss_mb,
         rss_growth_mb=0.0,
-        exit_status=status,
+        exit_status=done.exit_code,
         rss_floor_mb=before.rss_self / _MB,
         files_start=start_prints,
         files_end=fingerprint(files),
+        stdout=done.stdout,
+        stderr=done.stderr,
+        timed_out=done.timed_out,
     )
 
 
@@ -319,28 +331,6 @@ def start_failure_code(error: BaseException) -> int:
     """Shell exit code for a command that could not start: 127 not found, else 126."""
     cause = error.__cause__
     return 127 if isinstance(cause, FileNotFoundError | NotADirectoryError) else 126
-
-
-def _wait(process: subprocess.Popen[bytes], before: _Usage) -> tuple[int, float, int]:
-    """Wait for ``process``; returns (exit status, CPU seconds, peak RSS bytes)."""
-    interrupts = 0
-    while True:
-        try:
-            if hasattr(os, "wait4"):
-                _, raw, usage = os.wait4(process.pid, 0)
-                status = os.waitstatus_to_exitcode(raw)
-                process.returncode = status
-                cpu = usage.ru_utime + usage.ru_stime
-                return status, cpu, int(usage.ru_maxrss) * RSS_UNIT
-            status = process.wait()  # pragma: no cover - POSIX has wait4
-            after = _Usage.now()  # pragma: no cover
-            return (  # pragma: no cover
-                status, after.cpu_children - before.cpu_children, after.rss_children
-            )
-        except KeyboardInterrupt:
-            interrupts += 1
-            if interrupts > 1:
-                process.kill()
 
 
 __all__ = [

@@ -24,6 +24,7 @@ import math
 import operator
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,15 +32,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
-import numpy as np
-
 from configlab import tree as _tree
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
-from configlab.formats._common import format_scalar, infer_scalar
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 
 if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
     from configlab._internal.objectstore import IndexConnection
     from configlab.space import Space
     from configlab.storage import StoreLocation
@@ -236,6 +236,9 @@ class Result:
 
 def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
+    # imported here: loading every codec would slow the start of `configlab run`
+    from configlab.formats._common import format_scalar, infer_scalar
+
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
             return json.dumps(value, ensure_ascii=False)
@@ -252,14 +255,18 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    from configlab.formats._common import infer_scalar
+
     return infer_scalar(text)
 
 
 def _plain(value: Any) -> Any:
     """numpy / pandas scalars and arrays -> plain Python values."""
-    if isinstance(value, np.generic):
+    # numpy is imported lazily (start-up time of `configlab run`); a numpy value implies it is
+    np = sys.modules.get("numpy")
+    if np is not None and isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, np.ndarray):
+    if np is not None and isinstance(value, np.ndarray):
         return [_plain(v) for v in value.tolist()]
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -743,6 +750,8 @@ def _top_level_columns(configs: Sequence[Mapping[str, Any]],
 
 def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
     """Encode ``results`` against ``space`` (see :meth:`ResultSet.encode`)."""
+    import numpy as np
+
     n_rows, params = len(results), space.parameters
     codes = np.empty((n_rows, len(params)), dtype=np.int32)
     numeric: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}

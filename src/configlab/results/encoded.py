@@ -9,9 +9,11 @@ threshold conditions such as ``timeout_s < 5``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # annotations only: importing results must not import numpy (start-up time)
+    import numpy as np
+    import numpy.typing as npt
 
 #: Outcome codes used in :attr:`EncodedResults.outcomes`.
 PASS, FAIL, ERROR, SKIP = 0, 1, 2, 3

@@ -669,6 +669,10 @@ class Space:
     name: str = ""
     #: Messages about parts of the source that could not be honoured exactly (JSON Schema import).
     warnings: tuple[str, ...] = ()
+    #: Covering-generation defaults read from the source (PICT sub-models, weights, ``~``
+    #: values): keys ``groups`` (``[([path, ...], t), ...]``), ``weights``
+    #: (``{path: {value: weight}}``) and ``negative`` (``{path: [value, ...]}``).
+    hints: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         paths = [p.path for p in self.parameters]

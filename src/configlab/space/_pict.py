@@ -13,8 +13,10 @@ Mapping rules (see docs/space-import.md):
   description is ``PICT name: <original>`` (used again by the export);
 * a parameter whose values are all numbers is numeric (values stay ``int``/``float``), otherwise
   every value is a string;
-* aliases ``v | alias`` keep the first name, ``~`` (negative value) markers and ``(N)`` weights
-  are stripped, sub-models are ignored -- each with a warning in ``space.warnings``;
+* aliases ``v | alias`` keep the first name (with a warning in ``space.warnings``);
+* ``~`` (negative value) markers, ``(N)`` weights and sub-models ``{A, B} @ N`` are kept in
+  :attr:`Space.hints` (``negative``, ``weights``, ``groups``), which covering generation
+  uses as defaults (single-fault configs, value preference, mixed strength);
 * string comparisons with ``=``, ``<>``, ``IN`` and ``LIKE`` resolve case-insensitively against
   the parameter's values (PICT's default); ``LIKE`` is expanded into ``in [...]``.
 """
@@ -192,7 +194,7 @@ def _number(text: str) -> int | float | None:
 
 def _parse_parameter(
     line: str, lineno: int, params: dict[str, _PictParam], taken: set[str], warnings: list[str],
-    source: str,
+    source: str, marks: dict[str, dict[str, Any]] | None = None,
 ) -> _PictParam:
     name, _, raw_values = line.partition(":")
     name = name.strip()
@@ -216,14 +218,16 @@ def _parse_parameter(
         weight = _WEIGHT_RE.match(item)
         if weight is not None:
             item = weight.group(1)
-            warnings.append(f"{source}:{lineno}: {name}: weight ({weight.group(2)}) ignored")
         alternatives = [part.strip() for part in item.split("|")]
-        if alternatives[0].startswith("~"):
+        negative = alternatives[0].startswith("~")
+        if negative:
             alternatives[0] = alternatives[0][1:].strip()
-            warnings.append(
-                f"{source}:{lineno}: {name}: negative value ~{alternatives[0]} kept as an "
-                "ordinary value (negative-value semantics are not modelled)"
-            )
+        if marks is not None:
+            # honoured by covering generation through Space.hints
+            if weight is not None:
+                marks["weights"][alternatives[0].lower()] = int(weight.group(2))
+            if negative:
+                marks["negative"][alternatives[0].lower()] = True
         if len(alternatives) > 1:
             warnings.append(
                 f"{source}:{lineno}: {name}: aliases of {alternatives[0]!r} "
@@ -480,6 +484,8 @@ def space_from_pict(text: str, *, source: str = "model.pict") -> Space:
     taken: set[str] = set()
     constraint_lines: list[tuple[int, str]] = []
     in_constraints = False
+    submodels: list[tuple[int, str]] = []
+    marks: dict[str, dict[str, dict[str, Any]]] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not in_constraints and (not line or line.startswith("#")):
@@ -489,7 +495,7 @@ def space_from_pict(text: str, *, source: str = "model.pict") -> Space:
                 constraint_lines.append((lineno, raw))
             continue
         if line.startswith("{"):
-            warnings.append(f"{source}:{lineno}: sub-model {line} ignored (order is per run)")
+            submodels.append((lineno, line))
             continue
         if _CONSTRAINT_START.match(line) and not _PARAMETER_LINE.match(line):
             in_constraints = True
@@ -497,7 +503,9 @@ def space_from_pict(text: str, *, source: str = "model.pict") -> Space:
             continue
         if ":" not in line:
             raise SpaceError(f"{source}:{lineno}: expected 'Name: value, value, ...', got {line!r}")
-        _parse_parameter(line, lineno, params, taken, warnings, source)
+        mark: dict[str, dict[str, Any]] = {"weights": {}, "negative": {}}
+        param = _parse_parameter(line, lineno, params, taken, warnings, source, mark)
+        marks[param.name.lower()] = mark
     if not params:
         raise SpaceError(f"{source}: a PICT model needs at least one parameter")
     parameters: list[Parameter] = []
@@ -522,7 +530,52 @@ def space_from_pict(text: str, *, source: str = "model.pict") -> Space:
             constraints.append(parse(rendered, known))
         except ConstraintError as error:  # pragma: no cover - the renderer emits valid text
             raise SpaceError(f"{source}:{lineno}: {error}") from None
-    return Space(tuple(parameters), tuple(constraints), name="", warnings=tuple(warnings))
+    hints = _hints(params, marks, submodels, warnings, source)
+    return Space(
+        tuple(parameters), tuple(constraints), name="", warnings=tuple(warnings), hints=hints
+    )
+
+
+_SUBMODEL_RE = re.compile(r"^\{(?P<names>[^{}]*)\}\s*(?:@\s*(?P<order>\d+))?\s*$")
+
+
+def _hints(
+    params: Mapping[str, _PictParam], marks: Mapping[str, Mapping[str, Mapping[str, Any]]],
+    submodels: Sequence[tuple[int, str]], warnings: list[str], source: str,
+) -> dict[str, Any]:
+    """Sub-models (``{A, B} @ 3``), weights and ``~`` values as :attr:`Space.hints`."""
+    weights: dict[str, dict[Any, int]] = {}
+    negative: dict[str, list[Any]] = {}
+    for key, mark in marks.items():
+        param = params[key]
+        for raw, weight in mark["weights"].items():
+            weights.setdefault(param.path, {})[param.aliases[raw]] = weight
+        for raw in mark["negative"]:
+            negative.setdefault(param.path, []).append(param.aliases[raw])
+    groups: list[tuple[list[str], int]] = []
+    for lineno, line in submodels:
+        match = _SUBMODEL_RE.match(line)
+        if match is None:
+            raise SpaceError(f"{source}:{lineno}: sub-model {line!r}: expected '{{A, B, ...}} @ N'")
+        paths = []
+        for name in (n.strip() for n in match.group("names").split(",")):
+            if name.lower() not in params:
+                raise SpaceError(f"{source}:{lineno}: sub-model names unknown parameter {name!r}")
+            paths.append(params[name.lower()].path)
+        if match.group("order") is None:
+            warnings.append(
+                f"{source}:{lineno}: sub-model {line} has no '@ N': covered at the suite's strength"
+            )
+            continue
+        groups.append((paths, int(match.group("order"))))
+    hints: dict[str, Any] = {}
+    if groups:
+        hints["groups"] = groups
+    if weights:
+        hints["weights"] = weights
+    if negative:
+        hints["negative"] = negative
+    return hints
 
 
 # --------------------------------------------------------------------------- PICT export

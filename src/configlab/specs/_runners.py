@@ -8,13 +8,10 @@ never stops the others.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
-import shlex
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -25,29 +22,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from configlab.errors import ConfiglabError, SpecError
+from configlab.execution._command import CONFIG_ENV
+from configlab.execution._jobs import EXTENSIONS as _EXTENSIONS
+from configlab.execution._jobs import METRICS_ENV, read_metrics
 
 if TYPE_CHECKING:
     from configlab.specs._specs import Outcome
 
-#: Environment variable holding the path of the config file written for a run.
-CONFIG_ENV = "CONFIGLAB_CONFIG"
-#: Environment variable naming a file where the application may write a JSON object of metrics.
-METRICS_ENV = "CONFIGLAB_METRICS"
+__all__ = [
+    "CONFIG_ENV",
+    "METRICS_ENV",
+    "CommandRunner",
+    "PytestRunner",
+    "call_with_timeout",
+    "exception_from_stderr",
+    "run_all",
+]
 
-_EXTENSIONS = {
-    "yaml": "yaml",
-    "yml": "yaml",
-    "json": "json",
-    "toml": "toml",
-    "ini": "ini",
-    "xml": "xml",
-    "properties": "properties",
-    "env": "env",
-    "dotenv": "env",
-    "hcl": "hcl",
-}
-#: Characters that make a command template need a shell (``{`` other than ``{config}``, too).
-_SHELL_SYNTAX = re.compile(r"[|&;<>()$`*?\[\]~\n\\]|\{(?!config\})")
 _TRACEBACK_LAST = re.compile(r"^([A-Za-z_][\w.]*)(?::.*)?$")
 
 
@@ -82,20 +73,6 @@ def _write_config(
     return path, None
 
 
-def _read_metrics(path: Path) -> dict[str, float]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {
-        str(k): float(v)
-        for k, v in data.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-
-
 def _run_process(
     argv: str | list[str],
     *,
@@ -104,37 +81,13 @@ def _run_process(
     cwd: str | None,
     timeout: float | None,
 ) -> tuple[int | None, str, str, float, str | None]:
-    """Run a process in its own group; kill the whole group on timeout."""
-    start = time.perf_counter()
-    try:
-        process = subprocess.Popen(
-            argv,
-            shell=shell,
-            env=dict(env),
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    except OSError as error:
-        return None, "", "", time.perf_counter() - start, f"could not start: {error}"
-    try:
-        out, err = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):  # pragma: no cover - already gone
-            process.kill()
-        out, err = process.communicate()
-        duration = time.perf_counter() - start
-        return None, _text(out), _text(err), duration, f"timeout after {timeout:g} s"
-    duration = time.perf_counter() - start
-    return process.returncode, _text(out), _text(err), duration, None
+    """Run a process through the one runner (own session; the whole tree is killed on timeout)."""
+    from configlab.execution import run_process
 
-
-def _text(data: bytes | None) -> str:
-    return (data or b"").decode("utf-8", errors="replace")
+    del shell  # a string runs under /bin/sh -c, a list directly
+    done = run_process(argv, env=env, cwd=cwd, timeout=timeout)
+    problem = done.problem if (done.timed_out or done.start_error) else None
+    return done.exit_code, done.stdout, done.stderr, done.wall_s, problem
 
 
 def _process_outcome(
@@ -200,14 +153,15 @@ class CommandRunner:
         cwd: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
+        from configlab.execution import CommandTemplate
+
         if not isinstance(template, str) or not template.strip():
             raise SpecError("a command runner needs a non-empty command template")
         _check_timeout(timeout)
-        if _SHELL_SYNTAX.search(template) is None:
-            try:
-                shlex.split(template)
-            except ValueError as error:
-                raise SpecError(f"command template {template!r}: {error}") from None
+        try:
+            self._command = CommandTemplate(template)
+        except ConfiglabError as error:
+            raise SpecError(str(error)) from None
         self.template = template
         self.fmt = fmt
         self.timeout = timeout
@@ -219,9 +173,7 @@ class CommandRunner:
 
     def command(self, config_path: str) -> str | list[str]:
         """The argv run for ``config_path`` (a string when it needs ``/bin/sh -c``)."""
-        if _SHELL_SYNTAX.search(self.template) is None:
-            return [t.replace("{config}", config_path) for t in shlex.split(self.template)]
-        return self.template.replace("{config}", shlex.quote(config_path))
+        return self._command.argv(config_path)
 
     def __call__(self, config: Mapping[str, Any]) -> Outcome:
         """Run the command once for ``config``."""
@@ -235,7 +187,7 @@ class CommandRunner:
             result = _run_process(
                 argv, shell=isinstance(argv, str), env=env, cwd=self.cwd, timeout=self.timeout
             )
-            return _process_outcome(*result, metrics=_read_metrics(metrics_path))
+            return _process_outcome(*result, metrics=read_metrics(metrics_path))
 
 
 class PytestRunner:
@@ -294,7 +246,7 @@ class PytestRunner:
             if problem is None and code is not None and code > 1:
                 problem = f"pytest exited with status {code}"
             outcome = _process_outcome(
-                code, out, err, duration, problem, metrics=_read_metrics(metrics_path)
+                code, out, err, duration, problem, metrics=read_metrics(metrics_path)
             )
             if outcome.outcome == "error" and outcome.error is None:
                 # a traceback on a failed test's stderr is a test failure, not a crash of pytest

@@ -1,0 +1,253 @@
+"""``configlab exec``, the local executor, sharding and progress (issue 16 items 2, 4, 5)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from configlab.cli import cli
+from configlab.errors import ExecutionError
+from configlab.execution import (
+    CommandJob,
+    CommandTemplate,
+    LocalExecutor,
+    Progress,
+    Shard,
+    assign,
+    check_complete,
+    make_executor,
+    run_job,
+    shared_run_id,
+)
+from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
+from configlab.results import ResultSet
+
+PY = shlex.quote(sys.executable)
+SPACE = """name: s
+parameters:
+  a: {type: int, min: 1, max: 9}
+  b: [x, y, z]
+  c: bool
+"""
+#: fails when c is false, prints something on both streams
+APP = """import json, sys
+config = json.load(open(sys.argv[1]))
+print("starting with", config["b"])
+if not config["c"]:
+    print("c is off: refusing to start", file=sys.stderr)
+    sys.exit(3)
+"""
+
+
+def _suite(tmp_path: Path) -> Path:
+    (tmp_path / "space.yaml").write_text(SPACE)
+    (tmp_path / "app.py").write_text(APP)
+    result = CliRunner().invoke(cli, ["generate", "--space", str(tmp_path / "space.yaml"),
+                                      "--format", "json", "--out", str(tmp_path / "suite")])
+    assert result.exit_code == 0, result.output
+    return tmp_path / "suite"
+
+
+def _exec(tmp_path: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, ["exec", "--store", str(tmp_path / "store"), *args, "--", sys.executable,
+              str(tmp_path / "app.py"), "{config}"])
+    return result.exit_code, result.stderr
+
+
+def _key(results: ResultSet) -> list[tuple[str, str, str, float]]:
+    return sorted((r.test_id, r.outcome, json.dumps(r.config, sort_keys=True),
+                   r.metrics.get("exit_status", -1.0)) for r in results)
+
+
+def test_exec_runs_every_config_and_records_results(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    code, err = _exec(tmp_path, "--suite", str(suite), "--jobs", "4", "--run-id", "r1",
+                      "--jsonl", str(tmp_path / "out.jsonl"))
+    assert code == 1
+    stored = ResultSet.from_store(tmp_path / "store", run_id="r1")
+    size = len(list(suite.glob("config-*")))
+    assert len(stored) == size and all(r.snapshot_id for r in stored)
+    failing = [r for r in stored if r.outcome == "fail"]
+    assert failing and all(r.config["c"] is False for r in failing)
+    assert all(r.metrics["exit_status"] == 3.0 and r.metrics["peak_rss_mb"] > 0
+               for r in failing)
+    assert "c is off: refusing to start" in err and "exec[config-" in err
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert len(lines) == size
+    assert any(line["stderr"] == "c is off: refusing to start\n" for line in lines)
+
+
+def test_parallel_results_equal_serial(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _exec(tmp_path, "--suite", str(suite), "--jobs", "1", "--run-id", "serial", "-q")
+    _exec(tmp_path, "--suite", str(suite), "--jobs", "8", "--run-id", "par", "-q")
+    serial = ResultSet.from_store(tmp_path / "store", run_id="serial")
+    parallel = ResultSet.from_store(tmp_path / "store", run_id="par")
+    assert _key(serial) == _key(parallel)
+
+
+def test_sharded_runs_merge_to_one_run(tmp_path: Path) -> None:
+    _suite(tmp_path)
+    space = str(tmp_path / "space.yaml")
+    _exec(tmp_path, "--space", space, "--seed", "3", "--run-id", "whole", "-q", "--format", "json")
+    for index in (1, 2, 3):
+        code, _ = _exec(tmp_path, "--space", space, "--seed", "3", "--shard", f"{index}/3",
+                        "--format", "json",
+                        "--run-id", "sharded", "-q", "--no-snapshot")
+        assert code in (0, 1)
+    whole = ResultSet.from_store(tmp_path / "store", run_id="whole")
+    sharded = ResultSet.from_store(tmp_path / "store", run_id="sharded")
+    assert _key(whole) == _key(sharded)
+    check = check_complete([r.test_id for r in sharded], [r.metrics for r in sharded])
+    assert check.ok and check.shards_seen == (1, 2, 3) and check.expected == len(whole)
+    partial = [r for r in sharded if r.metrics["shard"] != 2]
+    bad = check_complete([r.test_id for r in partial] + [partial[0].test_id],
+                         [r.metrics for r in partial] + [partial[0].metrics])
+    assert not bad.ok
+    problems = " ".join(bad.problems())
+    assert "ran in more than one shard" in problems and "missing" in problems
+    assert "shard(s) 2 of 3 sent no results" in problems
+
+
+def test_shard_balancing_and_parsing() -> None:
+    names = [f"c{k}" for k in range(7)]
+    assert assign(names, 3) == [1, 2, 3, 1, 2, 3, 1]
+    # one long config on its own shard, the six short ones on the other
+    times = {"c0": 10.0, **{f"c{k}": 1.0 for k in range(1, 7)}}
+    assert assign(names, 2, times) == [1, 2, 2, 2, 2, 2, 2]
+    # unknown durations count as the mean of the known ones (13 / 4)
+    assert assign(names, 2, {"c0": 10.0, "c1": 1.0, "c2": 1.0, "c3": 1.0}) == [
+        1, 2, 1, 2, 2, 2, 2]
+    assert Shard.parse(" 2/3 ").select(names) == [1, 4]
+    assert str(Shard.parse("1/1")) == "1/1"
+    for text in ("0/3", "4/3", "a/b", "1/0", ""):
+        with pytest.raises(ExecutionError):
+            Shard.parse(text)
+    with pytest.raises(ExecutionError):
+        assign(names, 0)
+
+
+def test_shared_run_id_from_ci_variables() -> None:
+    assert shared_run_id({"CONFIGLAB_RUN_ID": "x", "GITHUB_RUN_ID": "5"}) == "x"
+    assert shared_run_id({"GITHUB_RUN_ID": "5", "GITHUB_RUN_ATTEMPT": "2"}) == "gh-5-2"
+    assert shared_run_id({"CI_PIPELINE_ID": "77"}) == "gl-77"
+    assert shared_run_id({}) is None
+
+
+def test_local_executor_order_callbacks_and_errors() -> None:
+    seen: list[int] = []
+    pool = LocalExecutor(4)
+    out = pool.map(lambda x: (time.sleep(0.01 * (5 - x)), x * x)[1], list(range(5)),
+                   lambda i, r: seen.append(i))
+    assert out == [0, 1, 4, 9, 16] and sorted(seen) == [0, 1, 2, 3, 4]
+    assert LocalExecutor(1).map(str, [1, 2]) == ["1", "2"]
+
+    def boom(x: int) -> int:
+        raise RuntimeError(f"bad {x}")
+
+    with pytest.raises(RuntimeError):
+        pool.map(boom, [1, 2, 3])
+    with pytest.raises(ExecutionError):
+        LocalExecutor(0)
+    with pytest.raises(ExecutionError):
+        make_executor("ftp://x")
+    assert make_executor(None, 3).name == "local"
+    pool.close()
+
+
+def test_run_job_writes_the_config_when_no_file_is_given(tmp_path: Path) -> None:
+    show = f"{PY} -c 'import sys; print(open(sys.argv[1]).read())' {{config}}"
+    job = CommandJob(index=2, name="n", config={"a": {"b": 1}}, fmt="json",
+                     command=CommandTemplate(show))
+    done = run_job(job)
+    assert done.outcome == "pass" and json.loads(done.process.stdout) == {"a": {"b": 1}}
+    bad = run_job(CommandJob(index=1, name="n", config={"a": 1}, fmt="no-such-format",
+                             command=CommandTemplate("true")))
+    assert bad.outcome == "error" and "could not write the config" in bad.why
+
+
+def test_a_hundred_sleeping_runs_at_once(tmp_path: Path) -> None:
+    jobs = [CommandJob(index=k, name=f"c{k}", config={"k": k},
+                       command=CommandTemplate("sleep 0.5")) for k in range(1, 101)]
+    started = time.perf_counter()
+    run = run_suite(jobs, LocalExecutor(100), store=tmp_path / "store", snapshot=False,
+                    run_id="many")
+    assert time.perf_counter() - started < 20  # 100 x 0.5 s in series would be 50 s
+    assert run.ok and len(ResultSet.from_store(tmp_path / "store", run_id="many")) == 100
+
+
+def test_load_suite_forms_and_errors(tmp_path: Path) -> None:
+    (tmp_path / "a.jsonl").write_text('{"x": 1}\n\n{"x": 2}\n')
+    assert [i.name for i in load_suite(tmp_path / "a.jsonl")] == ["config-0001.json",
+                                                                  "config-0002.json"]
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "b.json").write_text('{"y": 2}')
+    (plain / "a.yaml").write_text("y: 1\n")
+    assert [i.config for i in load_suite(plain)] == [{"y": 1}, {"y": 2}]
+    for text in ('{"x": 1}\nnot json\n', "[1]\n", "\n"):
+        (tmp_path / "bad.jsonl").write_text(text)
+        with pytest.raises(ExecutionError):
+            load_suite(tmp_path / "bad.jsonl")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ExecutionError, match="no config files"):
+        load_suite(empty)
+    (empty / "manifest.json").write_text("[]")
+    with pytest.raises(ExecutionError, match="not a configlab manifest"):
+        load_suite(empty)
+    with pytest.raises(ExecutionError, match="no such suite"):
+        load_suite(tmp_path / "nowhere")
+    assert SuiteItem("n", {}).path is None
+
+
+def test_exec_usage_errors_are_one_line(tmp_path: Path) -> None:
+    _suite(tmp_path)
+    runner = CliRunner()
+    for args in (["--suite", "x", "--space", "y"], ["--suite", str(tmp_path / "suite"),
+                                                    "--shard", "5/3"],
+                 ["--suite", str(tmp_path / "suite"), "--timeout", "0"],
+                 ["--suite", str(tmp_path / "suite"), "--executor", "ftp://h"]):
+        result = runner.invoke(cli, ["exec", *args, "--", "true"])
+        assert result.exit_code == 2, (args, result.output)
+    result = runner.invoke(cli, ["exec", "--suite", str(tmp_path / "suite"), "--",
+                                 'sh -c "cat {config}"'])
+    assert result.exit_code == 2 and "configlab: error:" in result.stderr
+
+
+def test_progress_plain_lines_and_quiet() -> None:
+    stream = io.StringIO()
+    progress = Progress(3, "exec", stream=stream, interval=0.0)
+    progress.advance()
+    progress.advance(failed=True)
+    progress.advance()
+    progress.close()
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("exec: 1/3 done, 0 failed") and "ETA" in lines[0]
+    assert lines[-1].startswith("exec: 3/3 done, 1 failed") and "ETA" not in lines[-1]
+    assert len(lines) == 3
+    silent = io.StringIO()
+    with Progress(2, "exec", stream=silent, quiet=True) as quiet:
+        quiet.advance()
+    assert silent.getvalue() == "" and quiet.eta() is not None
+
+
+def test_progress_bar_on_a_terminal() -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    stream = Tty()
+    with Progress(2, "verify", stream=stream) as progress:
+        progress.advance(failed=True)
+        progress.advance()
+    assert progress.failed == 1 and progress.done == 2

@@ -32,14 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from configlab.snapshots import SnapshotStore  # noqa: E402
-from configlab.storage import StoreLocation  # noqa: E402
-from tests.team_servers import (  # noqa: E402
+from tests.team_servers import (
     PG_PASSWORD,
     pg_create_database,
     team_servers,
 )
-from tests.team_workload import check_store, expected_ids, run_writers  # noqa: E402
+from tests.team_workload import check_store, expected_ids, run_writers
+
+from configlab.snapshots import SnapshotStore
+from configlab.storage import StoreLocation
 
 
 def _bucket(name: str) -> str:
@@ -117,7 +118,7 @@ def main() -> int:
             if run.seconds >= 60:
                 failures.append(f"write phase {run.seconds:.1f} s >= 60 s")
 
-            print(f"\n2. the same with 3 writers SIGKILLed mid-run, PG + S3")
+            print("\n2. the same with 3 writers SIGKILLed mid-run, PG + S3")
             killed = StoreLocation(pg_create_database(pg, "bench_kill"), _bucket("bench-kill"))
             (work / "kill").mkdir()
             run_k = run_writers(killed, writers, count, work / "kill", kill=3, env=env)
@@ -127,7 +128,7 @@ def main() -> int:
                   f" store opens and verifies: {figures_k['snapshots']} snapshots,"
                   f" {figures_k['objects']} objects, no partial snapshot, no dangling reference")
 
-            print(f"\n3. baseline: the same load on a local store (SQLite + object files)")
+            print("\n3. baseline: the same load on a local store (SQLite + object files)")
             local = StoreLocation(str(work / "local-store"))
             (work / "local").mkdir()
             run_l = run_writers(local, writers, count, work / "local")
@@ -140,8 +141,9 @@ def main() -> int:
             local_ops = _ops(StoreLocation(str(work / "ops-store")), rounds)
             print(f"  single-process operations ({rounds} each, median ms; list/verify total):")
             for name in team_ops:
+                ratio = team_ops[name] / local_ops[name]
                 print(f"    {name:12s} local {local_ops[name] * 1000:8.2f}  team"
-                      f" {team_ops[name] * 1000:8.2f}  ratio {team_ops[name] / local_ops[name]:.2f}")
+                      f" {team_ops[name] * 1000:8.2f}  ratio {ratio:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for failure in failures:

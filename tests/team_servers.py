@@ -163,6 +163,7 @@ class S3Server:
 
     port: int
     pid: int
+    log: Path
 
     @property
     def endpoint(self) -> str:
@@ -187,10 +188,15 @@ def start_s3() -> S3Server:
             raise RuntimeError("moto_server not found: install the test extra (moto[server])")
         moto = Path(found)
     port = free_port()
+    # the request log goes to a file: a pipe nobody reads fills up and stalls the server
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, removed by stop_s3
+        prefix="configlab-moto-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         [str(moto), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True,
     )
+    log.close()
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -199,15 +205,17 @@ def start_s3() -> S3Server:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 _stop_pid(process.pid)
-                error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+                error = Path(log.name).read_text(errors="replace")[-2000:]
+                os.unlink(log.name)
                 raise RuntimeError(f"moto_server did not start: {error}") from None
             time.sleep(0.05)
-    return S3Server(port, process.pid)
+    return S3Server(port, process.pid, Path(log.name))
 
 
 def stop_s3(server: S3Server) -> None:
-    """Stop the moto server by PID."""
+    """Stop the moto server by PID and remove its log."""
     _stop_pid(server.pid)
+    server.log.unlink(missing_ok=True)
 
 
 def _stop_pid(pid: int, sig: int = signal.SIGTERM) -> None:

@@ -107,7 +107,7 @@ def run_writers(
         )
         process.start()
         processes.append(process)
-    for process in processes:  # every process imported and connected before the clock starts
+    for _ in processes:  # every process imported and connected before the clock starts
         while not ready.acquire(timeout=1):
             if not all(p.is_alive() for p in processes):
                 raise RuntimeError("a writer died before the start")

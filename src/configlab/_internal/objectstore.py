@@ -188,6 +188,9 @@ class ObjectFiles(Protocol):
 
     #: Where the objects are, for messages (never holds a credential).
     location: str
+    #: Whether a writer should ask :meth:`exists` before compressing and writing an object
+    #: (cheap on a local disk; a remote store relies on its conditional write instead).
+    probe_before_write: bool
 
     def exists(self, digest: str) -> bool:
         """Whether object ``digest`` is stored (content not checked)."""
@@ -221,6 +224,7 @@ class LocalObjectFiles:
     def __init__(self, objects: Path, *, durable: bool = True) -> None:
         self.objects = objects
         self.location = str(objects)
+        self.probe_before_write = True
         self.durable = durable
         self._dirs: set[Path] = set()  # directories known to exist
 
@@ -506,7 +510,7 @@ class ObjectStore:
             self._put_inline(staged)
             return StoredObject(staged.hash, staged.size)
         digest = hash_bytes(data)
-        if not self._file_exists(digest):
+        if not self.files.probe_before_write or not self._file_exists(digest):
             compressed = self._compressor(len(data)).compress(data)
             try:
                 self.files.put(digest, compressed)

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.cli._store_options import store_options
+from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
 from configlab.storage import StoreLocation
 

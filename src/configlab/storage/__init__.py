@@ -151,4 +151,5 @@ __all__ = [
     "is_s3_url",
     "redact",
     "resolve",
+    "split_s3_url",
 ]

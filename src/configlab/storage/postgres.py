@@ -166,10 +166,7 @@ class PgIndexConnection:
             try:
                 if not batch:
                     return _Rows([], 0)
-                self._begin_write(sql.strip().upper())
-                with self._conn.cursor() as cursor:
-                    cursor.executemany(self._statement(sql), batch)
-                    return _Rows([], cursor.rowcount)
+                return self._run(sql.strip().upper(), self._statement(sql), batch, many=True)
             except psycopg.Error as error:
                 raise _sqlite_error(error, self.redacted) from None
 
@@ -196,7 +193,8 @@ class PgIndexConnection:
                 return _Rows([], -1)
             self._conn.execute("ROLLBACK" if keyword == "ROLLBACK" else "COMMIT")
             return _Rows([], -1)
-        self._begin_write(keyword)
+        if self._write_pending and not keyword.startswith("INSERT"):
+            self._begin_write(shared=False)
         pragma = _PRAGMA.match(sql)
         if pragma is not None:
             return self._pragma(pragma.group(1).lower(), pragma.group(2))
@@ -207,27 +205,39 @@ class PgIndexConnection:
                 self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
                 self._conn.execute(statement)
             return _Rows([], -1)
+        return self._run(keyword, statement, tuple(parameters) if parameters else None)
+
+    def _run(self, keyword: str, statement: str, parameters: Any, *, many: bool = False) -> _Rows:
+        """Execute ``statement``; the pending start of a write transaction travels with it."""
         with self._conn.cursor() as cursor:
-            cursor.execute(statement, tuple(parameters) if parameters else None)
+            if self._write_pending:  # an inserting transaction: BEGIN, lock and insert at once
+                with self._conn.pipeline():
+                    self._begin_write(shared=keyword.startswith("INSERT"))
+                    if many:
+                        cursor.executemany(statement, parameters)
+                    else:
+                        cursor.execute(statement, parameters)
+            elif many:
+                cursor.executemany(statement, parameters)
+            else:
+                cursor.execute(statement, parameters)
             rows = cursor.fetchall() if cursor.description is not None else []
             return _Rows(list(rows), cursor.rowcount)
 
-    def _begin_write(self, keyword: str) -> None:
-        """Start a pending ``BEGIN IMMEDIATE`` before its first statement ``keyword``.
+    def _begin_write(self, *, shared: bool) -> None:
+        """Start the pending ``BEGIN IMMEDIATE``, taking the writers' lock.
 
         A transaction that starts by inserting only adds rows that are idempotent or keyed by
-        content (``INSERT OR IGNORE``, new results): it takes the writers' lock *shared* and runs
-        beside other inserting transactions.  One that starts by reading, deleting or changing
-        the schema decides what to write from what it sees (schema set-up, garbage collection):
-        it takes the lock *exclusively*, so nothing else writes meanwhile, as under SQLite's
-        single writer.  BEGIN and the lock go in one round trip.
+        content (``INSERT OR IGNORE``, new results): it takes the lock *shared* and runs beside
+        other inserting transactions (sent in one pipeline with its first statement).  One that
+        starts by reading, deleting or changing the schema decides what to write from what it
+        sees (schema set-up, garbage collection): it takes the lock *exclusively*, so nothing
+        else writes meanwhile, as under SQLite's single writer.
         """
-        if not self._write_pending:
-            return
         self._write_pending = False
-        shared = keyword.startswith("INSERT")
         lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
-        self._conn.execute(f"BEGIN; SELECT {lock}({WRITE_LOCK_KEY})")
+        self._conn.execute("BEGIN")
+        self._conn.execute(f"SELECT {lock}({WRITE_LOCK_KEY})")
 
     def _pragma(self, name: str, value: str | None) -> _Rows:
         if name != "user_version":

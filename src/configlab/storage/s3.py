@@ -81,6 +81,7 @@ class S3ObjectFiles:
         base = f"{self.prefix}/" if self.prefix else ""
         self._keys = f"{base}objects/"
         self.location = f"s3://{self.bucket}/{self._keys}"
+        self.probe_before_write = False  # If-None-Match makes a second write a cheap no-op
         self._given = client
         self._local = threading.local()
 
@@ -189,8 +190,7 @@ class _S3Spooled:
 
     def publish(self, digest: str) -> None:
         try:
-            if not self.files.exists(digest):
-                self.files.put(digest, self.handle)
+            self.files.put(digest, self.handle)  # conditional: a no-op when it exists
         finally:
             self.handle.close()
 

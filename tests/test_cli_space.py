@@ -82,7 +82,7 @@ def test_check_bad_space_exits_2(tmp_path: Path) -> None:
 
 def test_check_schema_and_pict_show_warnings() -> None:
     code, out, _ = run("space", "check", str(DATA / "schemas" / "bowerrc.json"))
-    assert code == 0 and "warning: #/properties/ca: type:" in out
+    assert code == 0 and "warning: #/properties/timeout: type:" in out
     code, out, _ = run("space", "check", str(DATA / "pict" / "machine.txt"),
                        "--space-format", "pict")
     assert code == 0 and "IE (choice): 4.0 (4.0)" in out and "warning:" in out

@@ -251,3 +251,76 @@ def test_progress_bar_on_a_terminal() -> None:
         progress.advance(failed=True)
         progress.advance()
     assert progress.failed == 1 and progress.done == 2
+
+
+def test_spec_failures_show_the_output_tail(tmp_path: Path) -> None:
+    data = Path(__file__).parent / "data" / "specs"
+    app = f"{PY} {shlex.quote(str(data / 'app.py'))} {{config}}"
+    result = CliRunner().invoke(cli, [
+        "spec", "verify", str(data / "spec_v1.yaml"), "--run", app, "--timeout", "1", "-j", "4",
+        "--max-per-rule", "1", "--no-store", "--md", str(tmp_path / "r.md"), "--progress"])
+    assert result.exit_code == 1
+    # the violated rule expected SAFE on stdout: the app's own words are shown under it
+    assert "violated on config #" in result.stdout and "| ok safe" in result.stdout
+    assert "```text\n  ok safe\n  ```" in (tmp_path / "r.md").read_text()
+    assert "verify demo-app" in result.stderr and "done" in result.stderr  # plain progress
+
+
+def test_results_merge_joins_shard_files_and_checks_them(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    runner = CliRunner()
+    for index in (1, 2, 3):
+        code, _ = _exec(tmp_path, "--suite", str(suite), "--shard", f"{index}/3", "--run-id",
+                        "r", "-q", "--no-store", "--jsonl", str(tmp_path / f"s{index}.jsonl"))
+        assert code in (0, 1)
+    shards = [str(tmp_path / f"s{k}.jsonl") for k in (1, 2, 3)]
+    merged = runner.invoke(cli, ["results", "merge", *shards, "--into",
+                                 str(tmp_path / "merged"), "--jsonl", str(tmp_path / "all.jsonl"),
+                                 "--suite", str(suite)])
+    assert merged.exit_code == 0, merged.stderr
+    assert "across 3 shard(s), each exactly once" in merged.stderr
+    together = ResultSet.from_store(tmp_path / "merged")
+    assert len(together) == len(list(suite.glob("config-*")))
+    assert all(r.stdout is not None for r in ResultSet.from_jsonl(tmp_path / "all.jsonl"))
+    # a shard missing, a shard sent twice
+    broken = runner.invoke(cli, ["results", "merge", shards[0], shards[0], shards[2]])
+    assert broken.exit_code == 1
+    assert "ran in more than one shard" in broken.stderr
+    assert "shard(s) 2 of 3 sent no results" in broken.stderr
+    assert runner.invoke(cli, ["results", "merge", shards[0], "--no-check"]).exit_code == 0
+    assert runner.invoke(cli, ["results", "merge", shards[0], "--run-id", "x"]).exit_code == 2
+    same = runner.invoke(cli, ["results", "merge", str(tmp_path / "merged"), "--into",
+                               str(tmp_path / "merged")])
+    assert same.exit_code == 2 and "also a source" in same.stderr
+
+
+def test_ci_shards_of_the_demo_app_merge_to_one_run(tmp_path: Path) -> None:
+    import shutil
+
+    from configlab.errors import IntegrationError
+    from configlab.integrations.ci import run_ci
+
+    data = Path(__file__).parent / "data" / "ci"
+    shutil.copy(data / "app.py", tmp_path / "app.py")
+    shutil.copy(data / "space.yaml", tmp_path / "space.yaml")
+    steps = ("steps:\n  - generate: {strategy: covering, strength: 2, seed: 7, out: configs/,"
+             " format: json}\n"
+             f'  - run: {{command: "{PY} app.py --config {{config}}", timeout: 30}}\n')
+    (tmp_path / "whole.yaml").write_text(f"space: space.yaml\nstore: whole\n{steps}")
+    (tmp_path / "shard.yaml").write_text(f"space: space.yaml\nstore: sharded\n{steps}")
+    whole = run_ci(tmp_path / "whole.yaml", environ={}, emit=lambda line: None, jobs=4)
+    for index in (1, 2, 3):
+        run_ci(tmp_path / "shard.yaml", environ={"GITHUB_RUN_ID": "9"},
+               emit=lambda line: None, shard=f"{index}/3", jobs=2)
+    one = ResultSet.from_store(tmp_path / "whole")
+    three = ResultSet.from_store(tmp_path / "sharded", run_id="gh-9-1")
+    assert _key(one) == _key(three) and whole.counts["fail"] > 0
+    merged = CliRunner().invoke(cli, ["results", "merge", str(tmp_path / "sharded"),
+                                      "--name", "run", "--suite", str(tmp_path / "configs")])
+    assert merged.exit_code == 0, merged.stderr
+    with pytest.raises(IntegrationError, match="one run id for all shards"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, shard="1/3")
+    with pytest.raises(IntegrationError, match="--shard"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, shard="4/3")
+    with pytest.raises(IntegrationError, match="--jobs"):
+        run_ci(tmp_path / "shard.yaml", environ={}, emit=lambda line: None, jobs=0)

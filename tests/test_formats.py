@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -420,10 +421,10 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="cannot read file") as info:
+    with pytest.raises(FormatError, match="no such config file") as info:
         load(tmp_path / "absent.yaml")
     assert info.value.path == str(tmp_path / "absent.yaml")
-    with pytest.raises(FormatError, match="cannot read file"):
+    with pytest.raises(FormatError, match="is a directory"):
         load(tmp_path, "yaml")
 
 
@@ -527,6 +528,7 @@ def test_size_limit_refuses_before_reading(tmp_path: Path, monkeypatch: pytest.M
 
     class Small:
         st_size = 10
+        st_mode = stat.S_IFREG | 0o644
 
     monkeypatch.setattr(os, "fstat", lambda fd: Small())
     with pytest.raises(FormatError, match="larger than the limit"):
@@ -562,13 +564,13 @@ def test_dump_refuses_without_touching_the_file(tmp_path: Path) -> None:
 
 
 def test_dump_write_errors(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="cannot write file"):
+    with pytest.raises(FormatError, match="cannot write config file"):
         dump({"a": 1}, tmp_path / "missing-dir" / "a.json")
     with pytest.raises(FormatError, match="not encodable as UTF-8"):
         dump({"a": "\ud800"}, tmp_path / "a.json")
     target = tmp_path / "dir.json"
     target.mkdir()
-    with pytest.raises(FormatError, match="cannot write file"):
+    with pytest.raises(FormatError, match="is a directory; refusing"):
         dump({"a": 1}, target)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".configlab-")] == []
 

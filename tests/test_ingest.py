@@ -156,7 +156,7 @@ def test_load_results_dispatches_on_content(store: Path, tmp_path: Path) -> None
     (tmp_path / "d").mkdir()
     (tmp_path / "other.json").write_text('{"a": 1}')
     for name, match in (("x.txt", "unknown results format"), ("d", "not a configlab store"),
-                        ("other.json", "neither"), ("missing", "cannot read")):
+                        ("other.json", "neither"), ("missing", "no such results file")):
         with pytest.raises(IntegrationError, match=match):
             ingest.load_results(tmp_path / name)
     bad = tmp_path / "bad.jsonl"
@@ -177,7 +177,7 @@ def test_malformed_xml_names_file_line_and_column(tmp_path: Path) -> None:
     report.write_text("<html><body/></html>")
     with pytest.raises(IntegrationError, match="not a JUnit XML report"):
         ingest.from_junit(report)
-    with pytest.raises(IntegrationError, match="cannot read report"):
+    with pytest.raises(IntegrationError, match="no such report"):
         ingest.from_junit(tmp_path / "missing.xml")
 
 
@@ -254,7 +254,7 @@ def test_pytest_json_errors(tmp_path: Path) -> None:
         with pytest.raises(IntegrationError, match=match):
             ingest.from_pytest_json(report)
     report.write_bytes(b"\xff\xfe{")
-    with pytest.raises(IntegrationError, match="not UTF-8"):
+    with pytest.raises(IntegrationError, match="not valid UTF-8"):
         ingest.from_pytest_json(report)
 
 

@@ -124,7 +124,7 @@ def test_jsonl_round_trip_and_errors(tmp_path: Path) -> None:
     (tmp_path / "bad2.jsonl").write_text(lines[0] + '\n{"config": {}, "outcome": "meh"}\n')
     with pytest.raises(ResultsError, match=r"bad2.jsonl:2: outcome"):
         ResultSet.from_jsonl(tmp_path / "bad2.jsonl")
-    with pytest.raises(ResultsError, match="cannot read"):
+    with pytest.raises(ResultsError, match="no such results file"):
         ResultSet.from_jsonl(tmp_path / "missing.jsonl")
     (tmp_path / "latin.jsonl").write_bytes(b"\xff\xfe")
     with pytest.raises(ResultsError, match="UTF-8"):
@@ -170,7 +170,7 @@ def test_csv_round_trip_typing_and_errors(tmp_path: Path) -> None:
     (tmp_path / "nul.csv").write_bytes(b"outcome,a\npass,\"x\n")
     with pytest.raises(ResultsError, match="malformed CSV"):
         ResultSet.from_csv(tmp_path / "nul.csv")
-    with pytest.raises(ResultsError, match="cannot read"):
+    with pytest.raises(ResultsError, match="no such results file"):
         ResultSet.from_csv(tmp_path / "missing.csv")
     (tmp_path / "latin.csv").write_bytes(b"outcome\n\xff\n")
     with pytest.raises(ResultsError, match="UTF-8"):

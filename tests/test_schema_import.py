@@ -24,6 +24,7 @@ from configlab.space._model import (
     ChoiceParam,
     FloatParam,
     IntParam,
+    JsonParam,
     ListParam,
     Space,
     StringParam,
@@ -72,26 +73,32 @@ def test_prettierrc_details() -> None:
     assert isinstance(parser, StringParam) and "babel-ts" in parser.examples
     plugins = space.param("plugins")
     assert isinstance(plugins, ListParam) and isinstance(plugins.item, StringParam)
-    assert "overrides" not in space
+    # An array of objects: whole values, each valid against the schema.
+    overrides = space.param("overrides")
+    assert isinstance(overrides, JsonParam)
+    assert [c.label for c in overrides.value_classes][:3] == ["min", "typical", "max"]
     base = "#/definitions/optionsDefinition/properties"
     assert warned(space, f"{base}/printWidth", "type")
     assert "unbounded integer" in next(w for w in space.warnings if "printWidth" in w)
     assert warned(space, "#", "oneOf")
-    assert warned(space, "#/definitions/overridesDefinition/properties/overrides/items", "items")
     assert space.is_valid({"semi": False, "tabWidth": 4, "trailingComma": "es5"})
     assert not space.is_valid({"trailingComma": "sometimes"})
 
 
 def test_bowerrc_and_lerna_nesting_and_type_lists() -> None:
     bower = Space.load(DATA / "bowerrc.json")
-    assert "storage.cache" in bower and "registry.search" in bower
+    assert "storage.cache" in bower
     assert isinstance(bower.param("timeout"), FloatParam)
     assert bower.param("timeout").max == DEFAULT_FLOAT_MAX  # type: ignore[attr-defined]
-    assert warned(bower, "#/properties/ca", "type")
-    assert warned(bower, "#/properties/registry", "type")
+    # A type list is a branch choice: one value class per type, none narrowed away.
+    registry = bower.param("registry")
+    assert isinstance(registry, JsonParam)
+    assert "type:string" in [c.label for c in registry.value_classes]
+    assert {type(c.value) for c in registry.value_classes if c.value is not ABSENT} == {dict, str}
     lerna = Space.load(DATA / "lerna.json")
-    assert lerna.param("command.bootstrap.ignore").kind == "string"
-    assert warned(lerna, "#/properties/command/properties/bootstrap/properties/ignore", "type")
+    ignore = lerna.param("command.bootstrap.ignore")
+    assert ignore.kind == "json"
+    assert {type(c.value) for c in ignore.value_classes if c.value is not ABSENT} == {list, str}
     assert any("maxLength: absent on" in w for w in lerna.warnings)
     assert all(p.optional for p in lerna.parameters)
 
@@ -155,7 +162,8 @@ def test_keywords_become_parameters_and_constraints() -> None:
     assert isinstance(workers, IntParam)
     assert (workers.min, workers.max, workers.step) == (4, 20, 4)
     note = space.param("note")
-    assert isinstance(note, StringParam) and note.nullable and note.pattern is not None
+    # Optional: generated absent rather than null (constraints read absent as null).
+    assert isinstance(note, StringParam) and not note.nullable and note.pattern is not None
     assert space.param("level").values == ("debug", "info")  # type: ignore[attr-defined]
     assert space.param("mode").description == "transport"
     assert space.param("db.host").optional  # db itself is optional
@@ -219,7 +227,7 @@ def test_exclusive_bounds_in_both_forms(prop: dict[str, Any], expected: tuple[fl
 
 
 def test_nullable_forms_and_finite_unions() -> None:
-    space = space_from_json_schema({"type": "object", "properties": {
+    space = space_from_json_schema({"type": "object", "required": list("abcdefg"), "properties": {
         "a": {"type": ["integer", "null"], "minimum": 0, "maximum": 3},
         "b": {"enum": ["x", None, {"o": 1}]},
         "c": {"anyOf": [{"type": "boolean"}, {"const": "auto"}, {"type": "null"}]},
@@ -235,10 +243,13 @@ def test_nullable_forms_and_finite_unions() -> None:
     assert space.param("c").values == (False, True, "auto")  # type: ignore[attr-defined]
     assert space.param("c").nullable
     assert space.param("e").values == (3,)  # type: ignore[attr-defined]
-    f = space.param("f")
-    assert isinstance(f, IntParam) and f.nullable and (f.min, f.max) == (0, 9)
+    f = space.param("f")  # a oneOf: one class per branch (the null branch is the null class)
+    assert isinstance(f, JsonParam) and f.nullable
+    assert [c.label for c in f.value_classes] == ["branch:0", "branch:0:max", "null"]
     assert space.param("g").nullable
-    assert space.is_valid({"g": None})
+    # Optional keys are generated absent rather than null: constraints read absent as null.
+    optional = space_from_json_schema({"properties": {"a": {"type": ["integer", "null"]}}})
+    assert not optional.param("a").nullable
 
 
 def test_unhonoured_keywords_are_warnings_never_silent() -> None:
@@ -268,19 +279,25 @@ def test_unhonoured_keywords_are_warnings_never_silent() -> None:
     }})
     for pointer, keyword in (
         ("#", "additionalProperties"), ("#", "minProperties"),
-        ("#/properties/s", "format"), ("#/properties/t", "pattern"),
-        ("#/properties/m", "multipleOf"), ("#/properties/k", "multipleOf"),
-        ("#/properties/u", "uniqueItems"), ("#/properties/v", "items"),
-        ("#/properties/w/items", "items"), ("#/properties/x", "type"),
-        ("#/properties/y", "contentEncoding"), ("#/properties/z", "type"),
-        ("#/properties/free", "schema"), ("#/properties/ext", "$ref"),
-        ("#/properties/anc", "$ref"), ("#/properties/mix/anyOf", "anyOf"),
-        ("#/properties/weird", "type"), ("#/properties/nums", "maxItems"),
-        ("#/properties/empty/items", "items"), ("#/properties/obj", "patternProperties"),
+        ("#/properties/t", "pattern"), ("#/properties/v", "schema"),
+        ("#/properties/y", "contentEncoding"), ("#/properties/ext", "$ref"),
+        ("#/properties/anc", "$ref"), ("#/properties/weird", "type"),
+        ("#/properties/nums", "maxItems"), ("#/properties/empty/items", "items"),
     ):
         assert warned(space, pointer, keyword), (pointer, keyword, space.warnings)
-    assert space.paths == ("s", "t", "m", "k", "u", "y", "mix", "nums", "empty", "obj.q")
-    assert isinstance(space.param("mix"), IntParam)
+    assert space.paths == ("s", "t", "m", "k", "u", "w", "x", "y", "z", "free", "mix", "nums",
+                           "empty", "obj")
+    # Formats, fractional grids, uniqueItems, arrays of objects, maps, unions, free values and
+    # objects with pattern keys are honoured as whole values (each one valid), not warned about.
+    structured = ("s", "m", "k", "u", "w", "x", "z", "free", "mix", "obj")
+    assert all(isinstance(space.param(p), JsonParam) for p in structured)
+    assert [c.value for c in space.param("s").value_classes][:2] == [
+        "a@example.com", "first.last+tag@sub.example.org"]
+    assert all(len(set(c.value)) == len(c.value)
+               for c in space.param("u").value_classes if c.value is not ABSENT)
+    assert [c.label for c in space.param("mix").value_classes][:2] == ["branch:0", "branch:1"]
+    assert {c.value for c in space.param("m").value_classes if c.value is not ABSENT} <= {
+        0.0, 0.1, 0.5, 1.0, 1.0000000000000002, 0.30000000000000004}
     nums = space.param("nums")
     assert isinstance(nums, ListParam) and nums.max_items == 8
 
@@ -406,18 +423,42 @@ def test_then_without_if_and_trivial_conditions() -> None:
     assert not space.is_valid({"a": True, "b": True})
 
 
+def test_recursive_refs_are_unrolled_to_bounded_depth() -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"node": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "maxLength": 8},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        }}},
+        "type": "object",
+        "properties": {"tree": {"$ref": "#/$defs/node"},
+                       "self": {"type": "object", "properties": {"b": {"$ref": "#"}}}},
+    }
+    space = space_from_json_schema(schema)
+    assert space.param("tree.name").kind == "string"
+    children = space.param("tree.children")
+    assert isinstance(children, JsonParam)
+    deepest = max((c.value for c in children.value_classes if c.value is not ABSENT),
+                  key=lambda v: len(json.dumps(v)))
+    assert deepest and isinstance(deepest[0]["name"], str) and deepest[0]["children"]
+    assert isinstance(space.param("self.b"), JsonParam)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in ("tree.children", "self.b"):
+        for cls in space.param(path).value_classes:
+            if cls.value is not ABSENT:
+                config = space.build({path: cls.value, "tree.name": "n"})
+                assert validator.is_valid(config), (path, cls)
+
+
 @pytest.mark.parametrize(
     ("schema", "message"),
     [
         ([], "must be an object"),
         ({"type": "string"}, "must describe an object"),
         ({"properties": {"a": {"$ref": "#/$defs/nothing"}}}, "points nowhere"),
-        ({"$defs": {"n": {"type": "object", "properties": {"next": {"$ref": "#/$defs/n"}}}},
-          "properties": {"root": {"$ref": "#/$defs/n"}}}, "cycle"),
         ({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
-          "properties": {"x": {"$ref": "#/$defs/a"}}}, "cycle"),
-        ({"properties": {"a": {"type": "object", "properties": {"b": {"$ref": "#"}}}}}, "cycle"),
-        ({"properties": {"a": {}}}, "no parameter could be imported"),
+          "properties": {"x": {"$ref": "#/$defs/a"}}}, "no parameter could be imported"),
+        ({"properties": {"a": False}}, "no parameter could be imported"),
         ({"properties": {"a": {"type": "integer", "minimum": 1, "maximum": 2,
                                "multipleOf": 5}}}, "no multiple of 5"),
         ({"properties": {"a": {"type": "integer", "minimum": "x"}}}, "must be a number"),
@@ -452,7 +493,7 @@ def test_root_union_without_a_single_object_branch_and_misc() -> None:
     assert odd.paths == ("ok",)
     for pointer, keyword in (("#/properties/", "properties"), ("#/properties/a`b", "properties"),
                              ("#/properties/a", "schema"), ("#/properties/u/anyOf", "anyOf"),
-                             ("#/properties/u/oneOf", "oneOf"), ("#/properties/u/oneOf/1", "$ref"),
+                             ("#/properties/u", "$ref"),
                              ("#/properties/l/items", "$ref"), ("#/properties/li", "schema"),
                              ("#/properties/e", "enum")):
         if keyword == "anyOf":
@@ -484,10 +525,15 @@ def test_less_common_paths() -> None:
         "then": {"properties": {"b": {"const": 1}}},
     })
     assert space.param("b").kind == "int"
-    assert space.param("u").values == (1,)  # type: ignore[attr-defined]
-    assert space.param("s").examples == ("a",)  # type: ignore[attr-defined]
-    assert warned(space, "#/properties/s/anyOf", "anyOf")
-    assert warned(space, "#/properties/bad_items/items", "type")
+    u = space.param("u")  # a union: one class per branch
+    assert [(c.label, c.value) for c in u.value_classes] == [
+        ("branch:0", "value"), ("branch:1", 1), ("absent", ABSENT)]
+    assert [c.label for c in space.param("s").value_classes][:3] == [
+        "branch:0", "branch:2", "branch:0:max"]
+    named = space_from_json_schema({"properties": {"s": {"anyOf": [{"type": "string"},
+                                                                   {"enum": ["a", "b"]}]}}})
+    assert named.param("s").examples == ("a", "b")  # type: ignore[attr-defined]
+    assert warned(space, "#/properties/bad_items", "schema")
     assert "bad_items" not in space
     text = space.constraints[0].text
     assert "n == null" in text and "r >= 0.5" in text

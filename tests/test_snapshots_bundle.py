@@ -134,7 +134,7 @@ def test_export_argument_and_write_errors(
     with pytest.raises(SnapshotError, match="cannot write bundle"):
         store.export(ids, tmp_path / "file" / "b.tar.zst")
     (tmp_path / "dir.tar.zst").mkdir()
-    with pytest.raises(SnapshotError, match="cannot write bundle"):
+    with pytest.raises(SnapshotError, match="is a directory; refusing to write the bundle"):
         store.export(ids, tmp_path / "dir.tar.zst")
 
 

@@ -157,7 +157,7 @@ def test_metric_failure_message_shows_observed_values() -> None:
         ("exit_code", "0", "integer"),
         ("exit_code", False, "integer"),
         ("outcome", "passed", "one of"),
-        ("stdout_matches", "(", "invalid regular expression"),
+        ("stdout_matches", "(", "invalid pattern"),
         ("metric", "duration_s <", "metric"),
         ("metric", "speed < 2", "unknown outcome field 'speed'"),
         ("raises", "not a name", "exception type"),

@@ -69,6 +69,13 @@ _TOKEN_RE = re.compile(
 
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "len"}
 
+#: Deepest nesting of brackets, ``not``, ``len`` and unary minus the parser accepts.
+MAX_NESTING = 32
+#: Deepest syntax tree accepted (``and``/``or`` chains are balanced, so long chains fit).
+MAX_DEPTH = 100
+#: Longest number literal accepted (digits).
+MAX_NUMBER_DIGITS = 400
+
 
 @dataclass(frozen=True)
 class _Token:
@@ -128,6 +135,13 @@ class _Parser:
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.nesting = 0
+
+    def _enter(self) -> None:
+        # A recursion guard: deeper input would exhaust Python's stack (RecursionError).
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            self._fail(f"nested more than {MAX_NESTING} levels deep")
 
     # helpers
     @property
@@ -150,7 +164,8 @@ class _Parser:
 
     def _fail(self, message: str) -> None:
         token = self.current
-        found = "end of expression" if token.kind == "end" else repr(token.text)
+        shown = token.text if len(token.text) <= 40 else token.text[:40] + "..."
+        found = "end of expression" if token.kind == "end" else repr(shown)
         raise ConstraintError(f"{message}, found {found}", text=self.text, position=token.pos)
 
     # grammar
@@ -163,9 +178,11 @@ class _Parser:
         return node
 
     def _equiv(self) -> Node:
+        self._enter()
         node = self._imp()
         while (token := self._accept("<->")) is not None:
             node = Node("<->", (node, self._imp()), token.pos)
+        self.nesting -= 1
         return node
 
     def _imp(self) -> Node:
@@ -176,21 +193,28 @@ class _Parser:
         return node
 
     def _or(self) -> Node:
-        node = self._and()
+        terms = [self._and()]
+        positions: list[int] = []
         while (token := self._accept("or", "||")) is not None:
-            node = Node("or", (node, self._and()), token.pos)
-        return node
+            positions.append(token.pos)
+            terms.append(self._and())
+        return _balanced("or", terms, positions)
 
     def _and(self) -> Node:
-        node = self._not()
+        terms = [self._not()]
+        positions: list[int] = []
         while (token := self._accept("and", "&&")) is not None:
-            node = Node("and", (node, self._not()), token.pos)
-        return node
+            positions.append(token.pos)
+            terms.append(self._not())
+        return _balanced("and", terms, positions)
 
     def _not(self) -> Node:
         token = self._accept("not", "!")
         if token is not None:
-            return Node("not", (self._not(),), token.pos)
+            self._enter()
+            node = Node("not", (self._not(),), token.pos)
+            self.nesting -= 1
+            return node
         return self._cmp()
 
     def _cmp(self) -> Node:
@@ -221,7 +245,9 @@ class _Parser:
     def _unary(self) -> Node:
         token = self._accept("-")
         if token is not None:
+            self._enter()
             operand = self._unary()
+            self.nesting -= 1
             if operand.op == "lit" and _is_number(operand.args[0]):
                 return Node("lit", (-operand.args[0],), token.pos)
             return Node("neg", (operand,), token.pos)
@@ -230,6 +256,8 @@ class _Parser:
     def _primary(self) -> Node:
         token = self.current
         if token.kind == "number":
+            if len(token.text) > MAX_NUMBER_DIGITS:
+                self._fail(f"number longer than {MAX_NUMBER_DIGITS} characters")
             self.index += 1
             number = int(token.text) if token.text.isdigit() else float(token.text)
             return Node("lit", (number,), token.pos)
@@ -264,6 +292,33 @@ class _Parser:
             return Node("list", tuple(items), token.pos)
         self._fail("expected a value, a parameter path or '('")
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _balanced(op: str, terms: list[Node], positions: list[int]) -> Node:
+    """``terms[0] op terms[1] op ...`` as a balanced tree (and/or are associative), so that a
+    1,000-term chain is 10 levels deep instead of 1,000 (no RecursionError downstream)."""
+    if len(terms) == 1:
+        return terms[0]
+    middle = len(terms) // 2
+    return Node(
+        op,
+        (_balanced(op, terms[:middle], positions[:middle - 1]),
+         _balanced(op, terms[middle:], positions[middle:])),
+        positions[middle - 1],
+    )
+
+
+def _check_depth(root: Node, text: str) -> None:
+    """Refuse a syntax tree deeper than MAX_DEPTH (walked with an explicit stack)."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ConstraintError(
+                f"expression nested more than {MAX_DEPTH} levels deep", text=text,
+                position=node.pos,
+            )
+        stack.extend((arg, depth + 1) for arg in node.args if isinstance(arg, Node))
 
 
 # --------------------------------------------------------------------------- semantics
@@ -455,6 +510,7 @@ def parse(
     if not isinstance(text, str):
         raise ConstraintError(f"a constraint must be a string, got {type(text).__name__}")
     root = _Parser(text).parse()
+    _check_depth(root, text)
     found: dict[str, int] = {}
     _paths(root, found)
     if known_params is not None:

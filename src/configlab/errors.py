@@ -25,17 +25,43 @@ class FormatError(ConfiglabError):
 
 
 class ConstraintError(ConfiglabError):
-    """A constraint expression is malformed or refers to unknown parameters."""
+    """A constraint expression is malformed or refers to unknown parameters.
+
+    The message is one line: the problem, then the constraint text (shortened around the
+    position when long) and the column; :meth:`caret` gives the three-line form with a caret
+    under the position, which ``configlab --verbose`` prints.
+    """
 
     def __init__(self, message: str, *, text: str = "", position: int | None = None) -> None:
         self.text = text
         self.position = position
+        self.reason = message
         detail = message
         if text:
-            detail += f"\n  in: {text}"
+            detail += f" in {_excerpt(text, position)!r}"
             if position is not None:
-                detail += "\n      " + " " * position + "^"
+                detail += f" at column {position + 1}"
         super().__init__(detail)
+
+    def caret(self) -> str:
+        """The message, the constraint text and a caret under the position (three lines)."""
+        if not self.text:
+            return self.reason
+        out = f"{self.reason}\n  in: {self.text}"
+        if self.position is not None:
+            out += "\n      " + " " * self.position + "^"
+        return out
+
+
+def _excerpt(text: str, position: int | None, width: int = 80) -> str:
+    """``text`` cut to about ``width`` characters around ``position`` (``...`` marks cuts)."""
+    if len(text) <= width:
+        return text
+    centre = 0 if position is None else position
+    start = max(0, min(centre - width // 2, len(text) - width))
+    head = "..." if start > 0 else ""
+    tail = "..." if start + width < len(text) else ""
+    return f"{head}{text[start:start + width]}{tail}"
 
 
 class SpaceError(ConfiglabError):

@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from configlab import __version__
-from configlab.errors import ConfiglabError
+from configlab import __version__, redaction
+from configlab.errors import ConfiglabError, ConstraintError
 
 # Re-exported: the subcommand modules name exit codes through the CLI package.
 from configlab.exit_codes import EXIT_COVERAGE as EXIT_COVERAGE
@@ -44,7 +44,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("configlab.cli.report_cmd", "report",
                "Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."),
     "results": ("configlab.cli.results_cmd", "results",
-                "Operations on the results table of a store (compact to partitioned Parquet)."),
+                "Results of a store: merge shards, check completeness, compact to Parquet."),
     "run": ("configlab.cli.run_cmd", "run",
             "Run COMMAND under the execution monitor and record the result."),
     "snapshot": ("configlab.cli.snapshot_cmd", "snapshot",
@@ -59,8 +59,29 @@ LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+class _OneLineUsageError(click.ClickException):
+    """A click usage error (bad path, missing argument, unknown option) shown as one line."""
+
+    exit_code = EXIT_USAGE
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"configlab: error: {self.format_message()}", err=True)
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line (a multi-line message is joined with ``; ``)."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def _usage_error(error: click.UsageError) -> _OneLineUsageError:
+    where = error.ctx.command_path if error.ctx is not None else "configlab"
+    hint = f" (see '{where} --help')"
+    return _OneLineUsageError(f"{where}: {_one_line(error.format_message())}{hint}")
+
+
 class _Group(click.Group):
-    """The ``configlab`` group: lazy subcommands, and every ConfiglabError as one line + exit 2.
+    """The ``configlab`` group: lazy subcommands; every ConfiglabError and click usage error
+    is one line and exit 2.
 
     Commands added with :meth:`add_command` work as usual; the ones in
     :data:`LAZY_COMMANDS` are imported on first use.
@@ -96,18 +117,41 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            raise _usage_error(error) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _usage_error(error) from None
         except ConfiglabError as error:
-            click.echo(f"configlab: error: {error}", err=True)
+            message = str(error)
+            if isinstance(error, ConstraintError) and ctx.meta.get("configlab.verbose"):
+                message = error.caret()
+            else:
+                message = _one_line(message)
+            click.echo(f"configlab: error: {redaction.redact_text(message)}", err=True)
             ctx.exit(EXIT_USAGE)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="configlab")
-def cli() -> None:
+@click.option("--no-redact", is_flag=True,
+              help="Show and export secret-looking values as they are (see README, "
+                   "'Errors and security').")
+@click.option("--verbose", is_flag=True,
+              help="Longer error messages (a caret under the position of a constraint error).")
+@click.pass_context
+def cli(ctx: click.Context, no_redact: bool, verbose: bool) -> None:
     """configlab: which configurations should we test, did we, what happened, and why."""
+    ctx.meta["configlab.verbose"] = verbose
+    if no_redact:
+        ctx.with_resource(redaction.using(redaction.RedactionRules(enabled=False)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -172,19 +172,7 @@ def _new_run_id() -> str:
 
 
 def _write_jsonl(path: str, outcome: Any) -> None:
-    import json
+    """The results, output tails included, as JSON lines (``ResultSet.from_jsonl`` reads them)."""
+    from configlab.results import ResultSet
 
-    lines = []
-    for result, done in zip(outcome.results, outcome.done, strict=True):
-        record = result.to_dict()
-        if done.process is not None:
-            record["stdout"] = done.process.stdout
-            record["stderr"] = done.process.stderr
-        elif done.error:
-            record["stderr"] = done.error
-        lines.append(json.dumps(record, sort_keys=True))
-    try:
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + ("\n" if lines else ""))
-    except OSError as error:
-        raise ExecutionError(f"{path}: cannot write: {error.strerror or error}") from None
+    ResultSet(outcome.results).to_jsonl(path)

@@ -8,6 +8,7 @@ Exit codes: 0 ok; 2 bad space, bad input or bad usage.
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import warnings
@@ -19,6 +20,7 @@ from typing import IO, Any
 import click
 
 from configlab import __version__
+from configlab._internal import safeio
 from configlab.errors import GenerationError
 from configlab.generation import STRATEGIES, generate
 from configlab.space import Space
@@ -63,10 +65,30 @@ def _read_base(path: str | None) -> dict[str, Any] | None:
 @click.option("--format", "fmt", type=click.Choice(_FORMATS), default="yaml", show_default=True)
 @click.option("--jsonl", "jsonl", default=None, help="Write JSON lines to this file ('-': stdout).")
 @click.option("--force", is_flag=True, help="Replace configs of an earlier run in --out.")
+@click.option("--seeds", "seeds_path", default=None,
+              help="covering: configs that must be in the suite (suite dir, JSON lines, or a "
+                   "PICT seeding file .tsv/.txt; partial rows are completed).")
+@click.option("--extend", "extend_path", default=None,
+              help="covering: an existing suite (dir or JSON lines) to complete after the "
+                   "space changed; only the configs it lacks are written.")
+@click.option("--extend-results", "extend_results", default=None,
+              help="covering: like --extend, from a results file or store directory.")
+@click.option("--group", "groups", multiple=True,
+              help="covering: higher strength for some parameters, e.g. '{db.*}@3' (repeatable).")
+@click.option("--weights", "weights_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="covering: YAML/JSON {path: {value: weight}} value preferences.")
+@click.option("--negative", "negatives", multiple=True,
+              help="covering: PATH=VALUE is an invalid input: single-fault configs only.")
+@click.option("--effort", type=float, default=None,
+              help="covering: optimisation effort (default 1; higher: smaller suite, slower).")
+@click.option("--time-budget", type=float, default=None,
+              help="covering: wall-clock cap in seconds of the optimisation.")
 def generate_command(
     space_path: str, strategy: str, strength: int, seed: int, count: int | None,
     base_path: str | None, raw: bool, max_size: int | None, out_dir: str | None, fmt: str,
-    jsonl: str | None, force: bool,
+    jsonl: str | None, force: bool, seeds_path: str | None, extend_path: str | None,
+    extend_results: str | None, groups: tuple[str, ...], weights_path: str | None,
+    negatives: tuple[str, ...], effort: float | None, time_budget: float | None,
 ) -> None:
     """Generate configurations from a space."""
     if out_dir is None and jsonl is None:
@@ -83,15 +105,34 @@ def generate_command(
         if strategy != "exhaustive":
             raise click.UsageError("--max-size only applies to --strategy exhaustive")
         options["max_size"] = max_size
+    covering = _covering_options(space, seeds_path, extend_path, extend_results, groups,
+                                 weights_path, negatives, effort, time_budget)
+    if covering and strategy != "covering":
+        raise click.UsageError(f"{', '.join(sorted(covering))}: only for --strategy covering")
     base = _read_base(base_path)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         _prepare_out(out, force)
+    report_lines: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        configs = generate(space, strategy, seed=seed, count=count, strength=strength,
-                           base=base, **options)
+        if covering:
+            from configlab.generation import covering_suite
+
+            report = covering_suite(space, strength, seed, base=base, **covering)
+            report_lines = report.summary()
+            options["report"] = {
+                "valid_tuples": report.valid_tuples, "seed_covered": report.seed_covered,
+                "seeded": report.seeded, "existing": report.existing,
+                "existing_invalid": len(report.existing_invalid), "faults": len(report.faults),
+            }
+            configs: Iterator[dict[str, Any]] = _unique(report.configs, count)
+        else:
+            configs = generate(space, strategy, seed=seed, count=count, strength=strength,
+                               base=base, **options)
         files = _emit(configs, out, fmt, jsonl, count)
+    for line in report_lines:
+        click.echo(f"configlab: {line}", err=True)
     notes = [*space.warnings, *(str(w.message) for w in caught)]
     for note in notes:
         click.echo(f"configlab: warning: {note}", err=True)
@@ -115,6 +156,103 @@ def generate_command(
         click.echo(f"wrote {len(files)} configs to {out}", err=True)
 
 
+def _unique(configs: list[dict[str, Any]], count: int | None) -> Iterator[dict[str, Any]]:
+    seen: set[str] = set()
+    for config in configs:
+        key = json.dumps(config, sort_keys=True)
+        if key not in seen and (count is None or len(seen) < count):
+            seen.add(key)
+            yield config
+
+
+def _covering_options(
+    space: Space, seeds_path: str | None, extend_path: str | None, extend_results: str | None,
+    groups: tuple[str, ...], weights_path: str | None, negatives: tuple[str, ...],
+    effort: float | None, time_budget: float | None,
+) -> dict[str, Any]:
+    """The covering-only options given on the command line, read and checked."""
+    options: dict[str, Any] = {}
+    if seeds_path is not None:
+        options["seeds"] = _read_seeds(space, seeds_path)
+    existing: list[dict[str, Any]] = []
+    if extend_path is not None:
+        existing += _read_suite(extend_path)[1]
+    if extend_results is not None:
+        from configlab.results import load_results
+
+        existing += [dict(r.config) for r in load_results(extend_results)]
+    if extend_path is not None or extend_results is not None:
+        options["existing"] = existing
+    if groups:
+        options["groups"] = list(groups)
+    if weights_path is not None:
+        from configlab import formats
+
+        options["weights"] = formats.load(weights_path)
+    if negatives:
+        table: dict[str, list[Any]] = {}
+        for item in negatives:
+            path, sep, value = item.partition("=")
+            if not sep or path.strip() not in space:
+                raise GenerationError(f"--negative {item!r}: expected PATH=VALUE with a known PATH")
+            table.setdefault(path.strip(), []).append(_cell_value(space, path.strip(), value))
+        options["negative"] = table
+    if effort is not None:
+        options["effort"] = effort
+    if time_budget is not None:
+        if not time_budget > 0:
+            raise GenerationError(f"--time-budget must be positive, got {time_budget}")
+        options["time_budget"] = time_budget
+    return options
+
+
+def _cell_value(space: Space, path: str, text: str) -> Any:
+    """The value of ``path`` written as ``text`` (a value-class label, case-insensitive)."""
+    text = text.strip()
+    for cls in space.param(path).value_classes:
+        if cls.label.lower() == text.lower() or str(cls.value).lower() == text.lower():
+            return cls.value
+    raise GenerationError(f"{path}: {text!r} is not one of its values")
+
+
+def _read_seeds(space: Space, source: str) -> list[dict[str, Any]]:
+    """Seed configs: a suite (dir / JSON lines) or a PICT seeding file (tab-separated, header
+    of parameter names, empty cells left open)."""
+    if not source.endswith((".tsv", ".txt")):
+        return _read_suite(source)[1]
+    from configlab import tree
+
+    by_name = {p.path.lower(): p.path for p in space.parameters}
+    by_name.update({
+        p.description.removeprefix("PICT name: ").lower(): p.path
+        for p in space.parameters if p.description.startswith("PICT name: ")
+    })
+    try:
+        lines = [line for line in Path(source).read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    except OSError as error:
+        raise GenerationError(f"{source}: cannot read: {error.strerror}") from None
+    if not lines:
+        raise GenerationError(f"{source}: empty seeding file")
+    header = [h.strip() for h in lines[0].split("\t")]
+    unknown = [h for h in header if h.lower() not in by_name]
+    if unknown:
+        raise GenerationError(f"{source}:1: unknown parameter(s) {', '.join(unknown)}")
+    seeds = []
+    for line_no, line in enumerate(lines[1:], start=2):
+        config: dict[str, Any] = {}
+        for name, cell in zip(header, line.split("\t"), strict=False):
+            if cell.strip():
+                path = by_name[name.lower()]
+                try:
+                    value = _cell_value(space, path, cell)
+                except GenerationError as error:
+                    raise GenerationError(f"{source}:{line_no}: {error}") from None
+                tree.set_path(config, path, value)
+        seeds.append(config)
+    return seeds
+
+
 def _prepare_out(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise GenerationError(f"{out}: not a directory")
@@ -136,10 +274,10 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
         if jsonl == "-":
             stream = sys.stdout
         elif jsonl is not None:
-            try:
-                stream = stack.enter_context(open(jsonl, "w", encoding="utf-8"))
-            except OSError as error:
-                raise GenerationError(f"{jsonl}: cannot write: {error.strerror}") from None
+            # regular file: atomic replace; a device or FIFO: written in place
+            binary = stack.enter_context(
+                safeio.open_output(jsonl, what="JSON-lines file", error=GenerationError))
+            stream = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8"))
         progress = _progress(enabled=True)
         task = None
         if progress is not None:  # pragma: no cover - only on a terminal
@@ -185,10 +323,10 @@ def _read_suite(source: str) -> tuple[list[str], list[dict[str, Any]]]:
         if not names:
             raise GenerationError(f"{path}: no config files")
         return names, [formats.load(path / name) for name in names]
-    if not path.is_file():
+    if not path.exists():
         raise GenerationError(f"{source}: no such directory or JSON-lines file")
-    with open(path, encoding="utf-8") as handle:
-        return _read_jsonl(handle, source)
+    text = safeio.read_text(path, what="JSON-lines file", error=GenerationError)
+    return _read_jsonl(io.StringIO(text), source)
 
 
 def _read_jsonl(handle: IO[str], where: str) -> tuple[list[str], list[dict[str, Any]]]:
@@ -199,8 +337,9 @@ def _read_jsonl(handle: IO[str], where: str) -> tuple[list[str], list[dict[str, 
             continue
         try:
             config = json.loads(line)
-        except ValueError as error:
-            raise GenerationError(f"{where}:{line_no}: not JSON: {error}") from None
+        except (ValueError, RecursionError) as error:
+            reason = "nested too deeply" if isinstance(error, RecursionError) else error
+            raise GenerationError(f"{where}:{line_no}: not JSON: {reason}") from None
         if not isinstance(config, dict):
             raise GenerationError(f"{where}:{line_no}: a config must be a JSON object")
         names.append(f"{where}:{line_no}")
@@ -243,8 +382,8 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
         _flat_weights(formats.load(weights_path), "", weights)
     history = None
     if history_path is not None:
-        with open(history_path, encoding="utf-8") as handle:
-            _, records = _read_jsonl(handle, history_path)
+        text = safeio.read_text(history_path, what="history file", error=GenerationError)
+        _, records = _read_jsonl(io.StringIO(text), history_path)
         history = []
         for n, record in enumerate(records, start=1):
             if "config" not in record or "outcome" not in record:

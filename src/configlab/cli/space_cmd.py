@@ -6,13 +6,14 @@ Exit codes: 0 ok; 1 a config violates the space; 2 bad space, bad file or bad us
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import math
 from typing import Any
 
 import click
 
 from configlab import formats
-from configlab.errors import ConfiglabError
+from configlab._internal.safeio import write_output
+from configlab.errors import ConfiglabError, FormatError
 from configlab.space import ABSENT, Space
 
 _SPACE_FORMATS = ("yaml", "json", "pict")
@@ -34,13 +35,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def _write(text: str, output: str | None) -> None:
-    if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    try:
-        Path(output).write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise ConfiglabError(f"{output}: cannot write: {error.strerror or error}") from None
+    if not text.endswith("\n"):
+        text += "\n"
+    write_output("-" if output is None else output, text)
+
+
+def _count(number: int) -> str:
+    """``number`` in full, or ``~10^N`` when it has more than 30 digits (10,000 parameters)."""
+    if number < 10**30:
+        return str(number)
+    return f"~10^{int(math.log10(number))}"
 
 
 @click.group(name="space")
@@ -101,7 +105,7 @@ def check(space_file: str, configs: tuple[str, ...], space_format: str,
         title = f" {loaded.name!r}" if loaded.name else ""
         click.echo(f"space{title}: {len(loaded.parameters)} parameter(s), "
                    f"{len(loaded.constraints)} constraint(s), "
-                   f"{loaded.size()} value-class combination(s) before constraints")
+                   f"{_count(loaded.size())} value-class combination(s) before constraints")
         for param in loaded.parameters:
             flags = "".join(
                 f" {flag}" for flag, on in (("optional", param.optional),
@@ -182,7 +186,11 @@ def convert_config(config: str, target: str, source_format: str | None,
     """Convert a CONFIG file between formats (YAML, JSON, TOML, XML, properties, INI, env)."""
     tree = formats.load(config, source_format)
     if output is None:
-        _write(formats.dumps(tree, target), None)
+        try:
+            text = formats.dumps(tree, target)
+        except FormatError as error:
+            raise FormatError(f"{config}: {error}") from None
+        _write(text, None)
     else:
         formats.dump(tree, output, target)
 

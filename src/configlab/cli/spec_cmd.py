@@ -8,12 +8,12 @@ crash, runner failure); 2 bad spec or usage.  ``lint``: 0 clean; 1 contradiction
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import click
 
-from configlab.errors import ConfiglabError, SpecError
+from configlab._internal.safeio import write_output
+from configlab.errors import SpecError
 
 
 def _echo_json(value: Any) -> None:
@@ -61,7 +61,8 @@ def spec() -> None:
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Generation seed.")
 @click.option("--timeout", default=None, type=float, help="Seconds per run (then errored).")
-@click.option("--workers", default=None, type=int, help="Parallel runs (default: up to 4).")
+@click.option("--workers", "--jobs", "-j", "workers", default=None, type=int,
+              help="Parallel runs (default: up to 4).")
 @click.option("--max-per-rule", default=None, type=int, help="At most this many configs per rule.")
 @click.option(
     "--store",
@@ -96,7 +97,8 @@ def spec() -> None:
 @click.option(
     "--progress/--no-progress",
     default=None,
-    help="Show a progress bar (default: when stderr is a terminal).",
+    help="Show progress: a bar on a terminal, plain lines in CI logs (default: only on a "
+    "terminal).",
 )
 def verify_cmd(
     spec_file: str,
@@ -146,6 +148,8 @@ def verify_cmd(
 
 
 def _summary(report: Any) -> None:
+    from configlab.specs._report import output_tail
+
     totals = report.totals()
     for rule in report.rules:
         line = (
@@ -163,6 +167,8 @@ def _summary(report: Any) -> None:
             )
             why = "; ".join(check.failures) if check.failures else (check.error or "")
             click.echo(f"          {check.verdict} on {snap}: {why}")
+            for line in output_tail(check, lines=3).splitlines():
+                click.echo(f"            | {line}")
     verdict = "OK" if report.ok else "FAILED"
     click.echo(
         f"{verdict}: {report.spec_name}@{report.spec_version} (sha256 {report.spec_hash[:12]}): "
@@ -235,7 +241,4 @@ def show_cmd(ref: str, store_path: str, output: str | None) -> None:
     if output is None:
         click.echo(text)
         return
-    try:
-        Path(output).write_text(text + "\n", encoding="utf-8")
-    except OSError as error:
-        raise ConfiglabError(f"{output}: cannot write: {error.strerror or error}") from None
+    write_output(output, text + "\n", what="spec file")

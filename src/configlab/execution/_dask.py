@@ -83,11 +83,13 @@ class DaskExecutor:
         position = {future.key: index for index, future in enumerate(futures)}
         results: list[Any] = [None] * len(items)
         try:
-            for future in as_completed(futures):  # type: ignore[no-untyped-call]
+            for future in as_completed(  # type: ignore[no-untyped-call]
+                futures, loop=client.loop
+            ):
                 index = position[future.key]
                 try:
                     results[index] = future.result()
-                except Exception as error:  # a worker died or fn raised there
+                except Exception as error:  # fn raised on the worker, or the worker died
                     raise ExecutionError(
                         f"executor {self.name}: task {index + 1} failed on the cluster: "
                         f"{type(error).__name__}: {error}"

@@ -150,6 +150,7 @@ def to_result(
 ) -> Result:
     """The :class:`~configlab.results.Result` the controller records for one job.
 
+    The output tails (last 64 KiB of stdout and stderr) are kept on the result.
     Metrics: the process's (``wall_s``, ``cpu_s``, ``peak_rss_mb``, ``exit_status``,
     ``timed_out``), whatever the application wrote to ``$CONFIGLAB_METRICS`` and
     ``extra_metrics`` (e.g. the shard).
@@ -168,6 +169,8 @@ def to_result(
         test_id=f"{test_name}[{job.name}]",
         snapshot_id=snapshot_id,
         run_id=run_id,
+        stdout=None if done.process is None else done.process.stdout,
+        stderr=done.error if done.process is None else done.process.stderr,
     )
 
 

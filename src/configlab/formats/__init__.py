@@ -15,16 +15,16 @@ spelling (``8080`` -> 8080, ``true`` -> True, ``1.5`` -> 1.5, ``null`` -> None);
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from configlab._internal import safeio
 from configlab.errors import FormatError
 from configlab.formats import _env, _ini, _json, _properties, _toml, _xml, _yaml
 from configlab.formats._common import Codec, decode
 from configlab.tree import Tree
 
 #: Largest file :func:`load` reads by default (bytes); configs up to 100 MB must load.
-DEFAULT_MAX_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_BYTES = safeio.DEFAULT_MAX_BYTES
 
 _CODECS: dict[str, Codec] = {
     codec.name: codec
@@ -95,7 +95,13 @@ def dumps(tree: Tree, fmt: str, *, typed: bool = True) -> str:
     Raises FormatError when the format cannot represent the tree exactly (e.g. null in
     TOML, lists in INI), so that ``loads(dumps(tree, fmt), fmt) == tree`` whenever it returns.
     """
-    return _codec(fmt).dumps(tree, typed)
+    codec = _codec(fmt)
+    try:
+        return codec.dumps(tree, typed)
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800" read from JSON)
+        raise FormatError(
+            f"cannot write {codec.name}: text is not encodable as UTF-8 ({exc.reason})"
+        ) from None
 
 
 def load(
@@ -111,20 +117,7 @@ def load(
     """
     where = os.fspath(path)
     codec = _codec(fmt) if fmt is not None else _codec(detect_format(path))
-    try:
-        with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_bytes:
-                raise FormatError(
-                    f"file is {size} bytes, larger than the limit of {max_bytes} bytes "
-                    "(raise max_bytes to read it)",
-                    path=where,
-                )
-            data = handle.read(max_bytes + 1)
-    except OSError as exc:
-        raise FormatError(f"cannot read file: {exc.strerror or exc}", path=where) from None
-    if len(data) > max_bytes:
-        raise FormatError(f"file is larger than the limit of {max_bytes} bytes", path=where)
+    data = safeio.read_bytes(where, what="config file", max_bytes=max_bytes)
     if codec is _json.CODEC:
         fast = _json.fast_loads(data)
         if fast is not None:
@@ -137,7 +130,8 @@ def dump(
 ) -> None:
     """Write ``tree`` to ``path`` (format from its extension unless ``fmt`` is given).
 
-    The file is replaced atomically; nothing is written when the tree cannot be represented.
+    A regular file is replaced atomically, a device or FIFO written in place (see
+    ``configlab._internal.safeio``); nothing is written when the tree cannot be represented.
     """
     where = os.fspath(path)
     codec = _codec(fmt) if fmt is not None else _codec(detect_format(path))
@@ -150,18 +144,7 @@ def dump(
             f"cannot write {codec.name}: text is not encodable as UTF-8 ({exc.reason})",
             path=where,
         ) from None
-    directory = os.path.dirname(os.path.abspath(where))
-    try:
-        handle, temp = tempfile.mkstemp(dir=directory, prefix=".configlab-", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-            os.replace(temp, where)
-        except BaseException:
-            os.unlink(temp)
-            raise
-    except OSError as exc:
-        raise FormatError(f"cannot write file: {exc.strerror or exc}", path=where) from None
+    safeio.write_output(where, data, what="config file", error=FormatError)
 
 
 __all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "detect_format", "dump", "dumps", "load", "loads"]

@@ -38,8 +38,10 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
         raw = binding.original.string
         line = binding.original.line + raw[: len(raw) - len(raw.lstrip())].count("\n")
         if binding.error:
-            snippet = binding.original.string.strip()[:60]
-            raise FormatError(f"invalid .env line: {snippet!r}", path=source, line=line)
+            # Name the key, never the value: the value of a broken line is often a secret.
+            name = binding.original.string.strip().split("=", 1)[0].strip()[:60]
+            raise FormatError(f"invalid .env line for {name!r} (value not shown)",
+                              path=source, line=line)
         if binding.key is None:
             continue
         if binding.key in tree:

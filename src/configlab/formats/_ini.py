@@ -48,6 +48,7 @@ def _parser() -> configparser.ConfigParser:
 
 def loads(text: str, source: str | None, typed: bool) -> Tree:
     """Parse INI text into a nested tree."""
+    _check_headers(text, source)
     parser = _parser()
     try:
         parser.read_string(f"[{_HEAD}]\n{text}", source=source or "<string>")
@@ -70,11 +71,21 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
     return nester.tree
 
 
+def _check_headers(text: str, source: str | None) -> None:
+    """Refuse a section header without its closing ``]`` (configparser reads ``[a`` as a key)."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("[") and not line.rstrip().endswith("]"):
+            raise FormatError(f"invalid INI: section header {line.strip()[:60]!r} has no "
+                              "closing ']'", path=source, line=number)
+
+
 def _error(exc: configparser.Error, source: str | None) -> FormatError:
     line: int | None = None
     if isinstance(exc, configparser.ParsingError):
         line, text = exc.errors[0]
-        message = f"cannot parse line {text!r}"
+        # Name the key, never the value: the value of a broken line is often a secret.
+        key = text.strip().split("=", 1)[0].split(":", 1)[0].strip()[:60]
+        message = f"cannot parse the line of {key!r} (value not shown)"
     else:
         line = getattr(exc, "lineno", None)
         message = exc.message

@@ -29,6 +29,9 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
         raise FormatError(f"invalid TOML: {message}", path=source, line=line) from None
     except RecursionError:
         raise FormatError("invalid TOML: nested too deeply", path=source) from None
+    except ValueError as exc:  # int() of a number over Python's digit limit
+        reason = "a number has more digits than supported" if "digits" in str(exc) else str(exc)
+        raise FormatError(f"invalid TOML: {reason}", path=source) from None
     return _plain(value)  # type: ignore[no-any-return]
 
 

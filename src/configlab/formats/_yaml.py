@@ -64,6 +64,20 @@ class _Loader(_BaseLoader):  # type: ignore[misc]
                 key_node.tag = _STR_TAG  # keys are names: keep `on`, `80`, `~` as written
         return super().construct_mapping(node, deep)
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # PyYAML raises a bare ValueError for `!!int twelve`, `!!timestamp 2023-99-99` or an
+        # integer over Python's digit limit; give it the node's line like any YAML error.
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as exc:
+            shown = node.value if isinstance(node.value, str) else ""
+            shown = shown if len(shown) <= 40 else shown[:40] + "..."
+            tag = node.tag.rsplit(":", 1)[-1]
+            reason = "more digits than supported" if "digits" in str(exc) else str(exc)
+            raise yaml.constructor.ConstructorError(
+                None, None, f"bad !!{tag} value {shown!r} ({reason})", node.start_mark
+            ) from None
+
 
 class _Dumper(_BaseDumper):  # type: ignore[misc]
     """Safe dumper that never emits anchors/aliases (shared sub-trees are written out)."""

@@ -50,10 +50,30 @@ BoolArray = npt.NDArray[np.bool_]
 #: Upper bound on the number of t-tuples handled (memory guard).
 MAX_TUPLES = 30_000_000
 MAX_STRENGTH = 4
+#: Default optimisation step budgets (times ``effort``) for t <= 2 and for higher strengths.
+DEFAULT_STEPS_T2 = 5_000
+DEFAULT_STEPS = 20_000
 #: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
 WORK_LIMIT = 2_000_000
 
 Tuple_ = tuple[tuple[int, int], ...]
+
+
+def _refuse_too_many_tuples(sizes: Sequence[int], t: int) -> None:
+    """GenerationError when the t-tuples of ``sizes`` exceed MAX_TUPLES, in O(k t) time.
+
+    The count is the elementary symmetric polynomial e_t(sizes), so 10,000 parameters are
+    refused at once instead of after building 50 million column subsets.
+    """
+    sums = [1] + [0] * t
+    for size in sizes:
+        for j in range(t, 0, -1):
+            sums[j] += sums[j - 1] * int(size)
+    if sums[t] > MAX_TUPLES:
+        raise GenerationError(
+            f"{sums[t]} {t}-tuples to cover exceed the limit of {MAX_TUPLES}; "
+            "lower the strength or reduce the value classes"
+        )
 
 
 class TupleIndex:
@@ -68,6 +88,7 @@ class TupleIndex:
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self._rank: dict[tuple[int, ...], int] | None = None
         if subsets is None:
+            _refuse_too_many_tuples(sizes, t)  # before enumerating C(k, t) subsets
             n_sub = _binom(k, t)
             subsets = np.fromiter(
                 itertools.chain.from_iterable(itertools.combinations(range(k), t)),
@@ -795,7 +816,7 @@ def build_covering(
             When the cap (rather than the step budget) ends the search, the result
             can depend on machine speed.
         max_steps: step budget of the optimisation phase (deterministic); default
-            ``20000 * effort``, ``0`` disables optimisation.
+            ``5000 * effort`` for t <= 2, ``20000 * effort`` above; ``0`` disables it.
         candidates: candidate rows tried per greedy step (>= 1); default 3 when no
             constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
         effort: multiplies the default step budget and the patience of the
@@ -846,7 +867,8 @@ def build_covering(
         builder.mark_covered(row)
         rows.append(row)
     if max_steps is None:
-        max_steps = int(20_000 * effort)
+        # pairwise: interactive speed by default, more with ``effort``
+        max_steps = int((DEFAULT_STEPS_T2 if work.t <= 2 else DEFAULT_STEPS) * effort)
     deadline = None if time_budget is None else start + float(time_budget)
     if max_steps > 0 and rows:
         compactor = _Compactor(work.solver, index, builder.required, rows, seeds + required, rng)

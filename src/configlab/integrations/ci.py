@@ -32,7 +32,7 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +281,16 @@ class _State:
     coverage_report: Any = None
     coverage_ratio: float | None = None
     analysis: Any = None
+    shard: Any = None
+    jobs: int | None = None
+    suite_size: int = 0
+
+    def shard_metrics(self) -> dict[str, float]:
+        """``shard``, ``shards``, ``suite_size`` for the results of a sharded run."""
+        if self.shard is None:
+            return {}
+        return {"shard": float(self.shard.index), "shards": float(self.shard.count),
+                "suite_size": float(self.suite_size)}
 
     def path(self, text: str) -> Path:
         candidate = Path(text)
@@ -295,20 +305,46 @@ class _State:
 
 def run_ci(config: CIConfig | str | os.PathLike[str], *,
            environ: Mapping[str, str] | None = None,
-           emit: Callable[[str], None] | None = None) -> CIReport:
+           emit: Callable[[str], None] | None = None,
+           shard: str | None = None,
+           jobs: int | None = None) -> CIReport:
     """Run every step of a CI suite; returns the :class:`CIReport` (exit code included).
 
     ``environ`` (default ``os.environ``) decides about GitHub annotations and the step
     summary; ``emit`` receives progress lines and workflow commands (default: print).
+    ``shard`` (``"2/3"``) runs only that slice of the generated suite (every shard generates
+    the same suite; the results carry ``shard``/``shards``/``suite_size`` metrics for
+    ``configlab results merge``); the run id then comes from the file, ``CONFIGLAB_RUN_ID``
+    or the CI's pipeline id so that all shards share it.  ``jobs`` is the default number of
+    parallel runs of ``run``/``verify`` steps (default: the CPU count).
 
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
+    from configlab.execution import Shard, check_jobs, shared_run_id
     from configlab.results import ResultSet
 
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
     env = os.environ if environ is None else environ
-    state = _State(cfg, emit or print, results=ResultSet())
+    chosen = None
+    if shard is not None:
+        try:
+            chosen = Shard.parse(shard)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+        if cfg.run_id is None:
+            shared = shared_run_id(env)
+            if shared is None:
+                raise IntegrationError(
+                    f"{cfg.path}: --shard needs one run id for all shards: set run_id in the "
+                    "file or CONFIGLAB_RUN_ID (GitHub Actions and GitLab CI provide one)")
+            cfg = replace(cfg, run_id=shared)
+    if jobs is not None:
+        try:
+            check_jobs(jobs)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+    state = _State(cfg, emit or print, results=ResultSet(), shard=chosen, jobs=jobs)
     if cfg.space is not None:
         from configlab.space import load_space
 
@@ -396,6 +432,12 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
                 "seed": o.get("seed", 0), "format": fmt,
                 "files": [p.name for p, _ in state.generated]}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    state.suite_size = len(state.generated)
+    if state.shard is not None:
+        keep = state.shard.select([p.name for p, _ in state.generated])
+        state.generated = [state.generated[k] for k in keep]
+        return "ok", (f"{len(configs)} configs in {state.shown(out)}; shard {state.shard} "
+                      f"runs {len(keep)}")
     return "ok", f"{len(configs)} configs in {state.shown(out)}"
 
 
@@ -416,7 +458,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
                        config_path=state.shown(path), timeout=o.get("timeout"),
                        cwd=str(state.config.base_dir), env=extra_env)
             for index, (path, config) in enumerate(state.generated, start=1)]
-    executor = LocalExecutor(o.get("jobs"))
+    executor = LocalExecutor(o.get("jobs", state.jobs))
     failing = 0
     with SnapshotStore(state.path(state.config.store)) as snapshots:
         snapshot_ids = [snapshots.save_config(
@@ -426,7 +468,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
         done_all = executor.map(run_job, jobs)
     for job, done, snapshot_id in zip(jobs, done_all, snapshot_ids, strict=True):
         result = job_result(job, done, test_name=name, run_id=state.config.run_id,
-                            snapshot_id=snapshot_id)
+                            snapshot_id=snapshot_id, extra_metrics=state.shard_metrics())
         state.results.append(result)
         state.new_results.append(result)
         if result.outcome == "pass":
@@ -511,7 +553,7 @@ def _verify(state: _State, step: Step) -> tuple[str, str]:
                            cwd=state.config.base_dir)
     report = verify(spec, runner, configs=[c for _, c in state.generated],
                     store=state.path(state.config.store), progress=False,
-                    workers=o.get("jobs", default_jobs()))
+                    workers=o.get("jobs", state.jobs or default_jobs()))
     for check in report.violations:
         state.annotations.append(Annotation(
             "error", f"configlab: spec rule {check.rule_id} violated",

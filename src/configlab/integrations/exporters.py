@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from configlab import __version__
 from configlab import tree as _tree
+from configlab._internal.safeio import write_output
 from configlab.errors import IntegrationError
 from configlab.integrations.ingest import (
     CONFIG_KEY,
@@ -77,11 +78,7 @@ def _results(results: Any) -> ResultSet:
 
 
 def _write(path: Path, text: str) -> Path:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise IntegrationError(f"{path}: cannot write: {error.strerror or error}") from None
+    write_output(path, text, what="export", error=IntegrationError, parents=True)
     return path
 
 

@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
+from configlab._internal import safeio
+from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
@@ -53,7 +55,8 @@ METRIC_PREFIX = "metric."
 NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
-    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id"}
+    {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id",
+     "stdout", "stderr"}
 )
 
 
@@ -133,6 +136,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
+        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
+            ``ci`` keep the last 64 KiB), if kept.
+        stderr: the same for stderr.
     """
 
     config: Mapping[str, Any]
@@ -143,6 +149,8 @@ class Result:
     snapshot_id: str | None = None
     timestamp: str | None = None
     run_id: str | None = None
+    stdout: str | None = None
+    stderr: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.config, Mapping):
@@ -173,6 +181,8 @@ class Result:
             raise ResultsError(f"test_id must be a string, got {self.test_id!r}")
         _optional_str(self.snapshot_id, "snapshot_id")
         _optional_str(self.run_id, "run_id")
+        _optional_str(self.stdout, "stdout")
+        _optional_str(self.stderr, "stderr")
         object.__setattr__(self, "timestamp", normalize_timestamp(self.timestamp))
 
     def __hash__(self) -> int:
@@ -200,7 +210,7 @@ class Result:
             data["metrics"] = dict(self.metrics)
         if self.test_id:
             data["test_id"] = self.test_id
-        for key in ("snapshot_id", "timestamp", "run_id"):
+        for key in ("snapshot_id", "timestamp", "run_id", "stdout", "stderr"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -226,6 +236,8 @@ class Result:
                 snapshot_id=data.get("snapshot_id"),
                 timestamp=data.get("timestamp"),
                 run_id=data.get("run_id"),
+                stdout=data.get("stdout"),
+                stderr=data.get("stderr"),
             )
         except ResultsError as error:
             raise ResultsError(f"{where}: {error}") from None
@@ -475,7 +487,9 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8") as handle:
+            # a regular file only: a FIFO or /dev/zero is refused before reading
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8") as handle):
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -484,6 +498,9 @@ class ResultSet(Sequence[Result]):
                         data = json.loads(line)
                     except json.JSONDecodeError as error:
                         raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    except (ValueError, RecursionError) as error:  # huge int, deep nesting
+                        raise ResultsError(f"{where}: malformed JSON: "
+                                           f"{safeio.json_problem(error)}") from None
                     results.append(Result.from_dict(data, where=where))
         except OSError as error:
             raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
@@ -532,7 +549,8 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8", newline="") as handle:
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle):
                 reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:
@@ -620,10 +638,7 @@ class ResultSet(Sequence[Result]):
         """Write JSON Lines (one canonical JSON object per result); returns the path."""
         location = Path(path)
         text = "".join(canonical_json(r.to_dict()) + "\n" for r in self._results)
-        try:
-            location.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, text, what="results file", error=ResultsError)
         return location
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
@@ -644,10 +659,7 @@ class ResultSet(Sequence[Result]):
                 else:
                     cells.append(format_cell(value))
             writer.writerow(cells)
-        try:
-            location.write_text(buffer.getvalue(), encoding="utf-8")
-        except OSError as error:
-            raise ResultsError(f"{location}: cannot write results: {error.strerror}") from None
+        write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
         return location
 
     def to_dataframe(self) -> Any:
@@ -969,14 +981,18 @@ class ResultStore:
 def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
     """A ResultSet from any results source configlab reads (or the ResultSet itself).
 
-    A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
-    XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
+    A store directory or ``postgresql://`` URL, ``.jsonl`` and ``.csv`` are configlab's own
+    forms; anything else (JUnit XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
     content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
     through
     ``store`` when given.
     """
     if isinstance(source, ResultSet):
         return source
+    from configlab.storage import is_postgres_url
+
+    if is_postgres_url(os.fspath(source)):  # a team store
+        return ResultSet.from_store(os.fspath(source))
     location = Path(source)
     if not location.exists():
         raise ResultsError(f"{location}: no such results file or store directory")

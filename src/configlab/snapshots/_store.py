@@ -41,6 +41,7 @@ from typing import IO, Any, cast
 import zstandard
 
 from configlab import storage, treediff
+from configlab._internal import safeio
 from configlab._internal.objectstore import (
     BLOB_SCHEMA,
     CHUNK,
@@ -1121,7 +1122,9 @@ class SnapshotStore:
         ).encode("utf-8")
         bundle = Path(bundle_path)
         total = sum(objects.values())
-        with _atomic_file(bundle, f"bundle {bundle}", ".bundle-") as handle:
+        # a regular file is replaced atomically, a device or FIFO written in place
+        with safeio.open_output(bundle, what="bundle", error=SnapshotError,
+                                parents=True) as handle:
             compressor = zstandard.ZstdCompressor(
                 level=ZSTD_LEVEL, threads=-1 if total >= THREADED_MIN else 0
             )

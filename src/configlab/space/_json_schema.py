@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from configlab import tree as _tree
+from configlab._internal.saferegex import compile_pattern
 from configlab.constraints import parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 from configlab.space._model import (
@@ -30,11 +31,13 @@ from configlab.space._model import (
     ChoiceParam,
     FloatParam,
     IntParam,
+    JsonParam,
     ListParam,
     Parameter,
     Space,
     StringParam,
 )
+from configlab.space._values import FORMAT_EXAMPLES, Synthesizer
 
 #: Keywords that only annotate (never restrict) a value: accepted without a warning.
 ANNOTATIONS = frozenset({
@@ -56,6 +59,18 @@ _OBJECT_KEYWORDS = frozenset({
     "if", "then", "else", "not", "dependentRequired", "dependencies", "nullable",
 })
 _SCALAR_TYPES = ("boolean", "integer", "number", "string")
+#: Every keyword of the JSON Schema vocabularies (drafts 4-2020-12) that can reject a value.
+#: Any other keyword (``x-...``, vendor extensions) only annotates: ignored without a warning.
+ASSERTIONS = frozenset({
+    "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum",
+    "exclusiveMinimum", "maxLength", "minLength", "pattern", "format", "items", "prefixItems",
+    "additionalItems", "unevaluatedItems", "contains", "minContains", "maxContains", "maxItems",
+    "minItems", "uniqueItems", "maxProperties", "minProperties", "required", "properties",
+    "patternProperties", "additionalProperties", "unevaluatedProperties", "propertyNames",
+    "dependentRequired", "dependentSchemas", "dependencies", "allOf", "anyOf", "oneOf", "not",
+    "if", "then", "else", "$ref", "$dynamicRef", "$recursiveRef", "contentEncoding",
+    "contentMediaType", "contentSchema", "nullable",
+})
 
 
 def _pointer_escape(segment: str) -> str:
@@ -89,6 +104,26 @@ class _Unsupported(Exception):
     """A sub-schema that has no translation into the constraint language (becomes a warning)."""
 
 
+class _Cycle(_Unsupported):
+    """A ``$ref`` that leads back into a schema being imported (recursion)."""
+
+
+#: A constraint reading parameters with more value-class combinations than this makes its
+#: object a whole-value parameter instead (generation enumerates constraint scopes).
+MAX_CONSTRAINT_COMBINATIONS = 100_000
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    params: int
+    constraints: int
+    warnings: int
+    unsound: int
+    unbounded_strings: int
+    unbounded_lists: int
+    dropped: int
+
+
 @dataclass
 class _Importer:
     root: Mapping[str, Any]
@@ -100,6 +135,73 @@ class _Importer:
     optional_paths: dict[str, bool] = field(default_factory=dict)
     constraints: list[tuple[str, str]] = field(default_factory=list)  # (name, text)
     resolving: list[str] = field(default_factory=list)
+    #: Constructs whose loss can make a generated config invalid (an object containing one is
+    #: modelled as whole values instead).
+    unsound: int = 0
+    #: Required properties that could not be modelled at all (pointer list).
+    dropped: list[str] = field(default_factory=list)
+    synthesizer: Synthesizer | None = None
+
+    def unsound_here(self, pointer: str, keyword: str, why: str) -> None:
+        """Warn about a construct whose loss can make generated configs invalid."""
+        self.unsound += 1
+        self.warn(pointer, keyword, why)
+
+    def snapshot(self) -> _Snapshot:
+        return _Snapshot(len(self.params), len(self.constraints), len(self.warnings),
+                         self.unsound, len(self.unbounded_strings), len(self.unbounded_lists),
+                         len(self.dropped))
+
+    def rollback(self, mark: _Snapshot) -> None:
+        for path in list(self.params)[mark.params:]:
+            del self.params[path]
+        del self.constraints[mark.constraints:]
+        del self.warnings[mark.warnings:]
+        del self.unbounded_strings[mark.unbounded_strings:]
+        del self.unbounded_lists[mark.unbounded_lists:]
+        del self.dropped[mark.dropped:]
+        self.unsound = mark.unsound
+
+    def oversized(self, mark: _Snapshot) -> bool:
+        """Whether a constraint added since ``mark`` reads too many value combinations."""
+        known = list(self.params)
+        for _, text in self.constraints[mark.constraints:]:
+            try:
+                params = parse(text, known).params
+            except ConstraintError:  # pragma: no cover - texts are generated
+                return True
+            if math.prod(len(self.params[p].value_classes) for p in params
+                         if p in self.params) > MAX_CONSTRAINT_COMBINATIONS:
+                return True
+        return False
+
+    def whole_values(self, sub: Any, pointer: str, path: str, optional: bool,
+                     nullable: bool = False) -> Parameter | None:
+        """A :class:`JsonParam` whose classes are synthesised instances of ``sub``."""
+        bundled = bundle(sub, self.root)
+        external = _external_ref(bundled)
+        if external is not None:
+            self.warn(pointer, "$ref", f"non-local $ref {external!r} is not followed; "
+                                       "property skipped")
+            if not optional:
+                self.dropped.append(pointer)
+            return None
+        if self.synthesizer is None:
+            self.synthesizer = Synthesizer(self.root)
+        found = self.synthesizer.instances(sub)
+        values = [(label, value) for label, value in found if value is not None]
+        if len(values) < len(found) and not optional:
+            nullable = True
+        if not values:
+            self.warn(pointer, "schema", "no value validating this sub-schema could be built; "
+                                         "property skipped")
+            if not optional:
+                self.dropped.append(pointer)
+            return None
+        return self.build(JsonParam, pointer, {
+            "path": path, "optional": optional, "nullable": nullable,
+            "values": tuple(values), "schema": bundled,
+        })
 
     def warn(self, pointer: str, keyword: str, why: str) -> None:
         self.warnings.append(f"{pointer or '#'}: {keyword}: {why}")
@@ -113,7 +215,7 @@ class _Importer:
             if not isinstance(ref, str) or not ref.startswith("#"):
                 raise _Unsupported(f"non-local $ref {ref!r} is not followed")
             if ref in seen or ref in self.resolving:
-                raise SpaceError(f"{self.source}: {pointer}: $ref cycle through {ref!r}")
+                raise _Cycle(ref)
             seen.append(ref)
             target = self.lookup(ref, pointer)
             siblings = {k: v for k, v in schema.items() if k != "$ref"}
@@ -141,8 +243,8 @@ class _Importer:
         self, schema: Mapping[str, Any], pointer: str, prefix: tuple[str, ...], optional: bool
     ) -> None:
         for keyword in schema:
-            if keyword not in _OBJECT_KEYWORDS and keyword not in ANNOTATIONS:
-                self.warn(pointer, keyword, "not honoured on an object (ignored)")
+            if keyword not in _OBJECT_KEYWORDS and keyword in ASSERTIONS:
+                self.unsound_here(pointer, keyword, "not honoured on an object")
         additional = schema.get("additionalProperties")
         if additional is False:
             self.warn(pointer, "additionalProperties",
@@ -160,25 +262,13 @@ class _Importer:
             child_pointer = f"{pointer}/properties/{_pointer_escape(str(name))}"
             self.property(sub, child_pointer, (*prefix, str(name)),
                           optional or name not in required)
-        if optional and prefix and required:
-            # An optional object with required keys: once any key of it is present, the
-            # required ones must be too.
-            children = [_tree.join_path((*prefix, str(n))) for n in properties]
-            children = [c for c in children if c in self.params]
-            needed = [_tree.join_path((*prefix, str(n))) for n in required]
-            needed = [c for c in needed if c in self.params]
-            if needed and len(children) > 1:
-                any_text = " or ".join(
-                    f"{_quote_path(_tree.split_path(c))} != null" for c in children)
-                all_text = " and ".join(
-                    f"{_quote_path(_tree.split_path(c))} != null" for c in needed)
-                self.add(f"{pointer}/required", f"({any_text}) -> ({all_text})")
+        self.required_presence(properties, required, pointer, prefix, optional)
         for index, part in enumerate(schema.get("allOf", []) or []):
             part_pointer = f"{pointer}/allOf/{index}"
             try:
                 resolved, resolved_pointer = self.resolve(part, part_pointer)
             except _Unsupported as why:
-                self.warn(part_pointer, "$ref", str(why))
+                self.unsound_here(part_pointer, "$ref", str(why) or "recursive $ref")
                 continue
             if isinstance(resolved, Mapping):
                 self.resolving.append(resolved_pointer)
@@ -186,6 +276,13 @@ class _Importer:
                 self.resolving.pop()
             else:
                 self.warn(part_pointer, "allOf", "boolean sub-schema ignored")
+        for name in required:
+            try:
+                self.present((*prefix, str(name)))
+            except _Unsupported:
+                self.dropped.append(f"{pointer}/required")
+                self.unsound_here(pointer, "required",
+                                  f"required key {name!r} is not modelled: configs would lack it")
         before = len(self.constraints)
         self.object_constraints(schema, pointer, prefix)
         if optional and prefix and len(self.constraints) > before:
@@ -198,35 +295,90 @@ class _Importer:
                 (name, f"({guard}) -> ({text})") for name, text in self.constraints[before:]
             ]
 
+    def required_presence(self, properties: Mapping[str, Any], required: list[Any],
+                          pointer: str, prefix: tuple[str, ...], optional: bool) -> None:
+        """Constraints that keep required keys whose own content is all optional present."""
+        def present(name: Any) -> str | None:
+            try:
+                return self.present((*prefix, str(name)))
+            except _Unsupported:
+                return None
+
+        needed = [text for name in required if name in properties
+                  and _tree.join_path((*prefix, str(name))) not in self.params
+                  and (text := present(name)) is not None]
+        if not optional:
+            # Always present: a required object child must have content (else it is missing).
+            for text in needed:
+                self.add(f"{pointer}/required", text)
+            return
+        if not prefix:  # pragma: no cover - the root is never optional
+            return
+        needed += [text for name in required if name in properties
+                   and _tree.join_path((*prefix, str(name))) in self.params
+                   and (text := present(name)) is not None]
+        children = [text for name in properties if (text := present(name)) is not None]
+        if needed and not (len(children) == 1 and children == needed):
+            self.add(f"{pointer}/required",
+                     f"({' or '.join(children)}) -> ({' and '.join(needed)})")
+
     def property(self, sub: Any, pointer: str, segments: tuple[str, ...], optional: bool) -> None:
-        try:
-            schema, resolved_pointer = self.resolve(sub, pointer)
-        except _Unsupported as why:
-            self.warn(pointer, "$ref", f"{why}; property skipped")
-            return
-        if not isinstance(schema, Mapping):
-            self.warn(pointer, "schema", f"boolean schema {schema!r} has no parameter; skipped")
-            return
-        types = self.types(schema)
-        if "object" in types or ("properties" in schema and not types):
-            if not isinstance(schema.get("properties"), Mapping) or not schema["properties"]:
-                self.warn(pointer, "type",
-                          "an object without declared properties is free-form; skipped")
-                return
-            if len([t for t in types if t != "null"]) > 1:
-                self.warn(pointer, "type", f"{types} narrowed to object")
-            self.resolving.append(resolved_pointer)
-            self.walk_object(schema, pointer, segments, optional)
-            self.resolving.pop()
-            return
         path = _tree.join_path(segments)
         if any(s == "" or "`" in s for s in segments):
             self.warn(pointer, "properties", f"key {segments[-1]!r} cannot be a path; skipped")
+            if not optional:
+                self.dropped.append(pointer)
             return
         if path in self.params:
             self.warn(pointer, "properties", f"{path} declared again; first declaration kept")
             return
+        try:
+            schema, resolved_pointer = self.resolve(sub, pointer)
+        except _Cycle:
+            # Recursion: whole values unrolled to a bounded depth by the synthesiser.
+            self.add_param(path, self.whole_values(sub, pointer, path, optional))
+            return
+        except _Unsupported as why:
+            self.warn(pointer, "$ref", f"{why}; property skipped")
+            if not optional:
+                self.dropped.append(pointer)
+            return
+        if schema is False:
+            self.warn(pointer, "schema", "false schema: the property can never be present")
+            if not optional:
+                self.dropped.append(pointer)
+            return
+        if not isinstance(schema, Mapping) or not schema:
+            self.add_param(path, self.whole_values(schema, pointer, path, optional))
+            return
+        types = self.types(schema)
+        nonnull = [t for t in types if t != "null"]
+        if nonnull == ["object"] or ("properties" in schema and not types):
+            if not isinstance(schema.get("properties"), Mapping) or not schema["properties"] \
+                    or any(k in schema for k in ("minProperties", "maxProperties",
+                                                 "propertyNames", "dependentSchemas")):
+                # A map or free-form object: whole values (with generated keys).
+                self.add_param(path, self.whole_values(schema, pointer, path, optional))
+                return
+            mark = self.snapshot()
+            self.resolving.append(resolved_pointer)
+            try:
+                self.walk_object(schema, pointer, segments, optional or "null" in types)
+            except _Cycle:
+                self.unsound += 1
+            self.resolving.pop()
+            if self.unsound > mark.unsound or len(self.dropped) > mark.dropped \
+                    or self.oversized(mark):
+                # Ties between its properties that constraints cannot express: whole values.
+                self.rollback(mark)
+                self.add_param(path, self.whole_values(schema, pointer, path, optional))
+            return
         param = self.parameter(schema, pointer, path, optional)
+        if param is None and not optional:
+            self.dropped.append(pointer)
+        self.add_param(path, param)
+
+    def add_param(self, path: str, param: Parameter | None) -> None:
         if param is not None:
             self.params[path] = param
 
@@ -240,21 +392,25 @@ class _Importer:
     def parameter(
         self, schema: Mapping[str, Any], pointer: str, path: str, optional: bool
     ) -> Parameter | None:
-        for keyword in schema:
-            if keyword not in _PARAM_KEYWORDS and keyword not in ANNOTATIONS:
-                self.warn(pointer, keyword, "not honoured (ignored)")
         common: dict[str, Any] = {"path": path, "optional": optional}
         if isinstance(schema.get("description"), str):
             common["description"] = schema["description"]
         if "default" in schema:
             common["default"] = schema["default"]
         types = self.types(schema)
-        nullable = "null" in types or schema.get("nullable") is True
+        # An optional key reads as null when absent in constraints ("present" tests are
+        # "!= null"), so optional keys are generated absent rather than null.
+        nullable = ("null" in types or schema.get("nullable") is True) and not optional
         types = [t for t in types if t != "null"]
         finite = self.finite_values(schema, pointer)
         if finite is not None:
             values, finite_nullable = finite
-            nullable = nullable or finite_nullable
+            # An enum/const decides alone whether null is allowed (the type also must allow it).
+            nullable = (finite_nullable if ("enum" in schema or "const" in schema)
+                        else nullable or finite_nullable) and not optional
+            if types:  # enum values the declared type rejects are not values
+                values = [v for v in values if _json_type(v) in types
+                          or (_json_type(v) == "integer" and "number" in types)]
             if not values:
                 if not nullable:
                     self.warn(pointer, "enum", "no usable value; skipped")
@@ -263,7 +419,15 @@ class _Importer:
             return self.build(ChoiceParam, pointer, dict(common, values=tuple(values),
                                                           nullable=nullable))
         for keyword in ("anyOf", "oneOf"):
+            if keyword in schema and (not isinstance(schema[keyword], list)
+                                      or not schema[keyword]):
+                raise SpaceError(f"{self.source}: {pointer}/{keyword}: must be a non-empty list")
+        if "oneOf" in schema or ("anyOf" in schema and not self.string_union(schema["anyOf"])):
+            # A union: one value class per branch (an explicit branch choice).
+            return self.whole_values(schema, pointer, path, optional)
+        for keyword in ("anyOf",):
             if keyword in schema:
+                # Named strings or any string: a string parameter with the names as examples.
                 branches = schema[keyword]
                 chosen = self.union_branch(branches, f"{pointer}/{keyword}", keyword)
                 if chosen is None:
@@ -272,7 +436,9 @@ class _Importer:
                 merged = {k: v for k, v in schema.items() if k != keyword}
                 merged.update(branch)
                 param = self.parameter(merged, pointer, path, optional)
-                if param is not None and branch_nullable and not param.nullable:
+                if param is None:
+                    return self.whole_values(schema, pointer, path, optional)
+                if branch_nullable and not param.nullable and not optional:
                     param = self.build(type(param), pointer,
                                        {**_fields(param), "nullable": True})
                 return param
@@ -295,12 +461,21 @@ class _Importer:
         if not types:
             types = self.guess_type(schema)
             if not types:
-                self.warn(pointer, "type", "no type, enum or const: cannot model; skipped")
-                return None
-        if len(types) > 1:
-            self.warn(pointer, "type", f"{types} narrowed to {types[0]!r}")
+                return self.whole_values(schema, pointer, path, optional)
+        if len(types) > 1 or types[0] == "object" or "not" in schema:
+            return self.whole_values(schema, pointer, path, optional)
         kind = types[0]
+        for keyword in schema:
+            if keyword not in _PARAM_KEYWORDS and keyword in ASSERTIONS and keyword not in (
+                    "format", "uniqueItems", "contains", "prefixItems", "additionalItems",
+                    "unevaluatedItems"):
+                self.warn(pointer, keyword, "not honoured (ignored)")
         common["nullable"] = nullable
+        step = schema.get("multipleOf")
+        if kind in ("integer", "number") and step is not None and not (
+                _is_number(step) and float(step).is_integer() and step > 0 and kind == "integer"):
+            # A fractional grid: whole values built on it.
+            return self.whole_values(schema, pointer, path, optional, nullable)
         if kind == "boolean":
             return self.build(BoolParam, pointer, common)
         if kind == "integer":
@@ -401,6 +576,26 @@ class _Importer:
             elif not any(_same(value, v) for v in values):
                 values.append(value)
         return values, nullable
+
+    def string_union(self, branches: Any) -> bool:
+        """Whether every branch is a plain string schema or an enum/const of strings."""
+        if not isinstance(branches, list) or not branches:
+            return False
+        for index, branch in enumerate(branches):
+            try:
+                target, _ = self.resolve(branch, f"#/anyOf/{index}")
+            except (_Unsupported, _Cycle):
+                return False
+            if not isinstance(target, Mapping):
+                return False
+            values = target.get("enum", [target["const"]] if "const" in target else None)
+            if values is not None:
+                if not all(isinstance(v, str) for v in values):
+                    return False
+            elif self.types(target) != ["string"] or any(
+                    k in target for k in ("pattern", "format", "minLength", "maxLength")):
+                return False
+        return True
 
     def union_branch(
         self, branches: Any, pointer: str, keyword: str
@@ -522,14 +717,18 @@ class _Importer:
         if "max_length" not in kwargs:
             kwargs["max_length"] = max(DEFAULT_STRING_MAX, kwargs.get("min_length", 0))
             self.unbounded_strings.append(pointer)
+        if schema.get("format") in FORMAT_EXAMPLES:
+            return self.whole_values(schema, pointer, common["path"], common["optional"],
+                                     common.get("nullable", False))
         if "format" in schema:
-            self.warn(pointer, "format", f"{schema['format']!r} is not checked")
+            self.warn(pointer, "format", f"{schema['format']!r} is not a known format; "
+                                         "strings are not checked against it")
         pattern = schema.get("pattern")
         if pattern is not None:
             try:
-                re.compile(pattern)
-            except (re.error, TypeError):
-                self.warn(pointer, "pattern", f"{pattern!r} is not a Python regex; ignored")
+                compile_pattern(pattern, where=pointer)
+            except ConfiglabError as error:
+                self.warn(pointer, "pattern", f"{pattern!r} cannot be used ({error}); ignored")
             else:
                 # JSON Schema patterns search; configlab patterns must match the whole string.
                 kwargs["pattern"] = f"(?s:.*?(?:{pattern}).*)" if not _anchored(pattern) \
@@ -538,7 +737,8 @@ class _Importer:
             e for e in schema.get("examples", []) or []
             if isinstance(e, str)
             and kwargs.get("min_length", 0) <= len(e) <= kwargs["max_length"]
-            and (kwargs.get("pattern") is None or re.fullmatch(kwargs["pattern"], e))
+            and (kwargs.get("pattern") is None
+                 or compile_pattern(kwargs["pattern"], where=pointer).fullmatch(e))
         ]
         if examples:
             kwargs["examples"] = tuple(dict.fromkeys(examples))
@@ -553,16 +753,15 @@ class _Importer:
     def array(self, schema: Mapping[str, Any], pointer: str, common: dict[str, Any]
               ) -> Parameter | None:
         kwargs = dict(common)
-        for keyword in ("uniqueItems", "contains", "prefixItems", "additionalItems",
-                        "unevaluatedItems", "minContains", "maxContains"):
-            if keyword in schema:
-                self.warn(pointer, keyword, "not honoured (ignored)")
+        whole = (common["path"], common["optional"], common.get("nullable", False))
         items = schema.get("items", {})
-        if isinstance(items, list):
-            self.warn(pointer, "items", "tuple validation is not modelled; skipped")
-            return None
+        if isinstance(items, list) or any(k in schema for k in (
+                "uniqueItems", "contains", "prefixItems", "additionalItems", "unevaluatedItems")):
+            return self.whole_values(schema, pointer, *whole)
         try:
             item_schema, _ = self.resolve(items, f"{pointer}/items")
+        except _Cycle:
+            return self.whole_values(schema, pointer, *whole)
         except _Unsupported as why:
             self.warn(f"{pointer}/items", "$ref", f"{why}; skipped")
             return None
@@ -570,13 +769,15 @@ class _Importer:
             self.warn(f"{pointer}/items", "items", "items of any type: modelled as strings")
             item_schema = {"type": "string"}
         item_types = [t for t in self.types(item_schema) if t != "null"]
-        if "object" in item_types or "array" in item_types or "properties" in item_schema:
-            self.warn(f"{pointer}/items", "items",
-                      "arrays of objects or arrays are not modelled; skipped")
-            return None
+        if "object" in item_types or "array" in item_types or "properties" in item_schema \
+                or len(item_types) != 1 or any(k in item_schema for k in (
+                    "anyOf", "oneOf", "allOf", "not", "format", "if")):
+            return self.whole_values(schema, pointer, *whole)
+        mark = self.snapshot()
         item = self.parameter(item_schema, f"{pointer}/items", f"{common['path']}[]", False)
-        if item is None:
-            return None
+        if item is None or isinstance(item, JsonParam):
+            self.rollback(mark)
+            return self.whole_values(schema, pointer, *whole)
         kwargs["item"] = item
         for key, target in (("minItems", "min_items"), ("maxItems", "max_items")):
             if key in schema:
@@ -603,7 +804,7 @@ class _Importer:
                     other = self.condition(schema["else"], prefix, f"{pointer}/else")
                     self.add(f"{pointer}/else", f"not ({cond}) -> ({other})")
             except _Unsupported as why:
-                self.warn(pointer, "if", f"{why}; the conditional is not modelled")
+                self.unsound_here(pointer, "if", f"{why}; the conditional is not modelled")
         else:
             for keyword in ("then", "else"):
                 if keyword in schema:
@@ -636,21 +837,21 @@ class _Importer:
                     )
                 self.add(f"{pointer}/{keyword}", text)
             except _Unsupported as why:
-                self.warn(pointer, keyword, f"{why}; not modelled")
+                self.unsound_here(pointer, keyword, f"{why}; not modelled")
         dependent = dict(schema.get("dependentRequired", {}) or {})
         for name, value in (schema.get("dependencies", {}) or {}).items():
             if isinstance(value, list):
                 dependent[name] = value
             else:
-                self.warn(f"{pointer}/dependencies/{_pointer_escape(name)}", "dependencies",
-                          "schema dependencies are not modelled")
+                self.unsound_here(f"{pointer}/dependencies/{_pointer_escape(name)}",
+                                  "dependencies", "schema dependencies are not modelled")
         for name, needed in dependent.items():
             try:
                 trigger = self.present((*prefix, str(name)))
                 required = [self.present((*prefix, str(n))) for n in needed]
             except _Unsupported as why:
-                self.warn(f"{pointer}/dependentRequired/{_pointer_escape(name)}",
-                          "dependentRequired", f"{why}; not modelled")
+                self.unsound_here(f"{pointer}/dependentRequired/{_pointer_escape(name)}",
+                                  "dependentRequired", f"{why}; not modelled")
                 continue
             if required:
                 self.add(f"{pointer}/dependentRequired/{_pointer_escape(name)}",
@@ -826,6 +1027,36 @@ class _Importer:
                      warnings=tuple(dict.fromkeys(self.warnings)))
 
 
+def _external_ref(node: Any) -> str | None:
+    """The first ``$ref`` in ``node`` that does not point inside the document, if any."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and not ref.startswith("#"):
+            return ref
+        for value in node.values():
+            found = _external_ref(value)
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for item in node:
+            found = _external_ref(item)
+            if found is not None:
+                return found
+    return None
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
+
+
 def _anchored(pattern: str) -> bool:
     return pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
 
@@ -867,4 +1098,51 @@ def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema")
         raise SpaceError(f"{source}: {error}") from None
 
 
-__all__ = ["ANNOTATIONS", "space_from_json_schema"]
+
+def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
+    """``schema`` made self-contained: every local ``$ref`` it reaches (transitively) is copied
+    under ``$defs`` with a name made from its pointer, and the references rewritten to it."""
+    names: dict[str, str] = {}
+    order: list[str] = []
+
+    def rename(ref: str) -> str:
+        if ref not in names:
+            names[ref] = "ref" + re.sub(r"[^A-Za-z0-9_.-]", "_", ref[1:]) + f"_{len(names)}"
+            order.append(ref)
+        return f"#/$defs/{names[ref]}"
+
+    def rewrite(node: Any) -> Any:
+        if isinstance(node, Mapping):
+            out: dict[str, Any] = {}
+            for key, value in node.items():
+                if key == "$ref" and isinstance(value, str) and value.startswith("#"):
+                    out[key] = rename(value)
+                else:
+                    out[key] = rewrite(value)
+            return out
+        if isinstance(node, list):
+            return [rewrite(item) for item in node]
+        return node
+
+    body = rewrite(schema)
+    if not names:
+        if isinstance(body, Mapping) and "$schema" in root and "$schema" not in body:
+            return {"$schema": root["$schema"], **body}
+        return body
+    definitions: dict[str, Any] = {}
+    index = 0
+    while index < len(order):
+        ref = order[index]
+        index += 1
+        node: Any = root
+        for raw in urllib.parse.unquote(ref[1:]).split("/")[1:]:
+            segment = raw.replace("~1", "/").replace("~0", "~")
+            node = node[int(segment)] if isinstance(node, list) else node.get(segment, {})
+        definitions[names[ref]] = rewrite(node)
+    wrapper: dict[str, Any] = {"$defs": definitions, "allOf": [body]}
+    if "$schema" in root:
+        wrapper["$schema"] = root["$schema"]
+    return wrapper
+
+
+__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema"]

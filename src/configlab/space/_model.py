@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
 from configlab import tree as _tree
+from configlab._internal.saferegex import SafePattern, compile_pattern
 from configlab.constraints import ABSENT, Constraint, Node, parse, values_equal
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 
@@ -306,6 +307,20 @@ class FloatParam(Parameter):
         return {"min": self.min, "max": self.max}
 
 
+#: Longest string value configlab generates (a longer ``max_length`` gets a ``long-N`` class).
+MAX_GENERATED_STRING = 65_536
+
+#: Largest magnitude of an int parameter's bounds (what 64-bit applications read).
+MAX_INT_BOUND = 2**63
+
+
+def _short_number(value: int) -> str:
+    """``value`` written out, or as ``~1e400`` when it is long."""
+    if abs(value) < 10**30:
+        return str(value)
+    return f"{'-' if value < 0 else ''}~1e{int(math.log10(abs(value)))}"
+
+
 def _choice_key(value: Any) -> tuple[str, Any]:
     """Hashable key with configuration equality: 1 == 1.0, but True != 1."""
     if isinstance(value, bool):
@@ -326,11 +341,14 @@ class ChoiceParam(Parameter):
     def __post_init__(self) -> None:
         if not self.values:
             raise SpaceError(f"{self.path}: a choice needs at least one value")
-        for i, value in enumerate(self.values):
+        seen: set[tuple[str, Any]] = set()  # linear, not pairwise: 20,000 values stay fast
+        for value in self.values:
             if isinstance(value, dict | list):
                 raise SpaceError(f"{self.path}: choice values must be scalars, got {value!r}")
-            if any(values_equal(value, other) for other in self.values[:i]):
+            key = _choice_key(value)
+            if key in seen:
                 raise SpaceError(f"{self.path}: duplicate choice value {value!r}")
+            seen.add(key)
         if None in self.values and not self.nullable:
             # ``null`` among the values makes the parameter nullable (one "null" class).
             object.__setattr__(self, "nullable", True)
@@ -341,9 +359,10 @@ class ChoiceParam(Parameter):
         # A label must name one class: where bare labels collide (the string "1" and the
         # number 1) or shadow the null/absent classes, strings are shown quoted.
         reserved = {"null", "absent"}
+        counts = Counter(bare)
         return [
             ValueClass(
-                json.dumps(v) if bare.count(label) > 1 or label in reserved else label, v
+                json.dumps(v) if counts[label] > 1 or label in reserved else label, v
             )
             for v, label in zip(values, bare, strict=True)
         ]
@@ -380,13 +399,11 @@ class StringParam(Parameter):
             raise SpaceError(
                 f"{self.path}: bad length bounds [{self.min_length}, {self.max_length}]"
             )
+        if self.min_length > MAX_GENERATED_STRING:
+            raise SpaceError(f"{self.path}: min_length {self.min_length} is larger than the "
+                             f"{MAX_GENERATED_STRING} characters configlab generates")
         if self.pattern is not None:
-            try:
-                re.compile(self.pattern)
-            except re.error as error:
-                raise SpaceError(
-                    f"{self.path}: invalid pattern {self.pattern!r}: {error}"
-                ) from None
+            compile_pattern(self.pattern, where=self.path, error=SpaceError)
         for example in self.examples:
             problem = self._check(example)
             if problem is not None:
@@ -403,10 +420,14 @@ class StringParam(Parameter):
             )
             nominal_length = min(max(self.min_length, 5), self.max_length)
             candidates.append(("nominal", "value"[:nominal_length].ljust(nominal_length, "x")))
-            candidates.append(("max-length", "x" * self.max_length))
+            if self.max_length <= MAX_GENERATED_STRING:
+                candidates.append(("max-length", "x" * self.max_length))
+            else:  # max_length 10**9 would build a 1 GB string per config: stop at the cap
+                candidates.append((f"long-{MAX_GENERATED_STRING}", "x" * MAX_GENERATED_STRING))
         else:
+            longest = min(self.max_length, MAX_GENERATED_STRING)
             candidates.append(("pattern-shortest", shortest_match(self.pattern, self.min_length)))
-            candidates.append(("pattern-longest", longest_match(self.pattern, self.max_length)))
+            candidates.append(("pattern-longest", longest_match(self.pattern, longest)))
         for example in self.examples:
             candidates.append((f"example:{example}", example))
         classes: list[ValueClass] = []
@@ -424,10 +445,11 @@ class StringParam(Parameter):
         return classes
 
     @property
-    def _regex(self) -> re.Pattern[str]:
-        compiled: re.Pattern[str] | None = self.__dict__.get("_compiled")
+    def _regex(self) -> SafePattern:
+        # RE2 (linear time): `(a+)+$` against "aaaa...!" cannot hang a config check
+        compiled: SafePattern | None = self.__dict__.get("_compiled")
         if compiled is None:
-            compiled = re.compile(self.pattern or "")
+            compiled = compile_pattern(self.pattern or "", where=self.path, error=SpaceError)
             object.__setattr__(self, "_compiled", compiled)
         return compiled
 
@@ -436,7 +458,7 @@ class StringParam(Parameter):
             return f"expected a string, got {_show_type(value)}"
         if not self.min_length <= len(value) <= self.max_length:
             return f"length {len(value)} is outside [{self.min_length}, {self.max_length}]"
-        if self.pattern is not None and self._regex.fullmatch(value) is None:
+        if self.pattern is not None and not self._regex.fullmatch(value):
             return f"{value!r} does not match pattern {self.pattern!r}"
         return None
 
@@ -519,8 +541,91 @@ class ListParam(Parameter):
         return {"item": item, "min_items": self.min_items, "max_items": self.max_items}
 
 
+@dataclass(frozen=True)
+class JsonParam(Parameter):
+    """A structured value (map, array of objects, union, recursive part) as whole instances.
+
+    ``values`` are ``(label, instance)`` pairs -- the value classes, each a complete valid
+    value (e.g. ``min``, ``max``, ``branch:1``).  ``schema`` is a self-contained JSON Schema
+    (local ``$ref`` s only) that accepted values must validate against; without it any JSON
+    value is accepted.  Present values classify to the equal instance, else to the class of
+    the same JSON type and nearest size.
+    """
+
+    kind: ClassVar[str] = "json"
+
+    values: tuple[tuple[str, Any], ...] = ()
+    schema: Any = None
+
+    def __post_init__(self) -> None:
+        if not self.values:
+            raise SpaceError(f"{self.path}: a json parameter needs at least one value")
+        labels = [label for label, _ in self.values]
+        if len(set(labels)) != len(labels):
+            raise SpaceError(f"{self.path}: duplicate value labels {labels}")
+        for label, value in self.values:
+            problem = self._check(value)
+            if problem is not None:
+                raise SpaceError(f"{self.path}: value {label!r}: {problem}")
+
+    def _base_classes(self) -> list[ValueClass]:
+        return [ValueClass(label, value) for label, value in self.values]
+
+    def _validator(self) -> Any:
+        cached = self.__dict__.get("_compiled")
+        if cached is None:
+            import jsonschema
+
+            cls = jsonschema.validators.validator_for(
+                self.schema, default=jsonschema.Draft202012Validator)
+            try:
+                cls.check_schema(self.schema)
+            except jsonschema.SchemaError as error:
+                raise SpaceError(f"{self.path}: invalid schema: {error.message}") from None
+            cached = cls(self.schema, format_checker=cls.FORMAT_CHECKER)
+            object.__setattr__(self, "_compiled", cached)
+        return cached
+
+    def _check(self, value: Any) -> str | None:
+        if self.schema is None:
+            return None
+        error = next(iter(self._validator().iter_errors(value)), None)
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path)
+        return f"{where + ': ' if where else ''}{error.message}"[:200]
+
+    def _classify_present(self, value: Any) -> int:
+        exact = super()._classify_present(value)
+        if exact >= 0:
+            return exact
+        best, best_distance = -1, math.inf
+        for index, cls in enumerate(self.value_classes):
+            if cls.value is ABSENT or cls.value is None or type(cls.value) is not type(value):
+                continue
+            distance = abs(_size(cls.value) - _size(value))
+            if distance < best_distance:
+                best, best_distance = index, distance
+        return best if best >= 0 else 0
+
+    def _spec(self) -> dict[str, Any]:
+        spec: dict[str, Any] = {"values": {label: value for label, value in self.values}}
+        if self.schema is not None:
+            spec["schema"] = self.schema
+        return spec
+
+
+def _size(value: Any) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_size(v) for v in value.values())
+    if isinstance(value, list):
+        return len(value) + sum(_size(v) for v in value)
+    return 1
+
+
 PARAMETER_KINDS: dict[str, type[Parameter]] = {
-    cls.kind: cls for cls in (BoolParam, IntParam, FloatParam, ChoiceParam, StringParam, ListParam)
+    cls.kind: cls
+    for cls in (BoolParam, IntParam, FloatParam, ChoiceParam, StringParam, ListParam, JsonParam)
 }
 _KIND_ALIASES = {
     "boolean": "bool",
@@ -542,6 +647,7 @@ _KIND_KEYS: dict[str, set[str]] = {
     "choice": {"values"},
     "string": {"min_length", "max_length", "pattern", "examples"},
     "list": {"item", "min_items", "max_items"},
+    "json": {"values", "schema"},
 }
 
 
@@ -587,10 +693,16 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
             for key in ("min", "max", "step"):
                 if key in spec:
                     value = spec[key]
-                    if not _is_number(value) or (kind == "int" and not float(value).is_integer()):
+                    if not _is_number(value) or (
+                        kind == "int" and isinstance(value, float) and not value.is_integer()
+                    ):
                         raise SpaceError(
                             f"{path}: {key} must be a{'n integer' if kind == 'int' else ' number'}"
                         )
+                    if isinstance(value, int) and abs(value) > MAX_INT_BOUND:
+                        # 10**400 would overflow float arithmetic in the value classes
+                        raise SpaceError(f"{path}: {key} {_short_number(value)} is outside "
+                                         f"the supported range [-2^63, 2^63]")
                     kwargs[key] = number_type(value)
         elif kind == "choice":
             values = spec.get("values")
@@ -610,6 +722,16 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
                 if not isinstance(examples, list) or not all(isinstance(e, str) for e in examples):
                     raise SpaceError(f"{path}: examples must be a list of strings")
                 kwargs["examples"] = tuple(examples)
+        elif kind == "json":
+            values = spec.get("values")
+            if not isinstance(values, Mapping) or not values:
+                raise SpaceError(
+                    f"{path}: a json parameter needs 'values': a mapping label -> value")
+            kwargs["values"] = tuple((str(k), v) for k, v in values.items())
+            if "schema" in spec:
+                if not isinstance(spec["schema"], Mapping | bool):
+                    raise SpaceError(f"{path}: schema must be a JSON Schema object")
+                kwargs["schema"] = spec["schema"]
         elif kind == "list":
             kwargs["item"] = parameter_from_spec(f"{path}[]", spec.get("item", "string"))
             for key in ("min_items", "max_items"):
@@ -738,16 +860,19 @@ class Space:
     @classmethod
     def load(cls, path: str | Path, fmt: str | None = None) -> Space:
         """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
+        from configlab._internal import safeio
+
         location = Path(path)
-        if not location.is_file():
-            raise SpaceError(f"{location}: no such space file")
+        # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
             from configlab.space._pict import space_from_pict
 
-            return space_from_pict(location.read_text(encoding="utf-8"), source=str(location))
+            text = safeio.read_text(location, what="space file", error=SpaceError)
+            return space_from_pict(text, source=str(location))
         from configlab import formats
 
-        data = formats.load(location, fmt)
+        raw = safeio.read_bytes(location, what="space file", error=SpaceError)
+        data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
         if _looks_like_json_schema(data):
             return cls.from_json_schema(data, source=str(location))
         return cls.from_dict(data, source=str(location))
@@ -963,6 +1088,7 @@ __all__ = [
     "ChoiceParam",
     "FloatParam",
     "IntParam",
+    "JsonParam",
     "ListParam",
     "Parameter",
     "Space",

@@ -30,6 +30,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from configlab._internal.saferegex import compile_pattern
 from configlab.constraints import Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 from configlab.space._model import ABSENT, ChoiceParam, Parameter, Space
@@ -448,7 +449,8 @@ class _ConstraintParser:
         regex = "".join(
             ".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern
         )
-        compiled = re.compile(regex, re.IGNORECASE | re.DOTALL)
+        compiled = compile_pattern(regex, where=f"LIKE {pattern!r}", error=SpaceError,
+                                   ignore_case=True, dot_all=True)
         matches = tuple(v for v in param.values if compiled.fullmatch(str(v)))
         return _In(param.path, matches, negated)
 

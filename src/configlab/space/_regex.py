@@ -11,6 +11,8 @@ import importlib
 import re
 from typing import Any
 
+from configlab._internal.saferegex import compile_pattern
+
 # Python >= 3.11 keeps the regex parser here (sre_parse is a deprecated alias of it).
 _c: Any = importlib.import_module("re._constants")
 _p: Any = importlib.import_module("re._parser")
@@ -26,6 +28,8 @@ _CATEGORY_CHAR = {
 _CANDIDATES = "a0A_-. z9Z"
 #: Cap on repetitions when building the longest string (keeps `.*` finite).
 _REPEAT_CAP = 64
+#: Longest string built at all (a nested repetition could otherwise ask for gigabytes).
+_LENGTH_CAP = 1 << 20
 
 
 def _char_for_set(items: Any) -> str | None:
@@ -71,6 +75,8 @@ def _build(tree: Any, longest: bool, budget: int) -> str | None:
                 count = high if not unit else max(low, min(high, room // max(len(unit), 1)))
             else:
                 count = low
+            if len(unit) * count > _LENGTH_CAP:  # `(?:a{1000}){1000}{1000}`: give up
+                return None
             piece = unit * count
         elif op is _c.SUBPATTERN:
             piece = _build(arg[-1], longest, budget)
@@ -98,7 +104,7 @@ def _generate(pattern: str, longest: bool, budget: int) -> str | None:
     except re.error:
         return None
     candidate = _build(tree, longest, budget)
-    if candidate is None or re.fullmatch(pattern, candidate) is None:
+    if candidate is None or not compile_pattern(pattern, where="pattern").fullmatch(candidate):
         return None
     return candidate
 

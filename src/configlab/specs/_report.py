@@ -117,6 +117,13 @@ def junit_xml(report: VerificationReport) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def output_tail(check: Check, lines: int = 12, chars: int = 2000) -> str:
+    """The last ``lines`` lines (at most ``chars`` characters) the application wrote to
+    stderr, or to stdout when stderr is empty."""
+    text = (check.outcome.stderr.strip() or check.outcome.stdout.strip())[-chars:]
+    return "\n".join(text.splitlines()[-lines:])
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -158,6 +165,12 @@ def markdown(report: VerificationReport) -> str:
             if check.error:
                 lines.append(f"  - {_cell(check.error)}")
             lines.append(f"  - config: `{_cell(json.dumps(check.config, sort_keys=True))}`")
+            tail = output_tail(check)
+            if tail:
+                # the last lines the application wrote tell "OOM" from "index out of range"
+                fence = "~~~~" if "```" in tail else "```"
+                lines += ["", f"  {fence}text", *(f"  {line}" for line in tail.splitlines()),
+                          f"  {fence}"]
     notes = [r for r in report.rules if r.note]
     if notes:
         lines += ["", "## Notes", ""]

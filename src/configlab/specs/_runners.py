@@ -17,7 +17,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -307,37 +306,20 @@ def run_all(
     progress: bool,
     label: str,
 ) -> list[Any]:
-    """Run ``tasks`` on ``workers`` threads (in order when 1), with an optional rich progress bar.
+    """Run ``tasks`` on a local pool of ``workers`` (in order when 1), with progress.
 
-    Results come back in task order regardless of completion order.
+    Results come back in task order regardless of completion order.  With ``progress`` the
+    count, failures so far and ETA are shown on stderr (a bar on a terminal, plain lines
+    otherwise; see :class:`configlab.execution.Progress`).
     """
-    results: list[Any] = [None] * len(tasks)
-    bar: Any = None
-    task_id: Any = None
-    if progress and tasks:
-        from rich.progress import Progress
+    from configlab.execution import LocalExecutor, Progress
 
-        bar = Progress(transient=True)
-        bar.start()
-        task_id = bar.add_task(label, total=len(tasks))
+    shown = Progress(len(tasks), label, quiet=not progress)
+
+    def done(_: int, value: Any) -> None:
+        shown.advance(failed=getattr(value, "outcome", "pass") != "pass")
+
     try:
-        if workers <= 1:
-            for i, task in enumerate(tasks):
-                results[i] = task()
-                if bar is not None:
-                    bar.advance(task_id)
-        else:
-            with ThreadPoolExecutor(
-                max_workers=workers, thread_name_prefix="configlab-spec"
-            ) as pool:
-                futures = {pool.submit(task): i for i, task in enumerate(tasks)}
-                from concurrent.futures import as_completed
-
-                for future in as_completed(futures):
-                    results[futures[future]] = future.result()
-                    if bar is not None:
-                        bar.advance(task_id)
+        return LocalExecutor(workers).map(lambda task: task(), tasks, done)
     finally:
-        if bar is not None:
-            bar.stop()
-    return results
+        shown.close()

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from configlab._internal.safeio import write_output
+from configlab._internal.saferegex import SafePattern, compile_pattern
 from configlab.constraints import Constraint, Node
 from configlab.constraints import parse as parse_constraint
 from configlab.errors import (
@@ -231,10 +233,8 @@ class Expectation:
         ):
             raise SpecError(f"{kind} expects a non-empty string, got {value!r}")
         if kind in ("stdout_matches", "stderr_matches"):
-            try:
-                compiled = re.compile(value)
-            except re.error as error:
-                raise SpecError(f"{kind}: invalid regular expression {value!r}: {error}") from None
+            # RE2: linear-time search, so a hostile pattern cannot hang verification
+            compiled = compile_pattern(value, where=kind, error=SpecError)
             object.__setattr__(self, "_regex", compiled)
         elif kind == "metric":
             object.__setattr__(self, "_constraint", _metric_constraint(value, "expect"))
@@ -290,7 +290,7 @@ class Expectation:
             )
         if kind in ("stdout_matches", "stderr_matches"):
             stream = outcome.stdout if kind.startswith("stdout") else outcome.stderr
-            regex: re.Pattern[str] = self.__dict__["_regex"]
+            regex: SafePattern = self.__dict__["_regex"]
             return (
                 None
                 if regex.search(stream)
@@ -375,7 +375,7 @@ class _Expect:
 
     @staticmethod
     def stdout_matches(regex: str) -> Expectation:
-        """Standard output matches ``regex`` (``re.search``)."""
+        """Standard output matches ``regex`` (searched with RE2, linear time)."""
         return Expectation("stdout_matches", regex)
 
     @staticmethod
@@ -385,7 +385,7 @@ class _Expect:
 
     @staticmethod
     def stderr_matches(regex: str) -> Expectation:
-        """Standard error matches ``regex`` (``re.search``)."""
+        """Standard error matches ``regex`` (searched with RE2, linear time)."""
         return Expectation("stderr_matches", regex)
 
     @staticmethod
@@ -1029,10 +1029,7 @@ class VerificationReport:
             text = self.to_markdown()
         else:
             raise SpecError(f"{target}: cannot tell the report format; use json, junit or md")
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise SpecError(f"{target}: cannot write report: {error.strerror or error}") from None
+        write_output(target, text, what="report", error=SpecError)
         return target
 
 

@@ -61,6 +61,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep only the N most valuable configs per test (prioritised)")
     group.addoption("--configlab-run-id", default=None, metavar="ID",
                     help=f"run id recorded with each result (default: ${RUN_ID_ENV} or new)")
+    group.addoption("--configlab-shard", default=None, metavar="I/N",
+                    help="run only shard I of N (1-based) of every configlab test's configs "
+                         "(CI matrix jobs; give all shards the same --configlab-run-id)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -93,11 +96,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Replay: deselect the tests whose space is not the replayed snapshot's."""
+    """Replay: deselect the tests whose space is not the replayed snapshot's; shard: deselect
+    the configs other shards run."""
     if config.getoption("configlab_replay") is not None:
         from configlab.integrations.pytest._api import deselect_mismatched
 
         deselect_mismatched(config, items)
+    if config.getoption("configlab_shard") is not None:
+        _deselect_other_shards(config, items)
+
+
+def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep config k (0-based, in generation order) of each configlab test when k mod N = I-1.
+
+    Every shard generates the same seeded configs, so the slices are disjoint and together
+    cover every config once; tests that are not configlab-parametrized run in every shard.
+    """
+    from configlab.errors import ConfiglabError
+    from configlab.execution import Shard
+
+    try:
+        shard = Shard.parse(str(config.getoption("configlab_shard")))
+    except ConfiglabError as error:
+        raise pytest.UsageError(f"--configlab-shard: {error}") from None
+    position: dict[str, int] = {}
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if not _is_configlab(item):
+            keep.append(item)
+            continue
+        function = item.nodeid.split("[", 1)[0]
+        k = position.get(function, 0)
+        position[function] = k + 1
+        (keep if k % shard.count == shard.index - 1 else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.hookimpl(wrapper=True)

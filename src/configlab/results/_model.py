@@ -982,9 +982,9 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) 
     """A ResultSet from any results source configlab reads (or the ResultSet itself).
 
     A store directory or ``postgresql://`` URL, ``.jsonl`` and ``.csv`` are configlab's own
-    forms; anything else (JUnit XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
-    content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
-    through
+    forms; anything else (JUnit XML, pytest-json-report, CTRF, Parquet, JSON lines named
+    ``.json``) is recognised by its content through
+    :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids through
     ``store`` when given.
     """
     if isinstance(source, ResultSet):

@@ -18,12 +18,13 @@ import configlab.analysis._analysis
 import configlab.coverage
 import configlab.generation._generate
 import configlab.generation._prioritize
-import configlab.snapshots._store
+import configlab.snapshots
 from configlab import formats
 from configlab.errors import ConfiglabError, GenerationError, SpaceError
-from configlab.integrations.pytest import _api as pytest_api
+from configlab.integrations.pytest import _names, collect, session
 from configlab.integrations.pytest import plugin as pytest_plugin
-from configlab.integrations.pytest._api import ConfigCase, ConfigHandle, case_ids, parametrize
+from configlab.integrations.pytest.collect import ConfigCase, case_ids, parametrize
+from configlab.integrations.pytest.handle import ConfigHandle
 from configlab.results import ResultStore
 from configlab.snapshots import SnapshotStore
 from configlab.space import Space
@@ -39,7 +40,7 @@ parameters:
 """
 
 FAILING_TEST = """\
-import configlab.integrations.pytest._api as cp
+import configlab.integrations.pytest.collect as cp
 
 @cp.parametrize(space="space.yaml", strategy="covering", strength=2, seed=1)
 def test_db(configlab_config):
@@ -95,7 +96,7 @@ def test_one_test_per_config_with_readable_stable_ids(project: pytest.Pytester) 
             name, value = item.split("=")
             shown = {True: "true", False: "false"}.get(config[name], config[name])
             assert str(shown) == value
-        assert len(case_id) <= len("cfg0000-") + pytest_api.MAX_ID_VALUES
+        assert len(case_id) <= len("cfg0000-") + _names.MAX_ID_VALUES
     assert not (project.path / ".configlab").exists()  # collecting writes nothing
 
 
@@ -135,13 +136,13 @@ def test_results_recorded_with_snapshot_outcome_duration_metrics(
     assert len({r.run_id for r in again}) == 2
 
 
-def test_predicted_snapshot_id_matches_the_store(tmp_path: Path) -> None:
+def test_the_store_finds_the_snapshot_the_plugin_saves(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "s")
     meta = {"source": "configlab.pytest", "space": "x", "space_digest": "ab"}
     config = {"a": {"b": [1, 2.5, None]}, "c": "ü"}
-    assert pytest_api._existing_snapshot(store, config, meta) is None
-    saved = store.save_config(config, pytest_api.SNAPSHOT_FILE, meta=meta)
-    assert pytest_api._existing_snapshot(store, config, meta) == saved.id
+    assert store.find_config(config, _names.SNAPSHOT_FILE, meta=meta) is None
+    saved = store.save_config(config, _names.SNAPSHOT_FILE, meta=meta)
+    assert store.find_config(config, _names.SNAPSHOT_FILE, meta=meta) == saved.id
     store.close()
 
 
@@ -168,7 +169,7 @@ def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Pat
     elsewhere = tmp_path / "elsewhere.yaml"
     elsewhere.write_text(SPACE)
     pytester.makepyfile(test_objects=f"""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
         from configlab.space import Space
 
         SPACE = Space.from_dict({{"name": "tiny", "parameters": {{"flag": "bool"}}}})
@@ -187,7 +188,7 @@ def test_space_object_and_absolute_path(pytester: pytest.Pytester, tmp_path: Pat
 def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
     """What xdist does between processes, done by hand (the real thing is in the xdist test)."""
     controller = pytester.parseconfigure("--configlab-store", "shared")
-    state = controller.stash[pytest_api._STATE]
+    state = controller.stash[session._STATE]
     node = type("Node", (), {"workerinput": {}})()
     hooks = controller.pluginmanager.get_plugin("configlab-session")
     assert hooks is not None
@@ -196,7 +197,7 @@ def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
                                 "configlab_store": str(pytester.path / "shared")}
     worker = pytester.parseconfig()
     worker.workerinput = node.workerinput  # type: ignore[attr-defined]
-    worker_state = pytest_api._State(worker)
+    worker_state = session._State(worker)
     assert worker_state.is_worker
     assert worker_state.run_id == state.run_id
     assert worker_state.store_path == pytester.path / "shared"
@@ -212,7 +213,7 @@ def test_worker_and_controller_hand_over(pytester: pytest.Pytester) -> None:
 
 
 def test_show_value() -> None:
-    show = pytest_api._show_value
+    show = collect._show_value
     assert show(0.25) == "0.25" and show(1e-12) == "1e-12"
     assert show({"a": 1}) == "map1" and show([1, 2]) == "list2"
     assert show("") == "empty" and show("x" * 20) == "x" * 15 + "~"
@@ -245,7 +246,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
     pytester.makefile(".json", base='{"journal_mode": "WAL", "synchronous": "FULL", '
                                    '"foreign_keys": true, "name": "keep-me"}')
     pytester.makepyfile(test_base="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="mutate", base="base.json", max_order=1)
         def test_mutants(configlab_config):
@@ -258,7 +259,7 @@ def test_base_as_file_and_extra_generate_options(pytester: pytest.Pytester) -> N
 
 def test_empty_suite_is_skipped(project: pytest.Pytester) -> None:
     project.makepyfile(test_none="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=0)
         def test_nothing(configlab_config):
@@ -329,7 +330,7 @@ def test_fixture_without_marker(pytester: pytest.Pytester) -> None:
 def test_bad_space_file_is_a_collection_error(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space="parameters: 3\n")
     pytester.makepyfile(test_x="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml")
         def test_x(configlab_config):
@@ -355,7 +356,7 @@ def test_write_and_setenv_are_undone(
     project.makepyfile(test_apply="""
         import os
         from configlab import formats
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=3, seed=4)
         def test_apply(configlab_config, tmp_path):
@@ -445,7 +446,7 @@ def test_handle_write_errors_and_drift(tmp_path: Path) -> None:
 
 def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
     project.makepyfile(test_drift="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2, seed=3)
         def test_drift(configlab_config, tmp_path):
@@ -466,7 +467,7 @@ def test_drift_is_recorded_and_printed(project: pytest.Pytester) -> None:
 def test_outcome_mapping(project: pytest.Pytester) -> None:
     project.makepyfile(test_outcomes="""
         import pytest
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @pytest.fixture
         def broken():
@@ -523,7 +524,7 @@ def test_outcome_mapping(project: pytest.Pytester) -> None:
 
 
 def test_final_outcome_rules() -> None:
-    final = pytest_api._final_outcome
+    final = session._final_outcome
     assert final({"setup": "passed"}) is None  # --setup-only: nothing ran
     assert final({"setup": "passed", "call": "passed", "teardown": "passed"}) == "pass"
     assert final({"setup": "passed", "call": "failed", "teardown": "failed"}) == "fail"
@@ -554,10 +555,10 @@ def test_setup_only_records_nothing(project: pytest.Pytester) -> None:
 def test_junitxml_report_links_every_case_to_its_config(project: pytest.Pytester) -> None:
     from configlab.integrations.ingest import SNAPSHOT_KEY, IngestWarning, from_junit
 
-    assert pytest_api.SNAPSHOT_PROPERTY == SNAPSHOT_KEY
+    assert _names.SNAPSHOT_PROPERTY == SNAPSHOT_KEY
     project.makepyfile(test_db=FAILING_TEST, test_more="""
         import pytest
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @pytest.fixture(autouse=True)
         def broken(request):
@@ -605,7 +606,7 @@ def test_junitxml_report_links_every_case_to_its_config(project: pytest.Pytester
 
 def test_replay_reruns_exactly_the_failing_config(project: pytest.Pytester) -> None:
     project.makepyfile(test_db=FAILING_TEST, test_other="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize({"parameters": {"x": "bool"}})
         def test_other_space(configlab_config):
@@ -665,7 +666,7 @@ def test_replay_of_a_foreign_snapshot_runs_every_selected_test(
 def test_summary_reports_coverage_suspects_and_replay(pytester: pytest.Pytester) -> None:
     pytester.makefile(".yaml", space=SPACE)
     pytester.makepyfile(test_many="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=24, seed=5)
         def test_many(configlab_config):
@@ -692,9 +693,9 @@ def test_summary_limits_the_failing_tests_analysed(project: pytest.Pytester) -> 
 @cp.parametrize("space.yaml", strategy="random", count=3, seed=1)
 def test_f{i}(configlab_config):
     raise AssertionError
-""" for i in range(pytest_api.MAX_ANALYSED_TESTS + 2))
+""" for i in range(_names.MAX_ANALYSED_TESTS + 2))
     project.makepyfile(
-        test_all_fail="import configlab.integrations.pytest._api as cp\n" + functions
+        test_all_fail="import configlab.integrations.pytest.collect as cp\n" + functions
     )
     result = project.runpytest()
     result.stdout.fnmatch_lines([
@@ -712,7 +713,7 @@ def test_summary_without_failures_and_without_configlab_tests(
     assert "configlab summary" not in result.stdout.str()
     assert not (project.path / ".configlab").exists()
     project.makepyfile(test_ok="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="covering", strength=1)
         def test_ok(configlab_config):
@@ -732,7 +733,7 @@ def test_summary_failure_never_fails_the_run(
 
     monkeypatch.setattr(configlab.coverage, "measure", boom)
     project.makepyfile(test_ok="""
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @cp.parametrize("space.yaml", strategy="random", count=2)
         def test_ok(configlab_config):
@@ -759,7 +760,7 @@ def test_unrecordable_results_do_not_fail_tests(project: pytest.Pytester) -> Non
     (project.path / "not-a-dir").write_text("x")
     project.makepyfile(test_ok="""
         import pytest
-        import configlab.integrations.pytest._api as cp
+        import configlab.integrations.pytest.collect as cp
 
         @pytest.fixture
         def broken():
@@ -839,7 +840,7 @@ def test_case_ids_are_unique_bounded_and_deterministic(rows: list[tuple[str, boo
     indices = list(range(len(configs)))
     ids = case_ids(configs, indices, space)
     assert len(set(ids)) == len(ids)
-    assert all(len(i) <= len("cfg0000-") + pytest_api.MAX_ID_VALUES for i in ids)
+    assert all(len(i) <= len("cfg0000-") + _names.MAX_ID_VALUES for i in ids)
     assert ids == case_ids(configs, indices, space)
     for case_id in ids:
-        assert pytest_api._ID_UNSAFE.search(case_id) is None
+        assert collect._ID_UNSAFE.search(case_id) is None

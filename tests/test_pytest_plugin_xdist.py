@@ -21,7 +21,7 @@ parameters:
 """
 
 TESTS = """\
-import configlab.integrations.pytest._api as cp
+import configlab.integrations.pytest.collect as cp
 
 @cp.parametrize("space.yaml", strategy="random", count={count}, seed=3)
 def test_a(configlab_config):

@@ -20,7 +20,7 @@ parameters:
   c: bool
 """
 TESTS = """\
-import configlab.integrations.pytest._api as cp
+import configlab.integrations.pytest.collect as cp
 
 @cp.parametrize(space="space.yaml", strategy="covering", strength=2, seed=1)
 def test_app(configlab_config):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,12 @@ def test_keywords_become_parameters_and_constraints() -> None:
     assert space.param("level").values == ("debug", "info")  # type: ignore[attr-defined]
     assert space.param("mode").description == "transport"
     assert space.param("db.host").optional  # db itself is optional
+    # db.host (required in db) anchors db: the rest of db is present only with it.
+    pool = space.param("db.pool")
+    assert pool.active_if is not None and pool.active_if.text == "db.host != null"
     names = [c.name for c in space.constraints]
     assert names == [
-        "schema:#/properties/db/required", "schema:#/then", "schema:#/else",
+        "schema:#/then", "schema:#/else",
         "schema:#/anyOf", "schema:#/oneOf", "schema:#/dependentRequired/user",
     ]
     assert not space.warnings
@@ -333,10 +337,16 @@ def test_pattern_is_searched_like_json_schema() -> None:
     assert p.examples == ("xaby",)  # type: ignore[attr-defined]
     assert space.param("q").pattern == "^a+$"  # type: ignore[attr-defined]
     impossible = space_from_json_schema({"properties": {
-        "r": {"type": "string", "pattern": "^abcdef$", "maxLength": 3},
+        "r": {"type": "string", "pattern": "^abcdef$", "maxLength": 3}, "ok": {"type": "boolean"},
     }})
-    assert warned(impossible, "#/properties/r", "pattern")
-    assert impossible.param("r").pattern is None  # type: ignore[attr-defined]
+    # No string can match: the key is skipped with a warning, never generated invalid.
+    assert warned(impossible, "#/properties/r", "schema") and "r" not in impossible
+    unicode = space_from_json_schema({"properties": {
+        "path": {"type": "string", "pattern": "^(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)$",
+                 "maxLength": 12}}})
+    for cls in unicode.param("path").value_classes:
+        assert cls.value is ABSENT or re.search(
+            "^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$", cls.value), cls
 
 
 def test_refs_allof_merging_and_nested_conditions() -> None:

@@ -239,6 +239,25 @@ def test_save_config_for_generated_trees(store: SnapshotStore) -> None:
         store.save_config({"a": "\ud800"}, "gen.json")
 
 
+def test_config_id_and_find_config_name_the_snapshot_save_config_writes(
+    store: SnapshotStore,
+) -> None:
+    tree = {"db": {"port": 5432}, "debug": False}
+    meta = {"test_id": "t::a", "labels": {"team": "qa"}}
+    expected = store.config_id(tree, "config.json", meta=meta)
+    assert store.find_config(tree, "config.json", meta=meta) is None
+    saved = store.save_config(tree, "config.json", meta=meta, tags=["x"])
+    assert saved.id == expected
+    assert store.find_config(tree, "config.json", meta=meta) == saved.id
+    # any part of the identity changes the id: content, name, format, meta
+    assert store.find_config({**tree, "debug": True}, "config.json", meta=meta) is None
+    assert store.find_config(tree, "other.json", meta=meta) is None
+    assert store.find_config(tree, "config.json", "yaml", meta=meta) is None
+    assert store.find_config(tree, "config.json", meta={}) is None
+    with pytest.raises(SnapshotError, match="pass fmt"):
+        store.config_id(tree, "config.unknown")
+
+
 # -- environment ------------------------------------------------------------------------------
 
 

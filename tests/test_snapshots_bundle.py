@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-import configlab.snapshots._store as snapshots
+import configlab.snapshots._bundle as snapshots
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import SnapshotStore, canonical_json
 from tests.test_snapshots_integrity import LAYOUTS, replace_stored, stored_frame

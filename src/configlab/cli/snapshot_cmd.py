@@ -2,22 +2,50 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from typing import Any
 
 import click
 
+from configlab import redaction
 from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
 from configlab.storage import StoreLocation
+from configlab.treediff import TreeDiff
 
 _STORE_OPTION = store_options
 
 
 def _echo_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _shown(snapshot: Snapshot) -> dict[str, Any]:
+    """The JSON form of ``snapshot`` as shown: env values and metadata redacted.
+
+    Stored env values were redacted at capture by name; this also covers values captured
+    with an older rule set or ``--allow-secret``, URL passwords and secret metadata keys.
+    """
+    rules = redaction.current()
+    data = snapshot.to_dict()
+    data["env"] = {name: rules.value(name, value) for name, value in snapshot.env.items()}
+    data["meta"] = rules.tree(dict(snapshot.meta))
+    return data
+
+
+def _redacted_diff(result: TreeDiff) -> TreeDiff:
+    """``result`` with the old/new values of secret-looking paths redacted."""
+    rules = redaction.current()
+    if not rules.enabled:
+        return result
+    return TreeDiff(tuple(
+        dataclasses.replace(entry, old=rules.value(entry.path, entry.old),
+                            new=rules.value(entry.path, entry.new))
+        for entry in result.entries
+    ))
 
 
 def _line(snapshot: Snapshot) -> str:
@@ -76,7 +104,7 @@ def capture(
         check=not no_check,
     )
     if as_json:
-        _echo_json(snap.to_dict())
+        _echo_json(_shown(snap))
         return
     click.echo(snap.id)
     for name, entry in sorted(snap.files.items()):
@@ -98,7 +126,7 @@ def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
 
     found = SnapshotStore(store_path).list(tag=tag, on_corrupted=skipped)
     if as_json:
-        _echo_json([s.to_dict() for s in found])
+        _echo_json([_shown(s) for s in found])
         return
     for snap in found:
         click.echo(_line(snap))
@@ -111,8 +139,9 @@ def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
 def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
     """Show one snapshot (REF: id, unique id prefix or tag)."""
     snap = SnapshotStore(store_path).get(ref)
+    shown = _shown(snap)
     if as_json:
-        _echo_json(snap.to_dict())
+        _echo_json(shown)
         return
     click.echo(f"id:      {snap.id}")
     click.echo(f"created: {snap.created}")
@@ -125,11 +154,11 @@ def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
         )
     if snap.env:
         click.echo("env:")
-        for key, value in sorted(snap.env.items()):
+        for key, value in sorted(shown["env"].items()):
             click.echo(f"  {key}={value}")
     if snap.meta:
         click.echo("meta:")
-        for key, value in sorted(snap.meta.items()):
+        for key, value in sorted(shown["meta"].items()):
             click.echo(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
 
 
@@ -166,7 +195,7 @@ def diff(
     a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: StoreLocation
 ) -> None:
     """Structural diff of the configs of snapshots A and B."""
-    result = SnapshotStore(store_path).diff(a, b, name=name)
+    result = _redacted_diff(SnapshotStore(store_path).diff(a, b, name=name))
     if as_patch:
         _echo_json(result.to_json_patch())
     elif as_json:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, IntegrationError
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 
@@ -607,11 +608,8 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
     for key, render in renderers.items():
         if key in o:
             target = state.path(o[key])
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(render(), encoding="utf-8")
-            except OSError as error:
-                raise IntegrationError(f"{target}: cannot write: {error.strerror}") from None
+            write_output(target, render(), what="analysis report", error=IntegrationError,
+                         parents=True)
             written.append(state.shown(target))
     if "png" in o:
         directory = state.path(o["png"])

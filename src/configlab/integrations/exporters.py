@@ -15,6 +15,7 @@ content hashes, never random, and nothing reads the clock).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from configlab import __version__
+from configlab import __version__, redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
 from configlab.errors import IntegrationError
@@ -71,10 +72,27 @@ _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 def _results(results: Any) -> ResultSet:
     if isinstance(results, ResultSet):
-        return results
+        return _redacted(results)
     if isinstance(results, Sequence) and all(isinstance(r, Result) for r in results):
-        return ResultSet(results)
+        return _redacted(ResultSet(results))
     raise IntegrationError(f"expected a ResultSet, got {type(results).__name__}")
+
+
+def _redacted(rows: ResultSet) -> ResultSet:
+    """``rows`` with secret-looking config values redacted (configlab.redaction rules).
+
+    Every export format is built from this, so a ``password`` field never reaches a JUnit
+    property, an Allure parameter or a CSV cell; ``configlab --no-redact`` keeps them.
+    """
+    rules = redaction.current()
+    if not rules.enabled:
+        return rows
+    out = ResultSet()
+    for result in rows:
+        config = rules.tree(result.config)
+        out.append(result if config == result.config else dataclasses.replace(result,
+                                                                                config=config))
+    return out
 
 
 def _write(path: Path, text: str) -> Path:

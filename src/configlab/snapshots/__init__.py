@@ -3,7 +3,8 @@ integrity checks."""
 
 from __future__ import annotations
 
-from configlab.snapshots._store import (
+from configlab._internal.objectstore import StoredObject, open_index
+from configlab.snapshots._model import (
     MIN_PREFIX,
     REDACTED,
     SECRET_NAME_RE,
@@ -11,13 +12,11 @@ from configlab.snapshots._store import (
     FileSource,
     Problem,
     Snapshot,
-    SnapshotStore,
-    StoredObject,
     VerifyReport,
     canonical_json,
     capture_env,
-    open_index,
 )
+from configlab.snapshots._store import SnapshotStore
 
 __all__ = [
     "MIN_PREFIX",

@@ -828,9 +828,9 @@ class Space:
         if not isinstance(raw_params, Mapping) or not raw_params:
             raise SpaceError(f"{source}: 'parameters' must be a non-empty mapping")
         specs: dict[str, Any] = {}
-        _collect_parameter_specs(raw_params, "", specs)
-        known = list(specs)
-        try:
+        try:  # every message names the file (`a.b: parameter declared twice` did not)
+            _collect_parameter_specs(raw_params, "", specs)
+            known = list(specs)
             parameters = tuple(parameter_from_spec(p, s, known) for p, s in specs.items())
         except SpaceError as error:
             raise SpaceError(f"{source}: {error}") from None
@@ -851,11 +851,14 @@ class Space:
                 )
             except ConstraintError as error:
                 raise ConstraintError(
-                    f"{source}: constraint #{index + 1}: {error.args[0].splitlines()[0]}",
+                    f"{source}: constraint #{index + 1}: {error.reason}",
                     text=text,
                     position=error.position,
                 ) from None
-        return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+        try:
+            return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+        except SpaceError as error:
+            raise SpaceError(f"{source}: {error}") from None
 
     @classmethod
     def load(cls, path: str | Path, fmt: str | None = None) -> Space:

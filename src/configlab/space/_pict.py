@@ -203,9 +203,13 @@ def _parse_parameter(
         raise SpaceError(f"{source}:{lineno}: parameter without a name")
     if name.lower() in params:
         raise SpaceError(f"{source}:{lineno}: parameter {name!r} defined twice")
+    if not raw_values.strip():  # `a:` is not a choice of "" (issue 18)
+        raise SpaceError(f"{source}:{lineno}: parameter {name!r} has no values")
     names: list[list[str]] = []
     for raw in raw_values.split(","):
         item = raw.strip()
+        if not item:
+            raise SpaceError(f"{source}:{lineno}: {name}: empty value in the list")
         reuse = re.fullmatch(r"<(.+)>", item)
         if reuse is not None:
             other = params.get(reuse.group(1).strip().lower())

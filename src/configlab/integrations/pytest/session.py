@@ -1,255 +1,40 @@
-"""The implementation behind configlab's pytest plugin (see
-:mod:`configlab.integrations.pytest.plugin`).
+"""Session: the plugin's per-session state, the hook bodies, and the terminal summary.
 
-Public here: :func:`parametrize` (exported as ``configlab.parametrize``), :class:`ConfigHandle`
-(what the ``configlab_config`` fixture gives a test), :class:`ConfigCase` and
-:func:`case_ids`.  The hook functions live in :mod:`configlab.integrations.pytest.plugin`, which
-pytest
-imports in every run: it stays small and imports this module only when a configlab test is
-collected or run.
-
-Decorate a test with :func:`parametrize` (or mark it ``@pytest.mark.configlab(space=...)``)
-and it runs once per configuration generated from the space::
-
-    import configlab
-
-    @configlab.parametrize(space="space.yaml", strategy="covering", strength=2, seed=1)
-    def test_app_starts(configlab_config, tmp_path):
-        path = configlab_config.write(tmp_path / "app.yaml")    # removed after the test
-        configlab_config.setenv(prefix="APP_")                  # restored after the test
-        assert start_app(path).healthy
-
-Every execution is recorded in the results store (``--configlab-store``, default
-``<rootdir>/.configlab``): the config (saved as a snapshot), the outcome, the duration, the
-test id and the execution monitor's measurements (wall/CPU time, peak memory, config drift).
-Each execution also carries the user property ``configlab.snapshot_id`` (as
-``record_property`` would add it), so a ``pytest --junitxml`` report links every test case to
-its config: :func:`configlab.integrations.ingest.from_junit` with ``store=`` reads the configs back.
-Workers of pytest-xdist write to the store directly (SQLite WAL).  At the end of the session
-a short summary reports the configs run, the outcomes, the t-way coverage reached and, when
-tests failed, the top suspect parameter patterns.  ``pytest --configlab-replay SNAPSHOT_ID``
-reruns the selected tests with exactly one recorded config.
+:mod:`configlab.integrations.pytest.plugin` holds the hooks pytest calls; each one that concerns
+a configlab test calls a body here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from configlab.errors import ConfiglabError, GenerationError, ResultsError, SpaceError
-from configlab.integrations.pytest.plugin import FIXTURE, RUN_ID_ENV
+from configlab.integrations.pytest._names import (
+    DEFAULT_STORE,
+    FIXTURE,
+    MAX_ANALYSED_TESTS,
+    RUN_ID_ENV,
+    SNAPSHOT_FILE,
+    SNAPSHOT_PROPERTY,
+    TOP_SUSPECTS,
+)
+from configlab.integrations.pytest.collect import ConfigCase, _check_request, case_ids
+from configlab.integrations.pytest.handle import ConfigHandle
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:
     from configlab.integrations.monitor import Execution
     from configlab.results import ResultSet
     from configlab.snapshots import SnapshotStore
     from configlab.space import Space
-
-#: Default store directory, under the rootdir.
-DEFAULT_STORE: Final = ".configlab"
-#: Name of the file a config is saved as in its snapshot.
-SNAPSHOT_FILE: Final = "config.json"
-#: Strategies that never end on their own: ``count`` is required.
-ENDLESS_STRATEGIES: Final = ("boundary", "random")
-#: Longest part of a test id spent on values (after ``cfg0003``).
-MAX_ID_VALUES: Final = 60
-#: Patterns listed per failing test function in the terminal summary.
-TOP_SUSPECTS: Final = 3
-#: Failing test functions analysed per space in the terminal summary.
-MAX_ANALYSED_TESTS: Final = 5
-#: ``user_properties`` name carrying the snapshot id of each configlab test execution (written
-#: to ``pytest --junitxml`` reports; :func:`configlab.integrations.ingest.from_junit` resolves it
-#: through the
-#: store).  Same text as :data:`configlab.integrations.ingest.SNAPSHOT_KEY`, kept here so that the
-#: plugin
-#: does not import the report readers.
-SNAPSHOT_PROPERTY: Final = "configlab.snapshot_id"
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
-_ENV_UNSAFE = re.compile(r"[^0-9A-Za-z]+")
-
-
-# =========================================================================== public decorator
-
-
-def _check_request(
-    space: Any, strategy: Any, strength: Any, seed: Any, count: Any, base: Any
-) -> None:
-    """Validate the arguments of :func:`parametrize` / the marker (ConfiglabError if bad)."""
-    if not isinstance(space, str | os.PathLike | Mapping) and not _is_space(space):
-        raise SpaceError(
-            f"space must be a path, a Space or a space dict, got {type(space).__name__}"
-        )
-    from configlab.generation import STRATEGIES
-
-    if strategy not in STRATEGIES:
-        raise GenerationError(
-            f"unknown strategy {strategy!r} (expected one of {', '.join(STRATEGIES)})"
-        )
-    for name, value, low in (("strength", strength, 1), ("seed", seed, None)):
-        if not isinstance(value, int) or isinstance(value, bool) or (
-            low is not None and not low <= value <= 4
-        ):
-            raise GenerationError(f"{name} must be an integer{' (1..4)' if low else ''}, "
-                                  f"got {value!r}")
-    if count is not None and (not isinstance(count, int) or isinstance(count, bool)
-                              or count < 0):
-        raise GenerationError(f"count must be a non-negative integer or None, got {count!r}")
-    if count is None and strategy in ENDLESS_STRATEGIES:
-        raise GenerationError(f"the {strategy} strategy is endless: give count=N")
-    if base is not None and not isinstance(base, str | os.PathLike | Mapping):
-        raise GenerationError(f"base must be a path or a config dict, got {type(base).__name__}")
-
-
-def _is_space(value: Any) -> bool:
-    from configlab.space import Space
-
-    return isinstance(value, Space)
-
-
-def parametrize(
-    space: Any,
-    *,
-    strategy: str = "covering",
-    strength: int = 2,
-    seed: int = 0,
-    count: int | None = None,
-    base: Any = None,
-    **options: Any,
-) -> Callable[[_F], _F]:
-    """Run the decorated test once per configuration generated from ``space``.
-
-    The test receives the config through the ``configlab_config`` fixture
-    (:class:`ConfigHandle`).  Equivalent to ``@pytest.mark.configlab(space=..., ...)`` plus
-    ``@pytest.mark.usefixtures("configlab_config")``.
-
-    Args:
-        space: a space file path (relative paths are looked up next to the test file, then
-            under the rootdir), a :class:`~configlab.space._model.Space` or a space dict.
-        strategy: a :func:`configlab.generation.generate` strategy (``covering`` by default).
-        strength: t of the covering strategy (1..4); also the coverage strength reported.
-        seed: generation seed (``--configlab-seed`` overrides it).
-        count: at most this many configs (required by ``boundary`` and ``random``).
-        base: a config (dict, or a config file path resolved like ``space``) the generated
-            values are written over; required by ``mutate``.
-        options: further :func:`~configlab.generation.generate` options (``time_budget``, ...).
-
-    Raises:
-        ConfiglabError: bad arguments (raised when the test module is imported).
-    """
-    _check_request(space, strategy, strength, seed, count, base)
-    mark = pytest.mark.configlab(
-        space=space, strategy=strategy, strength=strength, seed=seed, count=count, base=base,
-        **options,
-    )
-    uses = pytest.mark.usefixtures(FIXTURE)
-
-    def decorate(function: _F) -> _F:
-        return uses(mark(function))  # type: ignore[no-any-return]
-
-    return decorate
-
-
-# =========================================================================== cases and ids
-
-
-@dataclass(frozen=True, eq=False, repr=False)
-class ConfigCase:
-    """One configuration a configlab test is parametrized with.
-
-    Attributes:
-        config: the nested config.
-        index: its position in the generated stream (``-1`` for a replayed config).
-        id: the readable test-id part (``cfg0003-journal_mode=WAL-synchronous=OFF``).
-        space: the space it was generated from.
-        strength: the coverage strength asked for.
-        snapshot_id: the snapshot id when already known (replay), else None.
-        mismatch: replay only — the replayed snapshot belongs to another space, the test is
-            deselected.
-    """
-
-    config: Mapping[str, Any]
-    index: int
-    id: str
-    space: Space
-    strength: int = 2
-    snapshot_id: str | None = None
-    mismatch: bool = False
-
-    def __repr__(self) -> str:
-        return self.id
-
-
-def _show_value(value: Any, absent: Any = None) -> str:
-    if absent is None:
-        from configlab.constraints import ABSENT as absent
-    if value is absent:
-        return "absent"
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        return f"list{len(value)}"
-    if isinstance(value, dict):
-        return f"map{len(value)}"
-    text = str(value)
-    if text == "":
-        return "empty"
-    return text if len(text) <= 16 else text[:15] + "~"
-
-
-def case_ids(configs: Sequence[Mapping[str, Any]], indices: Sequence[int], space: Space
-             ) -> list[str]:
-    """Readable, stable test ids: ``cfg<index>`` plus the config's most distinctive values.
-
-    A value is the more distinctive the fewer configs of the suite share its value class;
-    parameters constant across the suite are left out; ties keep declaration order.  The
-    values part is cut to :data:`MAX_ID_VALUES` characters (whole ``name=value`` items).
-    """
-    from configlab.constraints import ABSENT
-
-    params = space.parameters
-    last = [p.path.rsplit(".", 1)[-1] for p in params]
-    names = [short if last.count(short) == 1 else p.path for short, p in zip(last, params,
-                                                                              strict=True)]
-    envs = [space.extract(config) for config in configs]
-    codes = [tuple(p.classify(env[p.path]) for p in params) for env in envs]
-    counts = [Counter(row[p] for row in codes) for p in range(len(params))]
-    total = len(configs)
-    ids = []
-    for config_codes, env, index in zip(codes, envs, indices, strict=True):
-        ranked = sorted(
-            (counts[p][config_codes[p]], p) for p in range(len(params))
-            if counts[p][config_codes[p]] < total or len(counts[p]) > 1
-        )
-        parts: list[str] = []
-        used = 0
-        for _, p in ranked:
-            shown = _show_value(env[params[p].path], ABSENT)
-            item = _ID_UNSAFE.sub("_", f"{names[p]}={shown}")
-            if used + len(item) + 1 > MAX_ID_VALUES:
-                break
-            parts.append(item)
-            used += len(item) + 1
-        ids.append("-".join([f"cfg{index:04d}", *parts]))
-    return ids
-
-
-# =========================================================================== session state
 
 
 @dataclass
@@ -458,7 +243,7 @@ class _State:
         meta = {"source": "configlab.pytest", "space": case.space.name,
                 "space_digest": case.space.digest()}
         store = self.snapshots()
-        snapshot_id = _existing_snapshot(store, case.config, meta)
+        snapshot_id = store.find_config(dict(case.config), SNAPSHOT_FILE, meta=meta)
         if snapshot_id is None:
             snapshot_id = store.save_config(dict(case.config), SNAPSHOT_FILE, meta=meta).id
         self._saved[key] = snapshot_id
@@ -527,25 +312,6 @@ class _State:
         return self.spaces[digest]
 
 
-def _existing_snapshot(store: SnapshotStore, config: Mapping[str, Any],
-                       meta: Mapping[str, Any]) -> str | None:
-    """The id save_config would give ``config`` if that snapshot is already stored, else None.
-
-    Saves a write per test on reruns.  Predicts the id as :mod:`configlab.snapshots._store` computes
-    it; if the prediction ever disagrees with the store, the config is simply saved again.
-    """
-    from configlab import formats
-    from configlab._internal.objectstore import hash_bytes
-    from configlab.snapshots._store import FileEntry, _manifest
-
-    data = formats.dumps(dict(config), "json").encode("utf-8")
-    entry = FileEntry(hash_bytes(data), len(data), "json")
-    predicted = hash_bytes(_manifest({SNAPSHOT_FILE: entry}, {}, meta).encode("utf-8"))
-    try:
-        return store.resolve(predicted)
-    except ConfiglabError:
-        return None
-
 
 def _final_outcome(phases: Mapping[str, str]) -> str | None:
     """pass / fail / error / skip of an execution from its phase outcomes (None: no call)."""
@@ -598,198 +364,6 @@ def _record_of(item: pytest.Item) -> _ItemRecord | None:
             return None
         record = item.stash[_ITEM] = _ItemRecord(case)
     return record
-
-
-# =========================================================================== the fixture
-
-
-def _env_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, list | dict):
-        from configlab.results import canonical_json
-
-        return canonical_json(value)
-    return str(value)
-
-
-class ConfigHandle(Mapping[str, Any]):
-    """The config a configlab test runs with (the ``configlab_config`` fixture).
-
-    Read it like a dict (``configlab_config["db"]["pool"]["size"]``, :meth:`get_path`,
-    :meth:`as_dict`) and apply it the way the application reads it with :meth:`write` and
-    :meth:`setenv`: everything they change is undone after the test.
-    """
-
-    def __init__(self, case: ConfigCase, snapshot_id: str) -> None:
-        self._case = case
-        self._snapshot_id = snapshot_id
-        self._files: dict[Path, tuple[bytes | None, int | None]] = {}
-        self._dirs: list[Path] = []
-        self._env: dict[str, str | None] = {}
-        self._env_set: dict[str, str | None] = {}
-        self._start: dict[str, str | None] = {}
-
-    # -- reading ----------------------------------------------------------------------------
-
-    def __getitem__(self, key: str) -> Any:
-        return self._case.config[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._case.config)
-
-    def __len__(self) -> int:
-        return len(self._case.config)
-
-    def __repr__(self) -> str:
-        return f"ConfigHandle({self.id!r}, {dict(self._case.config)!r})"
-
-    @property
-    def id(self) -> str:
-        """The config's part of the test id (``cfg0003-journal_mode=WAL-...``)."""
-        return self._case.id
-
-    @property
-    def snapshot_id(self) -> str:
-        """Id of the snapshot holding this config (``pytest --configlab-replay <id>``)."""
-        return self._snapshot_id
-
-    @property
-    def space(self) -> Space:
-        """The space the config was generated from."""
-        return self._case.space
-
-    def as_dict(self) -> dict[str, Any]:
-        """A deep copy of the nested config (a plain dict the test may modify)."""
-        from configlab.tree import deep_copy
-
-        return deep_copy(dict(self._case.config))  # type: ignore[no-any-return]
-
-    def flat(self) -> dict[str, Any]:
-        """``{dotted.path: value}`` of every leaf (lists are leaves)."""
-        from configlab.tree import flatten
-
-        return flatten(self._case.config)
-
-    def get_path(self, path: str, default: Any = None) -> Any:
-        """The value at dotted ``path`` (``default`` when absent)."""
-        from configlab.tree import get_path
-
-        return get_path(self._case.config, path, default)
-
-    # -- applying ---------------------------------------------------------------------------
-
-    def write(self, path: str | os.PathLike[str], fmt: str | None = None, *,
-              typed: bool = True) -> Path:
-        """Write the config to ``path`` (format from the extension unless ``fmt`` is given).
-
-        After the test the original file is restored byte for byte (and its mode), or
-        removed if there was none, together with the directories created for it.  A file
-        the test changes afterwards is reported as config drift.
-
-        Raises:
-            FormatError: the format cannot represent the config, or unknown extension.
-            ConfiglabError: ``path`` is a directory.
-        """
-        from configlab import formats
-        from configlab.integrations.monitor import file_fingerprint
-
-        target = Path(os.path.abspath(path))
-        if target.is_dir():
-            raise ConfiglabError(f"{target}: is a directory, cannot write the config there")
-        if target not in self._files:
-            if target.is_file():
-                self._files[target] = (target.read_bytes(), target.stat().st_mode)
-            else:
-                self._files[target] = (None, None)
-            missing = []
-            parent = target.parent
-            while not parent.exists():
-                missing.append(parent)
-                parent = parent.parent
-            for directory in reversed(missing):
-                directory.mkdir()
-                self._dirs.append(directory)
-        formats.dump(self.as_dict(), target, fmt, typed=typed)
-        self._start[str(target)] = file_fingerprint(target)
-        return target
-
-    def watch(self, path: str | os.PathLike[str]) -> None:
-        """Fingerprint ``path`` now and again after the test: a change is reported as drift."""
-        from configlab.integrations.monitor import file_fingerprint
-
-        key = os.path.abspath(path)
-        self._start.setdefault(key, file_fingerprint(key))
-
-    def env(self, prefix: str = "APP_", *, separator: str = "_", upper: bool = True
-            ) -> dict[str, str | None]:
-        """The variables :meth:`setenv` would set: ``{NAME: value}`` (None: unset).
-
-        ``db.pool.size`` becomes ``<prefix>DB_POOL_SIZE``; booleans are ``true``/``false``,
-        null is the empty string, lists and maps are JSON; parameters of the space absent
-        from the config are unset.
-        """
-        from configlab.tree import split_path
-
-        def name(path: str) -> str:
-            segments = [_ENV_UNSAFE.sub("_", s) for s in split_path(path)]
-            text = prefix + separator.join(segments)
-            return text.upper() if upper else text
-
-        wanted: dict[str, str | None] = {}
-        for path, value in self.flat().items():
-            wanted[name(path)] = _env_text(value)
-        for param in self._case.space.parameters:
-            wanted.setdefault(name(param.path), None)
-        return wanted
-
-    def setenv(self, prefix: str = "APP_", *, separator: str = "_", upper: bool = True
-               ) -> dict[str, str | None]:
-        """Set environment variables from the config's flattened paths (see :meth:`env`).
-
-        Everything set or unset is restored after the test.  Returns the variables.
-        """
-        wanted = self.env(prefix, separator=separator, upper=upper)
-        for var, value in wanted.items():
-            if var not in self._env:
-                self._env[var] = os.environ.get(var)
-            if value is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = value
-            self._env_set[var] = value
-        return wanted
-
-    def _finish(self) -> tuple[str, ...]:
-        """Undo :meth:`write` and :meth:`setenv`; returns what drifted meanwhile."""
-        from configlab.integrations.monitor import drifted_files, fingerprint
-
-        drift = list(drifted_files(self._start, fingerprint(self._start)))
-        drift += [f"env:{var}" for var, value in self._env_set.items()
-                  if os.environ.get(var) != value]
-        for var, old in self._env.items():
-            if old is None:
-                os.environ.pop(var, None)
-            else:
-                os.environ[var] = old
-        for target, (data, mode) in reversed(list(self._files.items())):
-            if data is None:
-                target.unlink(missing_ok=True)
-            else:
-                target.write_bytes(data)
-                if mode is not None:
-                    os.chmod(target, mode)
-        for directory in reversed(self._dirs):
-            with contextlib.suppress(OSError):  # the test left something in it: keep it
-                directory.rmdir()
-        self._files.clear()
-        self._dirs.clear()
-        self._env.clear()
-        return tuple(drift)
 
 
 def config_fixture(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
@@ -1021,14 +595,3 @@ def _suspect_lines(results: ResultSet, space: Space) -> list[str]:
         f"{pattern.coverage} runs fail, confidence {pattern.confidence:.0%})"
         for pattern in patterns
     ]
-
-
-__all__ = [
-    "DEFAULT_STORE",
-    "SNAPSHOT_PROPERTY",
-    "ConfigCase",
-    "ConfigHandle",
-    "case_ids",
-    "parametrize",
-    "summary_lines",
-]

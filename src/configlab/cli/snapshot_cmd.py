@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -52,6 +53,39 @@ def _line(snapshot: Snapshot) -> str:
     names = ", ".join(sorted(snapshot.files)) or "-"
     tags = f" [{', '.join(snapshot.tags)}]" if snapshot.tags else ""
     return f"{snapshot.short_id}  {snapshot.created}  {names}{tags}"
+
+
+def _query_options(function: Any) -> Any:
+    """The selection options shared by export, restore, verify and tag."""
+    options = [
+        click.option("--tag", "q_tag", default=None,
+                     help="Only snapshots with this tag (a tag given as REF selects all of them)."),
+        click.option("--test", "q_test", default=None,
+                     help="Only snapshots of results of this test id (fnmatch pattern)."),
+        click.option("--run", "q_run", default=None, help="Only snapshots of results of this run."),
+        click.option("--outcome", "q_outcome", default=None,
+                     help="Only snapshots of results with this outcome (pass/fail/error/skip)."),
+        click.option("--where", "q_where", default=None,
+                     help="Only snapshots whose config satisfies this constraint expression."),
+        click.option("--latest", "q_latest", is_flag=True,
+                     help="Act on the most recent matching snapshot only."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _select(store: SnapshotStore, refs: tuple[str, ...], options: dict[str, Any],
+            *, default_all: bool = False) -> list[Snapshot]:
+    """The snapshots REFS and the query options select (every snapshot only if allowed)."""
+    from configlab.snapshots import SnapshotQuery, select_snapshots
+
+    query = SnapshotQuery(refs=refs, tag=options["q_tag"], test=options["q_test"],
+                          run=options["q_run"], outcome=options["q_outcome"],
+                          where=options["q_where"], latest=options["q_latest"])
+    if query.empty and not (default_all or query.latest):
+        raise SnapshotError("name snapshots: REF..., or --tag/--test/--run/--outcome/--where")
+    return select_snapshots(store, query)
 
 
 def _parse_meta(pairs: tuple[str, ...]) -> dict[str, Any]:
@@ -163,25 +197,36 @@ def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
 
 
 @snapshot.command()
-@click.argument("ref")
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("args", nargs=-1, required=True, metavar="[REF]... DIRECTORY")
+@_query_options
 @_STORE_OPTION
-def restore(ref: str, directory: str, store_path: StoreLocation) -> None:
-    """Write the files of snapshot REF into DIRECTORY, byte for byte."""
-    for path in SnapshotStore(store_path).restore(ref, directory):
-        click.echo(str(path))
+def restore(args: tuple[str, ...], store_path: StoreLocation, **query: Any) -> None:
+    """Write the files of the selected snapshots into DIRECTORY, byte for byte.
+
+    One snapshot is written into DIRECTORY itself; several go to DIRECTORY/<short id>/ each.
+    A tag as REF selects every snapshot with that tag (--latest: the newest only).
+    """
+    *refs, directory = args
+    store = SnapshotStore(store_path)
+    chosen = _select(store, tuple(refs), query)
+    for snap in chosen:
+        target = Path(directory) if len(chosen) == 1 else Path(directory) / snap.short_id
+        for path in store.restore(snap.id, target):
+            click.echo(str(path))
 
 
 @snapshot.command()
-@click.argument("ref")
-@click.argument("tag")
+@click.argument("args", nargs=-1, required=True, metavar="[REF]... TAG")
 @click.option("--remove", is_flag=True, help="Remove the tag instead of adding it.")
+@_query_options
 @_STORE_OPTION
-def tag(ref: str, tag: str, remove: bool, store_path: StoreLocation) -> None:
-    """Give snapshot REF the tag TAG (or remove it with --remove)."""
+def tag(args: tuple[str, ...], remove: bool, store_path: StoreLocation, **query: Any) -> None:
+    """Give the selected snapshots the tag TAG (or remove it with --remove)."""
+    *refs, new_tag = args
     store = SnapshotStore(store_path)
-    snap = store.untag(ref, tag) if remove else store.tag(ref, tag)
-    click.echo(_line(snap))
+    for snap in _select(store, tuple(refs), query):
+        done = store.untag(snap.id, new_tag) if remove else store.tag(snap.id, new_tag)
+        click.echo(_line(done))
 
 
 @snapshot.command()
@@ -205,13 +250,19 @@ def diff(
 
 
 @snapshot.command(name="export")
-@click.argument("refs", nargs=-1, required=True)
+@click.argument("refs", nargs=-1)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
+@_query_options
 @_STORE_OPTION
-def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation) -> None:
-    """Export snapshots REFS... with their contents into one portable bundle file."""
-    path = SnapshotStore(store_path).export(list(refs), output)
-    click.echo(str(path))
+def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation, **query: Any) -> None:
+    """Export the selected snapshots with their contents into one portable bundle file.
+
+    A tag as REF exports every snapshot with that tag (--latest: the newest only).
+    """
+    store = SnapshotStore(store_path)
+    chosen = _select(store, refs, query)
+    path = store.export([snap.id for snap in chosen], output)
+    click.echo(f"{path} ({len(chosen)} snapshot{'s' if len(chosen) != 1 else ''})")
 
 
 @snapshot.command(name="import")
@@ -224,14 +275,45 @@ def import_(bundle: str, store_path: StoreLocation) -> None:
 
 
 @snapshot.command()
+@click.argument("refs", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_query_options
 @_STORE_OPTION
-def verify(as_json: bool, store_path: StoreLocation) -> None:
-    """Check every stored object and index row; exit 1 when anything is damaged."""
-    report = SnapshotStore(store_path).verify()
+def verify(refs: tuple[str, ...], as_json: bool, store_path: StoreLocation, **query: Any) -> None:
+    """Check every stored object and index row (or only the selected snapshots' files);
+    exit 1 when anything is damaged."""
+    store = SnapshotStore(store_path)
+    if refs or any(value not in (None, False) for value in query.values()):
+        problems = _verify_selected(store, _select(store, refs, query), as_json)
+        if problems:
+            sys.exit(1)
+        return
+    report = store.verify()
     if as_json:
         _echo_json(report.to_dict())
     else:
         click.echo(report.to_text())
     if not report.ok:
         sys.exit(1)
+
+
+def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool) -> int:
+    """Read back every file of each chosen snapshot (hashes checked); the number damaged."""
+    rows = []
+    for snap in chosen:
+        problem = None
+        try:
+            for name in sorted(snap.files):
+                store.read_bytes(snap.id, name)
+        except SnapshotCorruptedError as error:
+            problem = str(error)
+        rows.append({"id": snap.id, "ok": problem is None, "problem": problem})
+    damaged = sum(not row["ok"] for row in rows)
+    if as_json:
+        _echo_json({"checked": len(rows), "damaged": damaged, "snapshots": rows})
+    else:
+        for row in rows:
+            click.echo(f"{str(row['id'])[:12]}  {'ok' if row['ok'] else row['problem']}")
+        click.echo(f"checked {len(rows)} snapshot(s): "
+                   + ("ok" if not damaged else f"{damaged} damaged"))
+    return damaged

@@ -16,6 +16,8 @@ from configlab.snapshots._model import (
     canonical_json,
     capture_env,
 )
+from configlab.snapshots._query import SnapshotQuery
+from configlab.snapshots._query import select as select_snapshots
 from configlab.snapshots._store import SnapshotStore
 
 __all__ = [
@@ -26,10 +28,12 @@ __all__ = [
     "FileSource",
     "Problem",
     "Snapshot",
+    "SnapshotQuery",
     "SnapshotStore",
     "StoredObject",
     "VerifyReport",
     "canonical_json",
     "capture_env",
     "open_index",
+    "select_snapshots",
 ]

@@ -136,3 +136,19 @@ def test_dask_executor_api_and_errors(cluster: tuple[str, list[int]]) -> None:
     unreachable = DaskExecutor(f"dask://127.0.0.1:{_free_port()}", timeout=1)
     with pytest.raises(ExecutionError, match="cannot reach the Dask scheduler"):
         unreachable.map(str, [1])
+
+
+def test_ci_run_step_on_dask(cluster: tuple[str, list[int]], tmp_path: Path) -> None:
+    from configlab.integrations.ci import run_ci
+
+    address, _ = cluster
+    (tmp_path / "space.yaml").write_text("name: s\nparameters:\n  c: bool\n  a: [1, 2, 3]\n")
+    (tmp_path / "app.py").write_text(APP)
+    (tmp_path / "ci.yaml").write_text(
+        "space: space.yaml\nsteps:\n"
+        "  - generate: {strategy: covering, seed: 1, out: configs/, format: json}\n"
+        f"  - run: {{command: '{sys.executable} {tmp_path / 'app.py'} {{config}}',"
+        f" executor: '{address}'}}\n")
+    report = run_ci(tmp_path / "ci.yaml", environ={}, emit=lambda line: None)
+    assert report.counts["pass"] > 0 and report.counts["fail"] > 0
+    assert all(a.file and a.file.startswith("configs/config-") for a in report.annotations)

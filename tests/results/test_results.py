@@ -15,12 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.integrations import ingest
+from configlab.integrations.ingest import load_results
 from configlab.results import (
     Result,
     ResultSet,
     ResultStore,
     config_key,
-    load_results,
     normalize_timestamp,
 )
 from configlab.results.encoded import FAIL, PASS, SKIP
@@ -421,7 +422,7 @@ def test_load_results_dispatch(tmp_path: Path) -> None:
     assert load_results(results) is results
     assert load_results(results.to_jsonl(tmp_path / "a.jsonl")) == results
     assert load_results(results.to_csv(tmp_path / "a.csv")) == results
-    with pytest.raises(ResultsError, match="no such results"):
+    with pytest.raises(ConfiglabError, match="no such results"):
         load_results(tmp_path / "nothing.txt")
     (tmp_path / "a.txt").write_text("x")
     with pytest.raises(ConfiglabError, match="unknown results format"):
@@ -485,10 +486,10 @@ REPORTS = DATA_DIR / "reports"
 
 
 def test_result_set_reads_other_frameworks_reports() -> None:
-    junit = ResultSet.from_junit(REPORTS / "pytest-junit.xml")
+    junit = ingest.from_junit(REPORTS / "pytest-junit.xml")
     assert len(junit) > 0 and {r.outcome for r in junit} <= {"pass", "fail", "error", "skip"}
-    assert len(ResultSet.from_pytest_json(REPORTS / "pytest-json-report.json")) > 0
-    ctrf = ResultSet.from_ctrf(REPORTS / "ctrf-report.json")
+    assert len(ingest.from_pytest_json(REPORTS / "pytest-json-report.json")) > 0
+    ctrf = ingest.from_ctrf(REPORTS / "ctrf-report.json")
     assert len(ctrf) > 0
     assert load_results(REPORTS / "ctrf-report.json") == ctrf
     assert load_results(REPORTS / "pytest-junit.xml") == junit
@@ -501,4 +502,4 @@ def test_result_set_parquet_round_trip(tmp_path: Path) -> None:
     results = _sample()
     path = tmp_path / "r.parquet"
     to_parquet(results, path)
-    assert ResultSet.from_parquet(path) == results
+    assert ingest.from_parquet(path) == results

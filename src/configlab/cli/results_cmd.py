@@ -54,7 +54,8 @@ def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
           jsonl_path: str | None, suite: str | None, test_name: str, no_check: bool) -> None:
     """Merge the results of SOURCES (stores or result files) and check every run is complete."""
     from configlab.execution import check_complete
-    from configlab.results import ResultSet, ResultStore, load_results
+    from configlab.integrations.ingest import load_results
+    from configlab.results import ResultSet, ResultStore
 
     if into is not None and any(Path(s).resolve() == Path(into).resolve() for s in sources):
         raise ResultsError(f"--into {into} is also a source: its results would be doubled")

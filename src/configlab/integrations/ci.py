@@ -44,7 +44,7 @@ from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
 _STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "generate": ("strategy", "strength", "seed", "count", "out", "format", "base"),
-    "run": ("command", "timeout", "name", "shell", "env", "jobs"),
+    "run": ("command", "timeout", "name", "shell", "env", "jobs", "executor"),
     "ingest": ("reports", "required"),
     "verify": ("spec", "command", "timeout", "jobs"),
     "coverage": ("strength", "fail_under", "include_skipped"),
@@ -247,6 +247,7 @@ def _check_step(step: Step, where: str) -> None:
             need("shell", (bool,))
             need("name", (str,))
             need("env", (dict,))
+            need("executor", (str,))
     elif step.kind == "ingest":
         need("reports", (list, str), required=True)
         need("required", (bool,))
@@ -443,7 +444,7 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _run(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.execution import CommandJob, CommandTemplate, LocalExecutor, run_job
+    from configlab.execution import CommandJob, CommandTemplate, Progress, make_executor, run_job
     from configlab.execution import to_result as job_result
     from configlab.integrations.exporters import replay_command
     from configlab.snapshots import SnapshotStore
@@ -452,22 +453,32 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
     name = o.get("name", "run")
     try:
         command = CommandTemplate(o["command"], shell=True if o.get("shell") else None)
+        executor = make_executor(o.get("executor"), o.get("jobs", state.jobs))
     except ConfiglabError as error:
         raise IntegrationError(f"{state.config.path}: {step.label}: {error}") from None
+    # on a cluster the config is written where the command runs, and runs in the worker's cwd
+    local = executor.name == "local"
     extra_env = {str(k): str(v) for k, v in (o.get("env") or {}).items()}
     jobs = [CommandJob(index=index, name=path.name, config=config, command=command,
-                       config_path=state.shown(path), timeout=o.get("timeout"),
-                       cwd=str(state.config.base_dir), env=extra_env)
+                       fmt=state.fmt, config_path=state.shown(path) if local else None,
+                       timeout=o.get("timeout"),
+                       cwd=str(state.config.base_dir) if local else None, env=extra_env)
             for index, (path, config) in enumerate(state.generated, start=1)]
-    executor = LocalExecutor(o.get("jobs", state.jobs))
     failing = 0
     with SnapshotStore(state.path(state.config.store)) as snapshots:
         snapshot_ids = [snapshots.save_config(
             job.config, job.name,
             meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
             for job in jobs]
-        done_all = executor.map(run_job, jobs)
-    for job, done, snapshot_id in zip(jobs, done_all, snapshot_ids, strict=True):
+        with Progress(len(jobs), f"configlab ci: {step.label}") as progress:
+            try:
+                done_all = executor.map(
+                    run_job, jobs, lambda _, done: progress.advance(failed=done.outcome != "pass"))
+            finally:
+                executor.close()
+    shown_paths = [state.shown(path) for path, _ in state.generated]
+    for job, done, snapshot_id, shown in zip(jobs, done_all, snapshot_ids, shown_paths,
+                                             strict=True):
         result = job_result(job, done, test_name=name, run_id=state.config.run_id,
                             snapshot_id=snapshot_id, extra_metrics=state.shard_metrics())
         state.results.append(result)
@@ -476,7 +487,6 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
             continue
         failing += 1
         why = _why(done)
-        shown = job.config_path
         replay = replay_command(result)
         message = f"{why} under {shown} (snapshot {snapshot_id[:12]}); replay: {replay}"
         output = "" if done.process is None else done.process.output_tail(OUTPUT_TAIL)

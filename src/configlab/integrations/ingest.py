@@ -750,17 +750,29 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
     )
 
 
-def load_results(path: str | os.PathLike[str], store: Any = None, *,
+def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, *,
                  run_id: str | None = None) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
-    JSON lines, CSV, Parquet and store directories are configlab's own forms (read as they
-    are); JUnit XML, pytest-json-report and CTRF go through :func:`from_junit`,
-    :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id`` apply to those).
+    The one door for reading results: JSON lines, CSV, Parquet and store directories are
+    configlab's own forms (read as they are), as is a team store named by its ``postgresql://``
+    URL; JUnit XML, pytest-json-report and CTRF go through
+    :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
+    apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
 
     Raises:
-        IntegrationError: unknown or malformed content (names the file).
+        IntegrationError: missing file, unknown or malformed content (names the file).
     """
+    if isinstance(source, ResultSet):
+        return source
+    from configlab.storage import is_postgres_url
+
+    if is_postgres_url(os.fspath(source)):  # a team store: its results table
+        try:
+            return ResultSet.from_store(os.fspath(source))
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+    path = source
     kind = detect_report_format(path)
     if kind == "junit":
         return from_junit(path, store, run_id=run_id)

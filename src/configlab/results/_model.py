@@ -509,36 +509,6 @@ class ResultSet(Sequence[Result]):
         return results
 
     @classmethod
-    def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read JUnit XML (Surefire, pytest, xUnit flavours); see
-        :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_junit(path, store)
-
-    @classmethod
-    def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a pytest-json-report file; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_pytest_json(path, store)
-
-    @classmethod
-    def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a CTRF JSON report; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_ctrf(path, store)
-
-    @classmethod
-    def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
-        """Read the Parquet results table written by
-        :func:`configlab.integrations.exporters.to_parquet`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_parquet(path)
-
-    @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
         """Read CSV: ``outcome``, ``duration``, ``test_id``, ``snapshot_id``, ``timestamp``,
         ``run_id``, ``metric.<name>`` columns; every other column is a dotted config path.
@@ -978,36 +948,6 @@ class ResultStore:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
-    """A ResultSet from any results source configlab reads (or the ResultSet itself).
-
-    A store directory or ``postgresql://`` URL, ``.jsonl`` and ``.csv`` are configlab's own
-    forms; anything else (JUnit XML, pytest-json-report, CTRF, Parquet, JSON lines named
-    ``.json``) is recognised by its content through
-    :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids through
-    ``store`` when given.
-    """
-    if isinstance(source, ResultSet):
-        return source
-    from configlab.storage import is_postgres_url
-
-    if is_postgres_url(os.fspath(source)):  # a team store
-        return ResultSet.from_store(os.fspath(source))
-    location = Path(source)
-    if not location.exists():
-        raise ResultsError(f"{location}: no such results file or store directory")
-    if location.is_dir():
-        return ResultSet.from_store(location)
-    suffix = location.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return ResultSet.from_jsonl(location)
-    if suffix == ".csv":
-        return ResultSet.from_csv(location)
-    from configlab.integrations import ingest
-
-    return ingest.load_results(location, store)
-
-
 __all__ = [
     "NULL_CELL",
     "OUTCOMES",
@@ -1017,6 +957,5 @@ __all__ = [
     "canonical_json",
     "config_key",
     "encode_results",
-    "load_results",
     "normalize_timestamp",
 ]

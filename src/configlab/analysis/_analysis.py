@@ -580,7 +580,25 @@ def analyze_encoded(
 
     # ---- impact
     failure = _failure_impact(counts, fails, enc, settings.alpha)
-    metric_names = tuple(sorted(enc.metrics))
+    metric_names = tuple(sorted(m for m in enc.metrics if not _bookkeeping(m, enc.metrics)))
+    skipped_metrics = sorted(m for m in enc.metrics if m not in metric_names)
+    if skipped_metrics:
+        warnings.append(
+            AnalysisWarning(
+                "bookkeeping_metrics",
+                f"not analysed as metrics (recorded by the runner, not caused by the config): "
+                f"{', '.join(skipped_metrics)}",
+            )
+        )
+    mixed = _mixed_tests(enc, prep)
+    if mixed:
+        warnings.append(
+            AnalysisWarning(
+                "mixed_tests",
+                f"the results mix {len(mixed)} different tests ({_listing(mixed)}); causes of "
+                "unrelated tests are pooled: select one test to analyse it alone",
+            )
+        )
     metric_data = [_metric_data(enc, lay, prep, name) for name in metric_names]
     for md in metric_data:
         if md.rows.size == 0:
@@ -766,6 +784,24 @@ def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:
         failing_rows=pat.failing_rows,
         confounded_with=partners,
     )
+
+
+#: metrics the runner records about the run itself (the outcome, again): never explained
+_BOOKKEEPING = frozenset({"exit_status", "exit_code", "returncode", "signal"})
+
+
+def _bookkeeping(name: str, metrics: Any) -> bool:
+    # the runner's wall time duplicates ``duration`` when both are present
+    return name in _BOOKKEEPING or (name == "wall_s" and "duration" in metrics)
+
+
+def _mixed_tests(enc: EncodedResults, prep: _Prepared) -> list[str]:
+    """Distinct tests among the analysed rows (parametrisations ``t[...]`` count as one test);
+    empty when there is at most one."""
+    if not enc.test_ids:
+        return []
+    names = sorted({enc.test_ids[i].split("[", 1)[0] for i in prep.used_idx.tolist()} - {""})
+    return names if len(names) > 1 else []
 
 
 def _listing(items: Sequence[str], limit: int = 8) -> str:

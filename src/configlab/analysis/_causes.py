@@ -430,12 +430,23 @@ def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fail
     ``_TRIPLE_BUDGET / rows`` and their cells within ``_TRIPLE_CELLS``.
     """
     g = _g_score(cells.n, cells.f, total, fails)
-    score = np.zeros(len(cols))
+    # a column's promise: its best single cell, or the best *synergy* of a pair it is in (the
+    # pair cell's score above the best single cell of either member), so that a strong cause
+    # does not lift every column it pairs with, while the parts of a 3-way cause (each pair
+    # of them better than its members alone) rank high
+    single = np.zeros(len(cols))
     for c, combo in enumerate(cells.combos):
-        lo, hi = int(cells.offsets[c]), int(cells.offsets[c + 1])
-        best = float(g[lo:hi].max()) if hi > lo else 0.0
-        for pos in combo:
-            score[pos] = max(score[pos], best)
+        if len(combo) == 1:
+            lo, hi = int(cells.offsets[c]), int(cells.offsets[c + 1])
+            single[combo[0]] = float(g[lo:hi].max()) if hi > lo else 0.0
+    score = single.copy()
+    for c, combo in enumerate(cells.combos):
+        if len(combo) == 2:
+            lo, hi = int(cells.offsets[c]), int(cells.offsets[c + 1])
+            best = float(g[lo:hi].max()) if hi > lo else 0.0
+            synergy = best - max(single[combo[0]], single[combo[1]])
+            for pos in combo:
+                score[pos] = max(score[pos], synergy)
     max_triples = int(_TRIPLE_BUDGET // max(n_rows, 1))
     keep: list[int] = []
     s1 = s2 = 0.0  # sum of k and of k^2 over kept columns

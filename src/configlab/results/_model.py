@@ -471,6 +471,33 @@ class ResultSet(Sequence[Result]):
         for result in results:
             self.append(result)
 
+    def select(
+        self,
+        *,
+        test_id: str | Sequence[str] | None = None,
+        run_id: str | Sequence[str] | None = None,
+        outcome: str | Sequence[str] | None = None,
+        since: Any = None,
+        until: Any = None,
+        where: str | None = None,
+    ) -> ResultSet:
+        """The results of some tests, runs, outcomes, a time range and/or a config condition
+        in the constraint language (``where="db == 'postgres' and workers > 2"``); test ids
+        may be shell-style patterns.  See :mod:`configlab.results._select`.
+
+        Raises:
+            ResultsError: an unknown outcome, a malformed time or condition.
+        """
+        from configlab.results._select import Selection, select
+
+        def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        selection = Selection(many(test_id), many(run_id), many(outcome), since, until, where)
+        return ResultSet(select(self._results, selection))
+
     @property
     def configs(self) -> list[Mapping[str, Any]]:
         """The config of every result, in order."""

@@ -165,6 +165,19 @@ def test_demo_load_validate_convert(tmp_path: Path) -> None:
     assert run("space", "check", space, "--config", converted)[0] == 0
 
 
+def test_check_strict_refuses_a_lossy_schema(tmp_path: Path) -> None:
+    schema = tmp_path / "lossy.json"
+    schema.write_text(json.dumps({"$schema": "http://json-schema.org/draft-07/schema#",
+                                  "properties": {"s": {"type": "string", "maxLength": 3,
+                                                       "contentEncoding": "base64"}}}))
+    code, _, _ = run("space", "check", str(schema))
+    assert code == 0
+    code, _, err = run("space", "check", str(schema), "--strict")
+    assert code == 2 and "strict import refused" in err and "contentEncoding" in err
+    code, _, err = run("space", "convert", str(schema), "--to", "yaml", "--strict")
+    assert code == 2 and err.startswith("configlab: error:")
+
+
 def test_pict_round_trip_keeps_sub_models_weights_and_negative_values(tmp_path: Path) -> None:
     model = write(tmp_path / "m.pict",
                   "A: a1 (5), a2, ~bad\nB: b1, b2\nC: c1, c2\n\n{ A, B } @ 2\n")

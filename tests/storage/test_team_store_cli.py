@@ -40,6 +40,7 @@ def test_snapshot_commands_take_store_urls(pg_url: str, s3_url: str, tmp_path: P
     monkeypatch.setenv("CONFIGLAB_OBJECTS", s3_url)
     assert sid[:12] in run("snapshot", "list")
     assert "ok" in run("snapshot", "verify").lower()
+    assert "configlab store gc" in run("snapshot", "gc", code=2)
     run("snapshot", "restore", "ci", str(tmp_path / "out"))
     assert (tmp_path / "out" / "big.bin").read_bytes() == Path("big.bin").read_bytes()
     monkeypatch.setenv("PGPASSWORD", "wrong")

@@ -31,15 +31,18 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
+from urllib.parse import quote
 
 import zstandard
 
+from configlab._internal.safeio import file_kind
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 
 #: zstd level used for objects and bundles.
@@ -127,10 +130,33 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as error:
-        raise SnapshotError(
-            f"cannot open the store index at {base / 'index.sqlite'}: {error}"
-        ) from error
+        read_only = _open_read_only(base / "index.sqlite")
+        if read_only is None:
+            raise SnapshotError(
+                f"cannot open the store index at {base / 'index.sqlite'}: {error}"
+            ) from error
+        return read_only
     return conn
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the existing index ``path`` (None when there is none).
+
+    For a store on a read-only mount or in a directory configlab cannot write: reading (list,
+    show, diff, verify, export) works, a write fails with "readonly database".  ``immutable=1``
+    is the fallback SQLite needs for a WAL index whose -shm file cannot be created.
+    """
+    if not path.is_file():
+        return None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{query}", uri=True,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            conn.close()
+    return None
 
 
 @dataclass(frozen=True)
@@ -170,6 +196,11 @@ class _Hashing:
         self.size += len(chunk)
 
 
+class NotAnObjectFile(OSError):
+    """Something other than a regular file (a FIFO, a directory, ...) sits at an object's path;
+    its text names what it is."""
+
+
 class SpooledObject(Protocol):
     """Content written before its hash is known (see :meth:`ObjectFiles.spool`)."""
 
@@ -195,11 +226,11 @@ class ObjectFiles(Protocol):
     def exists(self, digest: str) -> bool:
         """Whether object ``digest`` is stored (content not checked)."""
 
-    def read(self, digest: str) -> bytes:
-        """The stored frame of ``digest``."""
-
     def open(self, digest: str) -> IO[bytes]:
-        """A binary reader over the stored frame of ``digest`` (the caller closes it)."""
+        """A binary reader over the stored frame of ``digest`` (the caller closes it).
+
+        Raises :class:`NotAnObjectFile` when something other than an object sits there.
+        """
 
     def put(self, digest: str, frame: bytes) -> None:
         """Store ``frame`` as object ``digest`` atomically unless it already exists."""
@@ -237,11 +268,16 @@ class LocalObjectFiles:
     def exists(self, digest: str) -> bool:
         return self.path_for(digest).is_file()
 
-    def read(self, digest: str) -> bytes:
-        return self.path_for(digest).read_bytes()
-
     def open(self, digest: str) -> IO[bytes]:
-        return self.path_for(digest).open("rb")
+        # opened without blocking: only a regular file is an object (a FIFO or device planted
+        # in the store must not hang a reader)
+        fd = os.open(self.path_for(digest), os.O_RDONLY | os.O_NONBLOCK)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise NotAnObjectFile(file_kind(mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
 
     def hashes(self) -> Iterator[str]:
         if self.objects.is_dir():
@@ -581,13 +617,8 @@ class ObjectStore:
     # -- reading -----------------------------------------------------------------------------
 
     def _raw(self, digest: str) -> bytes:
-        self._check_digest(digest)
-        try:
-            return self.files.read(digest)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
-        except OSError as error:
-            raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+        with self.open_file(digest) as handle:
+            return handle.read()
 
     def get_inline(self, digest: str, size: int | None = None) -> bytes | None:
         """The verified content of ``digest`` when it is stored inline, None when it is not.
@@ -689,6 +720,8 @@ class ObjectStore:
             return self.files.open(digest)
         except FileNotFoundError as error:
             raise SnapshotCorruptedError(f"object {digest} is missing") from error
+        except NotAnObjectFile as error:
+            raise SnapshotCorruptedError(f"object {digest} is {error}, not a file") from error
         except OSError as error:
             raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
 
@@ -736,8 +769,8 @@ class ObjectStore:
             self.copy_to(digest, _NullSink(), size)
         except SnapshotCorruptedError as error:
             message = str(error)
-            if not self._file_exists(digest):
-                return "missing", message
+            if not self._file_exists(digest):  # gone, or a FIFO, a directory ... in its place
+                return ("corrupted" if message.endswith("not a file") else "missing"), message
             if " is truncated" in message:
                 return "truncated", message
             raw = self._raw(digest)
@@ -778,6 +811,7 @@ __all__ = [
     "IndexConnection",
     "IndexCursor",
     "LocalObjectFiles",
+    "NotAnObjectFile",
     "ObjectFiles",
     "ObjectState",
     "ObjectStore",

@@ -861,8 +861,12 @@ class Space:
             raise SpaceError(f"{source}: {error}") from None
 
     @classmethod
-    def load(cls, path: str | Path, fmt: str | None = None) -> Space:
-        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
+    def load(cls, path: str | Path, fmt: str | None = None, *, strict: bool = False) -> Space:
+        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``).
+
+        ``strict`` refuses a JSON Schema with a keyword that cannot be honoured (see
+        :meth:`from_json_schema`).
+        """
         from configlab._internal import safeio
 
         location = Path(path)
@@ -877,15 +881,20 @@ class Space:
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
         data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
         if _looks_like_json_schema(data):
-            return cls.from_json_schema(data, source=str(location))
+            return cls.from_json_schema(data, source=str(location), strict=strict)
         return cls.from_dict(data, source=str(location))
 
     @classmethod
-    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema") -> Space:
-        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``."""
+    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema",
+                         strict: bool = False) -> Space:
+        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``.
+
+        With ``strict`` a keyword that is not honoured (a warning other than the documented
+        default bounds) raises :class:`SpaceError` naming every such keyword and its path.
+        """
         from configlab.space._json_schema import space_from_json_schema
 
-        return space_from_json_schema(schema, source=source)
+        return space_from_json_schema(schema, source=source, strict=strict)
 
     @classmethod
     def infer(cls, configs: Iterable[Mapping[str, Any]], *, name: str = "inferred") -> Space:

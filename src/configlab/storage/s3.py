@@ -118,10 +118,6 @@ class S3ObjectFiles:
             return False
         return True
 
-    def read(self, digest: str) -> bytes:
-        with self.open(digest) as body:
-            return body.read()
-
     def open(self, digest: str) -> IO[bytes]:
         key = self.key(digest)
         response = self._call(key, lambda: self.client.get_object(Bucket=self.bucket, Key=key))

@@ -314,6 +314,11 @@ MAX_GENERATED_STRING = 65_536
 MAX_INT_BOUND = 2**63
 
 
+def _shortened(text: str | None, width: int = 80) -> str | None:
+    """``text`` cut to ``width`` characters (``...`` marks the cut) for error messages."""
+    return text if text is None or len(text) <= width else text[:width] + "..."
+
+
 def _short_number(value: int) -> str:
     """``value`` written out, or as ``~1e400`` when it is long."""
     if abs(value) < 10**30:
@@ -439,7 +444,8 @@ class StringParam(Parameter):
             classes.append(ValueClass(label, value))
         if not classes:
             raise SpaceError(
-                f"{self.path}: no string satisfies pattern {self.pattern!r} within length "
+                f"{self.path}: no string satisfies pattern {_shortened(self.pattern)!r} within "
+                f"length "
                 f"[{self.min_length}, {self.max_length}]; add an example value"
             )
         return classes

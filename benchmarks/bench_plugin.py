@@ -41,7 +41,7 @@ SPACE = {
 }
 
 PLUGIN_TEST = """\
-import configlab.integrations.pytest._api as cp
+import configlab.integrations.pytest.collect as cp
 
 @cp.parametrize(space="space.json", strategy="random", count={n}, seed=1)
 def test_app(configlab_config):

@@ -21,9 +21,13 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins", "--t3-budget", "10"]),
     "bench_snapshots.py": ([], ["--quick"]),
     "bench_formats.py": ([], ["--quick"]),
+    "bench_schemas.py": ([], ["--quick"]),
     "bench_coverage.py": ([], ["--quick"]),
     "bench_analysis.py": ([], ["--quick"]),
     "bench_plugin.py": ([], ["--tests", "300", "--repeat", "1"]),
+    "bench_team_store.py": ([], ["--quick"]),
+    "bench_exec.py": ([], ["--sizes", "100"]),
+    "bench_startup.py": ([], ["--repeat", "5"]),
 }
 
 

@@ -97,3 +97,23 @@ def test_constraint_error_in_a_space_is_one_line_and_verbose_shows_the_caret(
     assert_one_line_error(result, str(space), "column")
     verbose = run_cli("--verbose", "space", "convert", str(space), "--to", "yaml")
     assert verbose.returncode == 2 and "^" in verbose.stderr, verbose.stderr
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("a:\nb: 1, 2\n", "model.pict:1: parameter 'a' has no values"),
+    ("b: 1, , 2\n", "model.pict:1: b: empty value in the list"),
+])
+def test_pict_parameter_without_values_is_refused(tmp_path: Path, text: str,
+                                                  needle: str) -> None:
+    model = tmp_path / "model.pict"
+    model.write_text(text)
+    assert_one_line_error(run_cli("space", "check", str(model)), needle)
+
+
+def test_every_space_error_names_the_file(tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  a.b: bool\n  a:\n    b: bool\n")
+    assert_one_line_error(run_cli("space", "check", str(space)),
+                          f"{space}: a.b: parameter declared twice")
+    space.write_text("parameters:\n  a: bool\n  a.b: bool\n")
+    assert_one_line_error(run_cli("space", "check", str(space)), f"{space}: a.b: nested under")

@@ -58,3 +58,34 @@ def test_readers_are_bounded(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="is a directory"):
         safeio.read_bytes(tmp_path)
     assert safeio.file_kind(0) == "a special file"
+
+
+@pytest.mark.parametrize("command", [
+    ["report", "--results", "{f}", "--to", "csv", "-o", "{tmp}/x.csv"],
+    ["analyze", "--results", "{f}"],
+    ["ingest", "{f}"],
+])
+def test_fifo_results_are_refused_quickly(tmp_path: Path, command: list[str]) -> None:
+    fifo = tmp_path / "results.jsonl"
+    os.mkfifo(fifo)
+    result = run_cli(*[part.format(f=fifo, tmp=tmp_path) for part in command], timeout=20)
+    assert_one_line_error(result, str(fifo), "FIFO")
+
+
+@pytest.mark.parametrize(("name", "text", "needle"), [
+    ("deep.jsonl", '{"config": ' + "[" * 100_000 + "]" * 100_000 + ', "outcome": "pass"}\n',
+     "nested too deeply"),
+    ("big.jsonl", '{"config": {"a": ' + "9" * 100_000 + '}, "outcome": "pass"}\n',
+     "more digits than supported"),
+    ("ctrf.json", '{"results": {"tests": ' + "[" * 100_000 + "]" * 100_000 + "}}",
+     "nested too deeply"),
+    ("deep.xml", "<testsuites>" + '<testsuite name="s">' * 5000 + '<testcase name="t"/>'
+     + "</testsuite>" * 5000 + "</testsuites>", "nested too deeply"),
+])
+def test_hostile_results_files_are_one_line_errors(tmp_path: Path, name: str, text: str,
+                                                   needle: str) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    result = run_cli("report", "--results", str(path), "--to", "csv", "-o",
+                     str(tmp_path / "x.csv"))
+    assert_one_line_error(result, str(path), needle)

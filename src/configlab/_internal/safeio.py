@@ -150,6 +150,15 @@ def read_text(
         ) from None
 
 
+def json_problem(error: Exception) -> str:
+    """What is wrong with JSON that ``json.loads`` refused with a ValueError/RecursionError."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if "digits" in str(error):
+        return "a number has more digits than supported"
+    return str(error)
+
+
 # -- output ----------------------------------------------------------------------------------
 
 
@@ -288,6 +297,7 @@ __all__ = [
     "TEMP_PREFIX",
     "TEMP_SUFFIX",
     "file_kind",
+    "json_problem",
     "open_input",
     "open_output",
     "read_bytes",

@@ -13,8 +13,13 @@ import click
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="CI suite file (YAML): space, store and steps.")
 @click.option("--json", "as_json", is_flag=True, help="Print the CI report as JSON on stdout.")
+@click.option("--shard", default=None,
+              help="I/N: run only shard I of N of the generated suite (CI matrix jobs).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Parallel runs of run/verify steps (default: CPU count).")
 @click.pass_context
-def ci(ctx: click.Context, config_path: str, as_json: bool) -> None:
+def ci(ctx: click.Context, config_path: str, as_json: bool, shard: str | None,
+       jobs: int | None) -> None:
     """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
     from configlab.integrations.ci import run_ci
 
@@ -22,7 +27,7 @@ def ci(ctx: click.Context, config_path: str, as_json: bool) -> None:
         # workflow commands must reach stdout; progress goes to stderr
         click.echo(line, err=not line.startswith("::"))
 
-    report = run_ci(config_path, emit=emit)
+    report = run_ci(config_path, emit=emit, shard=shard, jobs=jobs)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

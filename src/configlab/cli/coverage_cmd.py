@@ -10,7 +10,8 @@ from rich.table import Table
 
 from configlab import coverage as _coverage
 from configlab.errors import AnalysisError
-from configlab.results import load_results
+from configlab.exit_codes import EXIT_COVERAGE
+from configlab.integrations.ingest import load_results
 from configlab.space import Space, load_space
 
 #: How many weakest combinations / gaps / only-failing tuples the summary lists.
@@ -41,8 +42,6 @@ def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
              png_dir: str | None, svg_dir: str | None, pair: tuple[str, str] | None,
              include_skipped: bool, fail_under: float | None) -> None:
     """Measure t-way (NIST CCM) coverage of SPACE by RESULTS, list gaps, draw charts."""
-    from configlab.cli import EXIT_COVERAGE
-
     space = load_space(space_path)
     if pair is not None:
         _check_pair(space, pair)

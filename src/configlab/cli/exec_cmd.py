@@ -55,8 +55,12 @@ def _items(suite: str | None, space_path: str | None, strategy: str, strength: i
     return [SuiteItem(f"config-{k:0{width}d}.{ext}", c) for k, c in enumerate(configs, start=1)]
 
 
-def _durations(store: str, test_name: str) -> dict[str, float]:
-    """Last known duration of every config name under ``test_name`` in the store."""
+def _durations(store: str, test_name: str, current_run: str) -> dict[str, float]:
+    """Last known duration of every config name under ``test_name`` in the store.
+
+    Results of ``current_run`` are left out: shards that share a store must all see the same
+    history, whichever finished first.
+    """
     from configlab.results import ResultSet
 
     found: dict[str, float] = {}
@@ -66,7 +70,8 @@ def _durations(store: str, test_name: str) -> dict[str, float]:
     except ConfiglabError:
         return found
     for result in results:
-        if result.test_id.startswith(prefix) and result.duration is not None:
+        if (result.test_id.startswith(prefix) and result.duration is not None
+                and result.run_id != current_run):
             found[result.test_id[len(prefix):-1]] = result.duration
     return found
 
@@ -127,10 +132,10 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
     chosen = Shard.parse(shard) if shard is not None else None
     items = _items(suite, space_path, strategy, strength, seed, count, fmt)
     positions = list(range(len(items)))
-    if chosen is not None:
-        durations = _durations(store_path, test_name) if balance else None
-        positions = chosen.select([item.name for item in items], durations)
     run = run_id or shared_run_id() or _new_run_id()
+    if chosen is not None:
+        durations = _durations(store_path, test_name, run) if balance else None
+        positions = chosen.select([item.name for item in items], durations)
     local = executor == "local"
     job_list = [
         CommandJob(index=k + 1, name=items[k].name, config=items[k].config, command=template,

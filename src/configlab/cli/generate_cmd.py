@@ -178,7 +178,7 @@ def _covering_options(
     if extend_path is not None:
         existing += _read_suite(extend_path)[1]
     if extend_results is not None:
-        from configlab.results import load_results
+        from configlab.integrations.ingest import load_results
 
         existing += [dict(r.config) for r in load_results(extend_results)]
     if extend_path is not None or extend_results is not None:

@@ -59,6 +59,23 @@ WORK_LIMIT = 2_000_000
 Tuple_ = tuple[tuple[int, int], ...]
 
 
+def _refuse_too_many_tuples(sizes: Sequence[int], t: int) -> None:
+    """GenerationError when the t-tuples of ``sizes`` exceed MAX_TUPLES, in O(k t) time.
+
+    The count is the elementary symmetric polynomial e_t(sizes), so 10,000 parameters are
+    refused at once instead of after building 50 million column subsets.
+    """
+    sums = [1] + [0] * t
+    for size in sizes:
+        for j in range(t, 0, -1):
+            sums[j] += sums[j - 1] * int(size)
+    if sums[t] > MAX_TUPLES:
+        raise GenerationError(
+            f"{sums[t]} {t}-tuples to cover exceed the limit of {MAX_TUPLES}; "
+            "lower the strength or reduce the value classes"
+        )
+
+
 class TupleIndex:
     """Dense integer indexing of all t-tuples of a model's parameters."""
 
@@ -71,6 +88,7 @@ class TupleIndex:
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self._rank: dict[tuple[int, ...], int] | None = None
         if subsets is None:
+            _refuse_too_many_tuples(sizes, t)  # before enumerating C(k, t) subsets
             n_sub = _binom(k, t)
             subsets = np.fromiter(
                 itertools.chain.from_iterable(itertools.combinations(range(k), t)),

@@ -32,10 +32,11 @@ import json
 import os
 import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, IntegrationError
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 
@@ -43,7 +44,7 @@ from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
 _STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "generate": ("strategy", "strength", "seed", "count", "out", "format", "base"),
-    "run": ("command", "timeout", "name", "shell", "env", "jobs"),
+    "run": ("command", "timeout", "name", "shell", "env", "jobs", "executor"),
     "ingest": ("reports", "required"),
     "verify": ("spec", "command", "timeout", "jobs"),
     "coverage": ("strength", "fail_under", "include_skipped"),
@@ -246,6 +247,7 @@ def _check_step(step: Step, where: str) -> None:
             need("shell", (bool,))
             need("name", (str,))
             need("env", (dict,))
+            need("executor", (str,))
     elif step.kind == "ingest":
         need("reports", (list, str), required=True)
         need("required", (bool,))
@@ -281,6 +283,16 @@ class _State:
     coverage_report: Any = None
     coverage_ratio: float | None = None
     analysis: Any = None
+    shard: Any = None
+    jobs: int | None = None
+    suite_size: int = 0
+
+    def shard_metrics(self) -> dict[str, float]:
+        """``shard``, ``shards``, ``suite_size`` for the results of a sharded run."""
+        if self.shard is None:
+            return {}
+        return {"shard": float(self.shard.index), "shards": float(self.shard.count),
+                "suite_size": float(self.suite_size)}
 
     def path(self, text: str) -> Path:
         candidate = Path(text)
@@ -295,20 +307,46 @@ class _State:
 
 def run_ci(config: CIConfig | str | os.PathLike[str], *,
            environ: Mapping[str, str] | None = None,
-           emit: Callable[[str], None] | None = None) -> CIReport:
+           emit: Callable[[str], None] | None = None,
+           shard: str | None = None,
+           jobs: int | None = None) -> CIReport:
     """Run every step of a CI suite; returns the :class:`CIReport` (exit code included).
 
     ``environ`` (default ``os.environ``) decides about GitHub annotations and the step
     summary; ``emit`` receives progress lines and workflow commands (default: print).
+    ``shard`` (``"2/3"``) runs only that slice of the generated suite (every shard generates
+    the same suite; the results carry ``shard``/``shards``/``suite_size`` metrics for
+    ``configlab results merge``); the run id then comes from the file, ``CONFIGLAB_RUN_ID``
+    or the CI's pipeline id so that all shards share it.  ``jobs`` is the default number of
+    parallel runs of ``run``/``verify`` steps (default: the CPU count).
 
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
+    from configlab.execution import Shard, check_jobs, shared_run_id
     from configlab.results import ResultSet
 
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
     env = os.environ if environ is None else environ
-    state = _State(cfg, emit or print, results=ResultSet())
+    chosen = None
+    if shard is not None:
+        try:
+            chosen = Shard.parse(shard)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+        if cfg.run_id is None:
+            shared = shared_run_id(env)
+            if shared is None:
+                raise IntegrationError(
+                    f"{cfg.path}: --shard needs one run id for all shards: set run_id in the "
+                    "file or CONFIGLAB_RUN_ID (GitHub Actions and GitLab CI provide one)")
+            cfg = replace(cfg, run_id=shared)
+    if jobs is not None:
+        try:
+            check_jobs(jobs)
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+    state = _State(cfg, emit or print, results=ResultSet(), shard=chosen, jobs=jobs)
     if cfg.space is not None:
         from configlab.space import load_space
 
@@ -396,11 +434,17 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
                 "seed": o.get("seed", 0), "format": fmt,
                 "files": [p.name for p, _ in state.generated]}
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    state.suite_size = len(state.generated)
+    if state.shard is not None:
+        keep = state.shard.select([p.name for p, _ in state.generated])
+        state.generated = [state.generated[k] for k in keep]
+        return "ok", (f"{len(configs)} configs in {state.shown(out)}; shard {state.shard} "
+                      f"runs {len(keep)}")
     return "ok", f"{len(configs)} configs in {state.shown(out)}"
 
 
 def _run(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.execution import CommandJob, CommandTemplate, LocalExecutor, run_job
+    from configlab.execution import CommandJob, CommandTemplate, Progress, make_executor, run_job
     from configlab.execution import to_result as job_result
     from configlab.integrations.exporters import replay_command
     from configlab.snapshots import SnapshotStore
@@ -409,31 +453,40 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
     name = o.get("name", "run")
     try:
         command = CommandTemplate(o["command"], shell=True if o.get("shell") else None)
+        executor = make_executor(o.get("executor"), o.get("jobs", state.jobs))
     except ConfiglabError as error:
         raise IntegrationError(f"{state.config.path}: {step.label}: {error}") from None
+    # on a cluster the config is written where the command runs, and runs in the worker's cwd
+    local = executor.name == "local"
     extra_env = {str(k): str(v) for k, v in (o.get("env") or {}).items()}
     jobs = [CommandJob(index=index, name=path.name, config=config, command=command,
-                       config_path=state.shown(path), timeout=o.get("timeout"),
-                       cwd=str(state.config.base_dir), env=extra_env)
+                       fmt=state.fmt, config_path=state.shown(path) if local else None,
+                       timeout=o.get("timeout"),
+                       cwd=str(state.config.base_dir) if local else None, env=extra_env)
             for index, (path, config) in enumerate(state.generated, start=1)]
-    executor = LocalExecutor(o.get("jobs"))
     failing = 0
     with SnapshotStore(state.path(state.config.store)) as snapshots:
         snapshot_ids = [snapshots.save_config(
             job.config, job.name,
             meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
             for job in jobs]
-        done_all = executor.map(run_job, jobs)
-    for job, done, snapshot_id in zip(jobs, done_all, snapshot_ids, strict=True):
+        with Progress(len(jobs), f"configlab ci: {step.label}") as progress:
+            try:
+                done_all = executor.map(
+                    run_job, jobs, lambda _, done: progress.advance(failed=done.outcome != "pass"))
+            finally:
+                executor.close()
+    shown_paths = [state.shown(path) for path, _ in state.generated]
+    for job, done, snapshot_id, shown in zip(jobs, done_all, snapshot_ids, shown_paths,
+                                             strict=True):
         result = job_result(job, done, test_name=name, run_id=state.config.run_id,
-                            snapshot_id=snapshot_id)
+                            snapshot_id=snapshot_id, extra_metrics=state.shard_metrics())
         state.results.append(result)
         state.new_results.append(result)
         if result.outcome == "pass":
             continue
         failing += 1
         why = _why(done)
-        shown = job.config_path
         replay = replay_command(result)
         message = f"{why} under {shown} (snapshot {snapshot_id[:12]}); replay: {replay}"
         output = "" if done.process is None else done.process.output_tail(OUTPUT_TAIL)
@@ -511,7 +564,7 @@ def _verify(state: _State, step: Step) -> tuple[str, str]:
                            cwd=state.config.base_dir)
     report = verify(spec, runner, configs=[c for _, c in state.generated],
                     store=state.path(state.config.store), progress=False,
-                    workers=o.get("jobs", default_jobs()))
+                    workers=o.get("jobs", state.jobs or default_jobs()))
     for check in report.violations:
         state.annotations.append(Annotation(
             "error", f"configlab: spec rule {check.rule_id} violated",
@@ -565,11 +618,8 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
     for key, render in renderers.items():
         if key in o:
             target = state.path(o[key])
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(render(), encoding="utf-8")
-            except OSError as error:
-                raise IntegrationError(f"{target}: cannot write: {error.strerror}") from None
+            write_output(target, render(), what="analysis report", error=IntegrationError,
+                         parents=True)
             written.append(state.shown(target))
     if "png" in o:
         directory = state.path(o["png"])

@@ -15,6 +15,7 @@ content hashes, never random, and nothing reads the clock).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -27,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from configlab import __version__
+from configlab import __version__, redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
 from configlab.errors import IntegrationError
@@ -71,10 +72,27 @@ _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 
 def _results(results: Any) -> ResultSet:
     if isinstance(results, ResultSet):
-        return results
+        return _redacted(results)
     if isinstance(results, Sequence) and all(isinstance(r, Result) for r in results):
-        return ResultSet(results)
+        return _redacted(ResultSet(results))
     raise IntegrationError(f"expected a ResultSet, got {type(results).__name__}")
+
+
+def _redacted(rows: ResultSet) -> ResultSet:
+    """``rows`` with secret-looking config values redacted (configlab.redaction rules).
+
+    Every export format is built from this, so a ``password`` field never reaches a JUnit
+    property, an Allure parameter or a CSV cell; ``configlab --no-redact`` keeps them.
+    """
+    rules = redaction.current()
+    if not rules.enabled:
+        return rows
+    out = ResultSet()
+    for result in rows:
+        config = rules.tree(result.config)
+        out.append(result if config == result.config else dataclasses.replace(result,
+                                                                                config=config))
+    return out
 
 
 def _write(path: Path, text: str) -> Path:
@@ -568,19 +586,16 @@ def _column_type(values: list[Any]) -> str | None:
     return None
 
 
-def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
-    """Write the results table as Parquet (needs pyarrow); returns the path.
+def parquet_table(results: Any) -> Any:
+    """The results table of :func:`to_parquet` as a ``pyarrow.Table`` (needs pyarrow).
 
     Columns as in the CSV form.  A config column whose present values all share one plain type
     (bool, int64, float64, string) is typed, a missing cell meaning the path is absent; any
     other config column (mixed types, explicit nulls, lists, objects) holds canonical text and
-    is listed in the ``configlab.text_columns`` file metadata.  Reads back with
-    :func:`configlab.integrations.ingest.from_parquet` (and
-    :func:`configlab.integrations.ingest.load_results`).
+    is listed in the ``configlab.text_columns`` schema metadata.
     """
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is installed with the test extra
         raise IntegrationError(
             "Parquet export needs pyarrow: pip install pyarrow"
@@ -616,7 +631,18 @@ def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
             arrays[column] = pa.array([None if c is missing else c for c in cells], arrow_type)
     metadata = {"configlab.text_columns": json.dumps(text_columns),
                 "configlab.version": __version__}
-    table = pa.table(arrays).replace_schema_metadata(metadata)
+    return pa.table(arrays).replace_schema_metadata(metadata)
+
+
+def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
+    """Write the results table as Parquet (needs pyarrow); returns the path.
+
+    Columns as in :func:`parquet_table`.  Reads back with
+    :func:`configlab.ingest.from_parquet` (and :func:`configlab.ingest.load_results`).
+    """
+    import pyarrow.parquet as pq
+
+    table = parquet_table(results)
     location = Path(path)
     try:
         location.parent.mkdir(parents=True, exist_ok=True)
@@ -668,6 +694,7 @@ __all__ = [
     "export",
     "junit_xml",
     "markdown_summary",
+    "parquet_table",
     "replay_command",
     "split_test_id",
     "to_allure",

@@ -50,6 +50,7 @@ from typing import Any, cast
 from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab.errors import ConfiglabError, IntegrationError, ResultsError
 from configlab.results._model import Result, ResultSet, format_cell, parse_cell
 
@@ -366,7 +367,8 @@ def _parse_xml(location: Path) -> Element:
     from defusedxml.ElementTree import parse
 
     try:
-        root: Element = parse(str(location), forbid_dtd=False).getroot()
+        with safeio.open_input(location, what="report", error=IntegrationError) as handle:
+            root: Element = parse(handle, forbid_dtd=False).getroot()
     except ParseError as error:
         position = getattr(error, "position", None)
         reason = _XML_LINE_RE.sub("", str(error))
@@ -471,8 +473,12 @@ def from_junit(path: str | os.PathLike[str], store: Any = None, *,
     root = _parse_xml(location)
     linker = _Linker(location, store, run_id)
     results = ResultSet()
-    for number, (suite, case, suite_run) in enumerate(_junit_suites(root, location), start=1):
-        results.append(linker.result(_junit_case(suite, case, suite_run, location, number)))
+    try:
+        for number, (suite, case, suite_run) in enumerate(_junit_suites(root, location),
+                                                          start=1):
+            results.append(linker.result(_junit_case(suite, case, suite_run, location, number)))
+    except RecursionError:  # <testsuite> nested thousands deep
+        raise IntegrationError(f"{location}: JUnit XML nested too deeply") from None
     return linker.finish(results)
 
 
@@ -480,20 +486,16 @@ def from_junit(path: str | os.PathLike[str], store: Any = None, *,
 
 
 def _read_json(location: Path, what: str) -> Any:
-    try:
-        text = location.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise IntegrationError(
-            f"{location}: cannot read report: {error.strerror or error}"
-        ) from None
-    except UnicodeDecodeError as error:
-        raise IntegrationError(f"{location}: not UTF-8 text: {error.reason}") from None
+    text = safeio.read_text(location, what="report", error=IntegrationError)
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise IntegrationError(
             f"{location}:{error.lineno}:{error.colno}: malformed {what} JSON: {error.msg}"
         ) from None
+    except (ValueError, RecursionError) as error:  # a huge int, nesting 100,000 deep
+        raise IntegrationError(
+            f"{location}: malformed {what} JSON: {safeio.json_problem(error)}") from None
 
 
 def _pairs_from(mapping: Any, where: str, what: str) -> list[tuple[str, Any, bool]]:
@@ -710,7 +712,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
             return "store"
         raise IntegrationError(f"{location}: a directory but not a configlab store")
     try:
-        with location.open("rb") as handle:
+        with safeio.open_input(location, what="results file", error=IntegrationError) as handle:
             head = handle.read(64 * 1024)
     except OSError as error:
         raise IntegrationError(
@@ -725,7 +727,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
         first = text.split("\n", 1)[0]
         try:
             record = json.loads(first)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not one JSON line, or a hostile one
             record = None
         if isinstance(record, dict) and "outcome" in record and "config" in record:
             return "jsonl"
@@ -748,17 +750,29 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
     )
 
 
-def load_results(path: str | os.PathLike[str], store: Any = None, *,
+def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, *,
                  run_id: str | None = None) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
-    JSON lines, CSV, Parquet and store directories are configlab's own forms (read as they
-    are); JUnit XML, pytest-json-report and CTRF go through :func:`from_junit`,
-    :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id`` apply to those).
+    The one door for reading results: JSON lines, CSV, Parquet and store directories are
+    configlab's own forms (read as they are), as is a team store named by its ``postgresql://``
+    URL; JUnit XML, pytest-json-report and CTRF go through
+    :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
+    apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
 
     Raises:
-        IntegrationError: unknown or malformed content (names the file).
+        IntegrationError: missing file, unknown or malformed content (names the file).
     """
+    if isinstance(source, ResultSet):
+        return source
+    from configlab.storage import is_postgres_url
+
+    if is_postgres_url(os.fspath(source)):  # a team store: its results table
+        try:
+            return ResultSet.from_store(os.fspath(source))
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
+    path = source
     kind = detect_report_format(path)
     if kind == "junit":
         return from_junit(path, store, run_id=run_id)

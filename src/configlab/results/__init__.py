@@ -12,7 +12,6 @@ from configlab.results._model import (
     canonical_json,
     config_key,
     encode_results,
-    load_results,
     normalize_timestamp,
 )
 
@@ -25,6 +24,5 @@ __all__ = [
     "canonical_json",
     "config_key",
     "encode_results",
-    "load_results",
     "normalize_timestamp",
 ]

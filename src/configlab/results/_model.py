@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -41,7 +42,9 @@ from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from configlab._internal.objectstore import IndexConnection
     from configlab.space import Space
+    from configlab.storage import StoreLocation
 
 #: The outcomes a result may have.
 OUTCOMES = OUTCOME_NAMES
@@ -468,6 +471,33 @@ class ResultSet(Sequence[Result]):
         for result in results:
             self.append(result)
 
+    def select(
+        self,
+        *,
+        test_id: str | Sequence[str] | None = None,
+        run_id: str | Sequence[str] | None = None,
+        outcome: str | Sequence[str] | None = None,
+        since: Any = None,
+        until: Any = None,
+        where: str | None = None,
+    ) -> ResultSet:
+        """The results of some tests, runs, outcomes, a time range and/or a config condition
+        in the constraint language (``where="db == 'postgres' and workers > 2"``); test ids
+        may be shell-style patterns.  See :mod:`configlab.results._select`.
+
+        Raises:
+            ResultsError: an unknown outcome, a malformed time or condition.
+        """
+        from configlab.results._select import Selection, select
+
+        def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        selection = Selection(many(test_id), many(run_id), many(outcome), since, until, where)
+        return ResultSet(select(self._results, selection))
+
     @property
     def configs(self) -> list[Mapping[str, Any]]:
         """The config of every result, in order."""
@@ -484,7 +514,9 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8") as handle:
+            # a regular file only: a FIFO or /dev/zero is refused before reading
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8") as handle):
                 for number, line in enumerate(handle, start=1):
                     if not line.strip():
                         continue
@@ -493,42 +525,15 @@ class ResultSet(Sequence[Result]):
                         data = json.loads(line)
                     except json.JSONDecodeError as error:
                         raise ResultsError(f"{where}: malformed JSON: {error.msg}") from None
+                    except (ValueError, RecursionError) as error:  # huge int, deep nesting
+                        raise ResultsError(f"{where}: malformed JSON: "
+                                           f"{safeio.json_problem(error)}") from None
                     results.append(Result.from_dict(data, where=where))
         except OSError as error:
             raise ResultsError(f"{location}: cannot read results: {error.strerror}") from None
         except UnicodeDecodeError as error:
             raise ResultsError(f"{location}: not UTF-8 text: {error.reason}") from None
         return results
-
-    @classmethod
-    def from_junit(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read JUnit XML (Surefire, pytest, xUnit flavours); see
-        :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_junit(path, store)
-
-    @classmethod
-    def from_pytest_json(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a pytest-json-report file; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_pytest_json(path, store)
-
-    @classmethod
-    def from_ctrf(cls, path: str | os.PathLike[str], store: Any = None) -> ResultSet:
-        """Read a CTRF JSON report; see :mod:`configlab.integrations.ingest`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_ctrf(path, store)
-
-    @classmethod
-    def from_parquet(cls, path: str | os.PathLike[str]) -> ResultSet:
-        """Read the Parquet results table written by
-        :func:`configlab.integrations.exporters.to_parquet`."""
-        from configlab.integrations import ingest
-
-        return ingest.from_parquet(path)
 
     @classmethod
     def from_csv(cls, path: str | os.PathLike[str]) -> ResultSet:
@@ -541,7 +546,8 @@ class ResultSet(Sequence[Result]):
         location = Path(path)
         results = cls()
         try:
-            with location.open(encoding="utf-8", newline="") as handle:
+            with (safeio.open_input(location, what="results file", error=ResultsError) as raw,
+                  io.TextIOWrapper(raw, encoding="utf-8", newline="") as handle):
                 reader = csv.DictReader(handle, strict=True)
                 header = reader.fieldnames or []
                 if "outcome" not in header:
@@ -602,13 +608,22 @@ class ResultSet(Sequence[Result]):
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
                    since: Any = None) -> ResultSet:
-        """Read the results table of a store (a path, a :class:`ResultStore` or a SnapshotStore)."""
-        root = store if isinstance(store, str | os.PathLike) else getattr(store, "root", None)
-        if not isinstance(root, str | os.PathLike):
+        """Read the results table of a store (a directory, a ``postgresql://`` URL, a
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
+        from configlab.storage import StoreLocation, is_postgres_url
+
+        root = (store if isinstance(store, str | os.PathLike | StoreLocation)
+                else getattr(store, "location", None))
+        if not isinstance(root, str | os.PathLike | StoreLocation):
             raise ResultsError(f"expected a store or a store directory, got {store!r}")
-        location = Path(root)
-        if not (location / "index.sqlite").is_file():
-            raise ResultsError(f"{location}: no store index (index.sqlite) found")
+        if isinstance(root, StoreLocation):
+            location: str | os.PathLike[str] | StoreLocation = root
+        elif is_postgres_url(os.fspath(root)):
+            location = os.fspath(root)
+        else:
+            location = Path(root)
+            if not (location / "index.sqlite").is_file():
+                raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
             return result_store.load(run_id=run_id, since=since)
@@ -830,42 +845,50 @@ _SCHEMA = (
 
 
 class ResultStore:
-    """Append-only results table in ``<path>/index.sqlite`` (shared with the snapshot store).
+    """Append-only results table in the store's index (shared with the snapshot store):
+    ``<path>/index.sqlite``, or PostgreSQL when ``path`` is a ``postgresql://`` URL or a
+    :class:`configlab.storage.StoreLocation`.
 
-    Safe for many processes appending at once: SQLite WAL, a busy timeout, and one
-    ``BEGIN IMMEDIATE`` transaction per :meth:`record_many` batch.  Each process (and thread)
-    uses its own connection.
+    Safe for many processes appending at once: one ``BEGIN IMMEDIATE`` transaction per
+    :meth:`record_many` batch (SQLite WAL with a busy timeout; on PostgreSQL the same queueing).
+    Each process (and thread) uses its own connection.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ".configlab") -> None:
-        self.root = Path(path)
+    def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
+        from configlab import storage
+
+        try:
+            self.location = storage.resolve(path, environ={})
+        except ConfiglabError as error:
+            raise ResultsError(f"results store: {error}") from None
+        self.root = self.location.root
         self._local = threading.local()
 
     def __repr__(self) -> str:
-        return f"ResultStore({str(self.root)!r})"
+        return f"ResultStore({str(self.location)!r})"
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            from configlab._internal.objectstore import open_index
-
             try:
-                conn = open_index(self.root)
+                conn = self.location.connect()
                 for statement in _SCHEMA:
                     conn.execute(statement)
             except (ConfiglabError, sqlite3.Error) as error:
-                raise ResultsError(f"results store {self.root}: {error}") from None
+                raise ResultsError(f"results store {self.location}: {error}") from None
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self) -> Iterator[IndexConnection]:
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            raise ResultsError(f"results store {self.root / 'index.sqlite'}: {error}") from None
+            raise ResultsError(
+                f"results store {self.location.index_display}: {error}"
+            ) from None
 
     def close(self) -> None:
         """Close this thread's connection (reopened on next use)."""
@@ -952,32 +975,6 @@ class ResultStore:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None) -> ResultSet:
-    """A ResultSet from any results source configlab reads (or the ResultSet itself).
-
-    A store directory, ``.jsonl`` and ``.csv`` are configlab's own forms; anything else (JUnit
-    XML, pytest-json-report, CTRF, Parquet, JSON lines named ``.json``) is recognised by its
-    content through :func:`configlab.integrations.ingest.load_results`, which resolves snapshot ids
-    through
-    ``store`` when given.
-    """
-    if isinstance(source, ResultSet):
-        return source
-    location = Path(source)
-    if not location.exists():
-        raise ResultsError(f"{location}: no such results file or store directory")
-    if location.is_dir():
-        return ResultSet.from_store(location)
-    suffix = location.suffix.lower()
-    if suffix in (".jsonl", ".ndjson"):
-        return ResultSet.from_jsonl(location)
-    if suffix == ".csv":
-        return ResultSet.from_csv(location)
-    from configlab.integrations import ingest
-
-    return ingest.load_results(location, store)
-
-
 __all__ = [
     "NULL_CELL",
     "OUTCOMES",
@@ -987,6 +984,5 @@ __all__ = [
     "canonical_json",
     "config_key",
     "encode_results",
-    "load_results",
     "normalize_timestamp",
 ]

@@ -3,7 +3,8 @@ integrity checks."""
 
 from __future__ import annotations
 
-from configlab.snapshots._store import (
+from configlab._internal.objectstore import StoredObject, open_index
+from configlab.snapshots._model import (
     MIN_PREFIX,
     REDACTED,
     SECRET_NAME_RE,
@@ -11,13 +12,13 @@ from configlab.snapshots._store import (
     FileSource,
     Problem,
     Snapshot,
-    SnapshotStore,
-    StoredObject,
     VerifyReport,
     canonical_json,
     capture_env,
-    open_index,
 )
+from configlab.snapshots._query import SnapshotQuery
+from configlab.snapshots._query import select as select_snapshots
+from configlab.snapshots._store import SnapshotStore
 
 __all__ = [
     "MIN_PREFIX",
@@ -27,10 +28,12 @@ __all__ = [
     "FileSource",
     "Problem",
     "Snapshot",
+    "SnapshotQuery",
     "SnapshotStore",
     "StoredObject",
     "VerifyReport",
     "canonical_json",
     "capture_env",
     "open_index",
+    "select_snapshots",
 ]

@@ -20,41 +20,29 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import fnmatch
-import functools
-import io
 import json
 import os
 import re
 import sqlite3
-import tarfile
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
-from typing import IO, Any, cast
+from typing import Any, cast
 
-import zstandard
-
-from configlab import treediff
+from configlab import formats, storage, treediff
 from configlab._internal import safeio
 from configlab._internal.objectstore import (
-    BLOB_SCHEMA,
-    CHUNK,
     INLINE_MAX,
-    THREADED_MIN,
-    ZSTD_LEVEL,
+    IndexConnection,
     ObjectState,
     ObjectStore,
     StagedObject,
     StoredObject,
     hash_bytes,
     is_object_hash,
-    open_index,
 )
 from configlab.errors import (
     FormatError,
@@ -62,438 +50,39 @@ from configlab.errors import (
     SnapshotError,
     SnapshotNotFoundError,
 )
-from configlab.tree import join_path
+from configlab.snapshots._bundle import read_bundle, write_bundle
+from configlab.snapshots._files import _atomic_file, _detect_format, _parse, _parse_error
+from configlab.snapshots._index import (
+    _created_problem,
+    _ensure_schema,
+    _insert_snapshot,
+    _meta_rows,
+    _snapshot,
+)
+from configlab.snapshots._model import (
+    MIN_PREFIX,
+    FileEntry,
+    FileSource,
+    Problem,
+    Snapshot,
+    VerifyReport,
+    _check_name,
+    _check_tag,
+    _decode_manifest,
+    _manifest,
+    _now,
+    _str_list,
+    _timestamp,
+    canonical_json,
+    capture_env,
+)
+from configlab.snapshots._tidy import temp_files
+from configlab.storage import StoreLocation
 
-#: Replacement value of a redacted environment variable.
-REDACTED = "***REDACTED***"
-#: Environment variable NAMES matching this (case-insensitive) have their value redacted.
-SECRET_NAME_RE = re.compile(r"password|passwd|token|key|secret|credential", re.IGNORECASE)
-#: Shortest accepted id prefix.
-MIN_PREFIX = 6
-#: Version of the snapshot manifest (part of every id).
-MANIFEST_VERSION = 1
-#: ``format`` value of a bundle's manifest.json.
-BUNDLE_FORMAT = "configlab-snapshot-bundle"
 #: Files at least this large are streamed into the object store instead of read whole.
 STREAM_MIN = 8 * 1024 * 1024
 
 _HEX_RE = re.compile(r"[0-9a-f]+")
-_TAG_RE = re.compile(r"[^\s\x00-\x1f]{1,200}")
-_MANIFEST_MEMBER = "manifest.json"
-_BUNDLE_MANIFEST_MAX = 256 * 1024 * 1024
-
-#: ``PRAGMA user_version`` of an index whose snapshot tables were created (or checked) by this
-#: code: from then on a missing table is damage, never a new store.
-SCHEMA_VERSION = 1
-#: The tables of the snapshot index.
-_TABLES = ("snapshots", "snapshot_files", "snapshot_tags", "snapshot_meta", "object_blobs")
-
-_SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS snapshots (
-        id TEXT PRIMARY KEY,
-        created TEXT NOT NULL,
-        manifest TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS snapshots_created ON snapshots (created)",
-    """CREATE TABLE IF NOT EXISTS snapshot_files (
-        snapshot_id TEXT NOT NULL,
-        name TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        size INTEGER NOT NULL,
-        format TEXT,
-        parse_error TEXT,
-        PRIMARY KEY (snapshot_id, name))""",
-    "CREATE INDEX IF NOT EXISTS snapshot_files_hash ON snapshot_files (hash)",
-    """CREATE TABLE IF NOT EXISTS snapshot_tags (
-        tag TEXT NOT NULL,
-        snapshot_id TEXT NOT NULL,
-        tagged TEXT NOT NULL,
-        PRIMARY KEY (tag, snapshot_id))""",
-    "CREATE INDEX IF NOT EXISTS snapshot_tags_id ON snapshot_tags (snapshot_id)",
-    """CREATE TABLE IF NOT EXISTS snapshot_meta (
-        snapshot_id TEXT NOT NULL,
-        key TEXT NOT NULL,
-        value TEXT NOT NULL,
-        PRIMARY KEY (snapshot_id, key))""",
-    "CREATE INDEX IF NOT EXISTS snapshot_meta_kv ON snapshot_meta (key, value)",
-    BLOB_SCHEMA,
-)
-
-#: What ``capture(files=...)`` accepts per file: a path, or ``(name, bytes | str | path)``.
-FileSource = str | os.PathLike[str] | tuple[str, bytes | str | os.PathLike[str]]
-
-
-@dataclass(frozen=True)
-class FileEntry:
-    """One file of a snapshot: object hash, size in bytes, format (None if unknown).
-
-    ``parse_error`` is the message of the error met when the bytes were parsed (at capture, or
-    on the first failed :meth:`SnapshotStore.read_tree`), None when it parsed or was not tried.
-    """
-
-    hash: str
-    size: int
-    format: str | None
-    parse_error: str | None = None
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """An immutable configuration state (see the module docstring)."""
-
-    id: str
-    files: Mapping[str, FileEntry]
-    env: Mapping[str, str]
-    meta: Mapping[str, Any]
-    tags: tuple[str, ...]
-    created: str
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    @property
-    def short_id(self) -> str:
-        """The first 12 hex digits of the id (what listings show)."""
-        return self.id[:12]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (used by ``--json`` output)."""
-        return {
-            "id": self.id,
-            "created": self.created,
-            "tags": list(self.tags),
-            "files": {
-                name: {
-                    "hash": entry.hash,
-                    "size": entry.size,
-                    "format": entry.format,
-                    "parse_error": entry.parse_error,
-                }
-                for name, entry in self.files.items()
-            },
-            "env": dict(self.env),
-            "meta": dict(self.meta),
-        }
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding of :meth:`SnapshotStore.verify`.
-
-    ``kind`` is ``missing``, ``truncated`` or ``corrupted`` (an object), or ``index`` (index rows
-    that disagree with a snapshot's manifest or point at nothing, a ``created`` value that is
-    not a timestamp, or an index table that is missing: ``snapshot_id`` None).
-    """
-
-    kind: str
-    snapshot_id: str | None
-    detail: str
-    name: str | None = None
-    hash: str | None = None
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    """Result of :meth:`SnapshotStore.verify`."""
-
-    snapshots_checked: int
-    objects_checked: int
-    problems: tuple[Problem, ...] = field(default=())
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing is wrong."""
-        return not self.problems
-
-    @property
-    def corrupted_snapshots(self) -> tuple[str, ...]:
-        """Ids of the snapshots affected by a problem, sorted."""
-        return tuple(sorted({p.snapshot_id for p in self.problems if p.snapshot_id}))
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "ok": self.ok,
-            "snapshots_checked": self.snapshots_checked,
-            "objects_checked": self.objects_checked,
-            "corrupted_snapshots": list(self.corrupted_snapshots),
-            "problems": [
-                {
-                    "kind": p.kind,
-                    "snapshot_id": p.snapshot_id,
-                    "name": p.name,
-                    "hash": p.hash,
-                    "detail": p.detail,
-                }
-                for p in self.problems
-            ],
-        }
-
-    def to_text(self) -> str:
-        """Readable summary, one line per problem."""
-        head = (
-            f"checked {self.snapshots_checked} snapshot(s), {self.objects_checked} object(s): "
-            + ("ok" if self.ok else f"{len(self.problems)} problem(s)")
-        )
-        lines = [head]
-        for p in self.problems:
-            where = (p.snapshot_id or "?")[:12] + (f" {p.name}" if p.name else "")
-            lines.append(f"  {p.kind}: {where}: {p.detail}")
-        return "\n".join(lines)
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces, UTF-8, no NaN) used for ids and meta rows."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _timestamp(value: datetime | str, what: str) -> str:
-    """Normalise a datetime or ISO string to the stored form (UTC, microseconds)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError as error:
-            raise SnapshotError(f"{what}: {value!r} is not an ISO 8601 date/time") from error
-    if not isinstance(value, datetime):
-        raise SnapshotError(f"{what}: expected a datetime or ISO string, got {value!r}")
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
-
-
-def _check_name(name: Any) -> str:
-    """Validate a file name inside a snapshot: a relative POSIX path that stays inside."""
-    if not isinstance(name, str) or not name:
-        raise SnapshotError(f"file name must be a non-empty string, got {name!r}")
-    return _checked_name(name)
-
-
-@functools.lru_cache(maxsize=4096)
-def _checked_name(name: str) -> str:
-    if "\x00" in name or "\\" in name:
-        raise SnapshotError(f"file name {name!r} contains a NUL or a backslash")
-    path = PurePosixPath(name)
-    if path.is_absolute() or ".." in path.parts or (len(name) > 1 and name[1] == ":"):
-        raise SnapshotError(f"file name {name!r} must be a relative path inside the snapshot")
-    normal = path.as_posix()
-    if normal in ("", "."):
-        raise SnapshotError(f"file name {name!r} names no file")
-    return normal
-
-
-def _check_tag(tag: Any) -> str:
-    if not isinstance(tag, str) or not _TAG_RE.fullmatch(tag):
-        raise SnapshotError(
-            f"invalid tag {tag!r}: 1 to 200 characters, no whitespace or control characters"
-        )
-    return tag
-
-
-def _meta_rows(meta: Mapping[str, Any]) -> dict[str, str]:
-    """Query rows for ``meta``: every key at every depth (dotted path) -> canonical JSON value."""
-    rows: dict[str, str] = {}
-    stack: list[tuple[tuple[str, ...], Any]] = [((), meta)]
-    while stack:
-        prefix, node = stack.pop()
-        for key, value in node.items():
-            segments = (*prefix, key)
-            rows[join_path(segments)] = canonical_json(value)
-            if isinstance(value, dict):
-                stack.append((segments, value))
-    return rows
-
-
-def _matches(name: str, patterns: Sequence[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
-def _str_list(value: Any, what: str) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    try:
-        items = list(value)
-    except TypeError as error:
-        raise SnapshotError(f"{what}: expected a list of strings, got {value!r}") from error
-    for item in items:
-        if not isinstance(item, str):
-            raise SnapshotError(f"{what}: expected strings, got {item!r}")
-    return items
-
-
-def capture_env(
-    allow: Sequence[str],
-    allow_secrets: Sequence[str] = (),
-    environ: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Environment variables whose name matches a name or glob in ``allow``.
-
-    Values of variables whose name looks secret (:data:`SECRET_NAME_RE`) become
-    :data:`REDACTED` unless the name also matches ``allow_secrets``.
-    """
-    if not allow:
-        return {}
-    source = os.environ if environ is None else environ
-    selected: dict[str, str] = {}
-    for name in sorted(source):
-        if not _matches(name, allow):
-            continue
-        value = source[name]
-        if SECRET_NAME_RE.search(name) and not _matches(name, allow_secrets):
-            value = REDACTED
-        selected[name] = value
-    return selected
-
-
-@functools.lru_cache(maxsize=4096)
-def _detect_format(name: str) -> str | None:
-    from configlab import formats
-
-    try:
-        return formats.detect_format(name)
-    except FormatError:
-        return None
-
-
-def _parse(data: bytes, fmt: str | None, name: str) -> Any:
-    """Parse bytes with configlab.formats; any failure becomes a FormatError naming the file."""
-    from configlab import formats
-
-    if fmt is None:
-        raise FormatError("format unknown (no codec for this file extension)", path=name)
-    try:
-        return formats.loads(data, fmt, source=name)
-    except FormatError:
-        raise
-    except Exception as error:  # a codec bug or exotic input must not escape as a bare error
-        raise FormatError(
-            f"cannot parse as {fmt}: {type(error).__name__}: {error}", path=name
-        ) from error
-
-
-def _parse_error(data: bytes, fmt: str, name: str) -> str | None:
-    try:
-        _parse(data, fmt, name)
-    except FormatError as error:
-        return str(error)
-    return None
-
-
-def _manifest(
-    files: Mapping[str, FileEntry], env: Mapping[str, str], meta: Mapping[str, Any]
-) -> str:
-    """The canonical manifest text whose SHA-256 is the snapshot id."""
-    return canonical_json(
-        {
-            "version": MANIFEST_VERSION,
-            "files": [
-                {"name": name, "hash": e.hash, "size": e.size, "format": e.format}
-                for name, e in sorted(files.items())
-            ],
-            "env": dict(env),
-            "meta": dict(meta),
-        }
-    )
-
-
-def _decode_manifest(
-    snapshot_id: str, text: str
-) -> tuple[dict[str, FileEntry], dict[str, str], dict[str, Any]]:
-    """Parse and check a stored manifest (SnapshotCorruptedError unless it hashes to the id)."""
-    if hash_bytes(text.encode("utf-8")) != snapshot_id:
-        raise SnapshotCorruptedError(
-            f"snapshot {snapshot_id}: index manifest does not match its id"
-        )
-    try:
-        data = json.loads(text)
-        files: dict[str, FileEntry] = {}
-        for item in data["files"]:
-            name, digest, size, fmt = item["name"], item["hash"], item["size"], item["format"]
-            if not (
-                isinstance(name, str)
-                and isinstance(digest, str)
-                and is_object_hash(digest)
-                and type(size) is int
-                and size >= 0
-                and (fmt is None or isinstance(fmt, str))
-            ):
-                raise ValueError(f"malformed file entry {item!r}")
-            files[name] = FileEntry(digest, size, fmt)
-        env = data["env"]
-        meta = data["meta"]
-        if not isinstance(env, dict) or not all(isinstance(v, str) for v in env.values()):
-            raise ValueError("env must map names to strings")
-        if not isinstance(meta, dict):
-            raise ValueError("meta must be a mapping")
-    except (ValueError, TypeError, KeyError) as error:
-        raise SnapshotCorruptedError(
-            f"snapshot {snapshot_id}: unreadable manifest: {error}"
-        ) from error
-    return files, env, meta
-
-
-class _VerifyingReader(io.RawIOBase):
-    """Reads the content of an object (decompressed) and hashes it on the way."""
-
-    def __init__(self, store: ObjectStore, digest: str) -> None:
-        import hashlib
-
-        super().__init__()
-        self._handle = store.path_for(digest).open("rb")
-        self._reader = zstandard.ZstdDecompressor().stream_reader(
-            self._handle, read_across_frames=False
-        )
-        self.digest = hashlib.sha256()
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._reader.read(size if size is not None and size >= 0 else CHUNK)
-        self.digest.update(chunk)
-        self.count += len(chunk)
-        return bytes(chunk)
-
-    def close(self) -> None:
-        self._handle.close()
-        super().close()
-
-
-# -- the store -------------------------------------------------------------------------------
-
-
-
-@contextlib.contextmanager
-def _atomic_file(
-    target: Path, what: str, prefix: str, mode: int | None = None
-) -> Iterator[IO[bytes]]:
-    """Write ``target`` through a temporary file in its directory, renamed into place on success.
-
-    Readers see the old file or the whole new one; on any failure the temporary file is removed
-    and an OSError becomes a SnapshotError naming ``what``.
-    """
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=prefix)
-    except OSError as error:
-        raise SnapshotError(f"cannot write {what}: {error}") from error
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, target)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(error, OSError):
-            raise SnapshotError(f"cannot write {what}: {error}") from error
-        raise
 
 
 class SnapshotStore:
@@ -508,46 +97,52 @@ class SnapshotStore:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = ".configlab",
+        path: str | os.PathLike[str] | StoreLocation = ".configlab",
         *,
         durable: bool = True,
         inline_max: int = INLINE_MAX,
+        objects: str | None = None,
     ) -> None:
-        self.root = Path(path)
+        self.location = storage.resolve(path, objects, environ={})
+        self.root = self.location.root
         self._local = threading.local()
         self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
-            self.root, durable=durable, index=self._conn, inline_max=inline_max
+            self.root,
+            durable=durable,
+            index=self._conn,
+            inline_max=self.location.inline_max(inline_max),
+            files=self.location.object_files(durable=durable),
         )
 
     def __repr__(self) -> str:
-        return f"SnapshotStore({str(self.root)!r})"
+        return f"SnapshotStore({str(self.location)!r})"
 
     # -- database ----------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            conn = open_index(self.root)
+            conn = self.location.connect()
             try:
                 self._missing_tables = _ensure_schema(conn)
             except sqlite3.Error as error:
                 conn.close()
                 raise SnapshotError(
-                    f"snapshot index {self.root / 'index.sqlite'}: {error}"
+                    f"snapshot index {self.location.index_display}: {error}"
                 ) from error
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The connection, with sqlite errors turned into SnapshotError."""
+    def _db(self) -> Iterator[IndexConnection]:
+        """The connection, with index errors turned into SnapshotError."""
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            where = self.root / "index.sqlite"
+            where = self.location.index_display
             if self._missing_tables:
                 raise SnapshotCorruptedError(
                     f"snapshot index {where}: table(s) {', '.join(self._missing_tables)} missing:"
@@ -556,7 +151,7 @@ class SnapshotStore:
             raise SnapshotError(f"snapshot index {where}: {error}") from error
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[IndexConnection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
         with self._db() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -595,7 +190,8 @@ class SnapshotStore:
             data: bytes | None = source
         else:
             try:
-                with source.open("rb") as handle:
+                # regular files only: a FIFO or /dev/zero is refused, never read
+                with safeio.open_input(source, what="config file", error=SnapshotError) as handle:
                     size = os.fstat(handle.fileno()).st_size
                     if size >= STREAM_MIN:
                         stored = self.objects.put_stream(handle, size)
@@ -673,8 +269,53 @@ class SnapshotStore:
 
         ``fmt`` defaults to the format of ``name``'s extension.
         """
-        from configlab import formats
+        name, fmt, data = self._config_file(tree, name, fmt)
+        return self.capture(
+            files=[(name, data)],
+            meta=meta,
+            tags=tags,
+            check=False,
+            formats={name: fmt},
+        )
 
+    def config_id(
+        self,
+        tree: Mapping[str, Any],
+        name: str,
+        fmt: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> str:
+        """The snapshot id :meth:`save_config` gives these arguments, computed without storing.
+
+        Tags are not part of a snapshot's identity, so they are not needed here.
+        """
+        name, fmt, data = self._config_file(tree, name, fmt)
+        entry = FileEntry(hash_bytes(data), len(data), fmt)
+        manifest = _manifest({name: entry}, {}, self._check_meta(meta))
+        return hash_bytes(manifest.encode("utf-8"))
+
+    def find_config(
+        self,
+        tree: Mapping[str, Any],
+        name: str,
+        fmt: str | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> str | None:
+        """The id of the snapshot :meth:`save_config` would write, if it is already stored.
+
+        None when it is not: lets a caller that saves the same config on every rerun skip the
+        write (and keep the original ``created``).
+        """
+        snapshot_id = self.config_id(tree, name, fmt, meta)
+        with self._db() as conn:
+            row = conn.execute("SELECT 1 FROM snapshots WHERE id = ?", (snapshot_id,)).fetchone()
+        return snapshot_id if row else None
+
+    @staticmethod
+    def _config_file(
+        tree: Mapping[str, Any], name: str, fmt: str | None
+    ) -> tuple[str, str, bytes]:
+        """``(checked name, format, bytes)`` of a config tree saved as file ``name``."""
         name = _check_name(name)
         if fmt is None:
             fmt = _detect_format(name)
@@ -687,13 +328,7 @@ class SnapshotStore:
             raise FormatError(
                 f"cannot write {fmt}: text is not encodable as UTF-8 ({error.reason})", path=name
             ) from error
-        return self.capture(
-            files=[(name, data)],
-            meta=meta,
-            tags=tags,
-            check=False,
-            formats={name: fmt},
-        )
+        return name, fmt, data
 
     @staticmethod
     def _source(item: Any) -> tuple[str, bytes | Path]:
@@ -1094,64 +729,8 @@ class SnapshotStore:
         snapshots = {s.id: s for s in (self.get(ref) for ref in ids)}
         if not snapshots:
             raise SnapshotError("export needs at least one snapshot")
-        objects: dict[str, int] = {}
-        records = []
-        for sid in sorted(snapshots):
-            snap = snapshots[sid]
-            for entry in snap.files.values():
-                objects[entry.hash] = entry.size
-            manifest = json.loads(_manifest(snap.files, snap.env, snap.meta))
-            records.append(
-                {"id": sid, "created": snap.created, "tags": list(snap.tags), "manifest": manifest}
-            )
-        manifest_bytes = canonical_json(
-            {
-                "format": BUNDLE_FORMAT,
-                "version": 1,
-                "snapshots": records,
-                "objects": [{"hash": h, "size": objects[h]} for h in sorted(objects)],
-            }
-        ).encode("utf-8")
-        bundle = Path(bundle_path)
-        total = sum(objects.values())
-        # a regular file is replaced atomically, a device or FIFO written in place
-        with safeio.open_output(bundle, what="bundle", error=SnapshotError,
-                                parents=True) as handle:
-            compressor = zstandard.ZstdCompressor(
-                level=ZSTD_LEVEL, threads=-1 if total >= THREADED_MIN else 0
-            )
-            with (
-                compressor.stream_writer(handle, closefd=False) as writer,
-                tarfile.open(
-                    fileobj=cast(IO[bytes], writer), mode="w|", format=tarfile.PAX_FORMAT
-                ) as tar,
-            ):
-                tar.addfile(
-                    _member(_MANIFEST_MEMBER, len(manifest_bytes)), io.BytesIO(manifest_bytes)
-                )
-                for digest in sorted(objects):
-                    self._export_object(tar, digest, objects[digest])
-        return bundle
-
-    def _export_object(self, tar: tarfile.TarFile, digest: str, size: int) -> None:
-        inline = self.objects.get_inline(digest, size)  # verified; None when it is a file
-        if inline is not None:
-            tar.addfile(_member(f"objects/{digest}", size), io.BytesIO(inline))
-            return
-        try:
-            reader = _VerifyingReader(self.objects, digest)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
-        with reader:
-            try:
-                tar.addfile(_member(f"objects/{digest}", size), reader)
-                extra = reader.read(1)
-            except (OSError, zstandard.ZstdError) as error:
-                raise SnapshotCorruptedError(f"object {digest} is damaged: {error}") from error
-        if extra or reader.count != size or reader.digest.hexdigest() != digest:
-            raise SnapshotCorruptedError(
-                f"object {digest} is corrupted: content does not match its hash"
-            )
+        ordered = [snapshots[sid] for sid in sorted(snapshots)]
+        return write_bundle(ordered, self.objects, Path(bundle_path))
 
     def import_(self, bundle_path: str | os.PathLike[str]) -> list[str]:
         """Import a bundle written by :meth:`export`; return the ids of its snapshots.
@@ -1160,16 +739,7 @@ class SnapshotStore:
         before any index row is written; unsafe members (absolute paths, ``..``, links,
         devices) and unknown members raise SnapshotError.  Importing again is a no-op.
         """
-        bundle = Path(bundle_path)
-        try:
-            with bundle.open("rb") as handle:
-                reader = zstandard.ZstdDecompressor().stream_reader(handle)
-                with tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|") as tar:
-                    manifest = self._import_members(bundle, tar)
-        except SnapshotError:
-            raise
-        except (OSError, EOFError, tarfile.TarError, zstandard.ZstdError) as error:
-            raise SnapshotError(f"{bundle}: not a readable snapshot bundle: {error}") from error
+        manifest = read_bundle(Path(bundle_path), self.objects)
         ids: list[str] = []
         with self._write() as conn:
             for sid, created, tags, files, _env, meta, text in manifest:
@@ -1183,57 +753,6 @@ class SnapshotStore:
                 ids.append(sid)
         return ids
 
-    def _import_members(self, bundle: Path, tar: tarfile.TarFile) -> list[Any]:
-        parsed: list[Any] | None = None
-        sizes: dict[str, int] = {}
-        seen: set[str] = set()
-        for member in tar:
-            name = member.name
-            where = f"{bundle}: member {name!r}"
-            if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-                raise SnapshotError(f"{where}: absolute path refused")
-            if ".." in PurePosixPath(name.replace("\\", "/")).parts:
-                raise SnapshotError(f"{where}: path escaping the bundle refused")
-            if member.issym() or member.islnk():
-                raise SnapshotError(f"{where}: links are refused")
-            if member.isdev():
-                raise SnapshotError(f"{where}: device or fifo members are refused")
-            if not member.isfile():
-                raise SnapshotError(f"{where}: only regular files are allowed")
-            if name == _MANIFEST_MEMBER:
-                if parsed is not None:
-                    raise SnapshotError(f"{where}: duplicate manifest")
-                if member.size > _BUNDLE_MANIFEST_MAX:
-                    raise SnapshotError(f"{where}: manifest too large")
-                source = tar.extractfile(member)
-                assert source is not None  # a regular file always has content
-                parsed, sizes = _parse_bundle_manifest(bundle, source.read())
-                continue
-            digest = name[len("objects/") :] if name.startswith("objects/") else ""
-            if parsed is None:
-                raise SnapshotError(f"{where}: unknown member (expected manifest.json first)")
-            if digest not in sizes:
-                raise SnapshotError(f"{where}: unknown member (not listed in the manifest)")
-            if digest in seen:
-                raise SnapshotError(f"{where}: duplicate object")
-            if member.size != sizes[digest]:
-                raise SnapshotError(f"{where}: {member.size} bytes, manifest says {sizes[digest]}")
-            source = tar.extractfile(member)
-            assert source is not None
-            try:
-                self.objects.put_stream(source, member.size, expected=digest)
-            except SnapshotCorruptedError as error:
-                raise SnapshotCorruptedError(
-                    f"{where}: content does not match its hash ({error})"
-                ) from error
-            seen.add(digest)
-        if parsed is None:
-            raise SnapshotError(f"{bundle}: no manifest.json in the bundle")
-        for digest in sorted(set(sizes) - seen):
-            if not self.objects.has(digest):
-                raise SnapshotError(f"{bundle}: object {digest} is listed but not in the bundle")
-        return parsed
-
     # -- verification ------------------------------------------------------------------------
 
     def verify(self) -> VerifyReport:
@@ -1245,6 +764,8 @@ class SnapshotStore:
         problems: list[Problem] = []
         expected_files: dict[tuple[str, str], FileEntry] = {}
         expected_meta: dict[str, dict[str, str]] = {}
+        local = not self.location.is_postgres
+        index_missing = local and not (self.root / "index.sqlite").exists()  # before _db()
         with self._db() as conn:
             missing = self._missing_tables
 
@@ -1333,7 +854,16 @@ class SnapshotStore:
             if state != "ok":
                 for sid, name in users:
                     problems.append(Problem(state, sid, detail, name, digest))
-        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems))
+        referenced = {digest for digest, _ in by_object}
+        try:
+            unindexed = tuple(d for d in self.objects.iter_hashes() if d not in referenced)
+        except SnapshotError:  # the object index table itself is gone: reported above
+            unindexed = ()
+        if index_missing:
+            problems.append(Problem("index", None, "index.sqlite is missing: the snapshots "
+                                    f"are lost, {len(unindexed)} object(s) left unindexed"))
+        temps = tuple((t.path, t.size) for t in temp_files(self.root)) if local else ()
+        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems), unindexed, temps)
 
     def list(
         self,
@@ -1351,179 +881,12 @@ class SnapshotStore:
 # -- module-level helpers used by the store ---------------------------------------------------
 
 
-def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
-    """``(PRAGMA user_version, the snapshot tables missing)`` of an index."""
-    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-    present = {
-        str(row[0])
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?, ?, ?, ?)",
-            _TABLES,
-        )
-    }
-    return version, tuple(name for name in _TABLES if name not in present)
-
-
-def _ensure_schema(conn: sqlite3.Connection) -> tuple[str, ...]:
-    """Create the tables of a new store; return the tables missing from an existing one.
-
-    A new store has none of the tables and no schema version; a store written before inline
-    objects existed (no version, only ``object_blobs`` missing) gets that table.  Either way the
-    index is then stamped with :data:`SCHEMA_VERSION`.  In any other store a missing table is
-    damage (its rows are lost): it is *not* recreated, so that :meth:`SnapshotStore.verify`
-    reports it and every operation that needs it raises SnapshotCorruptedError.
-    """
-    version, missing = _schema_state(conn)
-    if version >= SCHEMA_VERSION and not missing:
-        return ()
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version, missing = _schema_state(conn)  # again, now that no other writer can change it
-        fresh = len(missing) == len(_TABLES)
-        if version < SCHEMA_VERSION and (fresh or missing in ((), ("object_blobs",))):
-            for statement in _SCHEMA:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            missing = ()
-    except BaseException:  # pragma: no cover - DDL on a locked-for-us database does not fail
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return missing
-
-
 def _warn_corrupted(snapshot_id: str, error: SnapshotCorruptedError) -> None:
     """Default ``on_corrupted`` of :meth:`SnapshotStore.find`: a RuntimeWarning."""
     warnings.warn(f"skipped damaged snapshot {snapshot_id}: {error}", RuntimeWarning, stacklevel=4)
 
 
-def _created_problem(created: object) -> str | None:
-    """Why a stored ``created`` value is wrong, None when it is a timestamp in the stored form."""
-    if not isinstance(created, str):
-        return f"created value {created!r} is not a timestamp"
-    try:
-        canonical = _timestamp(created, "created")
-    except SnapshotError:
-        return f"created value {created!r} is not an ISO 8601 timestamp"
-    if canonical != created:
-        return f"created value {created!r} is not in the stored form ({canonical})"
-    return None
-
-
-def _snapshot(
-    sid: str,
-    created: str,
-    manifest: str,
-    errors: Mapping[tuple[str, str], str | None],
-    tags: Mapping[str, Sequence[str]],
-) -> Snapshot:
-    """A Snapshot from its index data (the manifest is checked against the id)."""
-    files, env, meta = _decode_manifest(sid, manifest)
-    entries = {
-        name: FileEntry(e.hash, e.size, e.format, errors.get((sid, name)))
-        for name, e in files.items()
-    }
-    return Snapshot(
-        id=sid,
-        files=MappingProxyType(entries),
-        env=MappingProxyType(env),
-        meta=MappingProxyType(meta),
-        tags=tuple(tags.get(sid, ())),
-        created=created,
-    )
-
-
-def _insert_snapshot(
-    conn: sqlite3.Connection,
-    snapshot_id: str,
-    created: str,
-    manifest: str,
-    files: Mapping[str, FileEntry],
-    meta: Mapping[str, Any],
-) -> bool:
-    """Insert a snapshot's rows; False (and nothing written) when it is already stored."""
-    cursor = conn.execute(
-        "INSERT OR IGNORE INTO snapshots (id, created, manifest) VALUES (?, ?, ?)",
-        (snapshot_id, created, manifest),
-    )
-    if cursor.rowcount != 1:
-        return False  # already stored: content-derived ids make this a no-op
-    conn.executemany(
-        "INSERT INTO snapshot_files (snapshot_id, name, hash, size, format, parse_error)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (snapshot_id, name, e.hash, e.size, e.format, e.parse_error)
-            for name, e in sorted(files.items())
-        ],
-    )
-    conn.executemany(
-        "INSERT INTO snapshot_meta (snapshot_id, key, value) VALUES (?, ?, ?)",
-        [(snapshot_id, key, value) for key, value in sorted(_meta_rows(meta).items())],
-    )
-    return True
-
-
-def _member(name: str, size: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.size = size
-    info.mode = 0o644
-    info.mtime = 0
-    info.type = tarfile.REGTYPE
-    return info
-
-
-def _parse_bundle_manifest(bundle: Path, data: bytes) -> tuple[list[Any], dict[str, int]]:
-    """Validate a bundle manifest: every snapshot id must be the hash of its manifest."""
-    try:
-        doc = json.loads(data)
-        if doc.get("format") != BUNDLE_FORMAT or doc.get("version") != 1:
-            raise SnapshotError(f"{bundle}: not a configlab snapshot bundle (format/version)")
-        sizes: dict[str, int] = {}
-        for item in doc["objects"]:
-            digest, size = item["hash"], item["size"]
-            if not isinstance(digest, str) or not is_object_hash(digest):
-                raise SnapshotError(f"{bundle}: malformed object hash {digest!r}")
-            if not isinstance(size, int) or size < 0:
-                raise SnapshotError(f"{bundle}: malformed size for object {digest}")
-            sizes[digest] = size
-        records: list[Any] = []
-        for record in doc["snapshots"]:
-            sid = record["id"]
-            text = canonical_json(record["manifest"])
-            if not isinstance(sid, str) or hash_bytes(text.encode("utf-8")) != sid:
-                raise SnapshotCorruptedError(
-                    f"{bundle}: snapshot {sid!r} does not match its manifest (tampered?)"
-                )
-            files, env, meta = _decode_manifest(sid, text)
-            for name, entry in files.items():
-                _check_name(name)
-                if sizes.get(entry.hash) != entry.size:
-                    raise SnapshotError(
-                        f"{bundle}: snapshot {sid[:12]} file {name!r} refers to an object "
-                        "not listed in the bundle"
-                    )
-            created = _timestamp(record["created"], f"{bundle}: snapshot {sid[:12]} created")
-            tags = [_check_tag(tag) for tag in record["tags"]]
-            records.append((sid, created, tags, files, env, meta, text))
-    except SnapshotError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise SnapshotError(f"{bundle}: malformed bundle manifest: {error!r}") from error
-    return records, sizes
-
-
 __all__ = [
     "MIN_PREFIX",
-    "REDACTED",
-    "SECRET_NAME_RE",
-    "FileEntry",
-    "FileSource",
-    "Problem",
-    "Snapshot",
     "SnapshotStore",
-    "StoredObject",
-    "VerifyReport",
-    "canonical_json",
-    "capture_env",
-    "open_index",
 ]

@@ -9,6 +9,7 @@ cannot be honoured exactly is reported in ``space.warnings`` as ``<json pointer>
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -37,7 +38,7 @@ from configlab.space._model import (
     Space,
     StringParam,
 )
-from configlab.space._values import FORMAT_EXAMPLES, Synthesizer
+from configlab.space._values import FORMAT_EXAMPLES, Synthesizer, search_pattern
 
 #: Keywords that only annotate (never restrict) a value: accepted without a warning.
 ANNOTATIONS = frozenset({
@@ -122,6 +123,7 @@ class _Snapshot:
     unbounded_strings: int
     unbounded_lists: int
     dropped: int
+    anchors: int
 
 
 @dataclass
@@ -141,6 +143,8 @@ class _Importer:
     #: Required properties that could not be modelled at all (pointer list).
     dropped: list[str] = field(default_factory=list)
     synthesizer: Synthesizer | None = None
+    #: Optional object path -> the parameter whose presence stands for the object's.
+    anchors: dict[str, str] = field(default_factory=dict)
 
     def unsound_here(self, pointer: str, keyword: str, why: str) -> None:
         """Warn about a construct whose loss can make generated configs invalid."""
@@ -150,7 +154,7 @@ class _Importer:
     def snapshot(self) -> _Snapshot:
         return _Snapshot(len(self.params), len(self.constraints), len(self.warnings),
                          self.unsound, len(self.unbounded_strings), len(self.unbounded_lists),
-                         len(self.dropped))
+                         len(self.dropped), len(self.anchors))
 
     def rollback(self, mark: _Snapshot) -> None:
         for path in list(self.params)[mark.params:]:
@@ -160,6 +164,8 @@ class _Importer:
         del self.unbounded_strings[mark.unbounded_strings:]
         del self.unbounded_lists[mark.unbounded_lists:]
         del self.dropped[mark.dropped:]
+        for key in list(self.anchors)[mark.anchors:]:
+            del self.anchors[key]
         self.unsound = mark.unsound
 
     def oversized(self, mark: _Snapshot) -> bool:
@@ -262,7 +268,6 @@ class _Importer:
             child_pointer = f"{pointer}/properties/{_pointer_escape(str(name))}"
             self.property(sub, child_pointer, (*prefix, str(name)),
                           optional or name not in required)
-        self.required_presence(properties, required, pointer, prefix, optional)
         for index, part in enumerate(schema.get("allOf", []) or []):
             part_pointer = f"{pointer}/allOf/{index}"
             try:
@@ -276,6 +281,7 @@ class _Importer:
                 self.resolving.pop()
             else:
                 self.warn(part_pointer, "allOf", "boolean sub-schema ignored")
+        self.required_presence(required, pointer, prefix, optional)
         for name in required:
             try:
                 self.present((*prefix, str(name)))
@@ -295,32 +301,81 @@ class _Importer:
                 (name, f"({guard}) -> ({text})") for name, text in self.constraints[before:]
             ]
 
-    def required_presence(self, properties: Mapping[str, Any], required: list[Any],
-                          pointer: str, prefix: tuple[str, ...], optional: bool) -> None:
-        """Constraints that keep required keys whose own content is all optional present."""
-        def present(name: Any) -> str | None:
-            try:
-                return self.present((*prefix, str(name)))
-            except _Unsupported:
-                return None
+    def required_presence(self, required: list[Any], pointer: str, prefix: tuple[str, ...],
+                          optional: bool) -> None:
+        """Keep required keys present exactly when their object is.
 
-        needed = [text for name in required if name in properties
-                  and _tree.join_path((*prefix, str(name))) not in self.params
-                  and (text := present(name)) is not None]
+        An optional object with a required key gets an *anchor*: that key's parameter.  Every
+        other parameter below the object becomes conditional on ``anchor != null`` (required
+        keys then are present exactly when the anchor is), so the object is all there or all
+        absent with constraints of two parameters each, never one constraint over all of them.
+        """
+        names = [str(n) for n in required]
         if not optional:
             # Always present: a required object child must have content (else it is missing).
-            for text in needed:
-                self.add(f"{pointer}/required", text)
+            for name in names:
+                path = _tree.join_path((*prefix, name))
+                if path in self.params:
+                    continue
+                anchor_path = self.anchor_of(path)
+                if anchor_path is not None:
+                    anchor = self.params[anchor_path]
+                    self.params[anchor_path] = dataclasses.replace(anchor, optional=False)
+                    continue
+                try:
+                    self.add(f"{pointer}/required", self.present((*prefix, name)))
+                except _Unsupported:
+                    continue
             return
         if not prefix:  # pragma: no cover - the root is never optional
             return
-        needed += [text for name in required if name in properties
-                   and _tree.join_path((*prefix, str(name))) in self.params
-                   and (text := present(name)) is not None]
-        children = [text for name in properties if (text := present(name)) is not None]
-        if needed and not (len(children) == 1 and children == needed):
-            self.add(f"{pointer}/required",
-                     f"({' or '.join(children)}) -> ({' and '.join(needed)})")
+        anchor_path = None
+        for name in names:
+            anchor_path = self.anchor_of(_tree.join_path((*prefix, name)))
+            if anchor_path is not None:
+                break
+        if anchor_path is None:
+            return
+        here = _tree.join_path(prefix)
+        self.anchors[here] = anchor_path
+        condition = parse(f"{_quote_path(_tree.split_path(anchor_path))} != null",
+                          list(self.params))
+        direct = {_tree.join_path((*prefix, n)) for n in names}
+        direct |= {self.anchors[p] for p in direct if p in self.anchors}
+        for path, param in list(self.params.items()):
+            if path == anchor_path or not path.startswith(f"{here}.") \
+                    or param.active_if is not None:
+                continue
+            self.params[path] = dataclasses.replace(
+                param, optional=param.optional and path not in direct,
+                active_if=dataclasses.replace(condition, name=f"active_if({path})"))
+
+    def anchor_of(self, path: str) -> str | None:
+        """The parameter whose presence stands for the key at ``path`` (None if there is none).
+
+        A parameter stands for itself; an anchored object for its anchor; an object without
+        required keys gets its first unconditional direct parameter as anchor (the object is
+        then generated with that key whenever it is present -- valid, one class fewer).
+        """
+        if path in self.params:
+            return path if self.params[path].active_if is None else None
+        if path in self.anchors:
+            return self.anchors[path]
+        depth = len(_tree.split_path(path))
+        for candidate, param in self.params.items():
+            if candidate.startswith(f"{path}.") and param.active_if is None \
+                    and len(_tree.split_path(candidate)) == depth + 1:
+                others = [p for p, q in self.params.items()
+                          if p.startswith(f"{path}.") and p != candidate and q.active_if is None]
+                condition = parse(f"{_quote_path(_tree.split_path(candidate))} != null",
+                                  list(self.params))
+                for other in others:
+                    self.params[other] = dataclasses.replace(
+                        self.params[other],
+                        active_if=dataclasses.replace(condition, name=f"active_if({other})"))
+                self.anchors[path] = candidate
+                return candidate
+        return None
 
     def property(self, sub: Any, pointer: str, segments: tuple[str, ...], optional: bool) -> None:
         path = _tree.join_path(segments)
@@ -725,14 +780,14 @@ class _Importer:
                                          "strings are not checked against it")
         pattern = schema.get("pattern")
         if pattern is not None:
+            # JSON Schema patterns search; configlab patterns must match the whole string.
+            full = search_pattern(str(pattern))
             try:
-                compile_pattern(pattern, where=pointer)
+                compile_pattern(full, where=pointer)
             except ConfiglabError as error:
                 self.warn(pointer, "pattern", f"{pattern!r} cannot be used ({error}); ignored")
             else:
-                # JSON Schema patterns search; configlab patterns must match the whole string.
-                kwargs["pattern"] = f"(?s:.*?(?:{pattern}).*)" if not _anchored(pattern) \
-                    else pattern
+                kwargs["pattern"] = full
         examples = [
             e for e in schema.get("examples", []) or []
             if isinstance(e, str)
@@ -742,12 +797,13 @@ class _Importer:
         ]
         if examples:
             kwargs["examples"] = tuple(dict.fromkeys(examples))
+        mark = self.snapshot()
         param = self.build(StringParam, pointer, kwargs)
         if param is None and "pattern" in kwargs:
-            self.warn(pointer, "pattern", "no value class could be built; pattern dropped")
-            kwargs.pop("pattern")
-            kwargs.pop("examples", None)
-            return self.build(StringParam, pointer, kwargs)
+            # No boundary string from the pattern: whole values the synthesiser can build.
+            self.rollback(mark)
+            return self.whole_values(schema, pointer, common["path"], common["optional"],
+                                     common.get("nullable", False))
         return param
 
     def array(self, schema: Mapping[str, Any], pointer: str, common: dict[str, Any]
@@ -869,6 +925,8 @@ class _Importer:
     def present(self, segments: tuple[str, ...]) -> str:
         """``key is present``: the parameter, or any parameter of a nested object, is not null."""
         path = _tree.join_path(segments)
+        if path in self.anchors:
+            return f"{_quote_path(_tree.split_path(self.anchors[path]))} != null"
         if path in self.params:
             return f"{_quote_path(segments)} != null"
         below = [p for p in self.params if p.startswith(f"{path}.")]
@@ -1057,10 +1115,6 @@ def _json_type(value: Any) -> str:
     return "string" if isinstance(value, str) else "object"
 
 
-def _anchored(pattern: str) -> bool:
-    return pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")
-
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
@@ -1077,7 +1131,18 @@ def _fields(param: Parameter) -> dict[str, Any]:
     return {f.name: getattr(param, f.name) for f in fields(param) if f.init}
 
 
-def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema") -> Space:
+#: Warnings about documented default bounds and about unknown keys being carried through:
+#: the generated configs stay valid, so ``strict`` does not refuse them.
+_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through")
+
+
+def strict_problems(warnings: Sequence[str]) -> list[str]:
+    """The warnings that make a ``strict`` import fail (keywords not honoured)."""
+    return [w for w in warnings if not any(marker in w for marker in _LENIENT)]
+
+
+def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema",
+                           strict: bool = False) -> Space:
     """Import a JSON Schema document describing a configuration object.
 
     Returns a space whose ``warnings`` list every keyword that could not be honoured exactly.
@@ -1089,7 +1154,13 @@ def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema")
     title = schema.get("title")
     name = title if isinstance(title, str) else ""
     try:
-        return _Importer(schema, source).run(name)
+        space = _Importer(schema, source).run(name)
+        problems = strict_problems(space.warnings) if strict else []
+        if problems:
+            raise SpaceError(f"{source}: strict import refused: {len(problems)} keyword(s) not "
+                             f"honoured: {'; '.join(problems[:5])}"
+                             + (" ..." if len(problems) > 5 else ""))
+        return space
     except _Unsupported as why:
         raise SpaceError(f"{source}: {why}") from None
     except SpaceError:
@@ -1145,4 +1216,4 @@ def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     return wrapper
 
 
-__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema"]
+__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema", "strict_problems"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -306,6 +307,25 @@ class FloatParam(Parameter):
         return {"min": self.min, "max": self.max}
 
 
+#: Longest string value configlab generates (a longer ``max_length`` gets a ``long-N`` class).
+MAX_GENERATED_STRING = 65_536
+
+#: Largest magnitude of an int parameter's bounds (what 64-bit applications read).
+MAX_INT_BOUND = 2**63
+
+
+def _shortened(text: str | None, width: int = 80) -> str | None:
+    """``text`` cut to ``width`` characters (``...`` marks the cut) for error messages."""
+    return text if text is None or len(text) <= width else text[:width] + "..."
+
+
+def _short_number(value: int) -> str:
+    """``value`` written out, or as ``~1e400`` when it is long."""
+    if abs(value) < 10**30:
+        return str(value)
+    return f"{'-' if value < 0 else ''}~1e{int(math.log10(abs(value)))}"
+
+
 def _choice_key(value: Any) -> tuple[str, Any]:
     """Hashable key with configuration equality: 1 == 1.0, but True != 1."""
     if isinstance(value, bool):
@@ -326,11 +346,14 @@ class ChoiceParam(Parameter):
     def __post_init__(self) -> None:
         if not self.values:
             raise SpaceError(f"{self.path}: a choice needs at least one value")
-        for i, value in enumerate(self.values):
+        seen: set[tuple[str, Any]] = set()  # linear, not pairwise: 20,000 values stay fast
+        for value in self.values:
             if isinstance(value, dict | list):
                 raise SpaceError(f"{self.path}: choice values must be scalars, got {value!r}")
-            if any(values_equal(value, other) for other in self.values[:i]):
+            key = _choice_key(value)
+            if key in seen:
                 raise SpaceError(f"{self.path}: duplicate choice value {value!r}")
+            seen.add(key)
         if None in self.values and not self.nullable:
             # ``null`` among the values makes the parameter nullable (one "null" class).
             object.__setattr__(self, "nullable", True)
@@ -341,9 +364,10 @@ class ChoiceParam(Parameter):
         # A label must name one class: where bare labels collide (the string "1" and the
         # number 1) or shadow the null/absent classes, strings are shown quoted.
         reserved = {"null", "absent"}
+        counts = Counter(bare)
         return [
             ValueClass(
-                json.dumps(v) if bare.count(label) > 1 or label in reserved else label, v
+                json.dumps(v) if counts[label] > 1 or label in reserved else label, v
             )
             for v, label in zip(values, bare, strict=True)
         ]
@@ -380,6 +404,9 @@ class StringParam(Parameter):
             raise SpaceError(
                 f"{self.path}: bad length bounds [{self.min_length}, {self.max_length}]"
             )
+        if self.min_length > MAX_GENERATED_STRING:
+            raise SpaceError(f"{self.path}: min_length {self.min_length} is larger than the "
+                             f"{MAX_GENERATED_STRING} characters configlab generates")
         if self.pattern is not None:
             compile_pattern(self.pattern, where=self.path, error=SpaceError)
         for example in self.examples:
@@ -398,10 +425,14 @@ class StringParam(Parameter):
             )
             nominal_length = min(max(self.min_length, 5), self.max_length)
             candidates.append(("nominal", "value"[:nominal_length].ljust(nominal_length, "x")))
-            candidates.append(("max-length", "x" * self.max_length))
+            if self.max_length <= MAX_GENERATED_STRING:
+                candidates.append(("max-length", "x" * self.max_length))
+            else:  # max_length 10**9 would build a 1 GB string per config: stop at the cap
+                candidates.append((f"long-{MAX_GENERATED_STRING}", "x" * MAX_GENERATED_STRING))
         else:
+            longest = min(self.max_length, MAX_GENERATED_STRING)
             candidates.append(("pattern-shortest", shortest_match(self.pattern, self.min_length)))
-            candidates.append(("pattern-longest", longest_match(self.pattern, self.max_length)))
+            candidates.append(("pattern-longest", longest_match(self.pattern, longest)))
         for example in self.examples:
             candidates.append((f"example:{example}", example))
         classes: list[ValueClass] = []
@@ -413,7 +444,8 @@ class StringParam(Parameter):
             classes.append(ValueClass(label, value))
         if not classes:
             raise SpaceError(
-                f"{self.path}: no string satisfies pattern {self.pattern!r} within length "
+                f"{self.path}: no string satisfies pattern {_shortened(self.pattern)!r} within "
+                f"length "
                 f"[{self.min_length}, {self.max_length}]; add an example value"
             )
         return classes
@@ -667,10 +699,16 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
             for key in ("min", "max", "step"):
                 if key in spec:
                     value = spec[key]
-                    if not _is_number(value) or (kind == "int" and not float(value).is_integer()):
+                    if not _is_number(value) or (
+                        kind == "int" and isinstance(value, float) and not value.is_integer()
+                    ):
                         raise SpaceError(
                             f"{path}: {key} must be a{'n integer' if kind == 'int' else ' number'}"
                         )
+                    if isinstance(value, int) and abs(value) > MAX_INT_BOUND:
+                        # 10**400 would overflow float arithmetic in the value classes
+                        raise SpaceError(f"{path}: {key} {_short_number(value)} is outside "
+                                         f"the supported range [-2^63, 2^63]")
                     kwargs[key] = number_type(value)
         elif kind == "choice":
             values = spec.get("values")
@@ -750,6 +788,14 @@ def _derived_activation(param: Parameter) -> Constraint:
     )
 
 
+#: The readers of other space descriptions: ``json_schema`` (a JSON Schema mapping),
+#: ``pict`` (PICT model text) and ``infer`` (example configs), each returning a :class:`Space`.
+#: They build Spaces, so they import this module; :mod:`configlab.space` (the package face)
+#: wires them in here once both are loaded, so this module never imports them back (no import
+#: cycle). Importing ``configlab.space._model`` always runs that face first.
+IMPORTERS: dict[str, Callable[..., Space]] = {}
+
+
 @dataclass(frozen=True)
 class Space:
     """A configuration space: ordered parameters plus named constraints."""
@@ -796,9 +842,9 @@ class Space:
         if not isinstance(raw_params, Mapping) or not raw_params:
             raise SpaceError(f"{source}: 'parameters' must be a non-empty mapping")
         specs: dict[str, Any] = {}
-        _collect_parameter_specs(raw_params, "", specs)
-        known = list(specs)
-        try:
+        try:  # every message names the file (`a.b: parameter declared twice` did not)
+            _collect_parameter_specs(raw_params, "", specs)
+            known = list(specs)
             parameters = tuple(parameter_from_spec(p, s, known) for p, s in specs.items())
         except SpaceError as error:
             raise SpaceError(f"{source}: {error}") from None
@@ -819,45 +865,51 @@ class Space:
                 )
             except ConstraintError as error:
                 raise ConstraintError(
-                    f"{source}: constraint #{index + 1}: {error.args[0].splitlines()[0]}",
+                    f"{source}: constraint #{index + 1}: {error.reason}",
                     text=text,
                     position=error.position,
                 ) from None
-        return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+        try:
+            return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+        except SpaceError as error:
+            raise SpaceError(f"{source}: {error}") from None
 
     @classmethod
-    def load(cls, path: str | Path, fmt: str | None = None) -> Space:
-        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
+    def load(cls, path: str | Path, fmt: str | None = None, *, strict: bool = False) -> Space:
+        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``).
+
+        ``strict`` refuses a JSON Schema with a keyword that cannot be honoured (see
+        :meth:`from_json_schema`).
+        """
         from configlab._internal import safeio
 
         location = Path(path)
         # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
-            from configlab.space._pict import space_from_pict
-
             text = safeio.read_text(location, what="space file", error=SpaceError)
-            return space_from_pict(text, source=str(location))
+            return IMPORTERS["pict"](text, source=str(location))
         from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
         data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
         if _looks_like_json_schema(data):
-            return cls.from_json_schema(data, source=str(location))
+            return cls.from_json_schema(data, source=str(location), strict=strict)
         return cls.from_dict(data, source=str(location))
 
     @classmethod
-    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema") -> Space:
-        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``."""
-        from configlab.space._json_schema import space_from_json_schema
+    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema",
+                         strict: bool = False) -> Space:
+        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``.
 
-        return space_from_json_schema(schema, source=source)
+        With ``strict`` a keyword that is not honoured (a warning other than the documented
+        default bounds) raises :class:`SpaceError` naming every such keyword and its path.
+        """
+        return IMPORTERS["json_schema"](schema, source=source, strict=strict)
 
     @classmethod
     def infer(cls, configs: Iterable[Mapping[str, Any]], *, name: str = "inferred") -> Space:
         """Infer a space from example configs (types, observed ranges and enums)."""
-        from configlab.space._infer import infer_space
-
-        return infer_space(configs, name=name)
+        return IMPORTERS["infer"](configs, name=name)
 
     # ------------------------------------------------------------------ access
     def param(self, path: str) -> Parameter:

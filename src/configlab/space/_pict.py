@@ -203,9 +203,13 @@ def _parse_parameter(
         raise SpaceError(f"{source}:{lineno}: parameter without a name")
     if name.lower() in params:
         raise SpaceError(f"{source}:{lineno}: parameter {name!r} defined twice")
+    if not raw_values.strip():  # `a:` is not a choice of "" (issue 18)
+        raise SpaceError(f"{source}:{lineno}: parameter {name!r} has no values")
     names: list[list[str]] = []
     for raw in raw_values.split(","):
         item = raw.strip()
+        if not item:
+            raise SpaceError(f"{source}:{lineno}: {name}: empty value in the list")
         reuse = re.fullmatch(r"<(.+)>", item)
         if reuse is not None:
             other = params.get(reuse.group(1).strip().lower())
@@ -677,6 +681,13 @@ class _Exporter:
                            self.convert(second.args[1], name))
         return self.convert(node, name)
 
+    def marked(self, path: str, value: Any, written: str) -> str:
+        """A value as written in its parameter line, with its ``~`` and ``(weight)`` hints."""
+        if value in self.space.hints.get("negative", {}).get(path, ()):
+            written = f"~{written}"
+        weight = self.space.hints.get("weights", {}).get(path, {}).get(value)
+        return written if weight is None else f"{written} ({weight})"
+
     def literal(self, value: Literal, path: str) -> str:
         if isinstance(value, str):
             if '"' in value:
@@ -723,7 +734,7 @@ class _Exporter:
                 if written is None:
                     notes.append(f"# {name}: class '{cls.label}' has no PICT form (omitted)")
                 elif written not in values:
-                    values.append(written)
+                    values.append(self.marked(param.path, cls.value, written))
             if not values:
                 notes.append(f"# {name}: {param.kind} parameter has no PICT form (omitted)")
                 continue
@@ -735,6 +746,12 @@ class _Exporter:
         out = [f"# PICT model exported by configlab{title}"]
         out.extend(notes)
         out.extend(lines)
+        groups = self.space.hints.get("groups", ())
+        if groups:
+            out.append("")
+        for paths, order in groups:
+            names = ", ".join(self.names[path] for path in paths)
+            out.append(f"{{ {names} }} @ {order}")
         if self.space.constraints:
             out.append("")
         for constraint in self.space.constraints:

@@ -28,6 +28,8 @@ _CATEGORY_CHAR = {
 _CANDIDATES = "a0A_-. z9Z"
 #: Cap on repetitions when building the longest string (keeps `.*` finite).
 _REPEAT_CAP = 64
+#: Longest string built at all (a nested repetition could otherwise ask for gigabytes).
+_LENGTH_CAP = 1 << 20
 
 
 def _char_for_set(items: Any) -> str | None:
@@ -73,6 +75,8 @@ def _build(tree: Any, longest: bool, budget: int) -> str | None:
                 count = high if not unit else max(low, min(high, room // max(len(unit), 1)))
             else:
                 count = low
+            if len(unit) * count > _LENGTH_CAP:  # `(?:a{1000}){1000}{1000}`: give up
+                return None
             piece = unit * count
         elif op is _c.SUBPATTERN:
             piece = _build(arg[-1], longest, budget)
@@ -97,9 +101,9 @@ def _build(tree: Any, longest: bool, budget: int) -> str | None:
 def _generate(pattern: str, longest: bool, budget: int) -> str | None:
     try:
         tree = _p.parse(pattern)
-    except re.error:
+        candidate = _build(tree, longest, budget)
+    except (re.error, RecursionError):  # 3,000 nested groups: no candidate, the class drops
         return None
-    candidate = _build(tree, longest, budget)
     if candidate is None or not compile_pattern(pattern, where="pattern").fullmatch(candidate):
         return None
     return candidate

@@ -430,6 +430,26 @@ def _guess_types(schema: Mapping[str, Any]) -> list[str]:
     return ["string"]
 
 
+def _unicode_escape(match: re.Match[str]) -> str:
+    code = int(match.group(2), 16)
+    char = f"\\x{code:02x}" if code <= 0xFF else chr(code)
+    return match.group(1) + char
+
+
+def search_pattern(pattern: str) -> str:
+    """A JSON Schema ``pattern`` (ECMA-262, matches anywhere) as a full-match regex.
+
+    ``\\uXXXX`` escapes become ``\\xHH`` or the character itself (understood by both Python's
+    ``re`` and RE2); the pattern is wrapped in ``.*?(...).*`` unless it is one anchored
+    alternative (``^...$`` without ``|``), where the wrapper would only slow matching.
+    """
+    translated = re.sub(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})", _unicode_escape, pattern)
+    if translated.startswith("^") and translated.endswith("$") \
+            and not translated.endswith("\\$") and "|" not in translated:
+        return translated
+    return f"(?s:.*?(?:{translated}).*)"
+
+
 def format_examples(fmt: str) -> tuple[str, ...]:
     """Known-valid example strings of a JSON Schema ``format`` (empty when unknown)."""
     return FORMAT_EXAMPLES.get(fmt, ())
@@ -448,8 +468,7 @@ def _string(schema: Mapping[str, Any], mode: str, suffix: str = "") -> str:
             return options[-1] if mode == "max" else options[0]
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
-        full = pattern if pattern.startswith("^") and pattern.endswith("$") \
-            else f"(?s:.*?(?:{pattern}).*)"
+        full = search_pattern(pattern)
         try:
             if mode == "max":
                 found = longest_match(full, high)
@@ -461,7 +480,7 @@ def _string(schema: Mapping[str, Any], mode: str, suffix: str = "") -> str:
             raise _NoValue
         if suffix:
             candidate = found + suffix
-            if re.fullmatch(full, candidate) and len(candidate) <= high:
+            if _fullmatch(full, candidate) and len(candidate) <= high:
                 return candidate
             raise _NoValue
         return found
@@ -508,4 +527,14 @@ def _number(schema: Mapping[str, Any], mode: str, integer: bool) -> int | float:
     return float(target)
 
 
-__all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "format_examples"]
+def _fullmatch(pattern: str, text: str) -> bool:
+    from configlab._internal.saferegex import compile_pattern
+
+    try:
+        return compile_pattern(pattern, where="pattern").fullmatch(text) is not None
+    except Exception:
+        return False
+
+
+__all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "format_examples",
+           "search_pattern"]

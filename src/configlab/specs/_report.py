@@ -1,15 +1,230 @@
-"""Rendering of verification reports: JUnit XML and Markdown."""
+"""Verification reports: per-config checks, per-rule reports, and their JUnit XML / Markdown."""
 
 from __future__ import annotations
 
 import json
+import os
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from configlab._internal.safeio import write_output
+from configlab.errors import SpecError
+from configlab.specs._model import Outcome
 from configlab.tree import flatten
 
 if TYPE_CHECKING:
-    from configlab.specs._specs import Check, VerificationReport
+    from configlab.results import ResultSet
+
+
+@dataclass(frozen=True)
+class Check:
+    """The verdict of one rule on one config (``held``, ``violated`` or ``errored``)."""
+
+    rule_id: str
+    config_index: int
+    config: Mapping[str, Any]
+    verdict: str
+    outcome: Outcome
+    snapshot_id: str | None = None
+    failures: tuple[str, ...] = ()
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rule": self.rule_id,
+            "config_index": self.config_index,
+            "snapshot_id": self.snapshot_id,
+            "verdict": self.verdict,
+            "failures": list(self.failures),
+            "error": self.error,
+            "config": self.config,
+            "outcome": self.outcome.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class RuleReport:
+    """What happened to one rule: configs tried, held, violated and errored."""
+
+    rule_id: str
+    description: str
+    when: str
+    checks: tuple[Check, ...]
+    note: str = ""
+
+    @property
+    def tried(self) -> int:
+        """Configs the rule was judged on."""
+        return len(self.checks)
+
+    @property
+    def held(self) -> int:
+        """Configs on which every expectation held."""
+        return sum(c.verdict == "held" for c in self.checks)
+
+    @property
+    def violated(self) -> int:
+        """Configs on which an expectation did not hold."""
+        return sum(c.verdict == "violated" for c in self.checks)
+
+    @property
+    def errored(self) -> int:
+        """Configs whose run could not be judged (timeout, crash, runner failure)."""
+        return sum(c.verdict == "errored" for c in self.checks)
+
+    @property
+    def status(self) -> str:
+        """``violated``, ``errored``, ``held`` or ``untested`` (no config satisfied ``when``)."""
+        if self.violated:
+            return "violated"
+        if self.errored:
+            return "errored"
+        return "held" if self.checks else "untested"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "rule": self.rule_id,
+            "description": self.description,
+            "when": self.when,
+            "status": self.status,
+            "tried": self.tried,
+            "held": self.held,
+            "violated": self.violated,
+            "errored": self.errored,
+            "note": self.note,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """The result of :func:`verify`: per-rule verdicts tied to the exact spec and configs."""
+
+    spec_name: str
+    spec_version: str
+    spec_hash: str
+    rules: tuple[RuleReport, ...]
+    spec_snapshot: str | None = None
+    runner: str = ""
+    strategy: str = ""
+    seed: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no rule was violated or errored."""
+        return all(r.violated == 0 and r.errored == 0 for r in self.rules)
+
+    @property
+    def checks(self) -> tuple[Check, ...]:
+        """Every check, rule by rule."""
+        return tuple(c for r in self.rules for c in r.checks)
+
+    @property
+    def violations(self) -> tuple[Check, ...]:
+        """The violated checks (each names its config's snapshot id)."""
+        return tuple(c for c in self.checks if c.verdict == "violated")
+
+    @property
+    def errors(self) -> tuple[Check, ...]:
+        """The errored checks."""
+        return tuple(c for c in self.checks if c.verdict == "errored")
+
+    def rule(self, rule_id: str) -> RuleReport:
+        """The report of one rule."""
+        for report in self.rules:
+            if report.rule_id == rule_id:
+                return report
+        raise SpecError(f"the report has no rule {rule_id!r}")
+
+    def totals(self) -> dict[str, int]:
+        """Counts over all rules: rules, checks, held, violated, errored, untested."""
+        return {
+            "rules": len(self.rules),
+            "checks": sum(r.tried for r in self.rules),
+            "held": sum(r.held for r in self.rules),
+            "violated": sum(r.violated for r in self.rules),
+            "errored": sum(r.errored for r in self.rules),
+            "untested": sum(r.status == "untested" for r in self.rules),
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (every check records the spec hash and version through the header)."""
+        return {
+            "spec": {
+                "name": self.spec_name,
+                "version": self.spec_version,
+                "hash": self.spec_hash,
+                "snapshot": self.spec_snapshot,
+            },
+            "runner": self.runner,
+            "strategy": self.strategy,
+            "seed": self.seed,
+            "ok": self.ok,
+            "totals": self.totals(),
+            "rules": [r.to_dict() for r in self.rules],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON text."""
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, default=repr)
+
+    @property
+    def run_id(self) -> str:
+        """``spec:<name>@<version>:<spec hash>``: the run id of :meth:`to_results` records."""
+        return f"spec:{self.spec_name}@{self.spec_version}:{self.spec_hash}"
+
+    def to_results(self, run_id: str | None = None) -> ResultSet:
+        """Every check as a :class:`configlab.results._model.Result` (held=pass, violated=fail,
+        errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id
+        and ``run_id`` (default :attr:`run_id`, which carries the spec hash and version)."""
+        # deferred: configlab.results loads numpy; reading or rendering a report does not need it
+        from configlab.results import Result, ResultSet
+
+        verdict_outcome = {"held": "pass", "violated": "fail", "errored": "error"}
+        results = [
+            Result(
+                config=check.config,
+                outcome=verdict_outcome[check.verdict],
+                duration=check.outcome.duration_s,
+                metrics=dict(check.outcome.metrics),
+                test_id=f"spec:{self.spec_name}@{self.spec_version}::{check.rule_id}",
+                snapshot_id=check.snapshot_id,
+                run_id=run_id or self.run_id,
+            )
+            for check in self.checks
+        ]
+        return ResultSet(results)
+
+    def to_junit_xml(self) -> str:
+        """JUnit XML: one testcase per rule x config; config as properties; failure/error."""
+        return junit_xml(self)
+
+    def to_markdown(self) -> str:
+        """A Markdown summary (table per rule, violations with snapshot ids)."""
+        return markdown(self)
+
+    def write(self, path: str | os.PathLike[str], fmt: str | None = None) -> Path:
+        """Write the report as ``json``, ``junit`` or ``md`` (from the extension when not given)."""
+        target = Path(path)
+        kind = fmt or {".json": "json", ".xml": "junit", ".md": "md"}.get(target.suffix.lower())
+        if kind == "json":
+            text = self.to_json()
+        elif kind == "junit":
+            text = self.to_junit_xml()
+        elif kind in ("md", "markdown"):
+            text = self.to_markdown()
+        else:
+            raise SpecError(f"{target}: cannot tell the report format; use json, junit or md")
+        write_output(target, text, what="report", error=SpecError)
+        return target
+
+
+# --------------------------------------------------------------------------- rendering
 
 _MAX_TEXT = 4000
 

@@ -18,15 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from configlab.errors import ConfiglabError, SpecError
 from configlab.execution._command import CONFIG_ENV
 from configlab.execution._jobs import EXTENSIONS as _EXTENSIONS
 from configlab.execution._jobs import METRICS_ENV, read_metrics
-
-if TYPE_CHECKING:
-    from configlab.specs._specs import Outcome
+from configlab.specs._model import Outcome
 
 __all__ = [
     "CONFIG_ENV",
@@ -61,7 +59,6 @@ def _write_config(
 ) -> tuple[Path, Outcome | None]:
     """Write the config file; on failure the errored outcome of the run."""
     from configlab import formats
-    from configlab.specs._specs import Outcome
 
     extension = _EXTENSIONS.get(fmt, fmt)
     path = Path(directory) / f"config.{extension}"
@@ -98,8 +95,6 @@ def _process_outcome(
     metrics: dict[str, float],
     pass_codes: Sequence[int] = (0,),
 ) -> Outcome:
-    from configlab.specs._specs import Outcome
-
     if problem is None and code is not None and code < 0:
         try:
             name = signal.Signals(-code).name

@@ -3,7 +3,7 @@
 Decorate a test with ``@configlab.parametrize(space=...)`` (or mark it
 ``@pytest.mark.configlab(space=...)``) and it runs once per configuration generated from the
 space; the ``configlab_config`` fixture gives it the config
-(:class:`configlab.integrations.pytest._api.ConfigHandle`).  Every execution is recorded in the
+(:class:`configlab.integrations.pytest.handle.ConfigHandle`).  Every execution is recorded in the
 results
 store, and its snapshot id is added to the test's ``user_properties`` as
 ``configlab.snapshot_id`` (``--junitxml`` reports carry it); the session ends with a
@@ -11,27 +11,21 @@ coverage / suspects summary.  See ``docs/pytest-plugin.md``.
 
 pytest imports this module in every run, so it only holds the hooks: they return at once for
 tests that are not configlab tests, and the implementation
-(:mod:`configlab.integrations.pytest._api`) is
-imported when a configlab test is collected or run.
+(:mod:`configlab.integrations.pytest.session` and the modules it uses) is imported by the hooks
+that need it (deferred imports below: they keep every pytest start-up light).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-if TYPE_CHECKING:  # pragma: no cover
-    from configlab.integrations.pytest._api import ConfigHandle
+from configlab.integrations.pytest._names import FIXTURE, MARKER, RUN_ID_ENV, SHARD_METRICS
 
-#: Name of the fixture (and of the parametrized argument).
-FIXTURE: Final = "configlab_config"
-#: Name of the marker.
-MARKER: Final = "configlab"
-#: Environment variable naming the run id (set it to group CI jobs; the plugin passes its
-#: run id to xdist workers through ``workerinput``).
-RUN_ID_ENV: Final = "CONFIGLAB_RUN_ID"
+if TYPE_CHECKING:  # pragma: no cover
+    from configlab.integrations.pytest.handle import ConfigHandle
 
 
 def _is_configlab(item: pytest.Item) -> bool:
@@ -42,7 +36,7 @@ def _is_configlab(item: pytest.Item) -> bool:
 @pytest.fixture
 def configlab_config(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
     """The configuration of this configlab test execution (a ``ConfigHandle``)."""
-    from configlab.integrations.pytest._api import config_fixture
+    from configlab.integrations.pytest.session import config_fixture
 
     yield from config_fixture(request)
 
@@ -61,6 +55,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="keep only the N most valuable configs per test (prioritised)")
     group.addoption("--configlab-run-id", default=None, metavar="ID",
                     help=f"run id recorded with each result (default: ${RUN_ID_ENV} or new)")
+    group.addoption("--configlab-shard", default=None, metavar="I/N",
+                    help="run only shard I of N (1-based) of every configlab test's configs "
+                         "(CI matrix jobs; the run id defaults to the CI's pipeline id so that "
+                         "all shards share it)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,14 +69,14 @@ def pytest_configure(config: pytest.Config) -> None:
         "**options): run the test once per config generated from the space "
         "(see configlab.parametrize)",
     )
-    from configlab.integrations.pytest._api import configure
+    from configlab.integrations.pytest.session import configure
 
     configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Close the store connections."""
-    from configlab.integrations.pytest._api import unconfigure
+    from configlab.integrations.pytest.session import unconfigure
 
     unconfigure(config)
 
@@ -87,17 +85,51 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize marked tests over ``configlab_config`` with the generated configs."""
     marker = metafunc.definition.get_closest_marker(MARKER)
     if marker is not None:
-        from configlab.integrations.pytest._api import generate_tests
+        from configlab.integrations.pytest.session import generate_tests
 
         generate_tests(metafunc, marker)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Replay: deselect the tests whose space is not the replayed snapshot's."""
+    """Replay: deselect the tests whose space is not the replayed snapshot's; shard: deselect
+    the configs other shards run."""
     if config.getoption("configlab_replay") is not None:
-        from configlab.integrations.pytest._api import deselect_mismatched
+        from configlab.integrations.pytest.session import deselect_mismatched
 
         deselect_mismatched(config, items)
+    if config.getoption("configlab_shard") is not None:
+        _deselect_other_shards(config, items)
+
+
+def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep config k (0-based, in generation order) of each configlab test when k mod N = I-1.
+
+    Every shard generates the same seeded configs, so the slices are disjoint and together
+    cover every config once; tests that are not configlab-parametrized run in every shard.
+    """
+    from configlab.errors import ConfiglabError
+    from configlab.execution import Shard
+
+    try:
+        shard = Shard.parse(str(config.getoption("configlab_shard")))
+    except ConfiglabError as error:
+        raise pytest.UsageError(f"--configlab-shard: {error}") from None
+    position: dict[str, int] = {}
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if not _is_configlab(item):
+            keep.append(item)
+            continue
+        function = item.nodeid.split("[", 1)[0]
+        k = position.get(function, 0)
+        position[function] = k + 1
+        (keep if k % shard.count == shard.index - 1 else dropped).append(item)
+    config.stash[SHARD_METRICS] = {"shard": float(shard.index), "shards": float(shard.count),
+                                   "suite_size": float(sum(position.values()))}
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
 
 
 @pytest.hookimpl(wrapper=True)
@@ -105,7 +137,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Measure the call phase of configlab tests with the execution monitor."""
     if not _is_configlab(item):
         return (yield)
-    from configlab.integrations.pytest._api import start_call
+    from configlab.integrations.pytest.session import start_call
 
     stop = start_call(item)
     try:
@@ -120,7 +152,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     """Collect phase outcomes; on teardown record the result and tell the controller."""
     report = yield
     if _is_configlab(item):
-        from configlab.integrations.pytest._api import report_phase
+        from configlab.integrations.pytest.session import report_phase
 
         report_phase(item, report)
     return report
@@ -129,7 +161,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
     """The configlab summary (controller only; never fails the run)."""
-    from configlab.integrations.pytest._api import terminal_summary
+    from configlab.integrations.pytest.session import terminal_summary
 
     terminal_summary(terminalreporter, config)
 

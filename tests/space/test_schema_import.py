@@ -1,0 +1,561 @@
+"""JSON Schema import (configlab.space._model._json_schema)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from configlab.errors import SpaceError
+from configlab.space._json_schema import space_from_json_schema
+from configlab.space._model import (
+    ABSENT,
+    DEFAULT_FLOAT_MAX,
+    DEFAULT_INT_MAX,
+    DEFAULT_INT_MIN,
+    DEFAULT_STRING_MAX,
+    BoolParam,
+    ChoiceParam,
+    FloatParam,
+    IntParam,
+    JsonParam,
+    ListParam,
+    Space,
+    StringParam,
+)
+from tests.paths import DATA_DIR
+
+DATA = DATA_DIR / "schemas"
+
+
+def schema_file(name: str) -> dict[str, Any]:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def warned(space: Space, pointer: str, keyword: str) -> bool:
+    return any(w.startswith(f"{pointer}: {keyword}:") for w in space.warnings)
+
+
+# --------------------------------------------------------------------------- real schemas
+
+
+@pytest.mark.parametrize("name", ["prettierrc.json", "bowerrc.json", "lerna.json"])
+def test_real_schemas_are_generation_ready(name: str) -> None:
+    space = Space.load(DATA / name)
+    assert len(space.parameters) >= 10
+    for param in space.parameters:
+        present = [c for c in param.value_classes if c.value is not ABSENT]
+        assert present, param.path
+        for cls in present:  # every representative is a valid value of its parameter
+            assert param.check_value(cls.value) is None, (param.path, cls)
+    # The representative configs validate against the schema itself.
+    schema = schema_file(name)
+    first = space.decode([0] * len(space.parameters))
+    jsonschema.validate(first, schema)
+
+
+def test_prettierrc_details() -> None:
+    space = Space.load(DATA / "prettierrc.json")
+    assert space.name == "Schema for .prettierrc"
+    arrow = space.param("arrowParens")
+    assert isinstance(arrow, ChoiceParam) and arrow.values == ("always", "avoid")
+    assert arrow.optional and arrow.default == "always"
+    assert isinstance(space.param("semi"), BoolParam)
+    width = space.param("printWidth")
+    assert isinstance(width, IntParam)
+    assert (width.min, width.max) == (DEFAULT_INT_MIN, DEFAULT_INT_MAX)
+    parser = space.param("parser")
+    assert isinstance(parser, StringParam) and "babel-ts" in parser.examples
+    plugins = space.param("plugins")
+    assert isinstance(plugins, ListParam) and isinstance(plugins.item, StringParam)
+    # An array of objects: whole values, each valid against the schema.
+    overrides = space.param("overrides")
+    assert isinstance(overrides, JsonParam)
+    assert [c.label for c in overrides.value_classes][:3] == ["min", "typical", "max"]
+    base = "#/definitions/optionsDefinition/properties"
+    assert warned(space, f"{base}/printWidth", "type")
+    assert "unbounded integer" in next(w for w in space.warnings if "printWidth" in w)
+    assert warned(space, "#", "oneOf")
+    assert space.is_valid({"semi": False, "tabWidth": 4, "trailingComma": "es5"})
+    assert not space.is_valid({"trailingComma": "sometimes"})
+
+
+def test_bowerrc_and_lerna_nesting_and_type_lists() -> None:
+    bower = Space.load(DATA / "bowerrc.json")
+    assert "storage.cache" in bower
+    assert isinstance(bower.param("timeout"), FloatParam)
+    assert bower.param("timeout").max == DEFAULT_FLOAT_MAX  # type: ignore[attr-defined]
+    # A type list is a branch choice: one value class per type, none narrowed away.
+    registry = bower.param("registry")
+    assert isinstance(registry, JsonParam)
+    assert "type:string" in [c.label for c in registry.value_classes]
+    assert {type(c.value) for c in registry.value_classes if c.value is not ABSENT} == {dict, str}
+    lerna = Space.load(DATA / "lerna.json")
+    ignore = lerna.param("command.bootstrap.ignore")
+    assert ignore.kind == "json"
+    assert {type(c.value) for c in ignore.value_classes if c.value is not ABSENT} == {list, str}
+    assert any("maxLength: absent on" in w for w in lerna.warnings)
+    assert all(p.optional for p in lerna.parameters)
+
+
+# --------------------------------------------------------------------------- keywords
+
+SERVICE: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "service",
+    "type": "object",
+    "required": ["mode", "port", "level"],
+    "properties": {
+        "mode": {"enum": ["plain", "tls"], "description": "transport"},
+        "cert": {"type": "string", "maxLength": 12, "minLength": 1},
+        "port": {"type": "integer", "exclusiveMinimum": 0, "maximum": 65535, "default": 80},
+        "ratio": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "level": {"$ref": "#/$defs/level"},
+        "workers": {"type": "integer", "minimum": 1, "maximum": 20, "multipleOf": 4},
+        "note": {"type": ["string", "null"], "maxLength": 5, "pattern": "ab"},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 3},
+                 "maxItems": 2},
+        "db": {"$ref": "#/definitions/db"},
+        "user": {"type": "string", "maxLength": 4},
+        "password": {"type": "string", "maxLength": 4},
+    },
+    "$defs": {"level": {"type": "string", "enum": ["debug", "info"], "default": "info"}},
+    "definitions": {
+        "db": {
+            "type": "object",
+            "required": ["host"],
+            "properties": {
+                "host": {"type": "string", "maxLength": 6},
+                "pool": {"type": "integer", "minimum": 1, "maximum": 4},
+            },
+        },
+    },
+    "if": {"properties": {"mode": {"const": "tls"}}},
+    "then": {"required": ["cert"]},
+    "else": {"not": {"required": ["cert"]}},
+    "anyOf": [{"required": ["db"]}, {"properties": {"port": {"enum": [80, 8080]}}}],
+    "oneOf": [
+        {"properties": {"level": {"const": "debug"}}},
+        {"properties": {"workers": {"minimum": 8}}, "required": ["workers"]},
+    ],
+    "dependentRequired": {"user": ["password"]},
+}
+
+
+def test_keywords_become_parameters_and_constraints() -> None:
+    space = space_from_json_schema(SERVICE, source="service.json")
+    assert space.name == "service"
+    assert space.paths == ("mode", "cert", "port", "ratio", "level", "workers", "note", "tags",
+                           "db.host", "db.pool", "user", "password")
+    port = space.param("port")
+    assert isinstance(port, IntParam) and (port.min, port.max) == (1, 65535)
+    assert not port.optional and port.default == 80
+    ratio = space.param("ratio")
+    assert isinstance(ratio, FloatParam) and ratio.max == math.nextafter(1.0, 0.0)
+    assert ratio.optional
+    workers = space.param("workers")
+    assert isinstance(workers, IntParam)
+    assert (workers.min, workers.max, workers.step) == (4, 20, 4)
+    note = space.param("note")
+    # Optional: generated absent rather than null (constraints read absent as null).
+    assert isinstance(note, StringParam) and not note.nullable and note.pattern is not None
+    assert space.param("level").values == ("debug", "info")  # type: ignore[attr-defined]
+    assert space.param("mode").description == "transport"
+    assert space.param("db.host").optional  # db itself is optional
+    # db.host (required in db) anchors db: the rest of db is present only with it.
+    pool = space.param("db.pool")
+    assert pool.active_if is not None and pool.active_if.text == "db.host != null"
+    names = [c.name for c in space.constraints]
+    assert names == [
+        "schema:#/then", "schema:#/else",
+        "schema:#/anyOf", "schema:#/oneOf", "schema:#/dependentRequired/user",
+    ]
+    assert not space.warnings
+
+
+def test_constraints_agree_with_jsonschema_on_examples() -> None:
+    space = space_from_json_schema(SERVICE)
+    valid = {"mode": "tls", "cert": "c", "port": 80, "level": "debug"}
+    assert space.is_valid(valid)
+    jsonschema.validate(valid, SERVICE)
+    for change, why in (
+        ({"cert": ABSENT}, "then"),
+        ({"mode": "plain"}, "else"),
+        ({"port": 81}, "anyOf"),
+        ({"workers": 8}, "oneOf"),
+        ({"user": "u"}, "dependentRequired"),
+        ({"db": {"pool": 2}}, "required"),
+    ):
+        config = {k: v for k, v in {**valid, **change}.items() if v is not ABSENT}
+        assert not space.is_valid(config), why
+        assert not jsonschema.Draft202012Validator(SERVICE).is_valid(config), why
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_validity_agrees_with_jsonschema_on_value_class_combinations(data: st.DataObject) -> None:
+    """For configs built from value classes, configlab and jsonschema agree on validity."""
+    space = space_from_json_schema(SERVICE)
+    codes = [data.draw(st.integers(0, len(p.value_classes) - 1)) for p in space.parameters]
+    config = space.decode(codes)
+    expected = jsonschema.Draft202012Validator(SERVICE).is_valid(config)
+    assert space.is_valid(config) is expected, (config, space.validate(config))
+
+
+@pytest.mark.parametrize(
+    ("prop", "expected"),
+    [
+        ({"type": "integer", "minimum": 0, "exclusiveMinimum": True, "maximum": 5,
+          "exclusiveMaximum": True}, (1, 4)),
+        ({"type": "integer", "exclusiveMinimum": 0.5, "exclusiveMaximum": 3.5}, (1, 3)),
+        ({"type": "integer", "minimum": 0.5, "maximum": 3.5}, (1, 3)),
+        ({"type": "integer", "minimum": 2, "exclusiveMinimum": 4, "maximum": 9}, (5, 9)),
+        ({"type": "number", "exclusiveMinimum": 0, "maximum": 2},
+         (math.nextafter(0.0, 1.0), 2.0)),
+        ({"type": "number", "minimum": -1, "maximum": 0, "exclusiveMaximum": True},
+         (-1.0, math.nextafter(0.0, -1.0))),
+    ],
+)
+def test_exclusive_bounds_in_both_forms(prop: dict[str, Any], expected: tuple[float, float]
+                                        ) -> None:
+    space = space_from_json_schema({"properties": {"x": prop}})
+    param = space.param("x")
+    assert (param.min, param.max) == expected  # type: ignore[attr-defined]
+    assert not space.warnings
+
+
+def test_nullable_forms_and_finite_unions() -> None:
+    space = space_from_json_schema({"type": "object", "required": list("abcdefg"), "properties": {
+        "a": {"type": ["integer", "null"], "minimum": 0, "maximum": 3},
+        "b": {"enum": ["x", None, {"o": 1}]},
+        "c": {"anyOf": [{"type": "boolean"}, {"const": "auto"}, {"type": "null"}]},
+        "d": {"nullable": True, "type": "boolean"},
+        "e": {"const": 3},
+        "f": {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"type": "null"}]},
+        "g": {"enum": [None]},
+    }})
+    assert space.param("a").nullable and space.param("d").nullable
+    assert space.param("b").values == ("x",)  # type: ignore[attr-defined]
+    assert space.param("b").nullable
+    assert warned(space, "#/properties/b", "enum")
+    assert space.param("c").values == (False, True, "auto")  # type: ignore[attr-defined]
+    assert space.param("c").nullable
+    assert space.param("e").values == (3,)  # type: ignore[attr-defined]
+    f = space.param("f")  # a oneOf: one class per branch (the null branch is the null class)
+    assert isinstance(f, JsonParam) and f.nullable
+    assert [c.label for c in f.value_classes] == ["branch:0", "branch:0:max", "null"]
+    assert space.param("g").nullable
+    # Optional keys are generated absent rather than null: constraints read absent as null.
+    optional = space_from_json_schema({"properties": {"a": {"type": ["integer", "null"]}}})
+    assert not optional.param("a").nullable
+
+
+def test_unhonoured_keywords_are_warnings_never_silent() -> None:
+    space = space_from_json_schema({"type": "object", "additionalProperties": False,
+                                    "minProperties": 1, "properties": {
+        "s": {"type": "string", "format": "email", "maxLength": 30},
+        "t": {"type": "string", "pattern": "(?<=x", "maxLength": 3},
+        "m": {"type": "number", "minimum": 0, "maximum": 1, "multipleOf": 0.1},
+        "k": {"type": "integer", "minimum": 0, "maximum": 9, "multipleOf": 1.5},
+        "u": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 3},
+              "uniqueItems": True, "maxItems": 3},
+        "v": {"type": "array", "items": [{"type": "string"}]},
+        "w": {"type": "array", "items": {"type": "object", "properties": {"a": {}}}},
+        "x": {},
+        "y": {"type": "string", "maxLength": 4, "contentEncoding": "base64"},
+        "z": {"type": "object", "additionalProperties": {"type": "string"}},
+        "free": True,
+        "ext": {"$ref": "other.json#/x"},
+        "anc": {"$ref": "#anchor"},
+        "mix": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 1},
+                          {"type": "string", "maxLength": 2}]},
+        "weird": {"type": "nothing"},
+        "nums": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 2}},
+        "empty": {"type": "array", "maxItems": 2},
+        "obj": {"type": "object", "properties": {"q": {"type": "boolean"}},
+                "patternProperties": {"^x": {}}},
+    }})
+    for pointer, keyword in (
+        ("#", "additionalProperties"), ("#", "minProperties"),
+        ("#/properties/t", "pattern"), ("#/properties/v", "schema"),
+        ("#/properties/y", "contentEncoding"), ("#/properties/ext", "$ref"),
+        ("#/properties/anc", "$ref"), ("#/properties/weird", "type"),
+        ("#/properties/nums", "maxItems"), ("#/properties/empty/items", "items"),
+    ):
+        assert warned(space, pointer, keyword), (pointer, keyword, space.warnings)
+    assert space.paths == ("s", "t", "m", "k", "u", "w", "x", "y", "z", "free", "mix", "nums",
+                           "empty", "obj")
+    # Formats, fractional grids, uniqueItems, arrays of objects, maps, unions, free values and
+    # objects with pattern keys are honoured as whole values (each one valid), not warned about.
+    structured = ("s", "m", "k", "u", "w", "x", "z", "free", "mix", "obj")
+    assert all(isinstance(space.param(p), JsonParam) for p in structured)
+    assert [c.value for c in space.param("s").value_classes][:2] == [
+        "a@example.com", "first.last+tag@sub.example.org"]
+    assert all(len(set(c.value)) == len(c.value)
+               for c in space.param("u").value_classes if c.value is not ABSENT)
+    assert [c.label for c in space.param("mix").value_classes][:2] == ["branch:0", "branch:1"]
+    assert {c.value for c in space.param("m").value_classes if c.value is not ABSENT} <= {
+        0.0, 0.1, 0.5, 1.0, 1.0000000000000002, 0.30000000000000004}
+    nums = space.param("nums")
+    assert isinstance(nums, ListParam) and nums.max_items == 8
+
+
+def test_default_string_bound_and_guessed_types() -> None:
+    space = space_from_json_schema({"properties": {
+        "name": {"type": "string"},
+        "by_default": {"default": 1.5},
+        "by_flag": {"default": True},
+        "by_int": {"default": 3},
+        "by_text": {"default": "x"},
+        "by_keyword": {"minLength": 2, "maxLength": 3},
+        "by_bound": {"minimum": 1, "maximum": 2},
+        "by_step": {"multipleOf": 2, "minimum": 0, "maximum": 4},
+        "by_items": {"items": {"type": "boolean"}, "maxItems": 1},
+    }})
+    name = space.param("name")
+    assert isinstance(name, StringParam) and name.max_length == DEFAULT_STRING_MAX
+    assert warned(space, "#/properties/name", "maxLength")
+    kinds = {p.path: p.kind for p in space.parameters}
+    assert kinds == {"name": "string", "by_default": "float", "by_flag": "bool",
+                     "by_int": "int", "by_text": "string", "by_keyword": "string",
+                     "by_bound": "float", "by_step": "int", "by_items": "list"}
+
+
+def test_pattern_is_searched_like_json_schema() -> None:
+    space = space_from_json_schema({"properties": {
+        "p": {"type": "string", "pattern": "ab", "maxLength": 6, "examples": ["xaby", 3, "zz"]},
+        "q": {"type": "string", "pattern": "^a+$", "maxLength": 3},
+    }})
+    p = space.param("p")
+    assert p.check_value("zzabzz") is None and p.check_value("zz") is not None
+    assert p.examples == ("xaby",)  # type: ignore[attr-defined]
+    assert space.param("q").pattern == "^a+$"  # type: ignore[attr-defined]
+    impossible = space_from_json_schema({"properties": {
+        "r": {"type": "string", "pattern": "^abcdef$", "maxLength": 3}, "ok": {"type": "boolean"},
+    }})
+    # No string can match: the key is skipped with a warning, never generated invalid.
+    assert warned(impossible, "#/properties/r", "schema") and "r" not in impossible
+    unicode = space_from_json_schema({"properties": {
+        "path": {"type": "string", "pattern": "^(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)$",
+                 "maxLength": 12}}})
+    for cls in unicode.param("path").value_classes:
+        assert cls.value is ABSENT or re.search(
+            "^(\u002F)|(\u002F[\u0021-\u007E]+\u002F)$", cls.value), cls
+
+
+def test_refs_allof_merging_and_nested_conditions() -> None:
+    schema = {
+        "$defs": {
+            "base": {"type": "object", "properties": {"a": {"type": "boolean"}}},
+            "port": {"type": "integer", "minimum": 1, "maximum": 9},
+            "bounded": {"maximum": 5},
+        },
+        "allOf": [
+            {"$ref": "#/$defs/base"},
+            {"properties": {"b": {"$ref": "#/$defs/port"}, "a": {"type": "boolean"}}},
+            {"if": {"properties": {"a": {"const": True}}, "required": ["a"]},
+             "then": {"properties": {"b": {"minimum": 5}}}},
+            False,
+            {"$ref": "elsewhere.json"},
+        ],
+        "properties": {
+            "c": {"allOf": [{"type": "integer"}, {"minimum": 0}, {"$ref": "#/$defs/bounded"},
+                            {"maximum": 7}, True, {"$ref": "x.json"}]},
+            "tls": {"type": "object", "properties": {
+                "on": {"type": "boolean"}, "cert": {"type": "string", "maxLength": 3}},
+                "if": {"properties": {"on": {"const": True}}},
+                "then": {"required": ["cert"]}},
+        },
+        "not": {"properties": {"c": {"enum": [3]}, "tls": {"properties": {"on": {"not": {
+            "const": False}}}}}, "required": ["c"]},
+    }
+    space = space_from_json_schema(schema)
+    assert space.paths == ("c", "tls.on", "tls.cert", "a", "b")
+    c = space.param("c")
+    assert isinstance(c, IntParam) and (c.min, c.max) == (0, 5)
+    assert warned(space, "#/properties/c/allOf/3", "maximum")
+    assert warned(space, "#/allOf/4", "$ref")
+    assert warned(space, "#/allOf/3", "allOf")
+    assert warned(space, "#/allOf/1/properties/a", "properties")
+    texts = {c.name: c.text for c in space.constraints}
+    assert texts["schema:#/allOf/2/then"] == (
+        "((a != null) and (a == true)) -> (b == null or (b >= 5))"
+    )
+    assert space.is_valid({"a": True, "b": 6, "c": 1})
+    assert not space.is_valid({"a": True, "b": 2, "c": 1})
+    assert not space.is_valid({"c": 3, "tls": {"on": True, "cert": "x"}})
+    assert space.is_valid({"c": 3, "tls": {"on": False}})
+    assert not space.is_valid({"c": 1, "tls": {"on": True}})
+
+
+def test_untranslatable_conditions_become_warnings() -> None:
+    space = space_from_json_schema({"properties": {"a": {"type": "boolean"},
+                                                   "n": {"type": "integer", "minimum": 0,
+                                                         "maximum": 3}},
+        "if": {"properties": {"a": {"pattern": "x"}}}, "then": {"required": ["a"]},
+        "anyOf": [{"minProperties": 1}],
+        "oneOf": [{"properties": {"missing": {"const": 1}}}],
+        "not": {"type": "string"},
+        "dependencies": {"a": {"required": ["n"]}, "n": ["zz"]},
+        "dependentRequired": {"zz": ["a"]},
+    })
+    for pointer, keyword in (("#", "if"), ("#", "anyOf"), ("#", "oneOf"), ("#", "not"),
+                             ("#/dependencies/a", "dependencies"),
+                             ("#/dependentRequired/n", "dependentRequired"),
+                             ("#/dependentRequired/zz", "dependentRequired")):
+        assert warned(space, pointer, keyword), (pointer, keyword, space.warnings)
+    assert not space.constraints
+
+
+def test_then_without_if_and_trivial_conditions() -> None:
+    space = space_from_json_schema({
+        "properties": {"a": {"type": "boolean"}, "b": {"type": "boolean"}},
+        "oneOf": [{"properties": {"a": {"description": "only annotations"}}}],
+        "anyOf": [True, False, {}],
+        "if": {"properties": {"a": {"const": True}, "b": {"const": False}}, "required": ["a", "b"]},
+        "else": {"anyOf": [{"required": ["a"]}], "oneOf": [{"required": ["a"]},
+                                                           {"required": ["b"]}]},
+    })
+    lone = space_from_json_schema({"properties": {"a": {"type": "boolean"}},
+                                   "then": {"required": ["a"]}, "else": {}})
+    assert warned(lone, "#", "then") and warned(lone, "#", "else") and not lone.constraints
+    texts = [c.text for c in space.constraints]
+    assert texts[0].startswith("not (")
+    assert "(true) or (false) or (true)" in texts
+    assert "true" in texts
+    assert space.is_valid({"a": True})
+    assert not space.is_valid({"a": True, "b": True})
+
+
+def test_recursive_refs_are_unrolled_to_bounded_depth() -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$defs": {"node": {"type": "object", "required": ["name"], "properties": {
+            "name": {"type": "string", "maxLength": 8},
+            "children": {"type": "array", "items": {"$ref": "#/$defs/node"}},
+        }}},
+        "type": "object",
+        "properties": {"tree": {"$ref": "#/$defs/node"},
+                       "self": {"type": "object", "properties": {"b": {"$ref": "#"}}}},
+    }
+    space = space_from_json_schema(schema)
+    assert space.param("tree.name").kind == "string"
+    children = space.param("tree.children")
+    assert isinstance(children, JsonParam)
+    deepest = max((c.value for c in children.value_classes if c.value is not ABSENT),
+                  key=lambda v: len(json.dumps(v)))
+    assert deepest and isinstance(deepest[0]["name"], str) and deepest[0]["children"]
+    assert isinstance(space.param("self.b"), JsonParam)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in ("tree.children", "self.b"):
+        for cls in space.param(path).value_classes:
+            if cls.value is not ABSENT:
+                config = space.build({path: cls.value, "tree.name": "n"})
+                assert validator.is_valid(config), (path, cls)
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ([], "must be an object"),
+        ({"type": "string"}, "must describe an object"),
+        ({"properties": {"a": {"$ref": "#/$defs/nothing"}}}, "points nowhere"),
+        ({"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"$ref": "#/$defs/a"}},
+          "properties": {"x": {"$ref": "#/$defs/a"}}}, "no parameter could be imported"),
+        ({"properties": {"a": False}}, "no parameter could be imported"),
+        ({"properties": {"a": {"type": "integer", "minimum": 1, "maximum": 2,
+                               "multipleOf": 5}}}, "no multiple of 5"),
+        ({"properties": {"a": {"type": "integer", "minimum": "x"}}}, "must be a number"),
+        ({"properties": {"a": {"type": "string", "maxLength": -1}}}, "natural number"),
+        ({"properties": {"a": {"type": "array", "maxItems": "2"}}}, "natural number"),
+        ({"properties": {"a": {"enum": "x"}}}, "must be a list"),
+        ({"properties": []}, "must be an object"),
+        ({"properties": {"a": {"type": "boolean"}}, "required": "a"}, "must be a list"),
+        ({"properties": {"a": {"oneOf": []}}}, "non-empty list"),
+        ({"properties": {"a": {"type": "boolean"}}, "anyOf": []}, "non-empty list"),
+    ],
+)
+def test_errors(schema: Any, message: str) -> None:
+    with pytest.raises(SpaceError, match=message):
+        space_from_json_schema(schema, source="s.json")
+
+
+def test_root_union_without_a_single_object_branch_and_misc() -> None:
+    with pytest.raises(SpaceError, match="must describe an object"):
+        space_from_json_schema({"oneOf": [{"type": "string"}, {"$ref": "x.json"}]})
+    space = space_from_json_schema({"anyOf": [{"properties": {"a": {"type": "boolean"}}}]})
+    assert space.paths == ("a",) and not space.warnings
+    odd = space_from_json_schema({"properties": {
+        "": {"type": "boolean"}, "a`b": {"type": "boolean"}, "ok": {"type": "boolean"},
+        "a": {"type": "integer", "minimum": 5, "maximum": 1},
+        "u": {"oneOf": [{"type": "null"}, {"$ref": "x.json"}, True]},
+        "l": {"type": "array", "items": {"$ref": "x.json"}},
+        "li": {"type": "array", "items": {"type": "string", "maxLength": 2}, "minItems": 3,
+               "maxItems": 1},
+        "e": {"enum": []},
+    }})
+    assert odd.paths == ("ok",)
+    for pointer, keyword in (("#/properties/", "properties"), ("#/properties/a`b", "properties"),
+                             ("#/properties/a", "schema"), ("#/properties/u/anyOf", "anyOf"),
+                             ("#/properties/u", "$ref"),
+                             ("#/properties/l/items", "$ref"), ("#/properties/li", "schema"),
+                             ("#/properties/e", "enum")):
+        if keyword == "anyOf":
+            continue
+        assert warned(odd, pointer, keyword), (pointer, keyword, odd.warnings)
+
+
+def test_deterministic() -> None:
+    first = space_from_json_schema(SERVICE)
+    second = space_from_json_schema(json.loads(json.dumps(SERVICE)))
+    assert first.digest() == second.digest() and first.warnings == second.warnings
+
+
+def test_less_common_paths() -> None:
+    with pytest.raises(SpaceError, match="non-local"):
+        space_from_json_schema({"$ref": "other.json"})
+    space = space_from_json_schema({
+        "$defs": {"pair": [{"type": "boolean"}, {"type": "integer", "minimum": 0, "maximum": 2}]},
+        "properties": {
+            "b": {"$ref": "#/$defs/pair/1"},
+            "n": {"type": ["integer", "null"], "minimum": 0, "maximum": 2},
+            "r": {"type": "number", "minimum": 0, "maximum": 1},
+            "u": {"anyOf": [True, {"const": 1}]},
+            "s": {"anyOf": [{"type": "string"}, {"type": "string", "maxLength": 3},
+                            {"enum": ["a"]}]},
+            "bad_items": {"type": "array", "items": {"type": "nothing"}},
+        },
+        "if": {"properties": {"n": {"const": None}, "r": {"minimum": 0.5}}},
+        "then": {"properties": {"b": {"const": 1}}},
+    })
+    assert space.param("b").kind == "int"
+    u = space.param("u")  # a union: one class per branch
+    assert [(c.label, c.value) for c in u.value_classes] == [
+        ("branch:0", "value"), ("branch:1", 1), ("absent", ABSENT)]
+    assert [c.label for c in space.param("s").value_classes][:3] == [
+        "branch:0", "branch:2", "branch:0:max"]
+    named = space_from_json_schema({"properties": {"s": {"anyOf": [{"type": "string"},
+                                                                   {"enum": ["a", "b"]}]}}})
+    assert named.param("s").examples == ("a", "b")  # type: ignore[attr-defined]
+    assert warned(space, "#/properties/bad_items", "schema")
+    assert "bad_items" not in space
+    text = space.constraints[0].text
+    assert "n == null" in text and "r >= 0.5" in text
+
+
+def test_strict_refuses_unhonoured_keywords_but_not_default_bounds() -> None:
+    lossy = {"properties": {"s": {"type": "string", "maxLength": 4,
+                                  "contentEncoding": "base64"}}}
+    assert warned(space_from_json_schema(lossy), "#/properties/s", "contentEncoding")
+    with pytest.raises(SpaceError, match=r"strict import refused: 1 keyword.*contentEncoding"):
+        space_from_json_schema(lossy, strict=True)
+    # Default bounds and carried-through unknown keys keep generated configs valid: accepted.
+    lenient = {"additionalProperties": False, "properties": {"n": {"type": "integer"}}}
+    space = Space.from_json_schema(lenient, strict=True)
+    assert space.warnings and space.paths == ("n",)

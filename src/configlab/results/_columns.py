@@ -44,7 +44,10 @@ def _leaves(frame: Any, prefix: tuple[str, ...], out: list[tuple[tuple[str, ...]
 
 
 def _read(path: Path) -> Any:
-    import polars as pl
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
+        raise FastPathUnavailable("polars is not installed") from None
 
     try:
         frame = pl.read_ndjson(path, infer_schema_length=None)

@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins"]),
     "bench_snapshots.py": ([], ["--quick"]),
     "bench_formats.py": ([], ["--quick"]),
+    "bench_schemas.py": ([], ["--quick"]),
     "bench_coverage.py": ([], ["--quick"]),
     "bench_analysis.py": ([], ["--quick"]),
     "bench_causes.py": (["--seeds", "2"], ["--quick"]),

@@ -25,15 +25,18 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Literal, Protocol
+from urllib.parse import quote
 
 import zstandard
 
+from configlab._internal.safeio import file_kind
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 
 #: zstd level used for objects and bundles.
@@ -93,10 +96,33 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as error:
-        raise SnapshotError(
-            f"cannot open the store index at {base / 'index.sqlite'}: {error}"
-        ) from error
+        read_only = _open_read_only(base / "index.sqlite")
+        if read_only is None:
+            raise SnapshotError(
+                f"cannot open the store index at {base / 'index.sqlite'}: {error}"
+            ) from error
+        return read_only
     return conn
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the existing index ``path`` (None when there is none).
+
+    For a store on a read-only mount or in a directory configlab cannot write: reading (list,
+    show, diff, verify, export) works, a write fails with "readonly database".  ``immutable=1``
+    is the fallback SQLite needs for a WAL index whose -shm file cannot be created.
+    """
+    if not path.is_file():
+        return None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{query}", uri=True,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            conn.close()
+    return None
 
 
 @dataclass(frozen=True)
@@ -383,12 +409,24 @@ class ObjectStore:
     # -- reading -----------------------------------------------------------------------------
 
     def _raw(self, digest: str) -> bytes:
+        with self._open(digest) as handle:
+            return handle.read()
+
+    def _open(self, digest: str) -> IO[bytes]:
+        """The object file, opened without blocking: only a regular file is an object (a FIFO
+        or device planted in the store must not hang a reader)."""
         try:
-            return self.path_for(digest).read_bytes()
+            fd = os.open(self.path_for(digest), os.O_RDONLY | os.O_NONBLOCK)
         except FileNotFoundError as error:
             raise SnapshotCorruptedError(f"object {digest} is missing") from error
         except OSError as error:
             raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise SnapshotCorruptedError(f"object {digest} is {file_kind(mode)}, not a file")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
 
     def get_inline(self, digest: str, size: int | None = None) -> bytes | None:
         """The verified content of ``digest`` when it is stored inline, None when it is not.
@@ -491,17 +529,14 @@ class ObjectStore:
             handle.write(inline)
             return len(inline)
         counter = _Hashing()
-        path = self.path_for(digest)
         try:
-            with path.open("rb") as source:
+            with self._open(digest) as source:
                 reader = zstandard.ZstdDecompressor().stream_reader(
                     source, read_across_frames=False
                 )
                 while chunk := reader.read(CHUNK):
                     counter.update(chunk)
                     handle.write(chunk)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
         except zstandard.ZstdError as error:
             raise SnapshotCorruptedError(f"object {digest} is corrupted: {error}") from error
         if size is not None and counter.size != size:
@@ -529,8 +564,10 @@ class ObjectStore:
             self.copy_to(digest, _NullSink(), size)
         except SnapshotCorruptedError as error:
             message = str(error)
-            if not self.path_for(digest).is_file():
+            if not os.path.lexists(self.path_for(digest)):
                 return "missing", message
+            if not self.path_for(digest).is_file():  # a FIFO, a directory ...
+                return "corrupted", message
             if " is truncated" in message:
                 return "truncated", message
             raw = self._raw(digest)

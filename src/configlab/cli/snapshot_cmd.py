@@ -1,4 +1,4 @@
-"""``configlab snapshot``: capture, list, show, restore, tag, diff, export, import and verify."""
+"""``configlab snapshot``: capture, list, show, restore, tag, diff, export, import, verify, gc."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import click
 from configlab import redaction
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
+from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
 from configlab.treediff import TreeDiff
 
 _STORE_OPTION = click.option(
@@ -320,3 +321,20 @@ def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool
         click.echo(f"checked {len(rows)} snapshot(s): "
                    + ("ok" if not damaged else f"{damaged} damaged"))
     return damaged
+
+
+@snapshot.command()
+@click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
+@click.option("--grace", type=float, default=DEFAULT_GRACE_S, show_default=True,
+              help="Keep temporary files younger than this many seconds (a running save).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_STORE_OPTION
+def gc(delete: bool, grace: float, as_json: bool, store_path: str) -> None:
+    """Remove the temporary files that interrupted saves left in the store (dry run default)."""
+    report = remove_temp_files(Path(store_path), dry_run=not delete, grace=grace)
+    if as_json:
+        _echo_json({"dry_run": report.dry_run,
+                    "removed": [dataclasses.asdict(t) for t in report.removed],
+                    "kept": [dataclasses.asdict(t) for t in report.kept]})
+    else:
+        click.echo(report.to_text())

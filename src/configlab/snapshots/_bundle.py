@@ -134,7 +134,7 @@ def read_bundle(bundle: Path, objects: ObjectStore) -> list[Any]:
     members raise SnapshotError.
     """
     try:
-        with bundle.open("rb") as handle:
+        with safeio.open_input(bundle, what="bundle", error=SnapshotError) as handle:
             reader = zstandard.ZstdDecompressor().stream_reader(handle)
             with tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|") as tar:
                 return _import_members(objects, bundle, tar)
@@ -240,6 +240,6 @@ def _parse_bundle_manifest(bundle: Path, data: bytes) -> tuple[list[Any], dict[s
             records.append((sid, created, tags, files, env, meta, text))
     except SnapshotError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise SnapshotError(f"{bundle}: malformed bundle manifest: {error!r}") from error
     return records, sizes

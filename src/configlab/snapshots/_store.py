@@ -33,6 +33,7 @@ from types import MappingProxyType
 from typing import Any, cast
 
 from configlab import formats, treediff
+from configlab._internal import safeio
 from configlab._internal.objectstore import (
     INLINE_MAX,
     ObjectState,
@@ -75,6 +76,7 @@ from configlab.snapshots._model import (
     canonical_json,
     capture_env,
 )
+from configlab.snapshots._tidy import temp_files
 
 #: Files at least this large are streamed into the object store instead of read whole.
 STREAM_MIN = 8 * 1024 * 1024
@@ -181,7 +183,8 @@ class SnapshotStore:
             data: bytes | None = source
         else:
             try:
-                with source.open("rb") as handle:
+                # regular files only: a FIFO or /dev/zero is refused, never read
+                with safeio.open_input(source, what="config file", error=SnapshotError) as handle:
                     size = os.fstat(handle.fileno()).st_size
                     if size >= STREAM_MIN:
                         stored = self.objects.put_stream(handle, size)
@@ -754,6 +757,7 @@ class SnapshotStore:
         problems: list[Problem] = []
         expected_files: dict[tuple[str, str], FileEntry] = {}
         expected_meta: dict[str, dict[str, str]] = {}
+        index_missing = not (self.root / "index.sqlite").exists()  # before _db() creates it
         with self._db() as conn:
             missing = self._missing_tables
 
@@ -842,7 +846,16 @@ class SnapshotStore:
             if state != "ok":
                 for sid, name in users:
                     problems.append(Problem(state, sid, detail, name, digest))
-        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems))
+        referenced = {digest for digest, _ in by_object}
+        try:
+            unindexed = tuple(d for d in self.objects.iter_hashes() if d not in referenced)
+        except SnapshotError:  # the object index table itself is gone: reported above
+            unindexed = ()
+        if index_missing:
+            problems.append(Problem("index", None, "index.sqlite is missing: the snapshots "
+                                    f"are lost, {len(unindexed)} object(s) left unindexed"))
+        temps = tuple((t.path, t.size) for t in temp_files(self.root))
+        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems), unindexed, temps)
 
     def list(
         self,

@@ -23,6 +23,7 @@ from configlab.integrations.pytest._names import (
     FIXTURE,
     MAX_ANALYSED_TESTS,
     RUN_ID_ENV,
+    SHARD_METRICS,
     SNAPSHOT_FILE,
     SNAPSHOT_PROPERTY,
     TOP_SUSPECTS,
@@ -80,6 +81,10 @@ class _State:
         run_id = (workerinput or {}).get("configlab_run_id") or config.getoption(
             "configlab_run_id"
         ) or os.environ.get(RUN_ID_ENV)
+        if run_id is None and config.getoption("configlab_shard", None) is not None:
+            from configlab.execution import shared_run_id
+
+            run_id = shared_run_id()  # every shard of a CI pipeline agrees on it
         self.run_id: str = run_id or (
             f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         )
@@ -272,6 +277,8 @@ class _State:
                 record.snapshot_id = info["snapshot_id"] = self.snapshot_id(case)
             metrics = record.execution.metrics() if record.execution is not None else {}
             metrics["config_drift"] = 1.0 if record.drift else 0.0
+            shard_metrics: dict[str, float] = self.config.stash.get(SHARD_METRICS, {})
+            metrics.update(shard_metrics)
             duration = record.durations.get("call", record.durations.get("setup"))
             self.results().record(Result(
                 config=case.config, outcome=outcome, duration=duration, metrics=metrics,

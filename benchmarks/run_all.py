@@ -24,7 +24,9 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_schemas.py": ([], ["--quick"]),
     "bench_coverage.py": ([], ["--quick"]),
     "bench_analysis.py": ([], ["--quick"]),
+    "bench_causes.py": (["--seeds", "2"], ["--quick"]),
     "bench_plugin.py": ([], ["--tests", "300", "--repeat", "1"]),
+    "bench_team_store.py": ([], ["--quick"]),
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
 }

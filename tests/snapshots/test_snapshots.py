@@ -544,9 +544,9 @@ def test_bad_meta_env_and_missing_files(store: SnapshotStore, tmp_path: Path) ->
         store.capture(env=[1])  # type: ignore[list-item]
     with pytest.raises(SnapshotError, match="list of strings"):
         store.capture(env=5)  # type: ignore[arg-type]
-    with pytest.raises(SnapshotError, match="cannot read config file"):
+    with pytest.raises(SnapshotError, match="no such config file"):
         store.capture(files=[tmp_path / "missing.yaml"])
-    with pytest.raises(SnapshotError, match="cannot read config file"):
+    with pytest.raises(SnapshotError, match="is a directory"):
         store.capture(files=[("named.yaml", tmp_path)])
     assert store.list() == []
 

@@ -755,7 +755,8 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, 
     """Read results from any supported file, choosing the reader from the content.
 
     The one door for reading results: JSON lines, CSV, Parquet and store directories are
-    configlab's own forms (read as they are); JUnit XML, pytest-json-report and CTRF go through
+    configlab's own forms (read as they are), as is a team store named by its ``postgresql://``
+    URL; JUnit XML, pytest-json-report and CTRF go through
     :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
     apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
 
@@ -764,6 +765,13 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, 
     """
     if isinstance(source, ResultSet):
         return source
+    from configlab.storage import is_postgres_url
+
+    if is_postgres_url(os.fspath(source)):  # a team store: its results table
+        try:
+            return ResultSet.from_store(os.fspath(source))
+        except ConfiglabError as error:
+            raise IntegrationError(str(error)) from None
     path = source
     kind = detect_report_format(path)
     if kind == "junit":

@@ -31,7 +31,9 @@ class Selection:
         since: keep results at or after this time (ISO 8601 or epoch seconds); results without
             a timestamp are dropped when a time range is given.
         until: keep results at or before this time.
-        where: a condition on the config in the constraint language.
+        where: a condition on the config in the constraint language; ``stdout`` and
+            ``stderr`` name the result's kept output (``"OOM" in stderr``) unless the config
+            has parameters of those names.
     """
 
     test_ids: tuple[str, ...] = ()
@@ -88,10 +90,20 @@ def select(results: Iterable[Result], selection: Selection) -> list[Result]:
             moment = datetime.fromisoformat(result.timestamp)
             if (since is not None and moment < since) or (until is not None and moment > until):
                 continue
-        if condition is not None and not condition.evaluate(_tree.flatten(result.config)):
+        if condition is not None and not condition.evaluate(_environment(result)):
             continue
         kept.append(result)
     return kept
+
+
+def _environment(result: Result) -> dict[str, Any]:
+    """What ``where`` sees: the config's leaves, plus ``stdout`` / ``stderr`` (the kept output
+    tails, ``"OOM" in stderr``) unless the config has parameters of those names."""
+    env = _tree.flatten(result.config)
+    for name in ("stdout", "stderr"):
+        if name not in env:
+            env[name] = getattr(result, name)
+    return env
 
 
 def _test_matches(test_id: str, patterns: Sequence[str]) -> bool:

@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_plugin.py": ([], ["--tests", "300", "--repeat", "1"]),
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
+    "bench_hostile.py": ([], ["--quick"]),
 }
 
 

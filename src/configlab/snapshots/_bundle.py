@@ -44,7 +44,7 @@ class _VerifyingReader(io.RawIOBase):
 
     def __init__(self, store: ObjectStore, digest: str) -> None:
         super().__init__()
-        self._handle = store.path_for(digest).open("rb")
+        self._handle = store.open_file(digest)
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             self._handle, read_across_frames=False
         )
@@ -109,10 +109,7 @@ def _export_object(objects: ObjectStore, tar: tarfile.TarFile, digest: str, size
     if inline is not None:
         tar.addfile(_member(f"objects/{digest}", size), io.BytesIO(inline))
         return
-    try:
-        reader = _VerifyingReader(objects, digest)
-    except FileNotFoundError as error:
-        raise SnapshotCorruptedError(f"object {digest} is missing") from error
+    reader = _VerifyingReader(objects, digest)  # SnapshotCorruptedError when missing
     with reader:
         try:
             tar.addfile(_member(f"objects/{digest}", size), reader)

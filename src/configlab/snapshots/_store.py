@@ -32,17 +32,17 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, cast
 
-from configlab import formats, treediff
+from configlab import formats, storage, treediff
 from configlab._internal import safeio
 from configlab._internal.objectstore import (
     INLINE_MAX,
+    IndexConnection,
     ObjectState,
     ObjectStore,
     StagedObject,
     StoredObject,
     hash_bytes,
     is_object_hash,
-    open_index,
 )
 from configlab.errors import (
     FormatError,
@@ -77,6 +77,7 @@ from configlab.snapshots._model import (
     capture_env,
 )
 from configlab.snapshots._tidy import temp_files
+from configlab.storage import StoreLocation
 
 #: Files at least this large are streamed into the object store instead of read whole.
 STREAM_MIN = 8 * 1024 * 1024
@@ -96,46 +97,52 @@ class SnapshotStore:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = ".configlab",
+        path: str | os.PathLike[str] | StoreLocation = ".configlab",
         *,
         durable: bool = True,
         inline_max: int = INLINE_MAX,
+        objects: str | None = None,
     ) -> None:
-        self.root = Path(path)
+        self.location = storage.resolve(path, objects, environ={})
+        self.root = self.location.root
         self._local = threading.local()
         self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
-            self.root, durable=durable, index=self._conn, inline_max=inline_max
+            self.root,
+            durable=durable,
+            index=self._conn,
+            inline_max=self.location.inline_max(inline_max),
+            files=self.location.object_files(durable=durable),
         )
 
     def __repr__(self) -> str:
-        return f"SnapshotStore({str(self.root)!r})"
+        return f"SnapshotStore({str(self.location)!r})"
 
     # -- database ----------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            conn = open_index(self.root)
+            conn = self.location.connect()
             try:
                 self._missing_tables = _ensure_schema(conn)
             except sqlite3.Error as error:
                 conn.close()
                 raise SnapshotError(
-                    f"snapshot index {self.root / 'index.sqlite'}: {error}"
+                    f"snapshot index {self.location.index_display}: {error}"
                 ) from error
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The connection, with sqlite errors turned into SnapshotError."""
+    def _db(self) -> Iterator[IndexConnection]:
+        """The connection, with index errors turned into SnapshotError."""
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            where = self.root / "index.sqlite"
+            where = self.location.index_display
             if self._missing_tables:
                 raise SnapshotCorruptedError(
                     f"snapshot index {where}: table(s) {', '.join(self._missing_tables)} missing:"
@@ -144,7 +151,7 @@ class SnapshotStore:
             raise SnapshotError(f"snapshot index {where}: {error}") from error
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[IndexConnection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
         with self._db() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -757,7 +764,8 @@ class SnapshotStore:
         problems: list[Problem] = []
         expected_files: dict[tuple[str, str], FileEntry] = {}
         expected_meta: dict[str, dict[str, str]] = {}
-        index_missing = not (self.root / "index.sqlite").exists()  # before _db() creates it
+        local = not self.location.is_postgres
+        index_missing = local and not (self.root / "index.sqlite").exists()  # before _db()
         with self._db() as conn:
             missing = self._missing_tables
 
@@ -854,7 +862,7 @@ class SnapshotStore:
         if index_missing:
             problems.append(Problem("index", None, "index.sqlite is missing: the snapshots "
                                     f"are lost, {len(unindexed)} object(s) left unindexed"))
-        temps = tuple((t.path, t.size) for t in temp_files(self.root))
+        temps = tuple((t.path, t.size) for t in temp_files(self.root)) if local else ()
         return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems), unindexed, temps)
 
     def list(

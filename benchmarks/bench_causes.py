@@ -64,6 +64,30 @@ def run_configlab(case: Case, directory: Path) -> tuple[list, float, list[str]]:
     return reported, elapsed, texts
 
 
+def timing(directory: Path) -> None:
+    """End-to-end CLI time of ``configlab analyze`` on 100,000 x 50 and 10,000 x 200 results,
+    beside a plain polars read of the same JSON lines file (the floor any reader pays)."""
+    import polars as pl
+    from planted import FAMILIES as fams
+
+    fams["t100k"] = (50, 100_000, 0.05, (1.0, 1.0), ("single", "pair", "triple", "threshold"))
+    fams["t10kx200"] = (200, 10_000, 0.03, (1.0, 1.0), ("single", "pair", "triple", "threshold"))
+    print("\nend to end through the CLI (JSON lines -> report), target: 100k x 50 < 2 s, "
+          "10k x 200 < 5 s")
+    for name, target in (("t100k", 2.0), ("t10kx200", 5.0)):
+        case = make_case(name, 0)
+        reported, elapsed, _ = run_configlab(case, directory)
+        path = directory / f"{case.family}-{case.seed}.jsonl"
+        start = time.perf_counter()
+        pl.read_ndjson(path)
+        read = time.perf_counter() - start
+        s = score(case, reported)
+        print(f"  {case.n:>7} x {len(case.params):<4} configlab {elapsed:6.2f} s "
+              f"(target < {target:.0f} s: {'met' if elapsed < target else 'NOT met'}), "
+              f"polars read_ndjson {read:5.2f} s, ratio {elapsed / read:5.1f}x; "
+              f"top-1/top-3 {s[1]:.2f}/{s[3]:.2f}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, default=2)
@@ -71,7 +95,13 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="one seed, no 'large' family")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="print planted and reported")
+    parser.add_argument("--timing", action="store_true",
+                        help="only the end-to-end timing of 100k x 50 and 10k x 200")
     options = parser.parse_args()
+    if options.timing:
+        with tempfile.TemporaryDirectory() as tmp:
+            timing(Path(tmp))
+        return 0
     families = [f for f in options.families.split(",") if f]
     seeds = 1 if options.quick else options.seeds
     if options.quick:

@@ -38,7 +38,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from configlab import coverage
+from configlab.analysis import AnalysisReport, analyze
+from configlab.charts import render
 from configlab.errors import ConfiglabError
+from configlab.generation import generate, prioritize
+from configlab.integrations import exporters
+from configlab.integrations.ingest import IngestWarning, from_junit
+from configlab.results import Result, ResultSet, ResultStore, config_key
+from configlab.snapshots import SnapshotStore
+from configlab.space import ABSENT, Space
+from configlab.specs import Outcome, VerificationReport, load_spec, verify
 
 #: Default seed of the demo (the test file's own default is the same).
 DEFAULT_SEED = 2024
@@ -208,10 +218,8 @@ def _run_pytest(command: Sequence[str], cwd: Path) -> subprocess.CompletedProces
     return completed
 
 
-def _spec_outcomes(results: Sequence[Any]) -> dict[str, Any]:
+def _spec_outcomes(results: Sequence[Result]) -> dict[str, Outcome]:
     """Per config key, the spec :class:`~configlab.specs.Outcome` built from its test runs."""
-    from configlab.specs import Outcome
-
     metrics: dict[str, dict[str, float]] = {}
     for result in results:
         behaviour = _BY_TEST.get(_split_test_id(result.test_id or "")[1])
@@ -227,9 +235,9 @@ def _spec_outcomes(results: Sequence[Any]) -> dict[str, Any]:
     return {key: Outcome(outcome="pass", metrics=values) for key, values in metrics.items()}
 
 
-def _ordered_configs(results: Sequence[Any]) -> list[tuple[str, int, Any]]:
+def _ordered_configs(results: Sequence[Result]) -> list[tuple[str, int, Result]]:
     """(suite, index, first result) per distinct config, in suite then generation order."""
-    first: dict[str, tuple[int, int, Any]] = {}
+    first: dict[str, tuple[int, int, Result]] = {}
     for result in results:
         suite, _, param = _split_test_id(result.test_id or "")
         rank = _SUITES.index(suite) if suite in _SUITES else len(_SUITES)
@@ -241,11 +249,8 @@ def _ordered_configs(results: Sequence[Any]) -> list[tuple[str, int, Any]]:
     return [(_SUITES[r] if r < len(_SUITES) else "?", i, res) for r, i, res in ordered]
 
 
-def _attribute(behaviour: Behaviour, subset: Sequence[Any], space: Any,
-               test_file_rel: str) -> tuple[Attribution, Any]:
-    from configlab.analysis import analyze
-    from configlab.results import ResultSet
-
+def _attribute(behaviour: Behaviour, subset: Sequence[Result], space: Space,
+               test_file_rel: str) -> tuple[Attribution, AnalysisReport]:
     failing = [r for r in subset if r.outcome in ("fail", "error")]
     report = analyze(ResultSet(list(subset)), space)
     params: list[str] = []
@@ -278,7 +283,8 @@ def _attribute(behaviour: Behaviour, subset: Sequence[Any], space: Any,
     return attribution, report
 
 
-def _duration_params(report: Any, metric: str = "duration") -> list[tuple[str, float, float]]:
+def _duration_params(report: AnalysisReport, metric: str = "duration"
+                     ) -> list[tuple[str, float, float]]:
     """(param, eta², BH p) of parameters significantly associated with ``metric``."""
     found = []
     for impact in report.impact:
@@ -299,6 +305,27 @@ def _md_cell(value: Any) -> str:
     return text.replace("|", "\\|")
 
 
+@dataclass(frozen=True)
+class _Run:
+    """Where one demo run reads and writes, and its options (shared by the pipeline steps)."""
+
+    example: Path
+    root: Path
+    out: Path
+    seed: int
+    reduced: bool
+    workers: int
+    say: _Progress
+    store: Path
+    charts_dir: Path
+    exports_dir: Path
+    test_file: Path
+    test_rel: str
+    #: Configs kept per suite (:data:`REDUCED_MAX` when reduced, else all).
+    max_configs: int | None
+    run_id: str
+
+
 def run_demo(
     out_dir: str | os.PathLike[str] = "demo-output",
     *,
@@ -308,6 +335,10 @@ def run_demo(
     progress: Callable[[str], None] | None = print,
 ) -> DemoResult:
     """Run the SQLite pipeline end to end and write the report into ``out_dir``.
+
+    The steps: generate configs, run the behaviour suite under pytest with the plugin, check
+    the recorded results and snapshots, verify the behaviour spec, measure coverage, name the
+    causes of failures, write the exports and the Markdown report.
 
     Args:
         out_dir: output directory (its ``store``, ``charts``, ``exports`` and ``report.md``
@@ -324,6 +355,45 @@ def run_demo(
         ConfiglabError: the example is missing, pytest could not run the suite, or a
             pipeline step failed on its input.
     """
+    run = _prepare(out_dir, reduced=reduced, seed=seed, workers=workers, progress=progress)
+    space, covering, boundary = _generate_configs(run)
+    command, junit = _run_suite(run, len(covering) + len(boundary))
+    results, ordered, n_snapshots = _load_recorded(run)
+    verification = _verify_spec(run, results, ordered)
+    configs = [res.config for _, _, res in ordered]
+    cov, gaps3, charts = _measure_coverage(run, space, results, configs)
+    attributions, write_report = _analyse_failures(run, space, results, charts)
+    duration = _duration_params(write_report) if write_report is not None else []
+    run.say("analysis", "write-heavy duration driven by: "
+            + (", ".join(p for p, _, _ in duration) or "no significant parameter"))
+    run.say.done("analysis")
+    product, exports = _write_exports(run, results, junit, cov)
+    report_path = run.out / "report.md"
+    text = _report(_ReportData(
+        space=space, seed=seed, reduced=reduced, covering=len(covering),
+        boundary=len(boundary), results=list(results), ordered=ordered,
+        outcomes=Counter(r.outcome for r in results), verification=verification, cov=cov,
+        gaps3=gaps3, attributions=attributions, duration=duration, write_report=write_report,
+        charts=charts, exports=exports, product=product, out=run.out, root=run.root,
+        store=run.store, n_snapshots=n_snapshots, command=command,
+    ))
+    report_path.write_text(text, encoding="utf-8")
+    run.say.done("report")
+    seconds = time.perf_counter() - run.say.start
+    run.say("report", f"{_rel(report_path, Path.cwd())} written in {seconds:.1f} s")
+    return DemoResult(
+        out_dir=run.out, report=report_path, charts=tuple(charts), exports=tuple(exports),
+        configs=len(ordered), executions=len(results),
+        outcomes=dict(Counter(r.outcome for r in results)),
+        attributions=tuple(attributions), duration_params=tuple(p for p, _, _ in duration),
+        spec_ok=verification.ok, spec_totals=dict(verification.totals()), seconds=seconds,
+        steps=dict(run.say.steps),
+    )
+
+
+def _prepare(out_dir: str | os.PathLike[str], *, reduced: bool, seed: int, workers: int | None,
+             progress: Callable[[str], None] | None) -> _Run:
+    """Check the options, find the example and empty the output directory of an earlier run."""
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ConfiglabError(f"seed must be an integer, got {seed!r}")
     if workers is None:
@@ -332,7 +402,6 @@ def run_demo(
         raise ConfiglabError(f"workers must be a positive integer, got {workers!r}")
     say = _Progress(progress)
     example = example_dir()
-    root = example.parents[1]
     out = Path(out_dir).resolve()
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -341,108 +410,115 @@ def run_demo(
             (out / name).mkdir()
     except OSError as error:
         raise ConfiglabError(f"{out}: cannot prepare the output directory: {error}") from None
-    store = out / "store"
-    charts_dir = out / "charts"
-    exports_dir = out / "exports"
+    root = example.parents[1]
     test_file = example / "test_sqlite_behaviours.py"
-    test_rel = _rel(test_file, root)
-    max_configs = REDUCED_MAX if reduced else None
-    run_id = f"configlab-demo-{seed}"
+    return _Run(example=example, root=root, out=out, seed=seed, reduced=reduced,
+                workers=workers, say=say, store=out / "store", charts_dir=out / "charts",
+                exports_dir=out / "exports", test_file=test_file,
+                test_rel=_rel(test_file, root), max_configs=REDUCED_MAX if reduced else None,
+                run_id=f"configlab-demo-{seed}")
 
-    # 1. generate ------------------------------------------------------------------------
-    from configlab.generation import generate, prioritize
-    from configlab.space import Space
 
-    space = Space.load(example / "space.yaml")
-    covering = list(generate(space, strategy="covering", seed=seed, strength=2))
-    boundary = list(generate(space, strategy="boundary", seed=seed, count=BOUNDARY_COUNT))
-    if max_configs is not None:
-        covering = list(prioritize(covering, space, strength=2).head(max_configs).configs)
-        boundary = list(prioritize(boundary, space, strength=2).head(max_configs).configs)
-    say("generate", f"{len(space.parameters)} PRAGMAs; {len(covering)} covering (pairwise) + "
-        f"{len(boundary)} boundary configs, seed {seed}")
-    say.done("generate")
+def _generate_configs(run: _Run) -> tuple[Space, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Step 1: the pairwise covering and boundary suites (prioritised down when reduced)."""
+    space = Space.load(run.example / "space.yaml")
+    covering = list(generate(space, strategy="covering", seed=run.seed, strength=2))
+    boundary = list(generate(space, strategy="boundary", seed=run.seed, count=BOUNDARY_COUNT))
+    if run.max_configs is not None:
+        covering = list(prioritize(covering, space, strength=2).head(run.max_configs).configs)
+        boundary = list(prioritize(boundary, space, strength=2).head(run.max_configs).configs)
+    run.say("generate", f"{len(space.parameters)} PRAGMAs; {len(covering)} covering (pairwise) "
+            f"+ {len(boundary)} boundary configs, seed {run.seed}")
+    run.say.done("generate")
+    return space, covering, boundary
 
-    # 2. run the suite under pytest with the plugin --------------------------------------
-    junit = exports_dir / "pytest-junit.xml"
-    command = _pytest_command(test_file, store, seed, run_id, workers, max_configs, junit)
-    n_tests = (len(covering) + len(boundary)) * len(BEHAVIOURS)
-    say("pytest", f"running {len(BEHAVIOURS)} behaviours x {len(covering) + len(boundary)} "
-        f"configs = {n_tests} tests ({workers} worker{'s' if workers > 1 else ''})")
-    completed = _run_pytest(command, root)
+
+def _run_suite(run: _Run, n_configs: int) -> tuple[list[str], Path]:
+    """Step 2: run the behaviour suite under pytest with the plugin; (command, its JUnit XML)."""
+    junit = run.exports_dir / "pytest-junit.xml"
+    command = _pytest_command(run.test_file, run.store, run.seed, run.run_id, run.workers,
+                              run.max_configs, junit)
+    n_tests = n_configs * len(BEHAVIOURS)
+    run.say("pytest", f"running {len(BEHAVIOURS)} behaviours x {n_configs} configs = "
+            f"{n_tests} tests ({run.workers} worker{'s' if run.workers > 1 else ''})")
+    completed = _run_pytest(command, run.root)
     last_line = completed.stdout.strip().splitlines()[-1] if completed.stdout.strip() else ""
-    say("pytest", last_line.strip("= "))
-    say.done("pytest")
+    run.say("pytest", last_line.strip("= "))
+    run.say.done("pytest")
+    return command, junit
 
-    # 3. results and snapshots -----------------------------------------------------------
-    from configlab.results import ResultSet, ResultStore
-    from configlab.snapshots import SnapshotStore
 
-    results_store = ResultStore(store)
-    try:
-        results = results_store.load(run_id=run_id)
-    finally:
-        results_store.close()
+def _load_recorded(run: _Run) -> tuple[ResultSet, list[tuple[str, int, Result]], int]:
+    """Step 3: the recorded results, one (suite, index, result) per config, snapshot count.
+
+    Raises ConfiglabError when nothing was recorded or a result names a missing snapshot.
+    """
+    with ResultStore(run.store) as results_store:
+        results = results_store.load(run_id=run.run_id)
     if not len(results):
-        raise ConfiglabError(f"pytest ran but recorded no results in {store}")
+        raise ConfiglabError(f"pytest ran but recorded no results in {run.store}")
     ordered = _ordered_configs(list(results))
-    snapshots = SnapshotStore(store)
-    try:
-        n_snapshots = len(snapshots.list())
-        missing = sorted({r.snapshot_id for r in results if r.snapshot_id}
-                         - {s.id for s in snapshots.list()})
-    finally:
-        snapshots.close()
+    with SnapshotStore(run.store) as snapshots:
+        stored = snapshots.list()
+    missing = sorted({r.snapshot_id for r in results if r.snapshot_id} - {s.id for s in stored})
     if missing:
-        raise ConfiglabError(f"results refer to snapshots missing from {store}: {missing[:3]}")
-    outcomes = Counter(r.outcome for r in results)
-    say("snapshots", f"{len(results)} executions of {len(ordered)} configs recorded; "
-        f"{n_snapshots} snapshots in {_rel(store, root)}")
-    say.done("snapshots")
+        raise ConfiglabError(f"results refer to snapshots missing from {run.store}: "
+                             f"{missing[:3]}")
+    run.say("snapshots", f"{len(results)} executions of {len(ordered)} configs recorded; "
+            f"{len(stored)} snapshots in {_rel(run.store, run.root)}")
+    run.say.done("snapshots")
+    return results, ordered, len(stored)
 
-    # 4. specs ---------------------------------------------------------------------------
-    from configlab.results import config_key
-    from configlab.specs import load_spec, verify
 
-    spec = load_spec(example / "specs.yaml")
+def _verify_spec(run: _Run, results: ResultSet,
+                 ordered: Sequence[tuple[str, int, Result]]) -> VerificationReport:
+    """Step 4: judge the behaviour spec on the outcomes the suite recorded (no rerun)."""
+    spec = load_spec(run.example / "specs.yaml")
     spec_outcomes = _spec_outcomes(list(results))
 
-    def from_runs(config: Mapping[str, Any]) -> Any:
+    def from_runs(config: Mapping[str, Any]) -> Outcome:
         return spec_outcomes[config_key(config)]
 
     verification = verify(spec, from_runs, configs=[res.config for _, _, res in ordered],
-                          store=store, workers=1, progress=False)
-    totals = dict(verification.totals())
+                          store=run.store, workers=1, progress=False)
+    exports_dir = run.exports_dir
     (exports_dir / "spec-verification.md").write_text(verification.to_markdown(),
                                                       encoding="utf-8")
     verification.write(exports_dir / "spec-verification.xml")
     verification.write(exports_dir / "spec-verification.json")
-    say("specs", f"{len(spec.rules)} rules: {totals}")
-    say.done("specs")
+    run.say("specs", f"{len(spec.rules)} rules: {dict(verification.totals())}")
+    run.say.done("specs")
+    return verification
 
-    # 5. coverage ------------------------------------------------------------------------
-    from configlab import coverage
-    from configlab.charts import render
 
-    configs = [res.config for _, _, res in ordered]
+def _measure_coverage(run: _Run, space: Space, results: ResultSet,
+                      configs: list[Mapping[str, Any]]
+                      ) -> tuple[coverage.CoverageReport, list[coverage.Gap], list[Path]]:
+    """Step 5: 3-way coverage, its gaps and the coverage charts."""
     cov = coverage.measure(configs, space, strength=3)
     data = coverage.chart_data(ResultSet(list(results)), space, strength=2, pair=GRID_PAIR)
-    charts = render(data, charts_dir, "png")
+    charts = render(data, run.charts_dir, "png")
     gaps3 = coverage.gaps(configs, space, strength=3)
-    (exports_dir / "coverage.json").write_text(
+    (run.exports_dir / "coverage.json").write_text(
         json.dumps(cov.to_dict(detail=False), indent=2, sort_keys=True), encoding="utf-8")
-    say("coverage", ", ".join(f"{lv.t}-way {_fmt_pct(lv.ratio)}" for lv in cov.levels)
-        + f"; {len(charts)} charts")
-    say.done("coverage")
+    run.say("coverage", ", ".join(f"{lv.t}-way {_fmt_pct(lv.ratio)}" for lv in cov.levels)
+            + f"; {len(charts)} charts")
+    run.say.done("coverage")
+    return cov, gaps3, charts
 
-    # 6. correlation ---------------------------------------------------------------------
+
+def _analyse_failures(run: _Run, space: Space, results: ResultSet, charts: list[Path]
+                      ) -> tuple[list[Attribution], AnalysisReport | None]:
+    """Step 6: per behaviour, the causes the correlation engine names (impact charts are
+    appended to ``charts``); also the analysis of the write-heavy behaviour."""
     attributions: list[Attribution] = []
-    analyses: dict[str, Any] = {}
+    analyses: dict[str, AnalysisReport] = {}
+    exports_dir = run.exports_dir
     for behaviour in BEHAVIOURS:
         subset = [r for r in results if _split_test_id(r.test_id or "")[1] == behaviour.test]
         if not subset:
             continue
-        attribution, report = _attribute(behaviour, subset, space, test_rel)
+        attribution, report = _attribute(behaviour, subset, space, run.test_rel)
         attributions.append(attribution)
         analyses[behaviour.test] = report
         (exports_dir / f"analysis-{behaviour.metric}.md").write_text(report.to_markdown(),
@@ -450,51 +526,31 @@ def run_demo(
         (exports_dir / f"analysis-{behaviour.metric}.json").write_text(
             json.dumps(report.to_dict(), indent=2, sort_keys=True), encoding="utf-8")
         if attribution.failures:
-            charts.append(report.plot_impact(charts_dir / f"impact-{behaviour.metric}.png",
+            charts.append(report.plot_impact(run.charts_dir / f"impact-{behaviour.metric}.png",
                                              top=12))
-            say("analysis", f"{behaviour.metric}: {attribution.failures}/{attribution.runs} "
-                f"fail; top pattern: {attribution.condition or '(none significant)'}; "
-                f"parameters: {', '.join(attribution.params) or '(none significant)'}")
-    write_report = analyses.get("test_write_heavy_workload")
-    duration = _duration_params(write_report) if write_report is not None else []
-    say("analysis", "write-heavy duration driven by: "
-        + (", ".join(p for p, _, _ in duration) or "no significant parameter"))
-    say.done("analysis")
+            run.say("analysis", f"{behaviour.metric}: {attribution.failures}/{attribution.runs}"
+                    f" fail; top pattern: {attribution.condition or '(none significant)'}; "
+                    f"parameters: {', '.join(attribution.params) or '(none significant)'}")
+    return attributions, analyses.get("test_write_heavy_workload")
 
-    # 7. exports and report --------------------------------------------------------------
-    from configlab.integrations import exporters
 
-    product = _product_exports(results, exports_dir, pytest_junit=junit, store=store,
-                               coverage_report=cov, seed=seed)
+def _write_exports(run: _Run, results: ResultSet, junit: Path,
+                   cov: coverage.CoverageReport) -> tuple[_Exports, list[Path]]:
+    """Step 7: configlab's own reports, the results tables; every file written so far."""
+    exports_dir = run.exports_dir
+    product = _product_exports(results, exports_dir, pytest_junit=junit, store=run.store,
+                               coverage_report=cov, seed=run.seed)
     exports = [*product.paths, junit, exports_dir / "spec-verification.xml",
                exports_dir / "spec-verification.md", exports_dir / "spec-verification.json",
                exports_dir / "coverage.json"]
     exports.append(exporters.export(results, "jsonl", exports_dir / "results.jsonl"))
     exports.append(exporters.to_csv(results, exports_dir / "results.csv"))
     exports += sorted(exports_dir.glob("analysis-*"))
-    say("exports", f"configlab JUnit XML, Allure results, CTRF, Markdown summary; pytest's "
-        f"JUnit XML: {product.pytest_linked}/{product.pytest_cases} cases linked to their "
-        "config")
-    say.done("exports")
-    report_path = out / "report.md"
-    text = _report(
-        space=space, seed=seed, reduced=reduced, covering=len(covering),
-        boundary=len(boundary), results=list(results), ordered=ordered, outcomes=outcomes,
-        verification=verification, cov=cov, gaps3=gaps3, attributions=attributions,
-        duration=duration, write_report=write_report, charts=charts, exports=exports,
-        product=product, out=out, root=root, store=store, test_rel=test_rel,
-        n_snapshots=n_snapshots, command=command,
-    )
-    report_path.write_text(text, encoding="utf-8")
-    say.done("report")
-    seconds = time.perf_counter() - say.start
-    say("report", f"{_rel(report_path, Path.cwd())} written in {seconds:.1f} s")
-    return DemoResult(
-        out_dir=out, report=report_path, charts=tuple(charts), exports=tuple(exports),
-        configs=len(ordered), executions=len(results), outcomes=dict(outcomes),
-        attributions=tuple(attributions), duration_params=tuple(p for p, _, _ in duration),
-        spec_ok=verification.ok, spec_totals=totals, seconds=seconds, steps=dict(say.steps),
-    )
+    run.say("exports", f"configlab JUnit XML, Allure results, CTRF, Markdown summary; "
+            f"pytest's JUnit XML: {product.pytest_linked}/{product.pytest_cases} cases linked "
+            "to their config")
+    run.say.done("exports")
+    return product, exports
 
 
 @dataclass(frozen=True)
@@ -516,16 +572,13 @@ class _Exports:
         return [self.junit, self.allure, self.ctrf, self.summary]
 
 
-def _product_exports(results: Any, exports_dir: Path, *, pytest_junit: Path, store: Path,
-                     coverage_report: Any, seed: int) -> _Exports:
+def _product_exports(results: ResultSet, exports_dir: Path, *, pytest_junit: Path, store: Path,
+                     coverage_report: coverage.CoverageReport, seed: int) -> _Exports:
     """Write configlab's JUnit XML (config properties), Allure results, CTRF JSON and Markdown
     summary, and read pytest's JUnit XML back through the store (the plugin's
     ``configlab.snapshot_id`` properties)."""
     import sqlite3
     import warnings
-
-    from configlab.integrations import exporters
-    from configlab.integrations.ingest import IngestWarning, from_junit
 
     junit = exporters.to_junit(results, exports_dir / "configlab-junit.xml")
     allure = exporters.to_allure(
@@ -546,94 +599,150 @@ def _product_exports(results: Any, exports_dir: Path, *, pytest_junit: Path, sto
                     pytest_cases=len(back), pytest_linked=linked)
 
 
-def _report(**k: Any) -> str:
-    """The Markdown report (sections: pipeline, space, results, specs, coverage, causes,
-    durations, reproduce, configurations, files)."""
-    space = k["space"]
-    out: Path = k["out"]
-    root: Path = k["root"]
-    store_rel = _rel(k["store"], root)
-    results: list[Any] = k["results"]
-    ordered: list[tuple[str, int, Any]] = k["ordered"]
-    cov = k["cov"]
-    verification = k["verification"]
-    attributions: list[Attribution] = k["attributions"]
+@dataclass(frozen=True)
+class _ReportData:
+    """Everything the Markdown report shows (what the pipeline steps produced)."""
+
+    space: Space
+    seed: int
+    reduced: bool
+    covering: int
+    boundary: int
+    results: list[Result]
+    ordered: list[tuple[str, int, Result]]
+    outcomes: Counter[str]
+    verification: VerificationReport
+    cov: coverage.CoverageReport
+    gaps3: list[coverage.Gap]
+    attributions: list[Attribution]
+    duration: list[tuple[str, float, float]]
+    write_report: AnalysisReport | None
+    charts: list[Path]
+    exports: list[Path]
+    product: _Exports
+    out: Path
+    root: Path
+    store: Path
+    n_snapshots: int
+    command: list[str]
+
+    @property
+    def store_rel(self) -> str:
+        """The store's path relative to the repository root."""
+        return _rel(self.store, self.root)
+
+
+def _report(data: _ReportData) -> str:
+    """The Markdown report, section by section."""
+    sections = (_section_intro, _section_pipeline, _section_behaviours, _section_spec,
+                _section_coverage, _section_causes, _section_duration, _section_reproduce,
+                _section_configurations, _section_files)
+    return "\n".join(line for section in sections for line in section(data))
+
+
+def _section_intro(d: _ReportData) -> list[str]:
+    """Title and what the run did."""
     lines: list[str] = []
     add = lines.append
-    add(f"# configlab on SQLite: {len(BEHAVIOURS)} behaviours under {len(ordered)} "
+    add(f"# configlab on SQLite: {len(BEHAVIOURS)} behaviours under {len(d.ordered)} "
         "PRAGMA configurations")
     add("")
     add("The application is SQLite 3 through Python's `sqlite3`, configured only by PRAGMAs "
         "(`examples/sqlite/`). configlab generated the configurations, ran the behaviour suite "
         "under pytest with its plugin, stored every config as a snapshot, verified the "
         "behaviour spec, measured coverage and named the parameters behind each failure."
-        + (" **Reduced run** (CI smoke test): a few configs per suite." if k["reduced"] else ""))
+        + (" **Reduced run** (CI smoke test): a few configs per suite." if d.reduced else ""))
     add("")
+    return lines
+
+
+def _section_pipeline(d: _ReportData) -> list[str]:
+    """One table row per pipeline step, and the pytest command run."""
+    lines: list[str] = []
+    add = lines.append
     add("## Pipeline")
     add("")
     add("| step | what happened |")
     add("|---|---|")
-    add(f"| generate | {len(space.parameters)} parameters; {k['covering']} pairwise covering + "
-        f"{k['boundary']} boundary configs, seed {k['seed']} |")
-    counts = k["outcomes"]
-    add(f"| run | {len(results)} executions under pytest + configlab plugin: "
+    add(f"| generate | {len(d.space.parameters)} parameters; {d.covering} pairwise covering + "
+        f"{d.boundary} boundary configs, seed {d.seed} |")
+    counts = d.outcomes
+    add(f"| run | {len(d.results)} executions under pytest + configlab plugin: "
         + ", ".join(f"{counts[o]} {o}" for o in ("pass", "fail", "error", "skip") if counts[o])
         + " |")
-    add(f"| snapshots | {k['n_snapshots']} snapshots in `{store_rel}` (every config run) |")
-    totals = verification.totals()
-    add(f"| specs | {len(verification.rules)} rules of `examples/sqlite/specs.yaml`: "
+    add(f"| snapshots | {d.n_snapshots} snapshots in `{d.store_rel}` (every config run) |")
+    totals = d.verification.totals()
+    add(f"| specs | {len(d.verification.rules)} rules of `examples/sqlite/specs.yaml`: "
         + ", ".join(f"{v} {n}" for n, v in totals.items()) + " |")
-    add("| coverage | " + ", ".join(f"{lv.t}-way {_fmt_pct(lv.ratio)}" for lv in cov.levels)
+    add("| coverage | " + ", ".join(f"{lv.t}-way {_fmt_pct(lv.ratio)}" for lv in d.cov.levels)
         + " |")
-    named = sum(1 for a in attributions if a.failures and a.condition)
+    named = sum(1 for a in d.attributions if a.failures and a.condition)
     add(f"| correlation | causes named for {named} failing behaviour(s) |")
-    product: _Exports = k["product"]
-    add(f"| exports | configlab JUnit XML `{_rel(product.junit, out)}` ({len(results)} test "
+    product: _Exports = d.product
+    add(f"| exports | configlab JUnit XML `{_rel(product.junit, d.out)}` ({len(d.results)} test "
         f"cases, snapshot id and config as properties), Allure results "
-        f"`{_rel(product.allure, out)}/`, CTRF JSON `{_rel(product.ctrf, out)}`, Markdown "
-        f"summary `{_rel(product.summary, out)}`; pytest's JUnit XML: "
+        f"`{_rel(product.allure, d.out)}/`, CTRF JSON `{_rel(product.ctrf, d.out)}`, Markdown "
+        f"summary `{_rel(product.summary, d.out)}`; pytest's JUnit XML: "
         f"{product.pytest_linked} / {product.pytest_cases} test cases linked back to their "
         "config through the store |")
     add("")
     add("Command run (from the repository root):")
     add("")
-    shown = [_shown_arg(c, root) for c in k["command"][1:]]
+    shown = [_shown_arg(c, d.root) for c in d.command[1:]]
     add("```")
     add("python " + " ".join(shown))
     add("```")
     add("")
+    return lines
 
+
+def _section_behaviours(d: _ReportData) -> list[str]:
+    """Runs and failure rate per behaviour."""
+    lines: list[str] = []
+    add = lines.append
     add("## Behaviours")
     add("")
     add("| behaviour | runs | pass | fail | error | failure rate |")
     add("|---|---|---|---|---|---|")
     for behaviour in BEHAVIOURS:
-        subset = [r for r in results if _split_test_id(r.test_id or "")[1] == behaviour.test]
+        subset = [r for r in d.results if _split_test_id(r.test_id or "")[1] == behaviour.test]
         c = Counter(r.outcome for r in subset)
         failing = c["fail"] + c["error"]
         rate = failing / len(subset) if subset else 0.0
         add(f"| {behaviour.title} (`{behaviour.test}`) | {len(subset)} | {c['pass']} | "
             f"{c['fail']} | {c['error']} | {_fmt_pct(rate)} |")
     add("")
+    return lines
 
+
+def _section_spec(d: _ReportData) -> list[str]:
+    """Verdicts of the behaviour spec, rule by rule."""
+    lines: list[str] = []
+    add = lines.append
     add("## Behaviour spec verification")
     add("")
-    add(f"Spec `{verification.spec_name}` version {verification.spec_version}: "
-        f"**{'all rules held' if verification.ok else 'violations found'}** "
+    add(f"Spec `{d.verification.spec_name}` version {d.verification.spec_version}: "
+        f"**{'all rules held' if d.verification.ok else 'violations found'}** "
         "on the configs the suite ran (untested: no config satisfied the rule's `when`).")
     add("")
     add("| rule | when | tried | held | violated | errored | status |")
     add("|---|---|---|---|---|---|---|")
-    for rule_report in verification.rules:
+    for rule_report in d.verification.rules:
         add(f"| `{rule_report.rule_id}` | `{_md_cell(rule_report.when)}` | {rule_report.tried} | "
             f"{rule_report.held} | {rule_report.violated} | {rule_report.errored} | "
             f"{rule_report.status} |")
     add("")
-    for violation in list(verification.violations)[:5]:
+    for violation in list(d.verification.violations)[:5]:
         add(f"- violation: `{violation.rule_id}` on snapshot "
             f"`{(violation.snapshot_id or '')[:12]}`: {'; '.join(violation.failures)}")
     add("")
+    return lines
 
+
+def _section_coverage(d: _ReportData) -> list[str]:
+    """t-way coverage, first 3-way gaps and the coverage charts."""
+    lines: list[str] = []
+    add = lines.append
     add("## Coverage of the space")
     add("")
     add("CCM measures over value classes (covered / valid t-tuples; constraint-excluded "
@@ -641,29 +750,34 @@ def _report(**k: Any) -> str:
     add("")
     add("| t | covered | valid | invalid | total coverage | combinations fully covered |")
     add("|---|---|---|---|---|---|")
-    for level in cov.levels:
+    for level in d.cov.levels:
         add(f"| {level.t} | {level.covered} | {level.valid} | {level.invalid} | "
             f"{_fmt_pct(level.ratio)} | {_fmt_pct(level.simple)} |")
     add("")
-    gaps3 = k["gaps3"]
-    if gaps3:
-        add(f"{sum(len(g.missing) for g in gaps3)} 3-way tuples are not covered (a pairwise "
+    if d.gaps3:
+        add(f"{sum(len(g.missing) for g in d.gaps3)} 3-way tuples are not covered (a pairwise "
             "suite does not promise them); first gaps:")
         add("")
-        for gap in gaps3[:3]:
+        for gap in d.gaps3[:3]:
             add(f"- {', '.join(gap.params)}: " + "; ".join(str(t) for t in gap.missing[:3]))
         add("")
-    for chart in k["charts"]:
+    for chart in d.charts:
         name = chart.stem
         if name.startswith("coverage_"):
-            add(f"![{name}]({_rel(chart, out)})")
+            add(f"![{name}]({_rel(chart, d.out)})")
             add("")
+    return lines
 
+
+def _section_causes(d: _ReportData) -> list[str]:
+    """The failure patterns and parameters the correlation engine names."""
+    lines: list[str] = []
+    add = lines.append
     add("## Why behaviours fail (correlation)")
     add("")
     add("| behaviour | failing runs | top pattern | confidence | parameters named |")
     add("|---|---|---|---|---|")
-    for a in attributions:
+    for a in d.attributions:
         if not a.failures:
             add(f"| `{a.behaviour}` | 0 / {a.runs} | — | — | — |")
             continue
@@ -671,40 +785,50 @@ def _report(**k: Any) -> str:
         add(f"| `{a.behaviour}` | {a.failures} / {a.runs} | `{_md_cell(a.condition)}` | "
             f"{conf} | {', '.join(f'`{p}`' for p in a.params) or '—'} |")
     add("")
-    for chart in k["charts"]:
+    for chart in d.charts:
         if chart.stem.startswith("impact-"):
-            add(f"![{chart.stem}]({_rel(chart, out)})")
+            add(f"![{chart.stem}]({_rel(chart, d.out)})")
             add("")
     add("Full analyses (impact tables, masked conditions, confidence warnings): "
         "`exports/analysis-<behaviour>.md`.")
     add("")
+    return lines
 
+
+def _section_duration(d: _ReportData) -> list[str]:
+    """The parameters behind the write-heavy duration (effect sizes, variance shares)."""
+    lines: list[str] = []
+    add = lines.append
     add("## What drives the write-heavy duration")
     add("")
-    duration = k["duration"]
-    if duration:
+    if d.duration:
         add("| parameter | eta² (share of duration variance) | BH-adjusted p |")
         add("|---|---|---|")
-        for param, eta, p in duration:
+        for param, eta, p in d.duration:
             add(f"| `{param}` | {eta:.2f} | {p:.2g} |")
     else:
         add("No parameter has a significant effect on the duration in this run.")
-    write_report = k["write_report"]
-    if write_report is not None:
-        for sens in write_report.sensitivity:
+    if d.write_report is not None:
+        for sens in d.write_report.sensitivity:
             if sens.metric == "duration":
                 parts = [f"{'×'.join(c.params)} {c.share:.0%}" for c in sens.components[:5]]
                 add("")
                 add(f"Variance decomposition of the duration: {', '.join(parts)}; "
                     f"residual {sens.residual:.0%}.")
     add("")
+    return lines
 
+
+def _section_reproduce(d: _ReportData) -> list[str]:
+    """Restore and replay commands for one failing config per behaviour."""
+    lines: list[str] = []
+    add = lines.append
     add("## Reproduce a failure")
     add("")
     add("Every failing run points at the snapshot of its exact config. From the repository "
         "root:")
     add("")
-    for a in attributions:
+    for a in d.attributions:
         if not a.failures or a.snapshot_id is None:
             continue
         add(f"**{_BY_TEST[a.behaviour].title}** fails under snapshot `{a.snapshot_id[:12]}`"
@@ -712,26 +836,32 @@ def _report(**k: Any) -> str:
         add("")
         add("```sh")
         add(f"configlab snapshot restore {a.snapshot_id[:12]} "
-            f"repro-{_BY_TEST[a.behaviour].metric} --store {store_rel}")
-        add(f"pytest '{a.node}' --configlab-store {store_rel} --configlab-replay "
+            f"repro-{_BY_TEST[a.behaviour].metric} --store {d.store_rel}")
+        add(f"pytest '{a.node}' --configlab-store {d.store_rel} --configlab-replay "
             f"{a.snapshot_id[:12]}")
         add("```")
         add("")
+    return lines
 
+
+def _section_configurations(d: _ReportData) -> list[str]:
+    """Every config run, with its snapshot and failing behaviours."""
+    lines: list[str] = []
+    add = lines.append
     add("## Configurations")
     add("")
-    params = [p.path for p in space.parameters]
+    params = [p.path for p in d.space.parameters]
     short = [p.rsplit(".", 1)[-1] for p in params]
     by_key: dict[str, list[str]] = {}
-    for r in results:
+    for r in d.results:
         if r.outcome in ("fail", "error"):
             found = _BY_TEST.get(_split_test_id(r.test_id or "")[1])
             if found is not None and found.metric not in by_key.setdefault(r.config_key, []):
                 by_key[r.config_key].append(found.metric)
     add("| # | suite | snapshot | " + " | ".join(short) + " | failing behaviours |")
     add("|---|---|---|" + "---|" * len(short) + "---|")
-    for suite, index, res in ordered:
-        env = space.extract(res.config)
+    for suite, index, res in d.ordered:
+        env = d.space.extract(res.config)
         values = [_md_cell(None if _is_absent(env[p]) else env[p]) for p in params]
         names = sorted(by_key.get(res.config_key, []),
                        key=lambda m: [b.metric for b in BEHAVIOURS].index(m))
@@ -739,14 +869,20 @@ def _report(**k: Any) -> str:
             f"`{(res.snapshot_id or '')[:12]}` | " + " | ".join(values)
             + f" | {', '.join(names) or '—'} |")
     add("")
+    return lines
 
+
+def _section_files(d: _ReportData) -> list[str]:
+    """The files written."""
+    lines: list[str] = []
+    add = lines.append
     add("## Files")
     add("")
-    for path in k["exports"]:
-        add(f"- `{_rel(path, out)}`")
-    add(f"- `{store_rel}`: the configlab store (results table + snapshots)")
+    for path in d.exports:
+        add(f"- `{_rel(path, d.out)}`")
+    add(f"- `{d.store_rel}`: the configlab store (results table + snapshots)")
     add("")
-    return "\n".join(lines)
+    return lines
 
 
 def _shown_arg(arg: str, root: Path) -> str:
@@ -758,8 +894,6 @@ def _shown_arg(arg: str, root: Path) -> str:
 
 
 def _is_absent(value: Any) -> bool:
-    from configlab.space import ABSENT
-
     return value is ABSENT
 
 

@@ -103,3 +103,88 @@ def test_ruff_like_set_condition_is_significant_and_top() -> None:
     assert top.condition == "target-version in {py37, py38, py39}"
     assert top.support == top.coverage >= 28
     assert top.p_adjusted < 0.01
+
+
+# ----------------------------------------------------------------- selection, bookkeeping, charts
+
+
+def test_select_by_test_run_outcome_time_and_where() -> None:
+    import pytest
+
+    from configlab.errors import ResultsError
+
+    rows = [
+        Result({"db": db, "workers": w}, "fail" if db == "pg" and w > 2 else "pass",
+               test_id=f"t.py::{name}[{w}]", run_id=run,
+               timestamp=f"2026-01-0{day}T00:00:00Z")
+        for day, (db, w, name, run) in enumerate(
+            [("pg", 4, "a", "r1"), ("pg", 1, "a", "r1"), ("lite", 4, "b", "r2"),
+             ("pg", 3, "b", "r2")], start=1)
+    ]
+    results = ResultSet(rows)
+    assert len(results.select(test_id="t.py::a*")) == 2
+    assert len(results.select(run_id=["r2"])) == 2
+    assert [r.outcome for r in results.select(outcome="fail")] == ["fail", "fail"]
+    assert len(results.select(since="2026-01-02", until="2026-01-03T00:00:00Z")) == 2
+    picked = results.select(where="db == 'pg' and workers > 2")
+    assert [r.config["workers"] for r in picked] == [4, 3]
+    with pytest.raises(ResultsError, match="--outcome"):
+        results.select(outcome="boom")
+    with pytest.raises(ResultsError, match="--where"):
+        results.select(where="db ==")
+    with pytest.raises(ResultsError, match="--since"):
+        results.select(since="yesterday")
+
+
+def test_analyze_cli_selection_and_mixed_tests_warning(tmp_path: Any) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from configlab.cli import cli
+
+    results, _ = redis_like()
+    other = [Result({"databases": 16, "maxmemory": 0}, "fail", test_id="other_test")
+             for _ in range(5)]
+    path = ResultSet([*results, *other]).to_jsonl(tmp_path / "r.jsonl")
+    run = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json"])
+    assert run.exit_code == 0, run.output
+    codes = [w["code"] for w in json.loads(run.stdout)["warnings"]]
+    assert "mixed_tests" in codes
+    run = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json",
+                                   "--test-id", "redis_starts", "--where", "databases >= 4"])
+    assert run.exit_code == 0, run.output
+    report = json.loads(run.stdout)
+    assert "mixed_tests" not in [w["code"] for w in report["warnings"]]
+    assert report["summary"]["n_rows"] == sum(
+        1 for r in results if r.config["databases"] >= 4)
+    bad = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--where", "databases >"])
+    assert bad.exit_code == 2 and "--where" in bad.output
+
+
+def test_bookkeeping_metrics_and_metrics_on_passing_runs() -> None:
+    rng = random.Random(5)
+    rows = []
+    for _ in range(300):
+        slow = rng.choice([True, False])
+        crash = rng.random() < 0.3
+        config = {"slow": slow, "level": rng.choice(["a", "b", "c"])}
+        duration = (0.01 if crash else (2.0 if slow else 1.0)) + rng.random() * 0.1
+        rows.append(Result(config, "fail" if crash else "pass", duration=duration,
+                           metrics={"exit_status": 1.0 if crash else 0.0, "wall_s": duration}))
+    report = analyze(ResultSet(rows))
+    assert report.summary.metrics == ("duration",)
+    assert any(w.code == "bookkeeping_metrics" and "exit_status" in w.message
+               for w in report.warnings)
+    top = report.sensitivity[0]
+    assert top.metric == "duration"
+    # measured on passing runs only: the crash durations do not dilute the effect
+    assert top.n == sum(1 for r in rows if r.outcome == "pass")
+
+
+def test_impact_bars_sorted_by_plotted_value_and_titled() -> None:
+    report = analyze(redis_like()[0])
+    title, xlabel, items, values = report.impact_bars()
+    assert "failure" in title and "Cramér" in xlabel
+    assert values == sorted(values, reverse=True)
+    assert len(items) == len(values)

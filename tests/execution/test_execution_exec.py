@@ -340,3 +340,33 @@ def test_balanced_shards_use_the_last_durations(tmp_path: Path) -> None:
     code, _ = _exec(tmp_path, "--suite", str(suite), "--shard", "1/2", "--balance", "-q",
                     "--store", str(tmp_path / "empty"), "--no-store")
     assert code in (0, 1)
+
+
+def test_output_tails_are_searchable_with_where(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    _exec(tmp_path, "--suite", str(suite), "-q", "--no-store", "--jsonl",
+          str(tmp_path / "r.jsonl"))
+    results = ResultSet.from_jsonl(tmp_path / "r.jsonl")
+    refused = results.select(where='"refusing to start" in stderr')
+    assert len(refused) > 0 and all(r.config["c"] is False for r in refused)
+    assert len(results.select(where='"starting with x" in stdout and c')) > 0
+    # a config parameter named like the stream wins
+    from configlab.results import Result
+
+    own = ResultSet([Result(config={"stderr": "mine"}, outcome="pass", stderr="theirs")])
+    assert len(own.select(where='stderr == "mine"')) == 1
+
+
+def test_progress_with_unknown_total_and_quiet_short_runs() -> None:
+    stream = io.StringIO()
+    with Progress(None, "generate", stream=stream, interval=0.0, final=False) as progress:
+        progress.advance()
+        progress.advance()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == lines[0].split(",")[0] + ", 0 failed, " + lines[0].split(", ")[2]
+    assert lines[0].startswith("generate: 1 done") and "ETA" not in lines[-1]
+    assert progress.eta() is None
+    short = io.StringIO()
+    with Progress(5, "generate", stream=short, final=False) as quick:
+        quick.advance()
+    assert short.getvalue() == ""  # a quick step prints nothing extra

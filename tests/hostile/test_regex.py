@@ -49,3 +49,10 @@ def test_unsupported_and_oversized_patterns_are_refused() -> None:
             compile_pattern(bad, where="p", error=SpaceError)
     with pytest.raises(SpaceError, match="must be a string"):
         compile_pattern(3, where="p", error=SpaceError)  # type: ignore[arg-type]
+
+
+def test_three_thousand_nested_groups_give_a_space_error() -> None:
+    pattern = "(" * 3000 + "a" + ")" * 3000
+    with pytest.raises(SpaceError, match="no string satisfies pattern") as info:
+        Space.from_dict({"parameters": {"s": {"type": "string", "pattern": pattern}}})
+    assert len(str(info.value)) < 300  # the pattern is shortened in the message

@@ -51,3 +51,24 @@ def test_shards_are_disjoint_and_cover_the_suite(pytester: pytest.Pytester) -> N
         n for n in whole if "test_plain" in n]  # round robin in generation order
     bad = pytester.runpytest("--collect-only", "--configlab-shard", "4/3")
     assert bad.ret != 0 and "--configlab-shard" in "\n".join(bad.errlines)
+
+
+def test_sharded_results_share_the_ci_run_id_and_merge_complete(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from configlab.execution import check_complete
+    from configlab.results import ResultSet
+
+    pytester.makefile(".yaml", space=SPACE)
+    pytester.makepyfile(test_app=TESTS)
+    monkeypatch.delenv("CONFIGLAB_RUN_ID", raising=False)
+    monkeypatch.setenv("GITHUB_RUN_ID", "77")
+    store = pytester.path / "store"
+    for index in (1, 2):
+        result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--configlab-store",
+                                    str(store), "--configlab-shard", f"{index}/2")
+        assert result.ret == 0
+    results = ResultSet.from_store(store)
+    assert {r.run_id for r in results} == {"gh-77-1"}
+    check = check_complete([r.test_id for r in results], [r.metrics for r in results])
+    assert check.ok and check.shards_seen == (1, 2) and check.expected == len(results)

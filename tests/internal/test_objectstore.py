@@ -167,6 +167,15 @@ def test_unreadable_object_is_reported(tmp_path: Path) -> None:
     path = store.path_for(stored.hash)
     path.unlink()
     path.mkdir()
+    with pytest.raises(SnapshotCorruptedError, match="is a directory, not a file"):
+        store.get_bytes(stored.hash)
+    assert store.check(stored.hash)[0] == "corrupted"
+    path.rmdir()
+    os.mkfifo(path)  # a FIFO planted in the store must not hang a reader (issue 18)
+    assert store.check(stored.hash) == (
+        "corrupted", f"object {stored.hash} is a FIFO (named pipe), not a file")
+    path.unlink()
+    path.symlink_to(path)  # a symlink loop: ELOOP
     with pytest.raises(SnapshotCorruptedError, match="cannot be read"):
         store.get_bytes(stored.hash)
 

@@ -547,3 +547,15 @@ def test_less_common_paths() -> None:
     assert "bad_items" not in space
     text = space.constraints[0].text
     assert "n == null" in text and "r >= 0.5" in text
+
+
+def test_strict_refuses_unhonoured_keywords_but_not_default_bounds() -> None:
+    lossy = {"properties": {"s": {"type": "string", "maxLength": 4,
+                                  "contentEncoding": "base64"}}}
+    assert warned(space_from_json_schema(lossy), "#/properties/s", "contentEncoding")
+    with pytest.raises(SpaceError, match=r"strict import refused: 1 keyword.*contentEncoding"):
+        space_from_json_schema(lossy, strict=True)
+    # Default bounds and carried-through unknown keys keep generated configs valid: accepted.
+    lenient = {"additionalProperties": False, "properties": {"n": {"type": "integer"}}}
+    space = Space.from_json_schema(lenient, strict=True)
+    assert space.warnings and space.paths == ("n",)

@@ -377,7 +377,7 @@ def test_spec_rejects_non_rules() -> None:
 
 
 def test_load_spec_errors(tmp_path: Path) -> None:
-    with pytest.raises(SpecError, match="cannot read"):
+    with pytest.raises(SpecError, match="no such spec file"):
         load_spec(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")

@@ -14,6 +14,12 @@ object (file or inline) raises :class:`~configlab.errors.SnapshotCorruptedError`
 returns wrong bytes.  Reads look for an inline copy first, then for a file, whatever the size, so
 a store can be read whatever ``inline_max`` it was written with.
 
+Where the object *files* live is one seam, :class:`ObjectFiles`: :class:`LocalObjectFiles` (the
+``objects/`` directory described above) or an S3 bucket (:mod:`configlab.storage.s3`).  Every
+backend stores one immutable zstd frame per hash, never overwrites an existing object (content
+addressing makes a second writer of the same hash a no-op) and reports a missing object as
+:class:`FileNotFoundError`, any other failure as :class:`OSError`.
+
 :func:`open_index` opens ``<root>/index.sqlite`` in WAL mode; other modules (results, ...) add
 their own tables to the same database through it.
 """
@@ -25,15 +31,18 @@ import hashlib
 import os
 import re
 import sqlite3
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal, Protocol
+from typing import IO, Any, Literal, Protocol
+from urllib.parse import quote
 
 import zstandard
 
+from configlab._internal.safeio import file_kind
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 
 #: zstd level used for objects and bundles.
@@ -69,6 +78,34 @@ def hash_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class IndexCursor(Protocol):
+    """The part of :class:`sqlite3.Cursor` the stores use."""
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class IndexConnection(Protocol):
+    """The index seam: the part of :class:`sqlite3.Connection` the stores use.
+
+    Implemented by :class:`sqlite3.Connection` (:func:`open_index`) and by
+    :class:`configlab.storage.postgres.PgIndexConnection`, which speaks the same SQL and raises
+    the same :mod:`sqlite3` exception classes.
+    """
+
+    def execute(self, sql: str, parameters: Any = ..., /) -> IndexCursor: ...
+
+    def executemany(self, sql: str, parameters: Any, /) -> IndexCursor: ...
+
+    def close(self) -> None: ...
+
+
 def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open (creating if needed) the store's SQLite index ``<root>/index.sqlite``.
 
@@ -93,10 +130,33 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as error:
-        raise SnapshotError(
-            f"cannot open the store index at {base / 'index.sqlite'}: {error}"
-        ) from error
+        read_only = _open_read_only(base / "index.sqlite")
+        if read_only is None:
+            raise SnapshotError(
+                f"cannot open the store index at {base / 'index.sqlite'}: {error}"
+            ) from error
+        return read_only
     return conn
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to the existing index ``path`` (None when there is none).
+
+    For a store on a read-only mount or in a directory configlab cannot write: reading (list,
+    show, diff, verify, export) works, a write fails with "readonly database".  ``immutable=1``
+    is the fallback SQLite needs for a WAL index whose -shm file cannot be created.
+    """
+    if not path.is_file():
+        return None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?{query}", uri=True,
+                               isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.Error:
+            conn.close()
+    return None
 
 
 @dataclass(frozen=True)
@@ -136,12 +196,177 @@ class _Hashing:
         self.size += len(chunk)
 
 
+class NotAnObjectFile(OSError):
+    """Something other than a regular file (a FIFO, a directory, ...) sits at an object's path;
+    its text names what it is."""
+
+
+class SpooledObject(Protocol):
+    """Content written before its hash is known (see :meth:`ObjectFiles.spool`)."""
+
+    def publish(self, digest: str) -> None:
+        """Store the spooled content as object ``digest`` (a no-op when it already exists)."""
+
+    def discard(self) -> None:
+        """Drop the spooled content."""
+
+
+class ObjectFiles(Protocol):
+    """Storage of the objects that are not inline: one immutable zstd frame per hash.
+
+    Missing objects raise :class:`FileNotFoundError`, other failures :class:`OSError`.
+    """
+
+    #: Where the objects are, for messages (never holds a credential).
+    location: str
+    #: Whether a writer should ask :meth:`exists` before compressing and writing an object
+    #: (cheap on a local disk; a remote store relies on its conditional write instead).
+    probe_before_write: bool
+
+    def exists(self, digest: str) -> bool:
+        """Whether object ``digest`` is stored (content not checked)."""
+
+    def open(self, digest: str) -> IO[bytes]:
+        """A binary reader over the stored frame of ``digest`` (the caller closes it).
+
+        Raises :class:`NotAnObjectFile` when something other than an object sits there.
+        """
+
+    def put(self, digest: str, frame: bytes) -> None:
+        """Store ``frame`` as object ``digest`` atomically unless it already exists."""
+
+    def spool(self, write: Callable[[IO[bytes]], None]) -> SpooledObject:
+        """Let ``write`` produce a frame whose hash is not known yet (published later)."""
+
+    def hashes(self) -> Iterator[str]:
+        """Every stored object hash, in no particular order."""
+
+    def modified(self, digest: str) -> float:
+        """When object ``digest`` was stored (POSIX seconds)."""
+
+    def delete(self, digest: str) -> None:
+        """Remove object ``digest`` (no error when it is already gone)."""
+
+
+class LocalObjectFiles:
+    """Objects as files under ``objects`` (``ab/cdef...``), written to a temporary file in the
+    same directory, fsynced unless ``durable=False``, then renamed into place."""
+
+    def __init__(self, objects: Path, *, durable: bool = True) -> None:
+        self.objects = objects
+        self.location = str(objects)
+        self.probe_before_write = True
+        self.durable = durable
+        self._dirs: set[Path] = set()  # directories known to exist
+
+    def path_for(self, digest: str) -> Path:
+        """Where the object ``digest`` lives (whether or not it exists)."""
+        if not is_object_hash(digest):
+            raise SnapshotError(f"malformed object hash {digest!r}")
+        return self.objects / digest[:2] / digest[2:]
+
+    def exists(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def open(self, digest: str) -> IO[bytes]:
+        # opened without blocking: only a regular file is an object (a FIFO or device planted
+        # in the store must not hang a reader)
+        fd = os.open(self.path_for(digest), os.O_RDONLY | os.O_NONBLOCK)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            raise NotAnObjectFile(file_kind(mode))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+
+    def hashes(self) -> Iterator[str]:
+        if self.objects.is_dir():
+            for sub in self.objects.iterdir():
+                if len(sub.name) != 2 or not sub.is_dir():
+                    continue
+                for item in sub.iterdir():
+                    digest = sub.name + item.name
+                    if is_object_hash(digest):
+                        yield digest
+
+    def modified(self, digest: str) -> float:
+        return self.path_for(digest).stat().st_mtime
+
+    def delete(self, digest: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path_for(digest).unlink()
+
+    def _ensure_dir(self, directory: Path, *, again: bool = False) -> None:
+        """Create ``directory`` unless this store already saw it (``again``: check anyway)."""
+        if again or directory not in self._dirs:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(directory)
+
+    def _commit_temp(self, temp: str, digest: str) -> None:
+        """Move a finished temporary file into place as object ``digest``."""
+        target = self.path_for(digest)
+        self._ensure_dir(target.parent)
+        try:
+            os.replace(temp, target)
+        except FileNotFoundError:  # the directory was removed behind our back
+            self._ensure_dir(target.parent, again=True)
+            os.replace(temp, target)
+
+    def _write_temp(self, directory: Path, write: Callable[[IO[bytes]], None]) -> str:
+        self._ensure_dir(directory)
+        try:
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        except FileNotFoundError:  # the directory was removed behind our back
+            self._ensure_dir(directory, again=True)
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+                handle.flush()
+                if self.durable:
+                    os.fsync(handle.fileno())
+            os.chmod(temp, 0o444)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+        return temp
+
+    def put(self, digest: str, frame: bytes) -> None:
+        target = self.path_for(digest)
+        temp = self._write_temp(target.parent, lambda handle: _write_all(handle, frame))
+        self._commit_temp(temp, digest)
+
+    def spool(self, write: Callable[[IO[bytes]], None]) -> SpooledObject:
+        return _LocalSpooled(self, self._write_temp(self.objects / ".incoming", write))
+
+
+class _LocalSpooled:
+    """A finished temporary file under ``objects/.incoming``."""
+
+    def __init__(self, files: LocalObjectFiles, temp: str) -> None:
+        self.files = files
+        self.temp = temp
+
+    def publish(self, digest: str) -> None:
+        if self.files.exists(digest):
+            os.unlink(self.temp)
+        else:
+            self.files._commit_temp(self.temp, digest)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            os.unlink(self.temp)
+
+
 class ObjectStore:
     """The objects of a snapshot store (see the module docstring).
 
     ``index`` returns the connection of the calling thread to an index holding the
     ``object_blobs`` table (:data:`BLOB_SCHEMA`); without it every object is a file.
     ``inline_max``: objects smaller than this many bytes are stored inline (0: none).
+    ``files``: where the other objects live (default: :class:`LocalObjectFiles` under
+    ``<root>/objects``, fsynced unless ``durable=False``).
     """
 
     def __init__(
@@ -149,15 +374,18 @@ class ObjectStore:
         root: str | os.PathLike[str],
         *,
         durable: bool = True,
-        index: Callable[[], sqlite3.Connection] | None = None,
+        index: Callable[[], IndexConnection] | None = None,
         inline_max: int = INLINE_MAX,
+        files: ObjectFiles | None = None,
     ) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
         self.durable = durable
+        self.files: ObjectFiles = (
+            files if files is not None else LocalObjectFiles(self.objects, durable=durable)
+        )
         self.index = index
         self.inline_max = inline_max if index is not None else 0
-        self._dirs: set[Path] = set()  # directories known to exist
         self._local = threading.local()  # per-thread zstd contexts
 
     def _zstd(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
@@ -202,12 +430,13 @@ class ObjectStore:
         return StagedObject(stored.hash, stored.size, None)
 
     @staticmethod
-    def insert_staged(conn: sqlite3.Connection, staged: Iterable[StagedObject]) -> None:
+    def insert_staged(conn: IndexConnection, staged: Iterable[StagedObject]) -> None:
         """Insert the inline rows of ``staged`` with ``conn`` (inside the caller's transaction;
-        content already stored is left as it is)."""
+        content already stored is left as it is).  Rows go in hash order, so that concurrent
+        writers on a server index take their row locks in one order (no deadlock)."""
         conn.executemany(
             "INSERT OR IGNORE INTO object_blobs (hash, size, data) VALUES (?, ?, ?)",
-            [(s.hash, s.size, s.frame) for s in staged if s.frame is not None],
+            sorted((s.hash, s.size, s.frame) for s in staged if s.frame is not None),
         )
 
     def _put_inline(self, staged: StagedObject) -> None:
@@ -229,17 +458,34 @@ class ObjectStore:
     # -- paths -------------------------------------------------------------------------------
 
     def path_for(self, digest: str) -> Path:
-        """Where the object ``digest`` lives (whether or not it exists)."""
+        """Where the object file ``digest`` lives (whether or not it exists) in a local store.
+
+        Raises SnapshotError when the objects are not local files.
+        """
+        if not isinstance(self.files, LocalObjectFiles):
+            raise SnapshotError(
+                f"objects of this store are not local files ({self.files.location})"
+            )
+        return self.files.path_for(digest)
+
+    def _check_digest(self, digest: str) -> None:
         if not is_object_hash(digest):
             raise SnapshotError(f"malformed object hash {digest!r}")
-        return self.objects / digest[:2] / digest[2:]
+
+    def _file_exists(self, digest: str) -> bool:
+        try:
+            return self.files.exists(digest)
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot reach object {digest} at {self.files.location}: {error}"
+            ) from error
 
     def has(self, digest: str) -> bool:
         """Whether object ``digest`` is stored, inline or as a file (content not checked)."""
-        path = self.path_for(digest)
+        self._check_digest(digest)
         if self._query("SELECT 1 FROM object_blobs WHERE hash = ?", (digest,)):
             return True
-        return path.is_file()
+        return self._file_exists(digest)
 
     def iter_hashes(self) -> Iterator[str]:
         """Every object hash stored, inline or as a file (temporary files skipped), sorted."""
@@ -247,57 +493,47 @@ class ObjectStore:
             str(row[0])
             for row in self._query("SELECT hash FROM object_blobs", ())
         }
-        if self.objects.is_dir():
-            for sub in self.objects.iterdir():
-                if len(sub.name) != 2 or not sub.is_dir():
-                    continue
-                for item in sub.iterdir():
-                    digest = sub.name + item.name
-                    if is_object_hash(digest):
-                        found.add(digest)
+        try:
+            found.update(self.files.hashes())
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot list the objects at {self.files.location}: {error}"
+            ) from error
         yield from sorted(found)
+
+    def modified(self, digest: str) -> float:
+        """When the object *file* ``digest`` was stored (POSIX seconds)."""
+        self._check_digest(digest)
+        try:
+            return self.files.modified(digest)
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot reach object {digest} at {self.files.location}: {error}"
+            ) from error
+
+    def delete(self, digest: str) -> None:
+        """Remove object ``digest``, inline and file copies (garbage collection only: the caller
+        makes sure no index row names it)."""
+        self._check_digest(digest)
+        if self.index is not None:
+            try:
+                self.index().execute("DELETE FROM object_blobs WHERE hash = ?", (digest,))
+            except sqlite3.Error as error:
+                raise SnapshotError(
+                    f"cannot delete object {digest} from the index: {error}"
+                ) from error
+        try:
+            self.files.delete(digest)
+        except OSError as error:
+            raise SnapshotError(
+                f"cannot delete object {digest} at {self.files.location}: {error}"
+            ) from error
 
     # -- writing -----------------------------------------------------------------------------
 
     def _compressor(self, size: int) -> zstandard.ZstdCompressor:
         threads = -1 if size >= THREADED_MIN else 0
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=threads, write_content_size=True)
-
-    def _ensure_dir(self, directory: Path, *, again: bool = False) -> None:
-        """Create ``directory`` unless this store already saw it (``again``: check anyway)."""
-        if again or directory not in self._dirs:
-            directory.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(directory)
-
-    def _commit_temp(self, temp: str, digest: str) -> None:
-        """Move a finished temporary file into place as object ``digest``."""
-        target = self.path_for(digest)
-        self._ensure_dir(target.parent)
-        try:
-            os.replace(temp, target)
-        except FileNotFoundError:  # the directory was removed behind our back
-            self._ensure_dir(target.parent, again=True)
-            os.replace(temp, target)
-
-    def _write_temp(self, directory: Path, write: Callable[[IO[bytes]], None]) -> str:
-        self._ensure_dir(directory)
-        try:
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        except FileNotFoundError:  # the directory was removed behind our back
-            self._ensure_dir(directory, again=True)
-            fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-                handle.flush()
-                if self.durable:
-                    os.fsync(handle.fileno())
-            os.chmod(temp, 0o444)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
-            raise
-        return temp
 
     def put_bytes(self, data: bytes) -> StoredObject:
         """Store ``data`` (once: existing content is not rewritten) and return its hash and size.
@@ -310,17 +546,13 @@ class ObjectStore:
             self._put_inline(staged)
             return StoredObject(staged.hash, staged.size)
         digest = hash_bytes(data)
-        if not self.path_for(digest).is_file():
-            target = self.path_for(digest)
+        if not self.files.probe_before_write or not self._file_exists(digest):
             compressed = self._compressor(len(data)).compress(data)
             try:
-                temp = self._write_temp(
-                    target.parent, lambda handle: _write_all(handle, compressed)
-                )
-                self._commit_temp(temp, digest)
+                self.files.put(digest, compressed)
             except OSError as error:
                 raise SnapshotError(
-                    f"cannot write object {digest} under {self.objects}: {error}"
+                    f"cannot write object {digest} at {self.files.location}: {error}"
                 ) from error
         return StoredObject(digest, len(data))
 
@@ -349,7 +581,6 @@ class ObjectStore:
             self._put_inline(staged)
             return StoredObject(staged.hash, staged.size)
         counter = _Hashing()
-        incoming = self.objects / ".incoming"
 
         def write(handle: IO[bytes]) -> None:
             compressor = self._compressor(size)
@@ -359,36 +590,35 @@ class ObjectStore:
                     writer.write(chunk)
 
         try:
-            temp = self._write_temp(incoming, write)
+            spooled = self.files.spool(write)
         except zstandard.ZstdError as error:
             raise SnapshotCorruptedError(
                 f"content is not the declared {size} bytes ({counter.size} read): {error}"
             ) from error
         except OSError as error:
-            raise SnapshotError(f"cannot write an object under {self.objects}: {error}") from error
+            raise SnapshotError(
+                f"cannot write an object at {self.files.location}: {error}"
+            ) from error
         digest = counter.digest.hexdigest()
         try:
             if expected is not None and digest != expected:
                 raise SnapshotCorruptedError(f"content hashes to {digest}, expected {expected}")
-            if self.path_for(digest).is_file():
-                os.unlink(temp)
-            else:
-                self._commit_temp(temp, digest)
+            spooled.publish(digest)
+        except OSError as error:
+            spooled.discard()
+            raise SnapshotError(
+                f"cannot write object {digest} at {self.files.location}: {error}"
+            ) from error
         except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
+            spooled.discard()
             raise
         return StoredObject(digest, counter.size)
 
     # -- reading -----------------------------------------------------------------------------
 
     def _raw(self, digest: str) -> bytes:
-        try:
-            return self.path_for(digest).read_bytes()
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
-        except OSError as error:
-            raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+        with self.open_file(digest) as handle:
+            return handle.read()
 
     def get_inline(self, digest: str, size: int | None = None) -> bytes | None:
         """The verified content of ``digest`` when it is stored inline, None when it is not.
@@ -480,6 +710,21 @@ class ObjectStore:
             )
         return data
 
+    def open_file(self, digest: str) -> IO[bytes]:
+        """A binary reader over the stored zstd frame of file object ``digest`` (not inline).
+
+        Raises :class:`SnapshotCorruptedError` when it is missing or cannot be read.
+        """
+        self._check_digest(digest)
+        try:
+            return self.files.open(digest)
+        except FileNotFoundError as error:
+            raise SnapshotCorruptedError(f"object {digest} is missing") from error
+        except NotAnObjectFile as error:
+            raise SnapshotCorruptedError(f"object {digest} is {error}, not a file") from error
+        except OSError as error:
+            raise SnapshotCorruptedError(f"object {digest} cannot be read: {error}") from error
+
     def copy_to(self, digest: str, handle: _Sink, size: int | None = None) -> int:
         """Stream the content of ``digest`` into ``handle``; verify hash and size at the end.
 
@@ -491,19 +736,14 @@ class ObjectStore:
             handle.write(inline)
             return len(inline)
         counter = _Hashing()
-        path = self.path_for(digest)
-        try:
-            with path.open("rb") as source:
-                reader = zstandard.ZstdDecompressor().stream_reader(
-                    source, read_across_frames=False
-                )
+        with self.open_file(digest) as source:
+            reader = zstandard.ZstdDecompressor().stream_reader(source, read_across_frames=False)
+            try:
                 while chunk := reader.read(CHUNK):
                     counter.update(chunk)
                     handle.write(chunk)
-        except FileNotFoundError as error:
-            raise SnapshotCorruptedError(f"object {digest} is missing") from error
-        except zstandard.ZstdError as error:
-            raise SnapshotCorruptedError(f"object {digest} is corrupted: {error}") from error
+            except zstandard.ZstdError as error:
+                raise SnapshotCorruptedError(f"object {digest} is corrupted: {error}") from error
         if size is not None and counter.size != size:
             state = "truncated" if counter.size < size else "corrupted"
             raise SnapshotCorruptedError(
@@ -529,8 +769,8 @@ class ObjectStore:
             self.copy_to(digest, _NullSink(), size)
         except SnapshotCorruptedError as error:
             message = str(error)
-            if not self.path_for(digest).is_file():
-                return "missing", message
+            if not self._file_exists(digest):  # gone, or a FIFO, a directory ... in its place
+                return ("corrupted" if message.endswith("not a file") else "missing"), message
             if " is truncated" in message:
                 return "truncated", message
             raw = self._raw(digest)
@@ -568,8 +808,14 @@ __all__ = [
     "CHUNK",
     "INLINE_MAX",
     "ZSTD_LEVEL",
+    "IndexConnection",
+    "IndexCursor",
+    "LocalObjectFiles",
+    "NotAnObjectFile",
+    "ObjectFiles",
     "ObjectState",
     "ObjectStore",
+    "SpooledObject",
     "StagedObject",
     "StoredObject",
     "hash_bytes",

@@ -93,7 +93,9 @@ class SpaceModel:
                     if child is None:
                         child = node[segment] = {}
                     node = child
-                node[slot.leaf] = list(value) if isinstance(value, list) else value
+                # Fresh containers: a caller mutating one config never alters another.
+                node[slot.leaf] = _tree.deep_copy(value) if isinstance(value, list | dict) \
+                    else value
             return root
         root = _tree.deep_copy(dict(base))
         for slot, value in zip(self._slots, values, strict=True):
@@ -106,7 +108,7 @@ class SpaceModel:
                 if not isinstance(child, dict):
                     child = node[segment] = {}
                 node = child
-            node[slot.leaf] = list(value) if isinstance(value, list) else value
+            node[slot.leaf] = _tree.deep_copy(value) if isinstance(value, list | dict) else value
         return root
 
 

@@ -356,9 +356,30 @@ def _eq_cooccurrence(enc: EncodedResults, counts: _F, used: _I) -> tuple[_I, _I,
     return col, code, block
 
 
+#: rows of the cheap screen for confounded pairs on large result sets
+_SCREEN_ROWS = 20_000
+
+
+def _may_be_confounded(enc: EncodedResults, counts: _F, rows: _I) -> bool:
+    """False when no pair can be confounded: a pair whose classes co-occur in more
+    combinations than either parameter has classes, on some rows, does so on all of them."""
+    cols, _, block = _eq_cooccurrence(enc, counts, rows)
+    params = np.unique(cols)
+    if params.size < 2:
+        return False
+    starts = np.searchsorted(cols, params)
+    seen = (block > 0).astype(np.int64)
+    nnz = np.add.reduceat(np.add.reduceat(seen, starts, axis=0), starts, axis=1)
+    k = np.diff(np.concatenate([starts, [cols.size]]))
+    candidate = (nnz <= k[:, None]) | (nnz <= k[None, :])
+    return bool(np.triu(candidate, k=1).any())
+
+
 def _confounded(enc: EncodedResults, counts: _F, used: _I) -> list[ConfoundedPair]:
     """Parameter pairs whose observed classes determine each other, from the class
     co-occurrence counts of the analysed rows."""
+    if used.size > _SCREEN_ROWS and not _may_be_confounded(enc, counts, used[:_SCREEN_ROWS]):
+        return []
     cols, codes, eq_block = _eq_cooccurrence(enc, counts, used)
     if cols.size == 0:
         return []
@@ -580,7 +601,25 @@ def analyze_encoded(
 
     # ---- impact
     failure = _failure_impact(counts, fails, enc, settings.alpha)
-    metric_names = tuple(sorted(enc.metrics))
+    metric_names = tuple(sorted(m for m in enc.metrics if not _bookkeeping(m, enc.metrics)))
+    skipped_metrics = sorted(m for m in enc.metrics if m not in metric_names)
+    if skipped_metrics:
+        warnings.append(
+            AnalysisWarning(
+                "bookkeeping_metrics",
+                f"not analysed as metrics (recorded by the runner, not caused by the config): "
+                f"{', '.join(skipped_metrics)}",
+            )
+        )
+    mixed = _mixed_tests(enc, prep)
+    if mixed:
+        warnings.append(
+            AnalysisWarning(
+                "mixed_tests",
+                f"the results mix {len(mixed)} different tests ({_listing(mixed)}); causes of "
+                "unrelated tests are pooled: select one test to analyse it alone",
+            )
+        )
     metric_data = [_metric_data(enc, lay, prep, name) for name in metric_names]
     for md in metric_data:
         if md.rows.size == 0:
@@ -766,6 +805,24 @@ def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:
         failing_rows=pat.failing_rows,
         confounded_with=partners,
     )
+
+
+#: metrics the runner records about the run itself (the outcome, again): never explained
+_BOOKKEEPING = frozenset({"exit_status", "exit_code", "returncode", "signal"})
+
+
+def _bookkeeping(name: str, metrics: Any) -> bool:
+    # the runner's wall time duplicates ``duration`` when both are present
+    return name in _BOOKKEEPING or (name == "wall_s" and "duration" in metrics)
+
+
+def _mixed_tests(enc: EncodedResults, prep: _Prepared) -> list[str]:
+    """Distinct tests among the analysed rows (parametrisations ``t[...]`` count as one test);
+    empty when there is at most one."""
+    if not enc.test_ids:
+        return []
+    names = sorted({enc.test_ids[i].split("[", 1)[0] for i in prep.used_idx.tolist()} - {""})
+    return names if len(names) > 1 else []
 
 
 def _listing(items: Sequence[str], limit: int = 8) -> str:

@@ -163,7 +163,11 @@ class _MetricData:
 
 def _metric_data(enc: EncodedResults, lay: _Layout, prep: _Prepared, name: str) -> _MetricData:
     raw = np.asarray(enc.metrics[name], dtype=np.float64)
-    rows = np.flatnonzero(prep.not_skip & np.isfinite(raw)).astype(np.int64)
+    finite = prep.not_skip & np.isfinite(raw)
+    # durations and metrics of failing runs measure the failure (a crash is fast, a timeout
+    # slow): they are analysed on passing runs, unless fewer than two passed
+    passing = finite & ~prep.fail
+    rows = np.flatnonzero(passing if passing.sum() >= 2 else finite).astype(np.int64)
     values = raw[rows]
     n = int(rows.size)
     centred = values - values.mean() if n else values

@@ -683,6 +683,30 @@ class AnalysisReport:
             console.print(f"suggest: {sug.text}", markup=False)
         return buffer.getvalue()
 
+    def impact_bars(self, top: int = 20) -> tuple[str, str, list[ParameterImpact], list[float]]:
+        """What :meth:`plot_impact` draws: (title, x label, parameters, values), the bars sorted
+        by the plotted value, largest first (ties by parameter name)."""
+        use_failure = self.summary.n_failures > 0
+        scored = [
+            (
+                i.failure.cramers_v
+                if use_failure
+                else max((m.eta_squared for m in i.metrics), default=0.0),
+                i,
+            )
+            for i in self.impact
+        ]
+        scored.sort(key=lambda t: (-t[0], t[1].param))
+        scored = scored[:top]
+        if use_failure:
+            title = "configlab: parameter impact on failure (Cramér's V)"
+            xlabel = "Cramér's V (failure)"
+        else:
+            names = ", ".join(self.summary.metrics) or "no metric"
+            title = f"configlab: parameter impact on {names} (eta²)"
+            xlabel = "max eta² over metrics"
+        return title, xlabel, [i for _, i in scored], [v for v, _ in scored]
+
     def plot_impact(self, path: str | Path, top: int = 20) -> Path:
         """Write a bar chart of parameter impact (Cramér's V on failure, or the largest metric
         eta-squared when nothing failed) to ``path`` (format from the suffix, e.g. ``.png``).
@@ -696,14 +720,8 @@ class AnalysisReport:
             raise AnalysisError(
                 "plot_impact needs matplotlib: pip install 'configlab[plot]'"
             ) from exc
-        items = list(self.impact[:top])
+        title, xlabel, items, values = self.impact_bars(top)
         use_failure = self.summary.n_failures > 0
-        values = [
-            i.failure.cramers_v
-            if use_failure
-            else max((m.eta_squared for m in i.metrics), default=0.0)
-            for i in items
-        ]
         colors = [
             "#c0392b" if (i.failure.significant if use_failure else False) else "#7f8c8d"
             for i in items
@@ -715,8 +733,8 @@ class AnalysisReport:
         ax.barh(range(len(items)), values, color=colors)
         ax.set_yticks(range(len(items)), labels=labels)
         ax.invert_yaxis()
-        ax.set_xlabel("Cramér's V (failure)" if use_failure else "max eta² over metrics")
-        ax.set_title("configlab: parameter impact")
+        ax.set_xlabel(xlabel)
+        ax.set_title(title)
         fig.tight_layout()
         target = Path(path)
         try:

@@ -54,6 +54,37 @@ def read_results(path: str, store_path: str | None = ".configlab") -> Any:
         return load_results(path, _store_or_none(store_path))
 
 
+def _selection_options(command: Any) -> Any:
+    """The result-selection options shared by ``analyze`` and ``report``."""
+    options = [
+        click.option("--test-id", "sel_test", multiple=True,
+                     help="Only these tests (repeatable; shell patterns like 't.py::*')."),
+        click.option("--run-id", "sel_run", multiple=True, help="Only these runs (repeatable)."),
+        click.option("--outcome", "sel_outcome", multiple=True,
+                     type=click.Choice(("pass", "fail", "error", "skip")),
+                     help="Only these outcomes (repeatable)."),
+        click.option("--since", "sel_since", default=None,
+                     help="Only results at or after this ISO 8601 time."),
+        click.option("--until", "sel_until", default=None,
+                     help="Only results at or before this ISO 8601 time."),
+        click.option("--where", "sel_where", default=None,
+                     help="Only results whose config satisfies this condition "
+                          "(constraint language, e.g. \"db == 'postgres'\")."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _select(results: Any, test: tuple[str, ...], run: tuple[str, ...],
+            outcome: tuple[str, ...], since: str | None, until: str | None,
+            where: str | None) -> Any:
+    if not (test or run or outcome or since or until or where):
+        return results
+    return results.select(test_id=test, run_id=run, outcome=outcome, since=since,
+                          until=until, where=where)
+
+
 def _space(space_path: str | None, results: Any) -> Any:
     if space_path is not None:
         from configlab.space import load_space
@@ -78,12 +109,16 @@ def _space(space_path: str | None, results: Any) -> Any:
 @click.option("--store", "store_path", default=".configlab", show_default=True,
               help=_STORE_HELP)
 @output_option("--json", "json_out", "what was written, as JSON")
+@_selection_options
 def report(results_path: str, fmt: str, output: str, space_path: str | None, strength: int,
-           store_path: str, json_out: str | None) -> None:
+           store_path: str, json_out: str | None, sel_test: tuple[str, ...],
+           sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
+           sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
     from configlab.integrations.exporters import export
 
-    results = read_results(results_path, store_path)
+    results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
+                      sel_since, sel_until, sel_where)
     coverage = analysis = None
     space = _space(space_path, results)
     if space is not None and fmt == "markdown" and len(results):
@@ -145,6 +180,22 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
         click.echo(f"recorded {len(everything)} results in {store_path}", err=True)
 
 
+def _analyze_columns(results_path: str, space_path: str | None) -> Any:
+    """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
+    the file needs the row reader."""
+    from configlab.analysis import analyze_encoded
+    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+
+    space = _space(space_path, None)
+    try:
+        encoded, _ = encode_jsonl(results_path, space)
+    except FastPathUnavailable:
+        return None
+    if encoded.n_rows == 0:
+        return None
+    return analyze_encoded(encoded)
+
+
 @click.command("analyze")
 @click.option("--results", "results_path", required=True, type=click.Path(),
               help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
@@ -156,8 +207,12 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
 @output_option("--md", "md_out", "the report as Markdown")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
               help="Write the impact bar chart (impact.png) into this directory.")
+@_selection_options
 def analyze_command(results_path: str, space_path: str | None, store_path: str,
-                    json_out: str | None, md_out: str | None, png_dir: str | None) -> None:
+                    json_out: str | None, md_out: str | None, png_dir: str | None,
+                    sel_test: tuple[str, ...], sel_run: tuple[str, ...],
+                    sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
+                    sel_where: str | None) -> None:
     """Which parameters, values and interactions drive failures and metrics.
 
     The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
@@ -166,11 +221,16 @@ def analyze_command(results_path: str, space_path: str | None, store_path: str,
 
     if json_out == md_out == STDOUT:
         raise click.UsageError("--json and --md cannot both print to stdout")
-    results = read_results(results_path, store_path)
-    if not len(results):
-        raise IntegrationError(f"{results_path}: no results to analyse")
-    space = _space(space_path, results)
-    report_ = analyze(results, space)
+    selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
+    report_ = None
+    if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
+        report_ = _analyze_columns(results_path, space_path)
+    if report_ is None:
+        results = _select(read_results(results_path, store_path), sel_test, sel_run,
+                          sel_outcome, sel_since, sel_until, sel_where)
+        if not len(results):
+            raise IntegrationError(f"{results_path}: no results to analyse")
+        report_ = analyze(results, _space(space_path, results))
     if json_out is not None:
         emit(json_out, json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
     if md_out is not None:

@@ -1,4 +1,6 @@
-"""``configlab results merge``: join the results of the shards of one run, and check them.
+"""``configlab results``: merge the results of shards and check them; compact to Parquet.
+
+``configlab results merge``: join the results of the shards of one run, and check them.
 
     configlab results merge shard-1.jsonl shard-2.jsonl shard-3.jsonl --into .configlab
     configlab results merge .configlab --run-id gh-123-1          # shards wrote one shared store
@@ -17,12 +19,14 @@ from typing import Any
 
 import click
 
+from configlab.cli._store_options import store_options
 from configlab.errors import ResultsError
+from configlab.storage import StoreLocation
 
 
 @click.group("results")
 def results() -> None:
-    """Results of sharded runs: merge and completeness check."""
+    """Results of a store: merge shards, check completeness, compact to Parquet."""
 
 
 def _expected_ids(suite: str | None, test_name: str) -> list[str] | None:
@@ -85,3 +89,26 @@ def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
     click.echo(f"configlab results: merged {len(merged)} result(s) from {len(sources)} "
                f"source(s)" + (f" into {into}" if into else ""), err=True)
     click.get_current_context().exit(0 if complete else 1)
+
+
+@results.command()
+@click.option("--out", "target", required=True, metavar="DIR|URL",
+              help="Target directory or s3://bucket/prefix.")
+@click.option("--partition-by", default="run_id", show_default=True,
+              help="Column whose values name the partitions.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@store_options
+def compact(target: str, partition_by: str, as_json: bool, store_path: StoreLocation) -> None:
+    """Write the store's results as hive-partitioned Parquet (local directory or s3://)."""
+    import json
+
+    from configlab.integrations.compact import compact_results
+
+    report = compact_results(store_path, target, partition_by=partition_by)
+    if as_json:
+        click.echo(json.dumps({"target": report.target, "rows": report.rows,
+                               "columns": report.columns,
+                               "partitions": list(report.partitions)}, indent=2))
+        return
+    click.echo(f"wrote {report.rows} result(s), {report.columns} column(s), in"
+               f" {len(report.partitions)} partition(s) of {partition_by} to {report.target}")

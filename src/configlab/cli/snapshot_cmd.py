@@ -1,4 +1,4 @@
-"""``configlab snapshot``: capture, list, show, restore, tag, diff, export, import and verify."""
+"""``configlab snapshot``: capture, list, show, restore, tag, diff, export, import, verify, gc."""
 
 from __future__ import annotations
 
@@ -11,18 +11,14 @@ from typing import Any
 import click
 
 from configlab import redaction
+from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 from configlab.snapshots import Snapshot, SnapshotStore
+from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
+from configlab.storage import StoreLocation
 from configlab.treediff import TreeDiff
 
-_STORE_OPTION = click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store directory.",
-)
+_STORE_OPTION = store_options
 
 
 def _echo_json(value: Any) -> None:
@@ -130,7 +126,7 @@ def capture(
     meta: tuple[str, ...],
     no_check: bool,
     as_json: bool,
-    store_path: str,
+    store_path: StoreLocation,
 ) -> None:
     """Capture FILES (and selected environment variables) as a snapshot; print its id."""
     store = SnapshotStore(store_path)
@@ -157,7 +153,7 @@ def capture(
 @click.option("--tag", default=None, help="Only snapshots with this tag.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STORE_OPTION
-def list_(tag: str | None, as_json: bool, store_path: str) -> None:
+def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
     """List snapshots, oldest first (a damaged snapshot is skipped with a warning on stderr)."""
 
     def skipped(snapshot_id: str, error: SnapshotCorruptedError) -> None:
@@ -175,7 +171,7 @@ def list_(tag: str | None, as_json: bool, store_path: str) -> None:
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @_STORE_OPTION
-def show(ref: str, as_json: bool, store_path: str) -> None:
+def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
     """Show one snapshot (REF: id, unique id prefix or tag)."""
     snap = SnapshotStore(store_path).get(ref)
     shown = _shown(snap)
@@ -205,7 +201,7 @@ def show(ref: str, as_json: bool, store_path: str) -> None:
 @click.argument("args", nargs=-1, required=True, metavar="[REF]... DIRECTORY")
 @_query_options
 @_STORE_OPTION
-def restore(args: tuple[str, ...], store_path: str, **query: Any) -> None:
+def restore(args: tuple[str, ...], store_path: StoreLocation, **query: Any) -> None:
     """Write the files of the selected snapshots into DIRECTORY, byte for byte.
 
     One snapshot is written into DIRECTORY itself; several go to DIRECTORY/<short id>/ each.
@@ -225,7 +221,7 @@ def restore(args: tuple[str, ...], store_path: str, **query: Any) -> None:
 @click.option("--remove", is_flag=True, help="Remove the tag instead of adding it.")
 @_query_options
 @_STORE_OPTION
-def tag(args: tuple[str, ...], remove: bool, store_path: str, **query: Any) -> None:
+def tag(args: tuple[str, ...], remove: bool, store_path: StoreLocation, **query: Any) -> None:
     """Give the selected snapshots the tag TAG (or remove it with --remove)."""
     *refs, new_tag = args
     store = SnapshotStore(store_path)
@@ -241,7 +237,9 @@ def tag(args: tuple[str, ...], remove: bool, store_path: str, **query: Any) -> N
 @click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
 @click.option("--patch", "as_patch", is_flag=True, help="Print an RFC 6902 JSON Patch.")
 @_STORE_OPTION
-def diff(a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: str) -> None:
+def diff(
+    a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: StoreLocation
+) -> None:
     """Structural diff of the configs of snapshots A and B."""
     result = _redacted_diff(SnapshotStore(store_path).diff(a, b, name=name))
     if as_patch:
@@ -257,7 +255,7 @@ def diff(a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Bundle file.")
 @_query_options
 @_STORE_OPTION
-def export_(refs: tuple[str, ...], output: str, store_path: str, **query: Any) -> None:
+def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation, **query: Any) -> None:
     """Export the selected snapshots with their contents into one portable bundle file.
 
     A tag as REF exports every snapshot with that tag (--latest: the newest only).
@@ -271,7 +269,7 @@ def export_(refs: tuple[str, ...], output: str, store_path: str, **query: Any) -
 @snapshot.command(name="import")
 @click.argument("bundle", type=click.Path(exists=True, dir_okay=False))
 @_STORE_OPTION
-def import_(bundle: str, store_path: str) -> None:
+def import_(bundle: str, store_path: StoreLocation) -> None:
     """Import a bundle written by ``snapshot export`` (verifying every hash)."""
     for snapshot_id in SnapshotStore(store_path).import_(bundle):
         click.echo(snapshot_id)
@@ -282,7 +280,7 @@ def import_(bundle: str, store_path: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @_query_options
 @_STORE_OPTION
-def verify(refs: tuple[str, ...], as_json: bool, store_path: str, **query: Any) -> None:
+def verify(refs: tuple[str, ...], as_json: bool, store_path: StoreLocation, **query: Any) -> None:
     """Check every stored object and index row (or only the selected snapshots' files);
     exit 1 when anything is damaged."""
     store = SnapshotStore(store_path)
@@ -320,3 +318,25 @@ def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool
         click.echo(f"checked {len(rows)} snapshot(s): "
                    + ("ok" if not damaged else f"{damaged} damaged"))
     return damaged
+
+
+@snapshot.command()
+@click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
+@click.option("--grace", type=float, default=DEFAULT_GRACE_S, show_default=True,
+              help="Keep temporary files younger than this many seconds (a running save).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@_STORE_OPTION
+def gc(delete: bool, grace: float, as_json: bool, store_path: StoreLocation) -> None:
+    """Remove the temporary files that interrupted saves left in the store (dry run default)."""
+    if store_path.is_postgres or store_path.objects:
+        raise SnapshotError(
+            f"{store_path}: temporary files exist only in a local store; `configlab store gc`"
+            " finds the unreferenced objects of a team store"
+        )
+    report = remove_temp_files(store_path.root, dry_run=not delete, grace=grace)
+    if as_json:
+        _echo_json({"dry_run": report.dry_run,
+                    "removed": [dataclasses.asdict(t) for t in report.removed],
+                    "kept": [dataclasses.asdict(t) for t in report.kept]})
+    else:
+        click.echo(report.to_text())

@@ -19,9 +19,12 @@ from configlab.space import ABSENT, Space
 _SPACE_FORMATS = ("yaml", "json", "pict")
 
 
-def _load_space(path: str, space_format: str | None) -> Space:
+def _load_space(path: str, space_format: str | None, strict: bool = False) -> Space:
     fmt = None if space_format in (None, "auto") else space_format
-    return Space.load(path, fmt=fmt)
+    return Space.load(path, fmt=fmt, strict=strict)
+
+
+_STRICT_HELP = "Refuse a JSON Schema with a keyword configlab cannot honour (see the warnings)."
 
 
 def _jsonable(value: Any) -> Any:
@@ -62,11 +65,12 @@ def space() -> None:
 @click.option("--config-format", default=None,
               help="Format of the configs (default: by extension).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@click.option("--strict", is_flag=True, help=_STRICT_HELP)
 def check(space_file: str, configs: tuple[str, ...], space_format: str,
-          config_format: str | None, as_json: bool) -> None:
+          config_format: str | None, as_json: bool, strict: bool) -> None:
     """Load SPACE, list its parameters and value classes, and validate --config files."""
     try:
-        loaded = _load_space(space_file, space_format)
+        loaded = _load_space(space_file, space_format, strict)
     except ConfiglabError as error:
         if as_json:
             click.echo(json.dumps({"space": space_file, "error": str(error)}, indent=2))
@@ -159,9 +163,11 @@ def infer(configs: tuple[str, ...], output: str | None, name: str,
               help="Output file (default: stdout).")
 @click.option("--space-format", type=click.Choice(["auto", "yaml", "json", "pict"]),
               default="auto", show_default=True, help="Format of SPACE.")
-def convert(space_file: str, target: str, output: str | None, space_format: str) -> None:
+@click.option("--strict", is_flag=True, help=_STRICT_HELP)
+def convert(space_file: str, target: str, output: str | None, space_format: str,
+            strict: bool) -> None:
     """Convert SPACE (space file, JSON Schema or PICT model) to a space file or PICT."""
-    loaded = _load_space(space_file, space_format)
+    loaded = _load_space(space_file, space_format, strict)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     if target == "pict":

@@ -586,19 +586,16 @@ def _column_type(values: list[Any]) -> str | None:
     return None
 
 
-def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
-    """Write the results table as Parquet (needs pyarrow); returns the path.
+def parquet_table(results: Any) -> Any:
+    """The results table of :func:`to_parquet` as a ``pyarrow.Table`` (needs pyarrow).
 
     Columns as in the CSV form.  A config column whose present values all share one plain type
     (bool, int64, float64, string) is typed, a missing cell meaning the path is absent; any
     other config column (mixed types, explicit nulls, lists, objects) holds canonical text and
-    is listed in the ``configlab.text_columns`` file metadata.  Reads back with
-    :func:`configlab.integrations.ingest.from_parquet` (and
-    :func:`configlab.integrations.ingest.load_results`).
+    is listed in the ``configlab.text_columns`` schema metadata.
     """
     try:
         import pyarrow as pa
-        import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is installed with the test extra
         raise IntegrationError(
             "Parquet export needs pyarrow: pip install pyarrow"
@@ -634,7 +631,18 @@ def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
             arrays[column] = pa.array([None if c is missing else c for c in cells], arrow_type)
     metadata = {"configlab.text_columns": json.dumps(text_columns),
                 "configlab.version": __version__}
-    table = pa.table(arrays).replace_schema_metadata(metadata)
+    return pa.table(arrays).replace_schema_metadata(metadata)
+
+
+def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
+    """Write the results table as Parquet (needs pyarrow); returns the path.
+
+    Columns as in :func:`parquet_table`.  Reads back with
+    :func:`configlab.ingest.from_parquet` (and :func:`configlab.ingest.load_results`).
+    """
+    import pyarrow.parquet as pq
+
+    table = parquet_table(results)
     location = Path(path)
     try:
         location.parent.mkdir(parents=True, exist_ok=True)
@@ -686,6 +694,7 @@ __all__ = [
     "export",
     "junit_xml",
     "markdown_summary",
+    "parquet_table",
     "replay_command",
     "split_test_id",
     "to_allure",

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
 from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -42,7 +43,9 @@ from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
+    from configlab._internal.objectstore import IndexConnection
     from configlab.space import Space
+    from configlab.storage import StoreLocation
 
 #: The outcomes a result may have.
 OUTCOMES = OUTCOME_NAMES
@@ -59,11 +62,6 @@ _RESULT_KEYS = frozenset(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces): equal trees give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def config_key(config: Mapping[str, Any]) -> str:
@@ -469,6 +467,33 @@ class ResultSet(Sequence[Result]):
         for result in results:
             self.append(result)
 
+    def select(
+        self,
+        *,
+        test_id: str | Sequence[str] | None = None,
+        run_id: str | Sequence[str] | None = None,
+        outcome: str | Sequence[str] | None = None,
+        since: Any = None,
+        until: Any = None,
+        where: str | None = None,
+    ) -> ResultSet:
+        """The results of some tests, runs, outcomes, a time range and/or a config condition
+        in the constraint language (``where="db == 'postgres' and workers > 2"``); test ids
+        may be shell-style patterns.  See :mod:`configlab.results._select`.
+
+        Raises:
+            ResultsError: an unknown outcome, a malformed time or condition.
+        """
+        from configlab.results._select import Selection, select
+
+        def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
+            if value is None:
+                return ()
+            return (value,) if isinstance(value, str) else tuple(value)
+
+        selection = Selection(many(test_id), many(run_id), many(outcome), since, until, where)
+        return ResultSet(select(self._results, selection))
+
     @property
     def configs(self) -> list[Mapping[str, Any]]:
         """The config of every result, in order."""
@@ -579,13 +604,22 @@ class ResultSet(Sequence[Result]):
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
                    since: Any = None) -> ResultSet:
-        """Read the results table of a store (a path, a :class:`ResultStore` or a SnapshotStore)."""
-        root = store if isinstance(store, str | os.PathLike) else getattr(store, "root", None)
-        if not isinstance(root, str | os.PathLike):
+        """Read the results table of a store (a directory, a ``postgresql://`` URL, a
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
+        from configlab.storage import StoreLocation, is_postgres_url
+
+        root = (store if isinstance(store, str | os.PathLike | StoreLocation)
+                else getattr(store, "location", None))
+        if not isinstance(root, str | os.PathLike | StoreLocation):
             raise ResultsError(f"expected a store or a store directory, got {store!r}")
-        location = Path(root)
-        if not (location / "index.sqlite").is_file():
-            raise ResultsError(f"{location}: no store index (index.sqlite) found")
+        if isinstance(root, StoreLocation):
+            location: str | os.PathLike[str] | StoreLocation = root
+        elif is_postgres_url(os.fspath(root)):
+            location = os.fspath(root)
+        else:
+            location = Path(root)
+            if not (location / "index.sqlite").is_file():
+                raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
             return result_store.load(run_id=run_id, since=since)
@@ -807,42 +841,50 @@ _SCHEMA = (
 
 
 class ResultStore:
-    """Append-only results table in ``<path>/index.sqlite`` (shared with the snapshot store).
+    """Append-only results table in the store's index (shared with the snapshot store):
+    ``<path>/index.sqlite``, or PostgreSQL when ``path`` is a ``postgresql://`` URL or a
+    :class:`configlab.storage.StoreLocation`.
 
-    Safe for many processes appending at once: SQLite WAL, a busy timeout, and one
-    ``BEGIN IMMEDIATE`` transaction per :meth:`record_many` batch.  Each process (and thread)
-    uses its own connection.
+    Safe for many processes appending at once: one ``BEGIN IMMEDIATE`` transaction per
+    :meth:`record_many` batch (SQLite WAL with a busy timeout; on PostgreSQL the same queueing).
+    Each process (and thread) uses its own connection.
     """
 
-    def __init__(self, path: str | os.PathLike[str] = ".configlab") -> None:
-        self.root = Path(path)
+    def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
+        from configlab import storage
+
+        try:
+            self.location = storage.resolve(path, environ={})
+        except ConfiglabError as error:
+            raise ResultsError(f"results store: {error}") from None
+        self.root = self.location.root
         self._local = threading.local()
 
     def __repr__(self) -> str:
-        return f"ResultStore({str(self.root)!r})"
+        return f"ResultStore({str(self.location)!r})"
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            from configlab._internal.objectstore import open_index
-
             try:
-                conn = open_index(self.root)
+                conn = self.location.connect()
                 for statement in _SCHEMA:
                     conn.execute(statement)
             except (ConfiglabError, sqlite3.Error) as error:
-                raise ResultsError(f"results store {self.root}: {error}") from None
+                raise ResultsError(f"results store {self.location}: {error}") from None
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
+    def _db(self) -> Iterator[IndexConnection]:
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            raise ResultsError(f"results store {self.root / 'index.sqlite'}: {error}") from None
+            raise ResultsError(
+                f"results store {self.location.index_display}: {error}"
+            ) from None
 
     def close(self) -> None:
         """Close this thread's connection (reopened on next use)."""

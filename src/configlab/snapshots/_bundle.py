@@ -13,6 +13,7 @@ from typing import IO, Any, cast
 import zstandard
 
 from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json, loads_standard
 from configlab._internal.objectstore import (
     CHUNK,
     THREADED_MIN,
@@ -29,7 +30,6 @@ from configlab.snapshots._model import (
     _decode_manifest,
     _manifest,
     _timestamp,
-    canonical_json,
 )
 
 #: ``format`` value of a bundle's manifest.json.
@@ -44,7 +44,7 @@ class _VerifyingReader(io.RawIOBase):
 
     def __init__(self, store: ObjectStore, digest: str) -> None:
         super().__init__()
-        self._handle = store.path_for(digest).open("rb")
+        self._handle = store.open_file(digest)
         self._reader = zstandard.ZstdDecompressor().stream_reader(
             self._handle, read_across_frames=False
         )
@@ -109,10 +109,7 @@ def _export_object(objects: ObjectStore, tar: tarfile.TarFile, digest: str, size
     if inline is not None:
         tar.addfile(_member(f"objects/{digest}", size), io.BytesIO(inline))
         return
-    try:
-        reader = _VerifyingReader(objects, digest)
-    except FileNotFoundError as error:
-        raise SnapshotCorruptedError(f"object {digest} is missing") from error
+    reader = _VerifyingReader(objects, digest)  # SnapshotCorruptedError when missing
     with reader:
         try:
             tar.addfile(_member(f"objects/{digest}", size), reader)
@@ -134,7 +131,7 @@ def read_bundle(bundle: Path, objects: ObjectStore) -> list[Any]:
     members raise SnapshotError.
     """
     try:
-        with bundle.open("rb") as handle:
+        with safeio.open_input(bundle, what="bundle", error=SnapshotError) as handle:
             reader = zstandard.ZstdDecompressor().stream_reader(handle)
             with tarfile.open(fileobj=cast(IO[bytes], reader), mode="r|") as tar:
                 return _import_members(objects, bundle, tar)
@@ -208,7 +205,7 @@ def _member(name: str, size: int) -> tarfile.TarInfo:
 def _parse_bundle_manifest(bundle: Path, data: bytes) -> tuple[list[Any], dict[str, int]]:
     """Validate a bundle manifest: every snapshot id must be the hash of its manifest."""
     try:
-        doc = json.loads(data)
+        doc = loads_standard(data)
         if doc.get("format") != BUNDLE_FORMAT or doc.get("version") != 1:
             raise SnapshotError(f"{bundle}: not a configlab snapshot bundle (format/version)")
         sizes: dict[str, int] = {}
@@ -240,6 +237,6 @@ def _parse_bundle_manifest(bundle: Path, data: bytes) -> tuple[list[Any], dict[s
             records.append((sid, created, tags, files, env, meta, text))
     except SnapshotError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise SnapshotError(f"{bundle}: malformed bundle manifest: {error!r}") from error
     return records, sizes

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from configlab._internal.objectstore import BLOB_SCHEMA
+from configlab._internal.canonical import canonical_json
+from configlab._internal.objectstore import BLOB_SCHEMA, IndexConnection
 from configlab.errors import SnapshotError
 from configlab.snapshots._model import (
     FileEntry,
     Snapshot,
     _decode_manifest,
     _timestamp,
-    canonical_json,
 )
 from configlab.tree import join_path
 
@@ -69,7 +68,7 @@ def _meta_rows(meta: Mapping[str, Any]) -> dict[str, str]:
     return rows
 
 
-def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
+def _schema_state(conn: IndexConnection) -> tuple[int, tuple[str, ...]]:
     """``(PRAGMA user_version, the snapshot tables missing)`` of an index."""
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     present = {
@@ -82,7 +81,7 @@ def _schema_state(conn: sqlite3.Connection) -> tuple[int, tuple[str, ...]]:
     return version, tuple(name for name in _TABLES if name not in present)
 
 
-def _ensure_schema(conn: sqlite3.Connection) -> tuple[str, ...]:
+def _ensure_schema(conn: IndexConnection) -> tuple[str, ...]:
     """Create the tables of a new store; return the tables missing from an existing one.
 
     A new store has none of the tables and no schema version; a store written before inline
@@ -147,7 +146,7 @@ def _snapshot(
 
 
 def _insert_snapshot(
-    conn: sqlite3.Connection,
+    conn: IndexConnection,
     snapshot_id: str,
     created: str,
     manifest: str,

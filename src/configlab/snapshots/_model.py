@@ -6,6 +6,7 @@ and formats, environment and metadata.  Everything here is pure: no index, no ob
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import json
@@ -17,12 +18,15 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from configlab import redaction
+from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import hash_bytes, is_object_hash
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 
 #: Replacement value of a redacted environment variable.
-REDACTED = "***REDACTED***"
-#: Environment variable NAMES matching this (case-insensitive) have their value redacted.
+REDACTED = redaction.REDACTED
+#: Environment variable NAMES matching this (case-insensitive) have their value redacted, as
+#: do the names the rules of :mod:`configlab.redaction` call secret.
 SECRET_NAME_RE = re.compile(r"password|passwd|token|key|secret|credential", re.IGNORECASE)
 #: Shortest accepted id prefix.
 MIN_PREFIX = 6
@@ -111,6 +115,11 @@ class VerifyReport:
     snapshots_checked: int
     objects_checked: int
     problems: tuple[Problem, ...] = field(default=())
+    #: Objects no snapshot refers to (interrupted saves, or a lost index): not a problem by
+    #: themselves, but reported so that a deleted index.sqlite is never "ok".
+    unindexed: tuple[str, ...] = ()
+    #: Temporary files left by interrupted saves: ``(path, size in bytes)``; gc removes them.
+    temp_files: tuple[tuple[str, int], ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -139,6 +148,8 @@ class VerifyReport:
                 }
                 for p in self.problems
             ],
+            "unindexed_objects": list(self.unindexed),
+            "temp_files": [{"path": path, "size": size} for path, size in self.temp_files],
         }
 
     def to_text(self) -> str:
@@ -151,17 +162,17 @@ class VerifyReport:
         for p in self.problems:
             where = (p.snapshot_id or "?")[:12] + (f" {p.name}" if p.name else "")
             lines.append(f"  {p.kind}: {where}: {p.detail}")
+        if self.unindexed:
+            lines.append(f"  note: {len(self.unindexed)} object(s) no snapshot refers to "
+                         f"(first {self.unindexed[0][:12]})")
+        if self.temp_files:
+            size = sum(s for _, s in self.temp_files)
+            lines.append(f"  note: {len(self.temp_files)} temporary file(s) of interrupted "
+                         f"saves, {size} bytes (`configlab snapshot gc --delete` removes them)")
         return "\n".join(lines)
 
 
 # -- identity and validation ---------------------------------------------------------------
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces, UTF-8, no NaN) used for ids and meta rows."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
 
 
 def _now() -> str:
@@ -234,9 +245,13 @@ def capture_env(
 ) -> dict[str, str]:
     """Environment variables whose name matches a name or glob in ``allow``.
 
-    Values of variables whose name looks secret (:data:`SECRET_NAME_RE`) become
-    :data:`REDACTED` unless the name also matches ``allow_secrets``.
+    Values of variables whose name looks secret (:data:`SECRET_NAME_RE`, or a secret name by
+    the :mod:`configlab.redaction` rules: ``DB_PASS``, ``GH_AUTH``, ``CERT_PEM`` ...) become
+    :data:`REDACTED` unless the name also matches ``allow_secrets``; a URL password in any other
+    value is redacted too.  ``--no-redact`` does not apply here: it is about showing, and a
+    secret that reached the store would be in every bundle made from it.
     """
+    rules = dataclasses.replace(redaction.current(), enabled=True)
     if not allow:
         return {}
     source = os.environ if environ is None else environ
@@ -245,8 +260,12 @@ def capture_env(
         if not _matches(name, allow):
             continue
         value = source[name]
-        if SECRET_NAME_RE.search(name) and not _matches(name, allow_secrets):
+        if _matches(name, allow_secrets):
+            pass
+        elif SECRET_NAME_RE.search(name) or rules.is_secret_name(name):
             value = REDACTED
+        else:
+            value = rules.text(value)
         selected[name] = value
     return selected
 
@@ -297,7 +316,7 @@ def _decode_manifest(
             raise ValueError("env must map names to strings")
         if not isinstance(meta, dict):
             raise ValueError("meta must be a mapping")
-    except (ValueError, TypeError, KeyError) as error:
+    except (ValueError, TypeError, KeyError, RecursionError) as error:
         raise SnapshotCorruptedError(
             f"snapshot {snapshot_id}: unreadable manifest: {error}"
         ) from error

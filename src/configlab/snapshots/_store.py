@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -32,16 +31,18 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any, cast
 
-from configlab import formats, treediff
+from configlab import formats, storage, treediff
+from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json, loads_standard
 from configlab._internal.objectstore import (
     INLINE_MAX,
+    IndexConnection,
     ObjectState,
     ObjectStore,
     StagedObject,
     StoredObject,
     hash_bytes,
     is_object_hash,
-    open_index,
 )
 from configlab.errors import (
     FormatError,
@@ -72,9 +73,10 @@ from configlab.snapshots._model import (
     _now,
     _str_list,
     _timestamp,
-    canonical_json,
     capture_env,
 )
+from configlab.snapshots._tidy import temp_files
+from configlab.storage import StoreLocation
 
 #: Files at least this large are streamed into the object store instead of read whole.
 STREAM_MIN = 8 * 1024 * 1024
@@ -94,46 +96,52 @@ class SnapshotStore:
 
     def __init__(
         self,
-        path: str | os.PathLike[str] = ".configlab",
+        path: str | os.PathLike[str] | StoreLocation = ".configlab",
         *,
         durable: bool = True,
         inline_max: int = INLINE_MAX,
+        objects: str | None = None,
     ) -> None:
-        self.root = Path(path)
+        self.location = storage.resolve(path, objects, environ={})
+        self.root = self.location.root
         self._local = threading.local()
         self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
-            self.root, durable=durable, index=self._conn, inline_max=inline_max
+            self.root,
+            durable=durable,
+            index=self._conn,
+            inline_max=self.location.inline_max(inline_max),
+            files=self.location.object_files(durable=durable),
         )
 
     def __repr__(self) -> str:
-        return f"SnapshotStore({str(self.root)!r})"
+        return f"SnapshotStore({str(self.location)!r})"
 
     # -- database ----------------------------------------------------------------------------
 
-    def _conn(self) -> sqlite3.Connection:
+    def _conn(self) -> IndexConnection:
         local = self._local
-        conn: sqlite3.Connection | None = getattr(local, "conn", None)
+        conn: IndexConnection | None = getattr(local, "conn", None)
         if conn is None or local.pid != os.getpid():
-            conn = open_index(self.root)
+            conn = self.location.connect()
             try:
                 self._missing_tables = _ensure_schema(conn)
             except sqlite3.Error as error:
                 conn.close()
                 raise SnapshotError(
-                    f"snapshot index {self.root / 'index.sqlite'}: {error}"
+                    f"snapshot index {self.location.index_display}: {error}"
                 ) from error
             local.conn = conn
             local.pid = os.getpid()
         return conn
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[sqlite3.Connection]:
-        """The connection, with sqlite errors turned into SnapshotError."""
+    def _db(self) -> Iterator[IndexConnection]:
+        """The connection, with index errors turned into SnapshotError."""
         try:
             yield self._conn()
         except sqlite3.Error as error:
-            where = self.root / "index.sqlite"
+            where = self.location.index_display
             if self._missing_tables:
                 raise SnapshotCorruptedError(
                     f"snapshot index {where}: table(s) {', '.join(self._missing_tables)} missing:"
@@ -142,7 +150,7 @@ class SnapshotStore:
             raise SnapshotError(f"snapshot index {where}: {error}") from error
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> Iterator[IndexConnection]:
         """One write transaction (BEGIN IMMEDIATE ... COMMIT, rolled back on error)."""
         with self._db() as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -181,7 +189,8 @@ class SnapshotStore:
             data: bytes | None = source
         else:
             try:
-                with source.open("rb") as handle:
+                # regular files only: a FIFO or /dev/zero is refused, never read
+                with safeio.open_input(source, what="config file", error=SnapshotError) as handle:
                     size = os.fstat(handle.fileno()).st_size
                     if size >= STREAM_MIN:
                         stored = self.objects.put_stream(handle, size)
@@ -349,7 +358,7 @@ class SnapshotStore:
         if not isinstance(meta, Mapping):
             raise SnapshotError(f"meta must be a mapping, got {type(meta).__name__}")
         try:
-            checked = json.loads(canonical_json(dict(meta)))
+            checked = loads_standard(canonical_json(dict(meta)))
         except (TypeError, ValueError) as error:
             raise SnapshotError(
                 f"meta must be JSON-serialisable with string keys: {error}"
@@ -531,6 +540,7 @@ class SnapshotStore:
             for key, value in meta.items():
                 try:
                     encoded = canonical_json(value)
+                    loads_standard(encoded)  # stored meta is standard JSON: NaN matches nothing
                 except (TypeError, ValueError) as error:
                     raise SnapshotError(f"meta {key!r}: value is not JSON: {error}") from error
                 clauses.append(
@@ -754,6 +764,8 @@ class SnapshotStore:
         problems: list[Problem] = []
         expected_files: dict[tuple[str, str], FileEntry] = {}
         expected_meta: dict[str, dict[str, str]] = {}
+        local = not self.location.is_postgres
+        index_missing = local and not (self.root / "index.sqlite").exists()  # before _db()
         with self._db() as conn:
             missing = self._missing_tables
 
@@ -842,7 +854,16 @@ class SnapshotStore:
             if state != "ok":
                 for sid, name in users:
                     problems.append(Problem(state, sid, detail, name, digest))
-        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems))
+        referenced = {digest for digest, _ in by_object}
+        try:
+            unindexed = tuple(d for d in self.objects.iter_hashes() if d not in referenced)
+        except SnapshotError:  # the object index table itself is gone: reported above
+            unindexed = ()
+        if index_missing:
+            problems.append(Problem("index", None, "index.sqlite is missing: the snapshots "
+                                    f"are lost, {len(unindexed)} object(s) left unindexed"))
+        temps = tuple((t.path, t.size) for t in temp_files(self.root)) if local else ()
+        return VerifyReport(len(snapshot_rows), len(by_object), tuple(problems), unindexed, temps)
 
     def list(
         self,

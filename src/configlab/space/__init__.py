@@ -3,6 +3,9 @@ JSON Schema, PICT and example configs."""
 
 from __future__ import annotations
 
+from configlab.space import _model
+from configlab.space._infer import infer_space
+from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import (
     ABSENT,
     PARAMETER_KINDS,
@@ -20,6 +23,11 @@ from configlab.space._model import (
     load_space,
     parameter_from_spec,
 )
+from configlab.space._pict import space_from_pict
+
+# Space.load / from_json_schema / infer call the importers through this table: the importers
+# build Spaces (they import _model), so the face wires them in instead of _model importing them.
+_model.IMPORTERS.update(json_schema=space_from_json_schema, pict=space_from_pict, infer=infer_space)
 
 __all__ = [
     "ABSENT",

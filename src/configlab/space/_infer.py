@@ -48,8 +48,22 @@ def _is_number(value: Any) -> bool:
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:
-    found: list[Any] = []
+    # values of one hashable type and value are equal under values_equal too: dropping their
+    # repeats first (order kept) leaves the quadratic values_equal pass a handful of values
+    # instead of every example (a 100,000-row result set infers in seconds, not minutes)
+    candidates: list[Any] = []
+    keys: set[tuple[type, Any]] = set()
     for value in values:
+        try:
+            key = (type(value), value)
+            if key in keys:
+                continue
+            keys.add(key)
+        except TypeError:  # unhashable (lists): compared below
+            pass
+        candidates.append(value)
+    found: list[Any] = []
+    for value in candidates:
         if not any(values_equal(value, seen) for seen in found):
             found.append(value)
     return found
@@ -119,21 +133,32 @@ def _list_param(path: str, lists: list[list[Any]], warnings: list[str], **common
     return ListParam(path, item=item, min_items=min(sizes), max_items=max(sizes), **common)
 
 
+#: leaf types that are never mappings (skips the slow abstract isinstance check)
+_SCALARS = frozenset({str, int, float, bool, list, type(None)})
+
+
 def _walk(node: Mapping[Any, Any], prefix: tuple[str, ...], seen: dict[str, _Observed],
-          warnings: list[str]) -> None:
+          warnings: list[str], paths: dict[tuple[str, ...], str] | None = None) -> None:
+    # ``paths`` caches the dotted path of each key sequence: every example repeats them
+    if paths is None:
+        paths = {}
     for key, value in node.items():
-        if not isinstance(key, str) or key == "" or "`" in key:
+        if type(key) is not str or key == "" or "`" in key:
             where = _tree.join_path(prefix) or "<root>"
             message = f"{where}: key {key!r} cannot be addressed by a path; not modelled"
             if message not in warnings:
                 warnings.append(message)
             continue
         segments = (*prefix, key)
-        path = _tree.join_path(segments)
-        observed = seen.setdefault(path, _Observed())
-        if isinstance(value, Mapping):
+        path = paths.get(segments)
+        if path is None:
+            path = paths[segments] = _tree.join_path(segments)
+        observed = seen.get(path)
+        if observed is None:
+            observed = seen[path] = _Observed()
+        if type(value) is dict or (type(value) not in _SCALARS and isinstance(value, Mapping)):
             observed.as_mapping = True
-            _walk(value, segments, seen, warnings)
+            _walk(value, segments, seen, warnings, paths)
             continue
         observed.present += 1
         if value is None:
@@ -153,12 +178,13 @@ def infer_space(configs: Iterable[Mapping[str, Any]], *, name: str = "inferred")
         raise SpaceError("cannot infer a space from no configs")
     seen: dict[str, _Observed] = {}
     warnings: list[str] = []
+    paths: dict[tuple[str, ...], str] = {}
     for index, config in enumerate(examples):
         if not isinstance(config, Mapping):
             raise SpaceError(
                 f"config #{index + 1} is a {type(config).__name__}, not a mapping"
             )
-        _walk(config, (), seen, warnings)
+        _walk(config, (), seen, warnings, paths)
     parameters: list[Parameter] = []
     for path, observed in seen.items():
         if observed.present == 0:
@@ -171,10 +197,11 @@ def infer_space(configs: Iterable[Mapping[str, Any]], *, name: str = "inferred")
             "nullable": observed.null,
             "inferred": True,
         }
-        lists = [v for v in observed.values if isinstance(v, list)]
+        lists = [v for v in observed.values if type(v) is list or isinstance(v, list)]
         if lists and len(lists) == len(observed.values):
             param = _list_param(path, lists, warnings, **common)
-        elif lists or any(isinstance(v, Mapping) for v in observed.values):
+        elif lists or any(type(v) not in _SCALARS and isinstance(v, Mapping)
+                          for v in observed.values):
             warnings.append(f"{path}: lists mixed with other values; not modelled")
             continue
         else:

@@ -1131,7 +1131,18 @@ def _fields(param: Parameter) -> dict[str, Any]:
     return {f.name: getattr(param, f.name) for f in fields(param) if f.init}
 
 
-def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema") -> Space:
+#: Warnings about documented default bounds and about unknown keys being carried through:
+#: the generated configs stay valid, so ``strict`` does not refuse them.
+_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through")
+
+
+def strict_problems(warnings: Sequence[str]) -> list[str]:
+    """The warnings that make a ``strict`` import fail (keywords not honoured)."""
+    return [w for w in warnings if not any(marker in w for marker in _LENIENT)]
+
+
+def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema",
+                           strict: bool = False) -> Space:
     """Import a JSON Schema document describing a configuration object.
 
     Returns a space whose ``warnings`` list every keyword that could not be honoured exactly.
@@ -1143,7 +1154,13 @@ def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema")
     title = schema.get("title")
     name = title if isinstance(title, str) else ""
     try:
-        return _Importer(schema, source).run(name)
+        space = _Importer(schema, source).run(name)
+        problems = strict_problems(space.warnings) if strict else []
+        if problems:
+            raise SpaceError(f"{source}: strict import refused: {len(problems)} keyword(s) not "
+                             f"honoured: {'; '.join(problems[:5])}"
+                             + (" ..." if len(problems) > 5 else ""))
+        return space
     except _Unsupported as why:
         raise SpaceError(f"{source}: {why}") from None
     except SpaceError:
@@ -1199,4 +1216,4 @@ def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     return wrapper
 
 
-__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema"]
+__all__ = ["ANNOTATIONS", "ASSERTIONS", "bundle", "space_from_json_schema", "strict_problems"]

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -314,6 +314,11 @@ MAX_GENERATED_STRING = 65_536
 MAX_INT_BOUND = 2**63
 
 
+def _shortened(text: str | None, width: int = 80) -> str | None:
+    """``text`` cut to ``width`` characters (``...`` marks the cut) for error messages."""
+    return text if text is None or len(text) <= width else text[:width] + "..."
+
+
 def _short_number(value: int) -> str:
     """``value`` written out, or as ``~1e400`` when it is long."""
     if abs(value) < 10**30:
@@ -439,7 +444,8 @@ class StringParam(Parameter):
             classes.append(ValueClass(label, value))
         if not classes:
             raise SpaceError(
-                f"{self.path}: no string satisfies pattern {self.pattern!r} within length "
+                f"{self.path}: no string satisfies pattern {_shortened(self.pattern)!r} within "
+                f"length "
                 f"[{self.min_length}, {self.max_length}]; add an example value"
             )
         return classes
@@ -782,6 +788,14 @@ def _derived_activation(param: Parameter) -> Constraint:
     )
 
 
+#: The readers of other space descriptions: ``json_schema`` (a JSON Schema mapping),
+#: ``pict`` (PICT model text) and ``infer`` (example configs), each returning a :class:`Space`.
+#: They build Spaces, so they import this module; :mod:`configlab.space` (the package face)
+#: wires them in here once both are loaded, so this module never imports them back (no import
+#: cycle). Importing ``configlab.space._model`` always runs that face first.
+IMPORTERS: dict[str, Callable[..., Space]] = {}
+
+
 @dataclass(frozen=True)
 class Space:
     """A configuration space: ordered parameters plus named constraints."""
@@ -861,38 +875,42 @@ class Space:
             raise SpaceError(f"{source}: {error}") from None
 
     @classmethod
-    def load(cls, path: str | Path, fmt: str | None = None) -> Space:
-        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``)."""
+    def load(cls, path: str | Path, fmt: str | None = None, *, strict: bool = False) -> Space:
+        """Read a space file (YAML/JSON), a JSON Schema, or a PICT model (``.pict``).
+
+        ``strict`` refuses a JSON Schema with a keyword that cannot be honoured (see
+        :meth:`from_json_schema`).
+        """
         from configlab._internal import safeio
 
         location = Path(path)
         # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
-            from configlab.space._pict import space_from_pict
-
             text = safeio.read_text(location, what="space file", error=SpaceError)
-            return space_from_pict(text, source=str(location))
+            return IMPORTERS["pict"](text, source=str(location))
         from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
-        data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
+        data = formats.loads(raw, fmt or formats.detect_format(location, raw),
+                             source=str(location))
         if _looks_like_json_schema(data):
-            return cls.from_json_schema(data, source=str(location))
+            return cls.from_json_schema(data, source=str(location), strict=strict)
         return cls.from_dict(data, source=str(location))
 
     @classmethod
-    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema") -> Space:
-        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``."""
-        from configlab.space._json_schema import space_from_json_schema
+    def from_json_schema(cls, schema: Mapping[str, Any], *, source: str = "schema",
+                         strict: bool = False) -> Space:
+        """Import a JSON Schema (drafts 7, 2019-09, 2020-12); see ``space.warnings``.
 
-        return space_from_json_schema(schema, source=source)
+        With ``strict`` a keyword that is not honoured (a warning other than the documented
+        default bounds) raises :class:`SpaceError` naming every such keyword and its path.
+        """
+        return IMPORTERS["json_schema"](schema, source=source, strict=strict)
 
     @classmethod
     def infer(cls, configs: Iterable[Mapping[str, Any]], *, name: str = "inferred") -> Space:
         """Infer a space from example configs (types, observed ranges and enums)."""
-        from configlab.space._infer import infer_space
-
-        return infer_space(configs, name=name)
+        return IMPORTERS["infer"](configs, name=name)
 
     # ------------------------------------------------------------------ access
     def param(self, path: str) -> Parameter:

@@ -681,6 +681,13 @@ class _Exporter:
                            self.convert(second.args[1], name))
         return self.convert(node, name)
 
+    def marked(self, path: str, value: Any, written: str) -> str:
+        """A value as written in its parameter line, with its ``~`` and ``(weight)`` hints."""
+        if value in self.space.hints.get("negative", {}).get(path, ()):
+            written = f"~{written}"
+        weight = self.space.hints.get("weights", {}).get(path, {}).get(value)
+        return written if weight is None else f"{written} ({weight})"
+
     def literal(self, value: Literal, path: str) -> str:
         if isinstance(value, str):
             if '"' in value:
@@ -727,7 +734,7 @@ class _Exporter:
                 if written is None:
                     notes.append(f"# {name}: class '{cls.label}' has no PICT form (omitted)")
                 elif written not in values:
-                    values.append(written)
+                    values.append(self.marked(param.path, cls.value, written))
             if not values:
                 notes.append(f"# {name}: {param.kind} parameter has no PICT form (omitted)")
                 continue
@@ -739,6 +746,12 @@ class _Exporter:
         out = [f"# PICT model exported by configlab{title}"]
         out.extend(notes)
         out.extend(lines)
+        groups = self.space.hints.get("groups", ())
+        if groups:
+            out.append("")
+        for paths, order in groups:
+            names = ", ".join(self.names[path] for path in paths)
+            out.append(f"{{ {names} }} @ {order}")
         if self.space.constraints:
             out.append("")
         for constraint in self.space.constraints:

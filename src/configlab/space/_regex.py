@@ -101,9 +101,9 @@ def _build(tree: Any, longest: bool, budget: int) -> str | None:
 def _generate(pattern: str, longest: bool, budget: int) -> str | None:
     try:
         tree = _p.parse(pattern)
-    except re.error:
+        candidate = _build(tree, longest, budget)
+    except (re.error, RecursionError):  # 3,000 nested groups: no candidate, the class drops
         return None
-    candidate = _build(tree, longest, budget)
     if candidate is None or not compile_pattern(pattern, where="pattern").fullmatch(candidate):
         return None
     return candidate

@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from configlab._internal import safeio
 from configlab.errors import SpecError
 from configlab.space import Space
 from configlab.specs._gherkin import parse_feature
@@ -90,10 +91,8 @@ def load_spec(
     """
     location = Path(path)
     source = str(location)
-    try:
-        raw = location.read_bytes()
-    except OSError as error:
-        raise SpecError(f"{source}: cannot read spec file: {error.strerror or error}") from None
+    # a regular file only (a FIFO would hang), bounded, UTF-8 checked
+    raw = safeio.read_bytes(location, what="spec file", error=SpecError)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -112,7 +111,8 @@ def load_spec(
     if space is None and isinstance(ref, str):
         space_path = location.parent / ref
         if space_path.is_file():
-            files.append((f"space/{space_path.name}", space_path.read_bytes()))
+            files.append((f"space/{space_path.name}",
+                          safeio.read_bytes(space_path, what="space file", error=SpecError)))
     return replace(spec, source_files=tuple(files))
 
 
@@ -122,6 +122,8 @@ def _load_mapping(text: str, source: str, suffix: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise SpecError(f"{source}:{error.lineno}: invalid JSON: {error.msg}") from None
+        except (ValueError, RecursionError) as error:  # a huge int, nesting 100,000 deep
+            raise SpecError(f"{source}: invalid JSON: {safeio.json_problem(error)}") from None
     import yaml
 
     try:
@@ -131,6 +133,8 @@ def _load_mapping(text: str, source: str, suffix: str) -> Any:
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(error, "problem", None) or str(error)
         raise SpecError(f"{source}{line}: invalid YAML: {problem}") from None
+    except (ValueError, RecursionError) as error:  # `!!int twelve`, nesting too deep
+        raise SpecError(f"{source}: invalid YAML: {safeio.json_problem(error)}") from None
 
 
 def _feature_spec(

@@ -213,7 +213,7 @@ def verify(
         # deferred: configlab.results loads numpy, which only a verification with a store needs
         from configlab.results import ResultStore
 
-        with ResultStore(opened.root) as results:
+        with ResultStore(opened.location) as results:
             results.record_many(report.to_results())
     return report
 

@@ -1,4 +1,5 @@
-"""Names shared by the pytest plugin's hooks and its implementation (a leaf: imports nothing).
+"""Names shared by the pytest plugin's hooks and its implementation (a leaf: imports nothing
+of configlab).
 
 pytest imports :mod:`configlab.integrations.pytest.plugin` in every run; the plugin and the
 modules behind it (:mod:`.collect`, :mod:`.handle`, :mod:`.session`) all read these names from
@@ -8,6 +9,8 @@ here, so none of them imports another just for a constant.
 from __future__ import annotations
 
 from typing import Final
+
+import pytest
 
 #: Name of the fixture (and of the parametrized argument).
 FIXTURE: Final = "configlab_config"
@@ -33,3 +36,6 @@ MAX_ANALYSED_TESTS: Final = 5
 #: through the store).  Same text as :data:`configlab.integrations.ingest.SNAPSHOT_KEY`, kept
 #: here so that the plugin does not import the report readers.
 SNAPSHOT_PROPERTY: Final = "configlab.snapshot_id"
+#: Where ``--configlab-shard`` leaves the metrics each result of a sharded run carries
+#: (``shard``, ``shards``, ``suite_size``: the configlab test executions of all shards).
+SHARD_METRICS: Final = pytest.StashKey[dict[str, float]]()

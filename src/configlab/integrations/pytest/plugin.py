@@ -17,12 +17,12 @@ that need it (deferred imports below: they keep every pytest start-up light).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from configlab.integrations.pytest._names import FIXTURE, MARKER, RUN_ID_ENV
+from configlab.integrations.pytest._names import FIXTURE, MARKER, RUN_ID_ENV, SHARD_METRICS
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.integrations.pytest.handle import ConfigHandle
@@ -57,7 +57,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"run id recorded with each result (default: ${RUN_ID_ENV} or new)")
     group.addoption("--configlab-shard", default=None, metavar="I/N",
                     help="run only shard I of N (1-based) of every configlab test's configs "
-                         "(CI matrix jobs; give all shards the same --configlab-run-id)")
+                         "(CI matrix jobs; the run id defaults to the CI's pipeline id so that "
+                         "all shards share it)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -124,6 +125,8 @@ def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> N
         k = position.get(function, 0)
         position[function] = k + 1
         (keep if k % shard.count == shard.index - 1 else dropped).append(item)
+    config.stash[SHARD_METRICS] = {"shard": float(shard.index), "shards": float(shard.count),
+                                   "suite_size": float(sum(position.values()))}
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep
@@ -145,7 +148,9 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """Collect phase outcomes; on teardown record the result and tell the controller."""
     report = yield
     if _is_configlab(item):

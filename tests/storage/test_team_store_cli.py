@@ -1,0 +1,180 @@
+"""The team store from the command line and the operations built on it: store URLs in every
+snapshot command, ``store push|pull``, ``store gc``, ``results compact`` (real servers)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from configlab.cli import cli
+from configlab.errors import SnapshotError
+from configlab.results import Result, ResultSet, ResultStore
+from configlab.results._sync import copy_results
+from configlab.snapshots import SnapshotStore
+from configlab.snapshots._gc import collect_garbage
+from configlab.snapshots._sync import transfer
+from configlab.storage.s3 import S3ObjectFiles
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_snapshot_commands_take_store_urls(pg_url: str, s3_url: str, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("app.yaml").write_text("db:\n  port: 1\n")
+    Path("big.bin").write_bytes(os.urandom(90_000))
+    team = ["--store", pg_url, "--objects", s3_url]
+    sid = run("snapshot", "capture", "app.yaml", "big.bin", "--tag", "ci", *team).strip()
+    assert len(sid) == 64
+    monkeypatch.setenv("CONFIGLAB_STORE", pg_url)  # the variables name the store instead
+    monkeypatch.setenv("CONFIGLAB_OBJECTS", s3_url)
+    assert sid[:12] in run("snapshot", "list")
+    assert "ok" in run("snapshot", "verify").lower()
+    assert "configlab store gc" in run("snapshot", "gc", code=2)
+    run("snapshot", "restore", "ci", str(tmp_path / "out"))
+    assert (tmp_path / "out" / "big.bin").read_bytes() == Path("big.bin").read_bytes()
+    monkeypatch.setenv("PGPASSWORD", "wrong")
+    output = run("snapshot", "list", code=2)
+    assert output.startswith("configlab: error:") and "password" in output
+    assert len(output.strip().splitlines()) == 1
+
+
+def test_store_push_and_pull(pg_url: str, s3_url: str, tmp_path: Path) -> None:
+    local = tmp_path / "local"
+    store = SnapshotStore(local)
+    first = store.save_config({"a": 1}, "app.yaml", tags=["nightly"])
+    store.capture(files=[("big.bin", os.urandom(70_000))])
+    results = ResultStore(local)
+    results.record_many([Result(config={"a": 1}, outcome="pass", run_id="r1",
+                                snapshot_id=first.id)] * 2
+                        + [Result(config={"a": 2}, outcome="fail")])
+    pushed = json.loads(run("store", "push", pg_url, "--remote-objects", s3_url,
+                            "--store", str(local), "--json"))
+    assert len(pushed["copied"]) == 2 and pushed["results"] == 3
+    again = run("store", "push", pg_url, "--remote-objects", s3_url, "--store", str(local))
+    assert again.startswith("copied 0 of 2 snapshot(s) and 0 result(s)")
+    store.tag(first, "release")  # a new tag travels with the next push
+    assert "copied 1 of 2" in run("store", "push", pg_url, "--remote-objects", s3_url,
+                                  "--store", str(local))
+    team = SnapshotStore(pg_url, objects=s3_url)
+    assert team.get("release").id == first.id and team.verify().ok
+    assert ResultStore(pg_url).count() == 3
+    other = tmp_path / "other"
+    assert "copied 2 of 2 snapshot(s) and 3 result(s)" in run(
+        "store", "pull", pg_url, "--remote-objects", s3_url, "--store", str(other))
+    assert SnapshotStore(other).verify().ok
+    assert ResultSet.from_store(other) == ResultSet.from_store(local)
+
+
+def test_transfer_and_copy_are_idempotent(tmp_path: Path) -> None:
+    a, b = SnapshotStore(tmp_path / "a"), SnapshotStore(tmp_path / "b")
+    a.save_config({"x": 1}, "x.yaml")
+    assert transfer(a, b).copied and transfer(a, b).copied == ()
+    source, target = ResultStore(tmp_path / "a"), ResultStore(tmp_path / "b")
+    source.record_many([Result(config={"x": 1}, outcome="pass")] * 3)
+    target.record(Result(config={"x": 1}, outcome="pass"))
+    assert copy_results(source, target) == 2 and copy_results(source, target) == 0
+    assert target.count() == 3
+
+
+def test_gc_finds_and_deletes_unreferenced_objects(pg_url: str, s3_url: str) -> None:
+    store = SnapshotStore(pg_url, objects=s3_url)
+    kept = store.capture(files=[("big.bin", os.urandom(80_000)), ("a.yaml", b"a: 1\n")])
+    orphan_file = store.objects.put_bytes(os.urandom(90_000))  # a killed writer's leftovers
+    orphan_inline = store.objects.put_bytes(b"small leftover")
+    report = collect_garbage(store)
+    assert report.dry_run and report.deleted == ()
+    assert sorted(report.unreferenced) == sorted([orphan_file.hash, orphan_inline.hash])
+    assert report.young == (orphan_file.hash,)  # within the grace period
+    assert "would delete 1, kept 1" in report.to_text() and "--delete" in report.to_text()
+    deleted = collect_garbage(store, dry_run=False, grace=60, now=time.time() + 120)
+    assert sorted(deleted.deleted) == sorted([orphan_file.hash, orphan_inline.hash])
+    assert "deleted 2" in deleted.to_text() and deleted.to_dict()["dry_run"] is False
+    assert not store.objects.has(orphan_file.hash) and not store.objects.has(orphan_inline.hash)
+    assert store.verify().ok and store.read_bytes(kept, "a.yaml") == b"a: 1\n"
+    assert sorted(S3ObjectFiles(s3_url).hashes()) == [kept.files["big.bin"].hash]
+    with pytest.raises(SnapshotError, match="grace"):
+        collect_garbage(store, grace=-1)
+
+
+def test_gc_keeps_an_object_named_meanwhile(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "s", inline_max=10)
+    data = b"content of a snapshot being recorded right now"
+    orphan = store.objects.put_bytes(data)  # stored, its snapshot not recorded yet
+
+    class Racing:
+        """The store, with a writer recording the snapshot just before the sweep deletes."""
+
+        def __init__(self, inner: SnapshotStore) -> None:
+            self.inner = inner
+            self.objects = inner.objects
+            self.raced = False
+
+        def _db(self) -> Any:
+            return self.inner._db()
+
+        def _write(self) -> Any:
+            if not self.raced:
+                self.raced = True
+                self.inner.capture(files=[("f.txt", data)])
+            return self.inner._write()
+
+    report = collect_garbage(Racing(store), dry_run=False, grace=0)  # type: ignore[arg-type]
+    assert report.unreferenced == (orphan.hash,) and report.deleted == ()
+    assert store.verify().ok and store.read_bytes(store.list()[0]) == data
+
+
+def test_store_gc_command(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "s")
+    store.save_config({"a": 1}, "a.yaml")
+    orphan = store.objects.put_bytes(os.urandom(70_000))
+    listed = json.loads(run("store", "gc", "--store", str(tmp_path / "s"), "--json"))
+    assert listed["unreferenced"] == [orphan.hash] and listed["young"] == [orphan.hash]
+    text = run("store", "gc", "--delete", "--grace", "0", "--store", str(tmp_path / "s"))
+    assert "deleted 1" in text and not store.objects.has(orphan.hash)
+
+
+def test_results_compact_to_local_and_s3(pg_url: str, s3_url: str, tmp_path: Path) -> None:
+    import pyarrow.dataset as ds
+
+    store = ResultStore(pg_url)
+    store.record_many(
+        [Result(config={"db": {"pool": i}, "tls": i % 2 == 0}, outcome="pass" if i else "fail",
+                run_id=f"run{i % 3}", duration=0.1 * i, metrics={"mem": 1.0})
+         for i in range(30)]
+        + [Result(config={"db": {"pool": 99}}, outcome="skip")]
+    )
+    out = tmp_path / "parquet"
+    report = json.loads(run("results", "compact", "--store", pg_url, "--out", str(out),
+                            "--json"))
+    assert report["rows"] == 31
+    assert report["partitions"] == ["__HIVE_DEFAULT_PARTITION__", "run0", "run1", "run2"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "run_id=__HIVE_DEFAULT_PARTITION__", "run_id=run0", "run_id=run1", "run_id=run2"]
+    table = ds.dataset(out, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 31
+    assert sorted(table.column("db.pool").to_pylist()) == [*range(30), 99]
+    first = (out / "run_id=run0" / "part-0.parquet").read_bytes()
+    run("results", "compact", "--store", pg_url, "--out", str(out))  # again: same files
+    assert (out / "run_id=run0" / "part-0.parquet").read_bytes() == first
+    text = run("results", "compact", "--store", pg_url, "--out", s3_url + "/results")
+    assert "wrote 31 result(s)" in text and "4 partition(s)" in text
+    import s3fs
+
+    fs = s3fs.S3FileSystem(client_kwargs={"endpoint_url": os.environ["AWS_ENDPOINT_URL_S3"]})
+    bucket = s3_url[len("s3://"):].split("/")[0]
+    found = fs.find(f"{bucket}/team/results")
+    assert len(found) == 4 and all(path.endswith("part-0.parquet") for path in found)
+    output = run("results", "compact", "--store", pg_url, "--out", str(out),
+                 "--partition-by", "nope", code=2)
+    assert "cannot partition by 'nope'" in output

@@ -258,6 +258,7 @@ def _cause_patterns(
                 new_support=cause.new_support,
                 rows=tuple(used[cause.rows].tolist()),
                 failing_rows=tuple(used[cause.failing].tolist()),
+                confidence_interval=st.clopper_pearson(support, coverage),
             )
         )
     masked = _masked(enc, used, fail, patterns, n_single, settings.alpha)
@@ -804,6 +805,7 @@ def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:
         rows=pat.rows,
         failing_rows=pat.failing_rows,
         confounded_with=partners,
+        confidence_interval=pat.confidence_interval,
     )
 
 

@@ -233,3 +233,27 @@ def test_patterns_carry_confidence_intervals() -> None:
     low, high = top.confidence_interval
     assert low > 0.85 and high == 1.0
     assert report.to_dict()["patterns"][0]["confidence_interval"] == [low, high]
+
+
+def test_confounding_screen_on_large_result_sets() -> None:
+    import numpy as np
+
+    from configlab.analysis import analyze_encoded
+    from configlab.results.encoded import FAIL, PASS, EncodedResults
+
+    rng = np.random.Generator(np.random.PCG64(11))
+    n = 6000
+    a = rng.integers(0, 3, size=n)
+    other = rng.integers(0, 2, size=n)
+    fail = (a == 1) | (rng.random(n) < 0.02)
+
+    def enc(b: Any) -> EncodedResults:
+        return EncodedResults(
+            ("a", "b", "c"), (("x", "y", "z"), ("x", "y", "z"), ("p", "q")),
+            np.stack([a, b, other], axis=1).astype(np.int32),
+            np.where(fail, FAIL, PASS).astype(np.int8))
+
+    same = analyze_encoded(enc(a.copy()))  # b always equals a: confounded
+    assert [c.params for c in same.confidence.confounded] == [("a", "b")]
+    free = analyze_encoded(enc(rng.integers(0, 3, size=n)))
+    assert free.confidence.confounded == ()

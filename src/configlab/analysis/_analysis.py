@@ -358,7 +358,7 @@ def _eq_cooccurrence(enc: EncodedResults, counts: _F, used: _I) -> tuple[_I, _I,
 
 
 #: rows of the cheap screen for confounded pairs on large result sets
-_SCREEN_ROWS = 20_000
+_SCREEN_ROWS = 4_000
 
 
 def _may_be_confounded(enc: EncodedResults, counts: _F, rows: _I) -> bool:

@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 #: script -> (full-run arguments, quick-run arguments)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_generate.py": ([], ["--count", "5000", "--baseline-seconds", "3"]),
-    "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins"]),
+    "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins", "--t3-budget", "10"]),
     "bench_snapshots.py": ([], ["--quick"]),
     "bench_formats.py": ([], ["--quick"]),
     "bench_schemas.py": ([], ["--quick"]),
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_team_store.py": ([], ["--quick"]),
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
+    "bench_hostile.py": ([], ["--quick"]),
 }
 
 

@@ -28,9 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from configlab import __version__, redaction
+from configlab import redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
+from configlab._version import __version__
 from configlab.errors import IntegrationError
 from configlab.integrations.ingest import (
     CONFIG_KEY,

@@ -19,8 +19,8 @@ from typing import IO, Any
 
 import click
 
-from configlab import __version__
 from configlab._internal import safeio
+from configlab._version import __version__
 from configlab.errors import GenerationError
 from configlab.generation import STRATEGIES, generate
 from configlab.space import Space

@@ -8,9 +8,10 @@ EXTRAS ?= test,plot
 PYTEST_WORKERS ?= 2
 
 # Debian packages whose server binaries the tests start (on 127.0.0.1, stopped by PID):
-# postgresql for the team-store tests.  Installed by `make system-deps` when missing (as root,
-# or through sudo); add other packages to this one list.
-SYSTEM_PACKAGES ?= postgresql
+# postgresql for the team-store tests; redis-server (redis.conf + a real server) and
+# nginx-common (nginx.conf) for the directive/nginx format tests.  Installed by
+# `make system-deps` when missing (as root, or through sudo); add other packages to this one list.
+SYSTEM_PACKAGES ?= postgresql redis-server nginx-common
 
 .PHONY: venv demo test bench lint clean system-deps
 

@@ -2,19 +2,24 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_covering.py [MODEL ...] [--strength 2] [--no-allpairspy]
+    .venv/bin/python benchmarks/bench_covering.py [MODEL ...] [--strength 2|3|all]
+        [--t3-budget 60] [--no-check] [--allpairspy]
 
-MODEL is a model name or path from ../shared/benchmarks/ca (default: every model whose
-``strengths`` contain the requested strength).  Each suite is checked independently with
-``../shared/benchmarks/ca/check.py``.  Prints one line per model: our size and time, the
-check verdict, PICT's recorded size, the best known size, our ratios to both, and the live
-allpairspy size / coverage (skipped when it exceeds --allpairspy-timeout seconds).
+MODEL is a model name or path from ../shared/benchmarks/ca, or ``constraint-heavy`` (a
+generated model: 30 parameters, 24 IF/THEN implications, the kind PICT users report as slow).
+The default (``--strength all``) runs every model at t=2 and, where the model lists strength 3
+or a best-known t=3 size, at t=3 with a wall-clock ``time_budget`` of --t3-budget seconds.
+Each suite is checked independently with ``../shared/benchmarks/ca/check.py``.  Prints one
+line per model and strength: our size, wall and CPU seconds, the check verdict, PICT's
+recorded size (the baseline, measured by ``measure.py`` in that folder), the best known size
+and our ratios to both; allpairspy (live) with --allpairspy.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import subprocess
 import sys
@@ -28,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver  # noqa: E402
-from configlab.generation._covering import build_covering_suite  # noqa: E402
+from configlab.generation._covering import build_covering  # noqa: E402
 
 CA_DIR = (ROOT / ".." / "shared" / "benchmarks" / "ca").resolve()
 CHECK = CA_DIR / "check.py"
@@ -213,69 +218,124 @@ def run_allpairspy(model_path: Path, t: int, timeout: float) -> tuple[str, str, 
     return str(len(suite)), f"{secs:.1f}s", cov if verdict != "ok" else "100%"
 
 
+# ---------------------------------------------------------------- constraint-heavy model
+def constraint_heavy_model(seed: int = 2026) -> dict[str, Any]:
+    """30 parameters (2-4 values) and 24 implication constraints, in the shared model format.
+
+    Half the implications have a conjunctive premise (``a == x and b == y -> c != z``), the
+    kind of IF/THEN/ELSE nest reported to make PICT's generation time explode.
+    """
+    rng = random.Random(seed)
+    params = [{"name": f"p{i}", "values": list(range(rng.choice((2, 3, 3, 4))))}
+              for i in range(30)]
+    size = {p["name"]: len(p["values"]) for p in params}
+    names = list(size)
+    constraints = []
+    for n in range(24):
+        a, b, c = rng.sample(names, 3)
+        premise = f"{a} == {rng.randrange(size[a])}"
+        if n % 2:
+            premise += f" and {b} == {rng.randrange(size[b])}"
+        constraints.append(f"{premise} -> {c} != {rng.randrange(size[c])}")
+    return {
+        "name": "constraint-heavy",
+        "source": "benchmarks/bench_covering.py (generated, seed 2026)",
+        "strengths": [2, 3],
+        "parameters": params,
+        "constraints": constraints,
+    }
+
+
 # ---------------------------------------------------------------- main
+def _paths(args: argparse.Namespace, tmp: Path) -> list[Path]:
+    heavy = tmp / "constraint-heavy.json"
+    heavy.write_text(json.dumps(constraint_heavy_model()))
+    if not args.models:
+        return [*sorted(CA_DIR.glob("*.json"), key=lambda p: p.name.lower()), heavy]
+    out = []
+    for m in args.models:
+        if m == "constraint-heavy":
+            out.append(heavy)
+        else:
+            out.append(Path(m) if m.endswith(".json") else CA_DIR / f"{m}.json")
+    return out
+
+
+def _strengths(data: dict[str, Any], wanted: str) -> list[int]:
+    listed = set(data.get("strengths", [2])) | {int(t) for t in data.get("best_known", {})}
+    if wanted == "all":
+        return sorted(t for t in listed if t in (2, 3))
+    return [int(wanted)] if int(wanted) in listed else []
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("models", nargs="*")
-    ap.add_argument("--strength", "-t", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-allpairspy", action="store_true")
+    ap.add_argument("--strength", "-t", default="all", help="2, 3 or all (default)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--allpairspy", action="store_true", help="also run allpairspy (slow)")
     ap.add_argument("--allpairspy-timeout", type=float, default=20.0)
-    ap.add_argument("--time-budget", type=float, default=None)
+    ap.add_argument("--time-budget", type=float, default=None, help="t=2 wall-clock cap")
+    ap.add_argument("--t3-budget", type=float, default=60.0, help="t=3 wall-clock cap (s)")
+    ap.add_argument("--effort", type=float, default=1.0)
+    ap.add_argument("--no-check", action="store_true", help="skip check.py (t=3 is slow)")
     args = ap.parse_args(argv)
-    t = args.strength
-    if args.models:
-        paths = [Path(m) if m.endswith(".json") else CA_DIR / f"{m}.json" for m in args.models]
-    else:
-        paths = sorted(CA_DIR.glob("*.json"), key=lambda p: p.name.lower())
     print(
-        f"{'model':26} {'ours':>5} {'time':>6} {'check':>7} {'PICT':>5} {'best':>5} "
-        f"{'/PICT':>6} {'/best':>6} {'allpairspy':>22}"
+        f"{'model':26} {'t':>1} {'ours':>5} {'wall':>6} {'cpu':>6} {'check':>7} {'PICT':>5} "
+        f"{'best':>5} {'/PICT':>6} {'/best':>6} {'allpairspy':>22}"
     )
-    n_pict = n_best = n_models = n_best_models = 0
-    for path in paths:
-        data, model = load_model(path)
-        if not args.models and t not in data.get("strengths", [2]):
-            continue
-        start = time.monotonic()
-        solver = ModelSolver(model)
-        rows = build_covering_suite(
-            model, t, args.seed, solver=solver, time_budget=args.time_budget
-        )
-        secs = time.monotonic() - start
-        values = [p["values"] for p in data["parameters"]]
-        suite = [
-            {
-                p["name"]: values[i][c]
-                for i, (p, c) in enumerate(zip(data["parameters"], r, strict=True))
-            }
-            for r in rows
-        ]
-        verdict, _ = run_check(path, suite, t)
-        pict = data.get("measured", {}).get("pict", {}).get(str(t), {}).get("size")
-        best = data.get("best_known", {}).get(str(t), {}).get("size")
-        r_pict = f"{len(rows) / pict:.2f}" if pict else "-"
-        r_best = f"{len(rows) / best:.2f}" if best else "-"
-        n_models += 1
-        if pict is None or len(rows) <= pict:
-            n_pict += 1
-        if best:
-            n_best_models += 1
-            n_best += len(rows) <= 1.1 * best
-        ap_txt = "-"
-        if not args.no_allpairspy:
-            size, ap_secs, cov = run_allpairspy(path, t, args.allpairspy_timeout)
-            ap_txt = f"{size} {ap_secs} {cov}"
+    stats: dict[int, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for path in _paths(args, Path(tmp)):
+            data, model = load_model(path)
+            for t in _strengths(data, args.strength):
+                _one(args, path, data, model, t, stats.setdefault(t, {}))
+    for t, st in sorted(stats.items()):
         print(
-            f"{path.stem:26} {len(rows):5} {secs:6.2f} {verdict:>7} {pict or '-':>5} "
-            f"{best or '-':>5} {r_pict:>6} {r_best:>6} {ap_txt:>22}",
-            flush=True,
+            f"t={t}: {st.get('pict_ok', 0):.0f}/{st.get('models', 0):.0f} models with size <= "
+            f"PICT (or no PICT result); {st.get('best_ok', 0):.0f}/{st.get('best_models', 0):.0f}"
+            f" with a best-known size within 10 %; slowest {st.get('slowest', 0):.2f} s wall; "
+            f"{st.get('failed', 0):.0f} failed checks"
         )
-    print(
-        f"\n{n_pict}/{n_models} models with size <= PICT (or no PICT result); "
-        f"{n_best}/{n_best_models} models with a best-known size within 10 %"
-    )
     return 0
+
+
+def _one(args: argparse.Namespace, path: Path, data: dict[str, Any], model: FiniteModel,
+         t: int, st: dict[str, float]) -> None:
+    budget = args.t3_budget if t >= 3 else args.time_budget
+    start, cpu = time.monotonic(), time.process_time()
+    solver = ModelSolver(model)
+    rows = build_covering(
+        model, t, args.seed, solver=solver, time_budget=budget, effort=args.effort
+    ).rows
+    secs, cpu_secs = time.monotonic() - start, time.process_time() - cpu
+    values = [p["values"] for p in data["parameters"]]
+    params = data["parameters"]
+    suite = [
+        {p["name"]: values[i][c] for i, (p, c) in enumerate(zip(params, r, strict=True))}
+        for r in rows
+    ]
+    verdict = "-" if args.no_check else run_check(path, suite, t)[0]
+    pict = data.get("measured", {}).get("pict", {}).get(str(t), {}).get("size")
+    best = data.get("best_known", {}).get(str(t), {}).get("size")
+    r_pict = f"{len(rows) / pict:.2f}" if pict else "-"
+    r_best = f"{len(rows) / best:.2f}" if best else "-"
+    st["models"] = st.get("models", 0) + 1
+    st["pict_ok"] = st.get("pict_ok", 0) + (pict is None or len(rows) <= pict)
+    if best:
+        st["best_models"] = st.get("best_models", 0) + 1
+        st["best_ok"] = st.get("best_ok", 0) + (len(rows) <= 1.1 * best)
+    st["slowest"] = max(st.get("slowest", 0.0), secs)
+    st["failed"] = st.get("failed", 0) + (verdict not in ("ok", "-"))
+    ap_txt = "-"
+    if args.allpairspy:
+        size, ap_secs, cov = run_allpairspy(path, t, args.allpairspy_timeout)
+        ap_txt = f"{size} {ap_secs} {cov}"
+    print(
+        f"{path.stem:26} {t:>1} {len(rows):5} {secs:6.2f} {cpu_secs:6.2f} {verdict:>7} "
+        f"{pict or '-':>5} {best or '-':>5} {r_pict:>6} {r_best:>6} {ap_txt:>22}",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -18,12 +18,13 @@ HERE = Path(__file__).resolve().parent
 #: script -> (full-run arguments, quick-run arguments)
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_generate.py": ([], ["--count", "5000", "--baseline-seconds", "3"]),
-    "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins"]),
+    "bench_covering.py": ([], ["uca_3pow4", "bugzilla", "spins", "--t3-budget", "10"]),
     "bench_snapshots.py": ([], ["--quick"]),
     "bench_formats.py": ([], ["--quick"]),
     "bench_schemas.py": ([], ["--quick"]),
     "bench_coverage.py": ([], ["--quick"]),
     "bench_analysis.py": ([], ["--quick"]),
+    "bench_causes.py": (["--seeds", "2"], ["--quick"]),
     "bench_plugin.py": ([], ["--tests", "300", "--repeat", "1"]),
     "bench_team_store.py": ([], ["--quick"]),
     "bench_exec.py": ([], ["--sizes", "100"]),

@@ -38,7 +38,8 @@ DATA = DATA_DIR / "formats"
 
 
 def test_formats_tuple() -> None:
-    assert FORMATS == ("yaml", "json", "toml", "xml", "properties", "ini", "env")
+    assert FORMATS == ("yaml", "json", "toml", "xml", "properties", "ini", "env", "directive",
+                       "nginx")
     assert DEFAULT_MAX_BYTES == 200 * 1024 * 1024
 
 
@@ -52,8 +53,6 @@ def test_formats_tuple() -> None:
         ("pom.xml", "xml"),
         ("log4j.properties", "properties"),
         ("php.ini", "ini"),
-        ("setup.cfg", "ini"),
-        ("nginx.conf", "ini"),
         (".env", "env"),
         ("prod.env", "env"),
         ("/x/y/.env.local", "env"),

@@ -55,6 +55,9 @@ def unambiguous(text: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return text.filter(lambda s: isinstance(infer_scalar(s), str))
 
 
+#: Plain words: no blanks, quotes, comment or block characters, never a number's spelling.
+_WORDS = st.from_regex(r"[A-Za-z_/.][A-Za-z0-9_./-]{0,8}", fullmatch=True)
+
 # each format's representable domain
 DOMAINS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "yaml": trees(ANY_TEXT,
@@ -80,6 +83,25 @@ DOMAINS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
                                                "\x1e\x85\u2028\u2029"),
                         max_size=12), FINITE),
         lists=False,
+    ),
+    # directive: flat; one-argument values are numbers or plain words (yes/no stay strings),
+    # a list is a directive given several times (two or more)
+    "directive": st.dictionaries(
+        st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,8}", fullmatch=True),
+        st.one_of(_WORDS, st.integers(), FINITE,
+                  st.lists(st.one_of(_WORDS, st.integers()), min_size=2, max_size=3)),
+        max_size=6,
+    ),
+    # nginx: blocks are dicts; repeated directives/blocks are lists of two or more
+    "nginx": st.recursive(
+        st.dictionaries(st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
+                        st.one_of(_WORDS, st.integers(min_value=0)), min_size=1, max_size=4),
+        lambda inner: st.dictionaries(
+            st.from_regex(r"[a-z_]{1,8}", fullmatch=True),
+            st.one_of(_WORDS, st.integers(min_value=0), inner,
+                      st.lists(inner, min_size=2, max_size=2)),
+            min_size=1, max_size=4),
+        max_leaves=8,
     ),
     "env": st.dictionaries(
         st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,8}", fullmatch=True),

@@ -356,9 +356,30 @@ def _eq_cooccurrence(enc: EncodedResults, counts: _F, used: _I) -> tuple[_I, _I,
     return col, code, block
 
 
+#: rows of the cheap screen for confounded pairs on large result sets
+_SCREEN_ROWS = 20_000
+
+
+def _may_be_confounded(enc: EncodedResults, counts: _F, rows: _I) -> bool:
+    """False when no pair can be confounded: a pair whose classes co-occur in more
+    combinations than either parameter has classes, on some rows, does so on all of them."""
+    cols, _, block = _eq_cooccurrence(enc, counts, rows)
+    params = np.unique(cols)
+    if params.size < 2:
+        return False
+    starts = np.searchsorted(cols, params)
+    seen = (block > 0).astype(np.int64)
+    nnz = np.add.reduceat(np.add.reduceat(seen, starts, axis=0), starts, axis=1)
+    k = np.diff(np.concatenate([starts, [cols.size]]))
+    candidate = (nnz <= k[:, None]) | (nnz <= k[None, :])
+    return bool(np.triu(candidate, k=1).any())
+
+
 def _confounded(enc: EncodedResults, counts: _F, used: _I) -> list[ConfoundedPair]:
     """Parameter pairs whose observed classes determine each other, from the class
     co-occurrence counts of the analysed rows."""
+    if used.size > _SCREEN_ROWS and not _may_be_confounded(enc, counts, used[:_SCREEN_ROWS]):
+        return []
     cols, codes, eq_block = _eq_cooccurrence(enc, counts, used)
     if cols.size == 0:
         return []

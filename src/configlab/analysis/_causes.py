@@ -166,26 +166,34 @@ class _Cells:
         """Add (``sign=1``) or remove (``sign=-1``) ``rows`` from every cell's counts."""
         if rows.size == 0 or not self.combos:
             return
-        is_fail = fail[rows]
-        cells = np.stack([c.cell[rows] for c in self.cols], axis=1).astype(np.int32)
         ks = np.array([c.k for c in self.cols], dtype=np.int32)
         by_size: dict[int, list[int]] = {}
         for i, combo in enumerate(self.combos):
             by_size.setdefault(len(combo), []).append(i)
-        chunk = max(1, int(4_000_000 // max(rows.size, 1)))
-        for idx_list in by_size.values():
-            idx = np.array(idx_list, dtype=np.int64)
-            members = np.array([self.combos[i] for i in idx_list], dtype=np.int64)
-            for start in range(0, idx.size, chunk):
-                part = idx[start : start + chunk]
-                mem = members[start : start + chunk]
-                # combos of one size are contiguous, so a chunk owns one slice of the counts
-                lo, hi = int(self.offsets[part[0]]), int(self.offsets[part[-1] + 1])
-                code = (self.offsets[part] - lo).astype(np.int32)[None, :] + cells[:, mem[:, 0]]
-                for pos in range(1, mem.shape[1]):
-                    code = code + cells[:, mem[:, pos]] * _strides(ks, mem, pos)[None, :]
-                self.n[lo:hi] += sign * np.bincount(code.ravel(), minlength=hi - lo)
-                self.f[lo:hi] += sign * np.bincount(code[is_fail].ravel(), minlength=hi - lo)
+        for part_rows, target in ((rows, self.n), (rows[fail[rows]], self.f)):
+            if part_rows.size == 0:
+                continue
+            # one row of codes per column: gathering columns for a combo is then contiguous
+            cells = np.stack([c.cell[part_rows] for c in self.cols]).astype(np.int32)
+            chunk = max(1, int(4_000_000 // part_rows.size))
+            for idx_list in by_size.values():
+                idx = np.array(idx_list, dtype=np.int64)
+                members = np.array([self.combos[i] for i in idx_list], dtype=np.int64)
+                for start in range(0, idx.size, chunk):
+                    part = idx[start : start + chunk]
+                    mem = members[start : start + chunk]
+                    # combos of one size are contiguous: a chunk owns one slice of the counts
+                    lo, hi = int(self.offsets[part[0]]), int(self.offsets[part[-1] + 1])
+                    code = cells[mem[:, 0]] + (self.offsets[part] - lo).astype(np.int32)[:, None]
+                    for pos in range(1, mem.shape[1]):
+                        code += cells[mem[:, pos]] * _strides(ks, mem, pos)[:, None]
+                    target[lo:hi] += sign * np.bincount(code.ravel(), minlength=hi - lo)
+
+    def reset(self, rows: _I, fail: _B) -> None:
+        """Counts of exactly ``rows`` (cheaper than subtracting when most rows go)."""
+        self.n[:] = 0.0
+        self.f[:] = 0.0
+        self.add(rows, fail, 1.0)
 
     def cell(self, flat_index: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """(parameter positions, enumeration codes) of one flat cell index."""
@@ -264,7 +272,9 @@ def _mask(col: _Column, region: Region, rows: _I) -> _B:
         v = col.raw[rows]
         return np.asarray((v > region.lo) & (v <= region.hi), dtype=np.bool_)
     assert col.codes is not None
-    return np.isin(col.codes[rows], region.codes)
+    table = np.zeros(col.n_classes, dtype=np.bool_)
+    table[list(region.codes)] = True
+    return np.asarray(table[col.codes[rows]], dtype=np.bool_)
 
 
 class _Search:
@@ -571,7 +581,11 @@ def find_causes(
         seen.add(tuple(regions))
         explained[failing] = True
         active[rows_act] = False
-        cells.add(rows_act, fail, -1.0)
+        remaining = np.flatnonzero(active).astype(np.int64)
+        if rows_act.size > remaining.size:
+            cells.reset(remaining, fail)
+        else:
+            cells.add(rows_act, fail, -1.0)
     return found, n_tests, int(per_order[1]), hit_limit
 
 

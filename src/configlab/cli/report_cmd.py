@@ -178,6 +178,22 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
         click.echo(f"recorded {len(everything)} results in {store_path}", err=True)
 
 
+def _analyze_columns(results_path: str, space_path: str | None) -> Any:
+    """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
+    the file needs the row reader."""
+    from configlab.analysis import analyze_encoded
+    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+
+    space = _space(space_path, None)
+    try:
+        encoded, _ = encode_jsonl(results_path, space)
+    except FastPathUnavailable:
+        return None
+    if encoded.n_rows == 0:
+        return None
+    return analyze_encoded(encoded)
+
+
 @click.command("analyze")
 @click.option("--results", "results_path", required=True, type=click.Path(),
               help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
@@ -200,12 +216,16 @@ def analyze_command(results_path: str, space_path: str | None, store_path: str,
 
     if as_json and as_md:
         raise click.UsageError("give at most one of --json and --md")
-    results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
-                      sel_since, sel_until, sel_where)
-    if not len(results):
-        raise IntegrationError(f"{results_path}: no results to analyse")
-    space = _space(space_path, results)
-    report_ = analyze(results, space)
+    selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
+    report_ = None
+    if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
+        report_ = _analyze_columns(results_path, space_path)
+    if report_ is None:
+        results = _select(read_results(results_path, store_path), sel_test, sel_run,
+                          sel_outcome, sel_since, sel_until, sel_where)
+        if not len(results):
+            raise IntegrationError(f"{results_path}: no results to analyse")
+        report_ = analyze(results, _space(space_path, results))
     if as_json:
         click.echo(json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
     elif as_md:

@@ -1,5 +1,5 @@
 """Format codecs: read and write configuration trees as YAML, JSON, TOML, XML, Java
-.properties, INI and .env.
+.properties, INI, .env, ``directive`` files (redis.conf, sshd_config) and nginx-style blocks.
 
 A *tree* is a dict with str keys whose values are dicts, lists and scalars (str, int, float,
 bool, None).  ``load``/``dump`` work on files (format chosen by extension unless ``fmt`` is
@@ -15,11 +15,22 @@ spelling (``8080`` -> 8080, ``true`` -> True, ``1.5`` -> 1.5, ``null`` -> None);
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from configlab._internal import safeio
 from configlab.errors import FormatError
-from configlab.formats import _env, _ini, _json, _properties, _toml, _xml, _yaml
+from configlab.formats import (
+    _directive,
+    _env,
+    _ini,
+    _json,
+    _nginx,
+    _properties,
+    _toml,
+    _xml,
+    _yaml,
+)
 from configlab.formats._common import Codec, decode
 from configlab.tree import Tree
 
@@ -36,14 +47,39 @@ _CODECS: dict[str, Codec] = {
         _properties.CODEC,
         _ini.CODEC,
         _env.CODEC,
+        _directive.CODEC,
+        _nginx.CODEC,
     )
 }
 
 #: Names of the supported formats, usable as ``fmt``.
 FORMATS: tuple[str, ...] = tuple(_CODECS)
 
-_ALIASES = {"yml": "yaml", "cfg": "ini", "conf": "ini", "dotenv": "env"}
+_ALIASES = {"yml": "yaml", "cfg": "ini", "dotenv": "env", "redis": "directive", "sshd": "directive"}
 _BY_EXTENSION = {ext: codec.name for codec in _CODECS.values() for ext in codec.extensions}
+#: Extensions shared by several formats: the content decides, or the caller passes fmt.
+AMBIGUOUS_EXTENSIONS = (".conf", ".cfg")
+_INI_LINE = re.compile(r"\[[^\]]+\]|[^\s=:]+(?:\s+[^\s=:]+)*\s*[=:].*")
+
+
+def sniff_format(text: str) -> str | None:
+    """The one format among ini, directive and nginx that ``text`` reads as, else None.
+
+    INI: every line a ``[section]`` or ``key = value`` / ``key: value``; nginx: every line ends
+    in ``;``, ``{`` or ``}``; directive: every line ``name value...`` without ``=``.
+    """
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.strip().startswith(("#", ";"))]
+    if not lines:
+        return None
+    found = []
+    if all(_INI_LINE.fullmatch(line) for line in lines):
+        found.append("ini")
+    if _nginx.looks_like(text):
+        found.append("nginx")
+    if _directive.looks_like(text):
+        found.append("directive")
+    return found[0] if len(found) == 1 else None
 
 
 def _codec(fmt: str) -> Codec:
@@ -55,12 +91,30 @@ def _codec(fmt: str) -> Codec:
     return codec
 
 
-def detect_format(path: str | os.PathLike[str]) -> str:
-    """Format name for ``path`` from its extension (``.env``, ``*.env`` and ``.env.*`` are env)."""
+def detect_format(path: str | os.PathLike[str], text: str | bytes | None = None) -> str:
+    """Format name for ``path`` from its extension (``.env``, ``*.env`` and ``.env.*`` are env).
+
+    ``.conf`` and ``.cfg`` are used by INI, directive (redis.conf, sshd_config) and nginx-style
+    files alike: the format then comes from ``text`` (see :func:`sniff_format`), and without
+    text or when the content is not clearly one of them, a :class:`FormatError` asks for fmt.
+    """
     name = Path(path).name.lower()
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
-    fmt = _BY_EXTENSION.get(Path(name).suffix)
+    suffix = Path(name).suffix
+    if suffix in AMBIGUOUS_EXTENSIONS or name in ("sshd_config", "ssh_config"):
+        if isinstance(text, bytes | bytearray):
+            text = bytes(text).decode("utf-8", errors="replace")
+        sniffed = sniff_format(text) if text is not None else None
+        if sniffed is None:
+            raise FormatError(
+                f"{suffix or name!r} files can be INI, directive (redis.conf) or nginx-style "
+                "and the content does not tell which; pass the format (--format / fmt=: ini, "
+                "directive or nginx)",
+                path=os.fspath(path),
+            )
+        return sniffed
+    fmt = _BY_EXTENSION.get(suffix)
     if fmt is None:
         raise FormatError(
             "cannot tell the format from the file name; pass fmt= (one of "
@@ -116,8 +170,8 @@ def load(
     Files larger than ``max_bytes`` are refused before they are read.
     """
     where = os.fspath(path)
-    codec = _codec(fmt) if fmt is not None else _codec(detect_format(path))
     data = safeio.read_bytes(where, what="config file", max_bytes=max_bytes)
+    codec = _codec(fmt) if fmt is not None else _codec(detect_format(path, data))
     if codec is _json.CODEC:
         fast = _json.fast_loads(data)
         if fast is not None:
@@ -147,4 +201,5 @@ def dump(
     safeio.write_output(where, data, what="config file", error=FormatError)
 
 
-__all__ = ["DEFAULT_MAX_BYTES", "FORMATS", "detect_format", "dump", "dumps", "load", "loads"]
+__all__ = ["AMBIGUOUS_EXTENSIONS", "DEFAULT_MAX_BYTES", "FORMATS", "detect_format", "dump",
+           "dumps", "load", "loads", "sniff_format"]

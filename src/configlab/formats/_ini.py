@@ -137,4 +137,4 @@ def _line(key: str, value: Any, segments: tuple[str, ...], typed: bool) -> str:
     return f"{key} = {text}\n"
 
 
-CODEC = Codec("ini", (".ini", ".cfg", ".conf"), loads, dumps)
+CODEC = Codec("ini", (".ini",), loads, dumps)

@@ -565,6 +565,8 @@ class _Compactor:
         left = required & (self.cover == 0)
         self.lower_bound = int(np.add.reduceat(left, index.base).max()) if index.total else 0
         self.mat = np.stack(rows) if rows else np.zeros((0, index.k), dtype=np.int64)
+        empty = np.zeros(0, dtype=np.int64)
+        self._moved: tuple[IntArray, IntArray] = (empty, empty)
         for r in self.mat:
             self.cover[index.row_indices(r)] += 1
 
@@ -611,6 +613,7 @@ class _Compactor:
             self.cover[old_idx] -= 1
             self.cover[new_idx] += 1
             self.mat[r] = new
+            self._moved = (old_idx, new_idx)
             return 0, 0
         lost = self.cover[old_idx] == 1
         won = (self.cover[new_idx] == 0) & self.required[new_idx]
@@ -618,6 +621,13 @@ class _Compactor:
             int(np.count_nonzero(won)) - int(np.count_nonzero(lost)),
             int(weights[new_idx][won].sum()) - int(weights[old_idx][lost].sum()),
         )
+
+    def _refresh(self, unc: IntArray, old_idx: IntArray, new_idx: IntArray) -> IntArray:
+        """The sorted uncovered required tuples after a move that uncovered some of
+        ``old_idx`` and covered some of ``new_idx`` (only those can have changed)."""
+        gone = old_idx[(self.cover[old_idx] == 0) & self.required[old_idx]]
+        came = new_idx[self.cover[new_idx] == 1]
+        return np.union1d(np.setdiff1d(unc, came, assume_unique=True), gone)
 
     def _candidate_rows(self, tparams: IntArray, tvals: IntArray, touched: int) -> IntArray:
         """Rows whose move to hold tau is evaluated: all of them, or on big models the ones
@@ -697,7 +707,7 @@ class _Compactor:
                         if not allowed[r] or wdelta > wscore[r]:
                             self._change(rb, repaired, changed, weights, apply=True)
                             tabu[rb, changed] = step + tenure
-                            unc = self.uncovered()
+                            unc = self._refresh(unc, *self._moved)
                             if delta <= 0:
                                 weights[unc] += 1
                             low = min(low, len(unc))
@@ -708,7 +718,7 @@ class _Compactor:
                 self.cover[new_idx[r][d]] += 1
                 self.mat[int(sel[r]), tparams] = tvals
                 tabu[int(sel[r]), tparams] = step + tenure
-                unc = self.uncovered()
+                unc = self._refresh(unc, old_idx[r][d], new_idx[r][d])
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier
                     weights[unc] += 1
                 low = min(low, len(unc))

@@ -53,6 +53,7 @@ from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab.errors import ConfiglabError, IntegrationError, ResultsError
 from configlab.results._model import Result, ResultSet, format_cell, parse_cell
+from configlab.snapshots import SnapshotStore
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -70,6 +71,9 @@ DURATION_KEY = "configlab.duration"
 METRIC_KEY_PREFIX = "configlab.metric."
 #: Prefix of flattened config keys.
 CONFIG_KEY_PREFIX = "config."
+
+#: Where snapshot ids are resolved: a store, its directory, or None (ids left unresolved).
+StoreRef = SnapshotStore | str | os.PathLike[str] | None
 
 _XML_LINE_RE = re.compile(r":\s*line \d+, column \d+$")
 _STDOUT_KEY_RE = re.compile(
@@ -150,7 +154,8 @@ class _Case:
 class _Linker:
     """Turns cases into results: reads the link keys, resolves snapshot ids, counts misses."""
 
-    def __init__(self, source: Path, store: Any, run_id: str | None) -> None:
+    def __init__(self, source: Path, store: StoreRef,
+                 run_id: str | None) -> None:
         self.source = source
         self.store, self._owned = _open_store(store)
         self.run_id = run_id
@@ -254,17 +259,15 @@ class _Linker:
                 IngestWarning,
                 stacklevel=3,
             )
-        if self._owned:
+        if self._owned and self.store is not None:
             self.store.close()
         return results
 
 
-def _open_store(store: Any) -> tuple[Any, bool]:
+def _open_store(store: StoreRef) -> tuple[SnapshotStore | None, bool]:
     """(SnapshotStore or None, whether it was opened here) from a store, a directory or None."""
     if store is None:
         return None, False
-    from configlab.snapshots import SnapshotStore
-
     if isinstance(store, SnapshotStore):
         return store, False
     if isinstance(store, str | os.PathLike):
@@ -454,7 +457,7 @@ def _junit_case(suite: Element, case: Element, run_id: str | None, location: Pat
     return junit_case
 
 
-def from_junit(path: str | os.PathLike[str], store: Any = None, *,
+def from_junit(path: str | os.PathLike[str], store: StoreRef = None, *,
                run_id: str | None = None) -> ResultSet:
     """Read a JUnit XML report (any xUnit flavour of the JUnit schema) as a ResultSet.
 
@@ -506,7 +509,7 @@ def _pairs_from(mapping: Any, where: str, what: str) -> list[tuple[str, Any, boo
     return [(str(key), value, True) for key, value in mapping.items()]
 
 
-def from_pytest_json(path: str | os.PathLike[str], store: Any = None, *,
+def from_pytest_json(path: str | os.PathLike[str], store: StoreRef = None, *,
                      run_id: str | None = None) -> ResultSet:
     """Read a pytest-json-report file (``pytest --json-report``) as a ResultSet.
 
@@ -560,7 +563,7 @@ def from_pytest_json(path: str | os.PathLike[str], store: Any = None, *,
     return linker.finish(results)
 
 
-def from_ctrf(path: str | os.PathLike[str], store: Any = None, *,
+def from_ctrf(path: str | os.PathLike[str], store: StoreRef = None, *,
               run_id: str | None = None) -> ResultSet:
     """Read a CTRF report (Common Test Report Format, ``results.tests``) as a ResultSet.
 
@@ -750,7 +753,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
     )
 
 
-def load_results(source: str | os.PathLike[str] | ResultSet, store: Any = None, *,
+def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = None, *,
                  run_id: str | None = None) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 

@@ -891,7 +891,8 @@ class Space:
         from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
-        data = formats.loads(raw, fmt or formats.detect_format(location), source=str(location))
+        data = formats.loads(raw, fmt or formats.detect_format(location, raw),
+                             source=str(location))
         if _looks_like_json_schema(data):
             return cls.from_json_schema(data, source=str(location), strict=strict)
         return cls.from_dict(data, source=str(location))

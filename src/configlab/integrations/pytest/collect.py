@@ -7,14 +7,15 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
-from configlab.constraints import ABSENT
 from configlab.errors import GenerationError, SpaceError
 from configlab.integrations.pytest._names import ENDLESS_STRATEGIES, FIXTURE, MAX_ID_VALUES
-from configlab.space import Space
+
+if TYPE_CHECKING:
+    from configlab.space import Space
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
@@ -28,7 +29,7 @@ def _check_request(
         raise SpaceError(
             f"space must be a path, a Space or a space dict, got {type(space).__name__}"
         )
-    # deferred: the generation engine is only needed once a configlab test is declared
+    # deferred: pytest imports this module in every run; the generation engine loads pysat
     from configlab.generation import STRATEGIES
 
     if strategy not in STRATEGIES:
@@ -51,17 +52,21 @@ def _check_request(
 
 
 def _is_space(value: Any) -> bool:
+    # deferred (as every configlab.space import in this package): pytest imports the plugin's
+    # modules in every run, and configlab.space loads jsonschema and re2 (about a second)
+    from configlab.space import Space
+
     return isinstance(value, Space)
 
 
 def parametrize(
-    space: Any,
+    space: str | os.PathLike[str] | Mapping[str, Any] | Space,
     *,
     strategy: str = "covering",
     strength: int = 2,
     seed: int = 0,
     count: int | None = None,
-    base: Any = None,
+    base: str | os.PathLike[str] | Mapping[str, Any] | None = None,
     **options: Any,
 ) -> Callable[[_F], _F]:
     """Run the decorated test once per configuration generated from ``space``.
@@ -124,7 +129,9 @@ class ConfigCase:
         return self.id
 
 
-def _show_value(value: Any, absent: Any = ABSENT) -> str:
+def _show_value(value: Any, absent: Any = None) -> str:
+    if absent is None:
+        from configlab.constraints import ABSENT as absent  # deferred: see _is_space
     if value is absent:
         return "absent"
     if value is None:
@@ -151,6 +158,8 @@ def case_ids(configs: Sequence[Mapping[str, Any]], indices: Sequence[int], space
     parameters constant across the suite are left out; ties keep declaration order.  The
     values part is cut to :data:`MAX_ID_VALUES` characters (whole ``name=value`` items).
     """
+    from configlab.constraints import ABSENT  # deferred: see _is_space
+
     params = space.parameters
     last = [p.path.rsplit(".", 1)[-1] for p in params]
     names = [short if last.count(short) == 1 else p.path for short, p in zip(last, params,

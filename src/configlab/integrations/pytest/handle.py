@@ -7,11 +7,15 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from configlab.errors import ConfiglabError
+from configlab.integrations.monitor import drifted_files, file_fingerprint, fingerprint
 from configlab.integrations.pytest.collect import ConfigCase
-from configlab.space import Space
+from configlab.tree import deep_copy, flatten, get_path, split_path
+
+if TYPE_CHECKING:
+    from configlab.space import Space
 
 _ENV_UNSAFE = re.compile(r"[^0-9A-Za-z]+")
 
@@ -24,7 +28,7 @@ def _env_text(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, list | dict):
-        from configlab.results import canonical_json
+        from configlab.results import canonical_json  # deferred: results loads numpy
 
         return canonical_json(value)
     return str(value)
@@ -78,20 +82,14 @@ class ConfigHandle(Mapping[str, Any]):
 
     def as_dict(self) -> dict[str, Any]:
         """A deep copy of the nested config (a plain dict the test may modify)."""
-        from configlab.tree import deep_copy
-
         return deep_copy(dict(self._case.config))  # type: ignore[no-any-return]
 
     def flat(self) -> dict[str, Any]:
         """``{dotted.path: value}`` of every leaf (lists are leaves)."""
-        from configlab.tree import flatten
-
         return flatten(self._case.config)
 
     def get_path(self, path: str, default: Any = None) -> Any:
         """The value at dotted ``path`` (``default`` when absent)."""
-        from configlab.tree import get_path
-
         return get_path(self._case.config, path, default)
 
     # -- applying ---------------------------------------------------------------------------
@@ -108,9 +106,7 @@ class ConfigHandle(Mapping[str, Any]):
             FormatError: the format cannot represent the config, or unknown extension.
             ConfiglabError: ``path`` is a directory.
         """
-        from configlab import formats
-        from configlab.integrations.monitor import file_fingerprint
-
+        from configlab import formats  # deferred: the codecs cost ~0.1 s of every pytest start
         target = Path(os.path.abspath(path))
         if target.is_dir():
             raise ConfiglabError(f"{target}: is a directory, cannot write the config there")
@@ -133,8 +129,6 @@ class ConfigHandle(Mapping[str, Any]):
 
     def watch(self, path: str | os.PathLike[str]) -> None:
         """Fingerprint ``path`` now and again after the test: a change is reported as drift."""
-        from configlab.integrations.monitor import file_fingerprint
-
         key = os.path.abspath(path)
         self._start.setdefault(key, file_fingerprint(key))
 
@@ -146,8 +140,6 @@ class ConfigHandle(Mapping[str, Any]):
         null is the empty string, lists and maps are JSON; parameters of the space absent
         from the config are unset.
         """
-        from configlab.tree import split_path
-
         def name(path: str) -> str:
             segments = [_ENV_UNSAFE.sub("_", s) for s in split_path(path)]
             text = prefix + separator.join(segments)
@@ -179,8 +171,6 @@ class ConfigHandle(Mapping[str, Any]):
 
     def _finish(self) -> tuple[str, ...]:
         """Undo :meth:`write` and :meth:`setenv`; returns what drifted meanwhile."""
-        from configlab.integrations.monitor import drifted_files, fingerprint
-
         drift = list(drifted_files(self._start, fingerprint(self._start)))
         drift += [f"env:{var}" for var, value in self._env_set.items()
                   if os.environ.get(var) != value]

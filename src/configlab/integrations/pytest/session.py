@@ -1,7 +1,10 @@
 """Session: the plugin's per-session state, the hook bodies, and the terminal summary.
 
 :mod:`configlab.integrations.pytest.plugin` holds the hooks pytest calls; each one that concerns
-a configlab test calls a body here.
+a configlab test calls a body here.  ``pytest_configure`` imports this module in every pytest
+run, configlab tests or not, so it imports at module level only what is light (~50 ms after
+pytest): the areas that load numpy, scipy, jsonschema, re2, pysat or the format codecs (results,
+analysis, coverage, space, generation, snapshots, formats) are imported where first needed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import pytest
 
 from configlab import storage
 from configlab.errors import ConfiglabError, GenerationError, ResultsError, SpaceError
+from configlab.execution import shared_run_id
+from configlab.integrations.monitor import Execution, Monitor
 from configlab.integrations.pytest._names import (
     DEFAULT_STORE,
     FIXTURE,
@@ -34,8 +39,7 @@ from configlab.integrations.pytest.handle import ConfigHandle
 from configlab.storage import StoreLocation
 
 if TYPE_CHECKING:
-    from configlab.integrations.monitor import Execution
-    from configlab.results import ResultSet
+    from configlab.results import ResultSet, ResultStore
     from configlab.snapshots import SnapshotStore
     from configlab.space import Space
 
@@ -92,7 +96,6 @@ class _State:
             "configlab_run_id"
         ) or os.environ.get(RUN_ID_ENV)
         if run_id is None and config.getoption("configlab_shard", None) is not None:
-            from configlab.execution import shared_run_id
 
             run_id = shared_run_id()  # every shard of a CI pipeline agrees on it
         self.run_id: str = run_id or (
@@ -107,7 +110,7 @@ class _State:
         self._spaces: dict[tuple[str, int], Space] = {}
         self._suites: dict[str, list[ConfigCase]] = {}
         self._snapshots: SnapshotStore | None = None
-        self._results: Any = None
+        self._results: ResultStore | None = None
         self._saved: dict[str, str] = {}
         self._sent_spaces: set[str] = set()
         # controller side
@@ -121,14 +124,14 @@ class _State:
 
     def snapshots(self) -> SnapshotStore:
         if self._snapshots is None:
-            from configlab.snapshots import SnapshotStore
+            from configlab.snapshots import SnapshotStore  # deferred: see module doc
 
             self._snapshots = SnapshotStore(self.store_path, durable=False)
         return self._snapshots
 
-    def results(self) -> Any:
+    def results(self) -> ResultStore:
         if self._results is None:
-            from configlab.results import ResultStore
+            from configlab.results import ResultStore  # deferred: see module doc
 
             self._results = ResultStore(self.store_path)
         return self._results
@@ -162,7 +165,7 @@ class _State:
     # -- generation -------------------------------------------------------------------------
 
     def _space(self, spec: Any, where: Path) -> Space:
-        from configlab.space import Space, load_space
+        from configlab.space import Space, load_space  # deferred: see module doc
 
         if isinstance(spec, Space):
             return spec
@@ -188,7 +191,7 @@ class _State:
 
     def cases(self, marker: pytest.Mark, where: Path) -> list[ConfigCase]:
         """The configs of a marked test (cached per identical request)."""
-        from configlab.results import canonical_json
+        from configlab.results import canonical_json  # deferred: see module doc
 
         kwargs = dict(marker.kwargs)
         if marker.args:
@@ -211,7 +214,7 @@ class _State:
         if self.replay is not None:
             return [self._replay_case(space, strength)]
         if isinstance(base, str | os.PathLike):
-            from configlab import formats
+            from configlab import formats  # deferred: see module doc
 
             base = formats.load(self._locate(base, where, "base config"))
         key = canonical_json([space.digest(), strategy, strength, seed, count, base,
@@ -223,7 +226,7 @@ class _State:
 
     def _generate(self, space: Space, strategy: str, strength: int, seed: int,
                   count: int | None, base: Any, options: dict[str, Any]) -> list[ConfigCase]:
-        from configlab.generation import generate, prioritize
+        from configlab.generation import generate, prioritize  # deferred: see module doc
 
         configs = list(generate(space, strategy=strategy, seed=seed, count=count,
                                 strength=strength, base=base, **options))
@@ -249,7 +252,7 @@ class _State:
         """Save the case's config in the snapshot store (once per config); its snapshot id."""
         if case.snapshot_id is not None:
             return case.snapshot_id
-        from configlab.results import config_key
+        from configlab.results import config_key  # deferred: see module doc
 
         key = config_key(case.config)
         found = self._saved.get(key)
@@ -281,7 +284,7 @@ class _State:
             self.spaces[digest] = case.space
             info["space"] = case.space.to_dict()
         try:
-            from configlab.results import Result
+            from configlab.results import Result  # deferred: see module doc
 
             if record.snapshot_id is None:
                 record.snapshot_id = info["snapshot_id"] = self.snapshot_id(case)
@@ -323,7 +326,7 @@ class _State:
         data = self.space_defs.get(digest)
         if data is None:
             return None
-        from configlab.space import Space
+        from configlab.space import Space  # deferred: see module doc
 
         self.spaces[digest] = Space.from_dict(data)
         return self.spaces[digest]
@@ -363,7 +366,8 @@ def _case_of(item: pytest.Item) -> ConfigCase | None:
     return case if isinstance(case, ConfigCase) else None
 
 
-def _link_snapshot(item: pytest.Item, snapshot_id: str, report: Any = None) -> None:
+def _link_snapshot(item: pytest.Item, snapshot_id: str,
+                   report: pytest.TestReport | None = None) -> None:
     """Record ``(configlab.snapshot_id, id)`` in the item's ``user_properties`` (as
     ``record_property`` does) and in ``report``'s when given, once each."""
     prop = (SNAPSHOT_PROPERTY, snapshot_id)
@@ -482,8 +486,6 @@ def start_call(item: pytest.Item) -> Callable[[], None] | None:
     record = _record_of(item)
     if record is None:
         return None
-    from configlab.integrations.monitor import Monitor
-
     monitor = Monitor().start()
 
     def stop() -> None:
@@ -492,7 +494,7 @@ def start_call(item: pytest.Item) -> Callable[[], None] | None:
     return stop
 
 
-def report_phase(item: pytest.Item, report: Any) -> None:
+def report_phase(item: pytest.Item, report: pytest.TestReport) -> None:
     """Note a phase's outcome; on teardown record the result and attach it to the report."""
     record = _record_of(item)
     if record is None:
@@ -502,14 +504,15 @@ def report_phase(item: pytest.Item, report: Any) -> None:
     if report.when == "teardown":
         info = _state(item.config).record(item, record)
         if info is not None:
-            report.configlab = info
+            # an extra report attribute travels to the xdist controller with the report
+            report.configlab = info  # type: ignore[attr-defined]
         if record.snapshot_id is not None:
             # a setup error before the fixture ran: the id is only known now (the JUnit
             # writer reads the teardown report's properties)
             _link_snapshot(item, record.snapshot_id, report)
 
 
-def terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+def terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     """The configlab summary (controller only; never fails the run)."""
     state = config.stash.get(_STATE, None)
     if state is None or state.is_worker or not state.seen:
@@ -533,7 +536,7 @@ def _store_exists(store: StoreLocation) -> bool:
 
 def summary_lines(state: _State) -> list[str]:
     """The terminal-summary text of a session (see the module docstring)."""
-    from configlab.results import ResultSet
+    from configlab.results import ResultSet  # deferred: see module doc
 
     results = ResultSet()
     if _store_exists(state.store_path):
@@ -579,8 +582,8 @@ def summary_lines(state: _State) -> list[str]:
 
 
 def _space_lines(space: Space, results: ResultSet, strength: int) -> list[str]:
-    from configlab.coverage import measure
-    from configlab.results import ResultSet
+    from configlab.coverage import measure  # deferred: see module doc
+    from configlab.results import ResultSet  # deferred: see module doc
 
     name = space.name or f"space {space.digest()[:12]}"
     report = measure(results, space, strength)
@@ -607,7 +610,7 @@ def _space_lines(space: Space, results: ResultSet, strength: int) -> list[str]:
 def _suspect_lines(results: ResultSet, space: Space) -> list[str]:
     """Top suspect patterns of one test function's failures."""
     try:
-        from configlab.analysis import analyze
+        from configlab.analysis import analyze  # deferred: see module doc
 
         patterns = analyze(results, space).patterns[:TOP_SUSPECTS]
     except (ConfiglabError, ResultsError) as error:

@@ -1,0 +1,273 @@
+"""JSON Lines results straight to columns, inferred and encoded without a Python object per row.
+
+:func:`encode_jsonl` reads a results file with Polars' native JSON reader, infers the space
+from each config column's distinct values (the same space :meth:`ResultSet.infer_space` infers:
+the parameter builders of :mod:`configlab.space._infer` see each column's distinct values in
+first-seen order, plus one repeat when the column has one), and encodes each column by
+classifying its distinct values once.  ``configlab analyze`` uses it for ``.jsonl`` files.
+
+It handles the common shape — every row has the same config keys with scalar, non-null values
+(nested objects are fine), and only known result fields — and raises :class:`FastPathUnavailable`
+otherwise (a null or missing key, which Polars cannot tell apart; lists; mixed types; malformed
+rows), so the caller falls back to the row reader, which also gives the exact error messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from configlab import tree as _tree
+from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS
+from configlab.results.encoded import EncodedResults
+from configlab.space import Space
+
+
+class FastPathUnavailable(Exception):
+    """The file needs the row-by-row reader (the reason is the message)."""
+
+
+def _leaves(frame: Any, prefix: tuple[str, ...], out: list[tuple[tuple[str, ...], Any]]) -> None:
+    import polars as pl
+
+    for name in frame.columns:
+        series = frame.get_column(name)
+        segments = (*prefix, name)
+        if isinstance(series.dtype, pl.Struct):
+            _leaves(series.struct.unnest(), segments, out)
+        else:
+            out.append((segments, series))
+
+
+def _read(path: Path) -> Any:
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
+        raise FastPathUnavailable("polars is not installed") from None
+
+    try:
+        frame = pl.read_ndjson(path, infer_schema_length=None)
+    except Exception as error:  # any Polars failure means "use the row reader"
+        raise FastPathUnavailable(f"polars cannot read it: {error}") from None
+    unknown = set(frame.columns) - _RESULT_KEYS
+    if unknown or "config" not in frame.columns or "outcome" not in frame.columns:
+        raise FastPathUnavailable("unknown or missing result fields")
+    if not isinstance(frame.schema["config"], pl.Struct):
+        raise FastPathUnavailable("config is not an object in every row")
+    return frame
+
+
+def _columns(frame: Any) -> list[tuple[str, Any]]:
+    import polars as pl
+
+    leaves: list[tuple[tuple[str, ...], Any]] = []
+    _leaves(frame.get_column("config").struct.unnest(), (), leaves)
+    columns = []
+    for segments, series in leaves:
+        if series.null_count():
+            raise FastPathUnavailable(f"{'.'.join(segments)}: null or missing in some rows")
+        if not (series.dtype == pl.Boolean or series.dtype == pl.String
+                or series.dtype.is_integer() or series.dtype.is_float()):
+            raise FastPathUnavailable(f"{'.'.join(segments)}: {series.dtype} values")
+        if any(s == "" or "`" in s for s in segments):
+            raise FastPathUnavailable("a key that cannot be addressed by a path")
+        columns.append((_tree.join_path(segments), series))
+    return columns
+
+
+def _first_seen_order(columns: list[tuple[str, Any]], path: Path) -> list[tuple[str, Any]]:
+    """Columns in the order of the first row's keys (the order the row reader infers in);
+    every row has every key here, so the first row names them all."""
+    import orjson
+
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                first = orjson.loads(line)
+                break
+        else:  # pragma: no cover - polars read at least one row
+            raise FastPathUnavailable("no rows")
+    config = first.get("config") if isinstance(first, dict) else None
+    if not isinstance(config, dict):
+        raise FastPathUnavailable("the first row has no config object")
+    order = {leaf: i for i, (leaf, _) in enumerate(_tree.iter_leaves(config))}
+    if set(order) != {name for name, _ in columns}:
+        raise FastPathUnavailable("the first row does not have every config key")
+    return sorted(columns, key=lambda item: order[item[0]])
+
+
+def _observed(series: Any) -> list[Any]:
+    """The values the inference needs: distinct values in first-seen order, plus a repeat of
+    the first one when some value repeats."""
+    distinct = series.unique(maintain_order=True).to_list()
+    if len(distinct) < series.len():
+        distinct.append(distinct[0])
+    return list(distinct)
+
+
+def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred") -> Space:
+    """The space :func:`configlab.space.Space.infer` infers from the same rows."""
+    from configlab.errors import SpaceError
+    from configlab.space._infer import _scalar_param
+
+    warnings: list[str] = []
+    parameters = []
+    for path, series in columns:
+        param = _scalar_param(path, _observed(series), warnings, optional=False,
+                              nullable=False, inferred=True)
+        if param is not None:
+            parameters.append(param)
+    if not parameters:
+        raise SpaceError("no parameter could be inferred from the configs")
+    return Space(tuple(parameters), (), name=name, warnings=tuple(warnings))
+
+
+def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
+    """Value-class codes of a numeric column by vectorised nearest class (what
+    ``classify`` does value by value); None when the parameter needs ``classify``."""
+    from configlab.space._model import FloatParam, IntParam
+
+    if type(param) is FloatParam:
+        grid = False
+    elif type(param) is IntParam and getattr(param, "step", 1) == 1 and series.dtype.is_integer():
+        grid = True
+    else:
+        return None
+    values = series.to_numpy().astype(np.float64)
+    classes = [(i, float(c.value)) for i, c in enumerate(param.value_classes)
+               if isinstance(c.value, int | float) and not isinstance(c.value, bool)]
+    if not classes or (grid and max(abs(param.min), abs(param.max)) > 2**52):
+        return None
+    index = np.array([i for i, _ in classes], dtype=np.int32)
+    points = np.array([v for _, v in classes])
+    distinct, inverse = np.unique(values, return_inverse=True)
+    nearest = index[np.argmin(np.abs(distinct[:, None] - points[None, :]), axis=1)]
+    valid = (distinct >= param.min) & (distinct <= param.max) & ~np.isnan(distinct)
+    return np.asarray(np.where(valid, nearest, -1)[inverse], dtype=np.int32)
+
+
+def _codes(series: Any, classify: Any) -> npt.NDArray[np.int32]:
+    import polars as pl
+
+    distinct = series.unique(maintain_order=True)
+    mapping = {value: classify(value) for value in distinct.to_list()}
+    if series.dtype == pl.Boolean:
+        # polars cannot replace booleans by integers: go through 0/1
+        table = np.array([mapping.get(False, 0), mapping.get(True, 0)], dtype=np.int32)
+        return np.asarray(table[series.cast(pl.Int8).to_numpy()], dtype=np.int32)
+    codes = series.replace_strict(mapping, return_dtype=pl.Int32)
+    return np.asarray(codes.to_numpy(), dtype=np.int32)
+
+
+def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedResults, Space]:
+    """Read, infer (when ``space`` is None) and encode a JSON Lines results file by columns.
+
+    Raises:
+        FastPathUnavailable: the file needs the row reader (see the module docstring).
+    """
+    import polars as pl
+
+    frame = _read(Path(path))
+    columns = _first_seen_order(_columns(frame), Path(path))
+    outcome = frame.get_column("outcome")
+    if outcome.dtype != pl.String or outcome.null_count():
+        raise FastPathUnavailable("outcome is not a string in every row")
+    bad = set(outcome.unique().to_list()) - set(_OUTCOME_CODE)
+    if bad:
+        raise FastPathUnavailable(f"unknown outcomes {sorted(bad)}")
+    if space is None:
+        space = infer_columns(columns)
+    by_path = dict(columns)
+    n = frame.height
+    codes = np.empty((n, len(space.parameters)), dtype=np.int32)
+    numeric: dict[str, npt.NDArray[np.float64]] = {}
+    for j, param in enumerate(space.parameters):
+        series = by_path.get(param.path)
+        if series is None:
+            from configlab.constraints import ABSENT
+
+            codes[:, j] = param.classify(ABSENT)
+            if param.kind in ("int", "float"):
+                numeric[param.path] = np.full(n, np.nan)
+            continue
+        fast = _numeric_codes(series, param) if series.dtype.is_numeric() else None
+        codes[:, j] = fast if fast is not None else _codes(series, param.classify)
+        if param.kind in ("int", "float"):
+            if series.dtype == pl.Boolean or series.dtype == pl.String:
+                numeric[param.path] = np.full(n, np.nan)
+            else:
+                numeric[param.path] = series.cast(pl.Float64).to_numpy().astype(np.float64)
+    outcomes = np.asarray(
+        outcome.replace_strict(_OUTCOME_CODE, return_dtype=pl.Int8).to_numpy(), dtype=np.int8
+    )
+    metrics = _metrics(frame)
+    _check_text_fields(frame)
+    # equal configs get equal keys (flaky detection): a hash of the row's config values
+    config_hash = frame.get_column("config").hash(seed=0).to_numpy()
+    test_ids: tuple[str, ...] = ()
+    if "test_id" in frame.columns:
+        test_ids = tuple(frame.get_column("test_id").fill_null("").cast(pl.String).to_list())
+    return (
+        EncodedResults(
+            params=space.paths,
+            class_labels=tuple(tuple(c.label for c in p.value_classes) for p in space.parameters),
+            codes=codes,
+            outcomes=outcomes,
+            metrics=metrics,
+            numeric=numeric,
+            config_keys=tuple(map(str, config_hash.tolist())),
+            test_ids=test_ids,
+        ),
+        space,
+    )
+
+
+def _check_text_fields(frame: Any) -> None:
+    """The row reader's checks of the fields analysis does not use (errors stay errors)."""
+    import polars as pl
+
+    from configlab.results._model import normalize_timestamp
+
+    for name in ("test_id", "snapshot_id", "run_id", "timestamp", "stdout", "stderr"):
+        if name in frame.columns and frame.schema[name] not in (pl.String, pl.Null):
+            raise FastPathUnavailable(f"{name} is not a string in every row")
+    if "timestamp" in frame.columns:
+        from configlab.errors import ResultsError
+
+        for value in frame.get_column("timestamp").drop_nulls().unique().to_list():
+            try:
+                normalize_timestamp(value)
+            except ResultsError:
+                # the row reader reports it with the file and line
+                raise FastPathUnavailable("a malformed timestamp") from None
+
+
+def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
+    import polars as pl
+
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    if "duration" in frame.columns:
+        duration = frame.get_column("duration")
+        if not (duration.dtype.is_numeric() or duration.dtype == pl.Null):
+            raise FastPathUnavailable("duration is not a number")
+        if duration.null_count() < frame.height:
+            out["duration"] = duration.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    if "metrics" in frame.columns:
+        metrics = frame.get_column("metrics")
+        if not isinstance(metrics.dtype, pl.Struct):
+            raise FastPathUnavailable("metrics is not an object in every row")
+        for name in metrics.struct.fields:
+            series = metrics.struct.field(name)
+            if not series.dtype.is_numeric():
+                raise FastPathUnavailable(f"metric {name!r} is not a number")
+            if name == "duration" and "duration" in out:
+                raise FastPathUnavailable("a metric named duration")
+            out[name] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return dict(sorted(out.items()))
+
+
+__all__ = ["FastPathUnavailable", "encode_jsonl", "infer_columns"]

@@ -1,0 +1,111 @@
+"""The columnar JSON Lines reader gives the row reader's space, encoding and analysis."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from configlab.analysis import analyze, analyze_encoded
+from configlab.cli import cli
+from configlab.results import Result, ResultSet
+from configlab.results._columns import FastPathUnavailable, encode_jsonl
+from tests.paths import ROOT_DIR
+
+EXAMPLE = ROOT_DIR / "examples" / "analysis" / "redis-like.jsonl"
+
+
+def _rows(seed: int = 1, n: int = 400) -> list[Result]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        config = {
+            "db": {"engine": rng.choice(["pg", "lite", "maria"]), "pool": rng.randint(1, 64)},
+            "cache": rng.random() < 0.5,
+            "ratio": round(rng.random(), 3),
+            "name": f"n{rng.randint(0, 10_000)}",
+            "mode": rng.choice([1, 2.5, 4]),
+        }
+        fail = config["db"]["engine"] == "pg" and not config["cache"]
+        rows.append(Result(config, "fail" if fail else "pass", duration=rng.random(),
+                           metrics={"qps": rng.random() * 100}, test_id=f"t::x[{i % 3}]",
+                           timestamp="2026-01-01T00:00:00Z"))
+    return rows
+
+
+def _same(path: Path) -> None:
+    rows = ResultSet.from_jsonl(path)
+    space = rows.infer_space()
+    slow = rows.encode(space)
+    fast, fast_space = encode_jsonl(path)
+    assert fast_space.to_dict() == space.to_dict()
+    assert fast.params == slow.params and fast.class_labels == slow.class_labels
+    assert np.array_equal(fast.codes, slow.codes)
+    assert np.array_equal(fast.outcomes, slow.outcomes)
+    assert fast.numeric.keys() == slow.numeric.keys()
+    for name in slow.numeric:
+        assert np.array_equal(fast.numeric[name], slow.numeric[name], equal_nan=True)
+    assert fast.metrics.keys() == slow.metrics.keys()
+    for name in slow.metrics:
+        assert np.array_equal(fast.metrics[name], slow.metrics[name], equal_nan=True)
+    assert fast.test_ids == slow.test_ids
+    assert analyze_encoded(fast).to_dict()["patterns"] == analyze(rows, space).to_dict()[
+        "patterns"]
+
+
+def test_columns_match_rows_on_nested_mixed_configs(tmp_path: Path) -> None:
+    path = ResultSet(_rows()).to_jsonl(tmp_path / "r.jsonl")
+    _same(path)
+
+
+def test_columns_match_rows_on_the_readme_example() -> None:
+    _same(EXAMPLE)
+
+
+def test_given_space_is_used(tmp_path: Path) -> None:
+    from configlab.space import Space
+
+    path = ResultSet(_rows()).to_jsonl(tmp_path / "r.jsonl")
+    space = Space.from_dict({"parameters": {"cache": "bool", "absent.flag": "bool",
+                                            "db.pool": {"type": "int", "min": 1, "max": 64}}})
+    fast, _ = encode_jsonl(path, space)
+    slow = ResultSet.from_jsonl(path).encode(space)
+    assert np.array_equal(fast.codes, slow.codes)
+
+
+@pytest.mark.parametrize("line", [
+    {"config": {"a": None}, "outcome": "pass"},          # null: absent and null look alike
+    {"config": {"b": 1}, "outcome": "pass"},             # a key missing from other rows
+    {"config": {"a": [1, 2]}, "outcome": "pass"},        # lists
+    {"config": {"a": 1}, "outcome": "maybe"},            # unknown outcome
+    {"config": {"a": 1}, "outcome": "pass", "extra": 1},  # unknown field
+])
+def test_unusual_files_fall_back_to_the_row_reader(tmp_path: Path, line: dict[str, object]
+                                                    ) -> None:
+    path = tmp_path / "r.jsonl"
+    rows = [{"config": {"a": i}, "outcome": "pass"} for i in range(5)]
+    path.write_text("\n".join(json.dumps(r) for r in [*rows, line]) + "\n")
+    with pytest.raises(FastPathUnavailable):
+        encode_jsonl(path)
+
+
+def test_cli_analyze_same_report_both_ways_and_errors_stay_errors(tmp_path: Path) -> None:
+    path = ResultSet(_rows()).to_jsonl(tmp_path / "r.jsonl")
+    fast = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json"])
+    # a selection that keeps everything goes through the row reader
+    slow = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json",
+                                    "--outcome", "pass", "--outcome", "fail"])
+    assert fast.exit_code == 0 and slow.exit_code == 0
+    assert json.loads(fast.stdout)["patterns"] == json.loads(slow.stdout)["patterns"]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"config": {"a": 1}, "outcome": "pass"}\n{"config": {"a": 2}, "outcome": 7}\n')
+    run = CliRunner().invoke(cli, ["analyze", "--results", str(bad)])
+    assert run.exit_code == 2 and "bad.jsonl:2" in run.output
+    stamp = tmp_path / "stamp.jsonl"
+    stamp.write_text('{"config": {"a": 1}, "outcome": "pass", "timestamp": "soon"}\n')
+    run = CliRunner().invoke(cli, ["analyze", "--results", str(stamp)])
+    assert run.exit_code == 2 and "soon" in run.output and "stamp.jsonl:1" in run.output

@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_team_store.py": ([], ["--quick"]),
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
+    "bench_hostile.py": ([], ["--quick"]),
 }
 
 

@@ -355,3 +355,18 @@ def test_output_tails_are_searchable_with_where(tmp_path: Path) -> None:
 
     own = ResultSet([Result(config={"stderr": "mine"}, outcome="pass", stderr="theirs")])
     assert len(own.select(where='stderr == "mine"')) == 1
+
+
+def test_progress_with_unknown_total_and_quiet_short_runs() -> None:
+    stream = io.StringIO()
+    with Progress(None, "generate", stream=stream, interval=0.0, final=False) as progress:
+        progress.advance()
+        progress.advance()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == lines[0].split(",")[0] + ", 0 failed, " + lines[0].split(", ")[2]
+    assert lines[0].startswith("generate: 1 done") and "ETA" not in lines[-1]
+    assert progress.eta() is None
+    short = io.StringIO()
+    with Progress(5, "generate", stream=short, final=False) as quick:
+        quick.advance()
+    assert short.getvalue() == ""  # a quick step prints nothing extra

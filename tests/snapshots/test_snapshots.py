@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from configlab import formats
+from configlab._internal.canonical import loads_standard
 from configlab.errors import (
     ConfiglabError,
     FormatError,
@@ -407,6 +408,8 @@ def test_find_by_meta_time_and_tag(store: SnapshotStore) -> None:
         store.find(meta=[("a", 1)])  # type: ignore[arg-type]
     with pytest.raises(SnapshotError, match="not JSON"):
         store.find(meta={"a": object()})
+    with pytest.raises(SnapshotError, match="not JSON"):
+        store.find(meta={"a": float("nan")})
 
 
 # -- diff -------------------------------------------------------------------------------------
@@ -564,8 +567,11 @@ def test_read_errors(store: SnapshotStore) -> None:
 
 def test_canonical_json_and_snapshot_is_frozen() -> None:
     assert canonical_json({"b": 1, "a": [1.5, "é"]}) == '{"a":[1.5,"é"],"b":1}'
-    with pytest.raises(ValueError):
-        canonical_json({"a": float("inf")})
+    # one canonical text everywhere (configlab._internal.canonical): non-finite floats are
+    # Python's tokens; snapshot meta and bundle manifests refuse them when read back
+    assert canonical_json({"a": float("inf")}) == '{"a":Infinity}'
+    with pytest.raises(ValueError, match="not a standard JSON number"):
+        loads_standard('{"a":NaN}')
     snap = Snapshot("0" * 64, {}, {}, {}, (), "now")
     with pytest.raises(AttributeError):
         snap.id = "x"  # type: ignore[misc]

@@ -19,24 +19,14 @@ from typing import IO, Any
 
 import click
 
-from configlab import __version__
 from configlab._internal import safeio
+from configlab._version import __version__
 from configlab.errors import GenerationError
 from configlab.generation import STRATEGIES, generate
 from configlab.space import Space
 
 _FORMATS = ("yaml", "json", "toml", "xml", "properties", "ini", "env")
 MANIFEST = "manifest.json"
-
-
-def _progress(enabled: bool) -> Any:
-    """A rich progress bar on stderr when it is a terminal, else None."""
-    if not enabled or not sys.stderr.isatty():
-        return None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    return Progress(console=Console(stderr=True), transient=True)
 
 
 def _read_base(path: str | None) -> dict[str, Any] | None:
@@ -278,11 +268,10 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
             binary = stack.enter_context(
                 safeio.open_output(jsonl, what="JSON-lines file", error=GenerationError))
             stream = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8"))
-        progress = _progress(enabled=True)
-        task = None
-        if progress is not None:  # pragma: no cover - only on a terminal
-            stack.enter_context(progress)
-            task = progress.add_task("generating", total=count)
+        from configlab.execution import Progress
+
+        # a bar on a terminal, a line every 5 s in CI logs for suites that take that long
+        progress = stack.enter_context(Progress(count, "generate", final=False))
         width = max(4, len(str(count))) if count is not None else 4
         for n, config in enumerate(configs, start=1):
             if stream is not None:
@@ -293,8 +282,7 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
                 files.append(name)
             elif stream is not None:
                 files.append(f"{jsonl}:{n}")
-            if progress is not None:  # pragma: no cover - only on a terminal
-                progress.advance(task)
+            progress.advance()
         if stream is sys.stdout:
             stream.flush()
     return files

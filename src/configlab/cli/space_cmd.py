@@ -171,7 +171,7 @@ def convert(space_file: str, target: str, output: str | None, space_format: str,
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     if target == "pict":
-        from configlab.space._pict import space_to_pict
+        from configlab.space import space_to_pict
 
         text = space_to_pict(loaded)
     else:

@@ -18,17 +18,19 @@ class Progress:
     """Counts, failures and ETA of ``total`` items, shown on ``stream`` (default stderr).
 
     Args:
-        total: number of items.
+        total: number of items (None: unknown — no ETA, a pulsing bar).
         label: what is being done (``"exec"``, ``"verify"``).
         quiet: show nothing at all.
         stream: where to show it (default ``sys.stderr``).
         interval: seconds between plain lines when the stream is not a terminal.
         force_plain: plain lines even on a terminal.
+        final: print a last plain line on :meth:`close` even when the work was short (False:
+            only when periodic lines were printed, so quick commands stay quiet).
     """
 
-    def __init__(self, total: int, label: str, *, quiet: bool = False,
+    def __init__(self, total: int | None, label: str, *, quiet: bool = False,
                  stream: IO[str] | None = None, interval: float = 5.0,
-                 force_plain: bool = False) -> None:
+                 force_plain: bool = False, final: bool = True) -> None:
         self.total = total
         self.label = label
         self.done = 0
@@ -36,12 +38,14 @@ class Progress:
         self.quiet = quiet
         self.stream = sys.stderr if stream is None else stream
         self.interval = interval
+        self.final = final
+        self._printed = False
         self._start = time.perf_counter()
         self._last_line = self._start
         self._bar: Any = None
         self._task: Any = None
         isatty = getattr(self.stream, "isatty", lambda: False)
-        if not quiet and total > 0 and isatty() and not force_plain:
+        if not quiet and total != 0 and isatty() and not force_plain:
             from rich.console import Console
             from rich.progress import (
                 BarColumn,
@@ -74,16 +78,17 @@ class Progress:
 
     def eta(self) -> float | None:
         """Estimated seconds left (from the mean time per finished item so far)."""
-        if self.done == 0:
+        if self.done == 0 or self.total is None:
             return None
         return self.elapsed / self.done * (self.total - self.done)
 
     def line(self) -> str:
         """``exec: 250/1000 done, 3 failed, 12.0 s elapsed, ETA 36 s``."""
-        text = (f"{self.label}: {self.done}/{self.total} done, {self.failed} failed, "
+        of = "" if self.total is None else f"/{self.total}"
+        text = (f"{self.label}: {self.done}{of} done, {self.failed} failed, "
                 f"{self.elapsed:.1f} s elapsed")
         eta = self.eta()
-        if eta is not None and self.done < self.total:
+        if eta is not None and self.total is not None and self.done < self.total:
             text += f", ETA {eta:.0f} s"
         return text
 
@@ -97,8 +102,10 @@ class Progress:
             self._bar.update(self._task, advance=1, failed=self.failed)
             return
         now = time.perf_counter()
-        if now - self._last_line >= self.interval and self.done < self.total:
+        unfinished = self.total is None or self.done < self.total
+        if now - self._last_line >= self.interval and unfinished:
             self._last_line = now
+            self._printed = True
             print(self.line(), file=self.stream, flush=True)
 
     def close(self) -> None:
@@ -107,6 +114,6 @@ class Progress:
             self._bar.stop()
             self._bar = None
             return
-        if not self.quiet and self.total > 0:
+        if not self.quiet and self.total != 0 and (self.final or self._printed):
             print(self.line(), file=self.stream, flush=True)
-            self.quiet = True  # once
+        self.quiet = True  # once

@@ -21,11 +21,15 @@ or when the command cannot start).  ``verify`` (``{spec: spec.yaml, command: ...
 ..}``) judges a behaviour spec on the generated configs (written in the generated format; the
 command runs in the suite file's directory).
 
-Exit codes (:data:`configlab.cli.EXIT_OK` ...): 0 all good; 1 a result failed/errored or a spec
+Exit codes (:mod:`configlab.exit_codes`): 0 all good; 1 a result failed/errored or a spec
 rule was violated; 2 bad configuration or input; 3 coverage below ``fail_under``.  Failures win
 over low coverage.  With ``GITHUB_ACTIONS`` set, problems are printed as workflow commands
 (``::error file=..,title=..::message``); the Markdown summary is appended to
 ``$GITHUB_STEP_SUMMARY`` when that variable is set.
+
+Each step imports its engine when it runs (the imports inside the step functions): a suite of
+``run`` steps does not load numpy, scipy, pysat or matplotlib, which ``coverage``, ``analyze``
+and ``generate`` need.
 """
 
 from __future__ import annotations
@@ -576,8 +580,7 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
     from configlab.execution import default_jobs
-    from configlab.specs import load_spec, verify
-    from configlab.specs._runners import CommandRunner
+    from configlab.specs import CommandRunner, load_spec, verify
 
     o = step.options
     spec = load_spec(state.path(o["spec"]), space=state.space)

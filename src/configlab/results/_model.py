@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 from configlab import tree as _tree
 from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -61,11 +62,6 @@ _RESULT_KEYS = frozenset(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces): equal trees give equal text."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def config_key(config: Mapping[str, Any]) -> str:

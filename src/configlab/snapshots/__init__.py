@@ -3,6 +3,7 @@ integrity checks."""
 
 from __future__ import annotations
 
+from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import StoredObject, open_index
 from configlab.snapshots._model import (
     MIN_PREFIX,
@@ -13,7 +14,6 @@ from configlab.snapshots._model import (
     Problem,
     Snapshot,
     VerifyReport,
-    canonical_json,
     capture_env,
 )
 from configlab.snapshots._query import SnapshotQuery

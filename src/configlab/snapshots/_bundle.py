@@ -13,6 +13,7 @@ from typing import IO, Any, cast
 import zstandard
 
 from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json, loads_standard
 from configlab._internal.objectstore import (
     CHUNK,
     THREADED_MIN,
@@ -29,7 +30,6 @@ from configlab.snapshots._model import (
     _decode_manifest,
     _manifest,
     _timestamp,
-    canonical_json,
 )
 
 #: ``format`` value of a bundle's manifest.json.
@@ -205,7 +205,7 @@ def _member(name: str, size: int) -> tarfile.TarInfo:
 def _parse_bundle_manifest(bundle: Path, data: bytes) -> tuple[list[Any], dict[str, int]]:
     """Validate a bundle manifest: every snapshot id must be the hash of its manifest."""
     try:
-        doc = json.loads(data)
+        doc = loads_standard(data)
         if doc.get("format") != BUNDLE_FORMAT or doc.get("version") != 1:
             raise SnapshotError(f"{bundle}: not a configlab snapshot bundle (format/version)")
         sizes: dict[str, int] = {}

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import BLOB_SCHEMA, IndexConnection
 from configlab.errors import SnapshotError
 from configlab.snapshots._model import (
@@ -13,7 +14,6 @@ from configlab.snapshots._model import (
     Snapshot,
     _decode_manifest,
     _timestamp,
-    canonical_json,
 )
 from configlab.tree import join_path
 

@@ -19,6 +19,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from configlab import redaction
+from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import hash_bytes, is_object_hash
 from configlab.errors import SnapshotCorruptedError, SnapshotError
 
@@ -172,13 +173,6 @@ class VerifyReport:
 
 
 # -- identity and validation ---------------------------------------------------------------
-
-
-def canonical_json(value: Any) -> str:
-    """Canonical JSON text (sorted keys, no spaces, UTF-8, no NaN) used for ids and meta rows."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
 
 
 def _now() -> str:

@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import sqlite3
@@ -34,6 +33,7 @@ from typing import Any, cast
 
 from configlab import formats, storage, treediff
 from configlab._internal import safeio
+from configlab._internal.canonical import canonical_json, loads_standard
 from configlab._internal.objectstore import (
     INLINE_MAX,
     IndexConnection,
@@ -73,7 +73,6 @@ from configlab.snapshots._model import (
     _now,
     _str_list,
     _timestamp,
-    canonical_json,
     capture_env,
 )
 from configlab.snapshots._tidy import temp_files
@@ -359,7 +358,7 @@ class SnapshotStore:
         if not isinstance(meta, Mapping):
             raise SnapshotError(f"meta must be a mapping, got {type(meta).__name__}")
         try:
-            checked = json.loads(canonical_json(dict(meta)))
+            checked = loads_standard(canonical_json(dict(meta)))
         except (TypeError, ValueError) as error:
             raise SnapshotError(
                 f"meta must be JSON-serialisable with string keys: {error}"
@@ -541,6 +540,7 @@ class SnapshotStore:
             for key, value in meta.items():
                 try:
                     encoded = canonical_json(value)
+                    loads_standard(encoded)  # stored meta is standard JSON: NaN matches nothing
                 except (TypeError, ValueError) as error:
                     raise SnapshotError(f"meta {key!r}: value is not JSON: {error}") from error
                 clauses.append(

@@ -27,6 +27,7 @@ from configlab.execution._shard import Shard
 
 if TYPE_CHECKING:
     from configlab.results import Result
+    from configlab.storage import StoreLocation
 
 #: The manifest ``configlab generate --out`` writes next to the configs.
 MANIFEST = "manifest.json"
@@ -110,7 +111,7 @@ def run_suite(
     jobs: Sequence[CommandJob],
     executor: Executor,
     *,
-    store: str | Path | None = None,
+    store: str | Path | StoreLocation | None = None,
     run_id: str | None = None,
     test_name: str = "exec",
     snapshot: bool = True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from configlab._version import __version__
 from configlab.errors import (
     AnalysisError,
     ConfiglabError,
@@ -31,8 +32,6 @@ from configlab.errors import (
     UnsatisfiableSpaceError,
     ValidationError,
 )
-
-__version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from configlab.analysis import AnalysisReport, analyze

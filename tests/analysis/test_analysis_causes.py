@@ -13,6 +13,7 @@ space, as a new user would.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -188,3 +189,71 @@ def test_impact_bars_sorted_by_plotted_value_and_titled() -> None:
     assert "failure" in title and "Cramér" in xlabel
     assert values == sorted(values, reverse=True)
     assert len(items) == len(values)
+
+
+# ----------------------------------------------------------------- statistics against scipy
+
+
+def test_statistics_match_scipy() -> None:
+    import numpy as np
+    import pytest
+    from scipy import stats
+
+    from configlab.analysis import _causes
+    from configlab.analysis import _stats as st
+
+    for k, n in [(0, 10), (3, 10), (10, 10), (28, 28), (1, 1000), (500, 1000)]:
+        ci = stats.binomtest(k, n).proportion_ci(method="exact")
+        assert st.clopper_pearson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-9)
+    assert st.clopper_pearson(0, 0) == (0.0, 1.0)
+    # one-sided Fisher exact test of a condition (k failing of its n rows; F of N overall)
+    for k, total, fails, n in [(28, 73, 30, 28), (4, 16, 4, 4), (12, 111, 40, 14)]:
+        table = [[k, n - k], [fails - k, total - n - (fails - k)]]
+        expected = stats.fisher_exact(table, alternative="greater")[1]
+        assert st.hypergeom_sf(k, total, fails, n) == pytest.approx(expected, rel=1e-9)
+        assert math.exp(_causes._log_fisher(k, total, fails, n)) == pytest.approx(expected,
+                                                                                  rel=1e-9)
+    # far beyond float underflow the bound keeps candidates ordered
+    assert _causes._log_fisher(6000, 20000, 6000, 6000) < _causes._log_fisher(
+        5000, 20000, 6000, 5000) < -700
+    # the one-sided G statistic of a 2 x 2 table is scipy's log-likelihood-ratio statistic
+    n_cell, f_cell, total, fails = 120.0, 90.0, 1000.0, 300.0
+    table = np.array([[f_cell, n_cell - f_cell],
+                      [fails - f_cell, total - n_cell - (fails - f_cell)]])
+    g = stats.chi2_contingency(table, correction=False, lambda_="log-likelihood")[0]
+    ours = _causes._g_score(np.array([n_cell]), np.array([f_cell]), total, fails)[0]
+    assert ours == pytest.approx(g, rel=1e-9)
+    # a cell whose failure rate is not above the rest scores 0
+    assert _causes._g_score(np.array([100.0]), np.array([10.0]), total, fails)[0] == 0.0
+
+
+def test_patterns_carry_confidence_intervals() -> None:
+    report = analyze(ruff_like())
+    top = report.patterns[0]
+    low, high = top.confidence_interval
+    assert low > 0.85 and high == 1.0
+    assert report.to_dict()["patterns"][0]["confidence_interval"] == [low, high]
+
+
+def test_confounding_screen_on_large_result_sets() -> None:
+    import numpy as np
+
+    from configlab.analysis import analyze_encoded
+    from configlab.results.encoded import FAIL, PASS, EncodedResults
+
+    rng = np.random.Generator(np.random.PCG64(11))
+    n = 6000
+    a = rng.integers(0, 3, size=n)
+    other = rng.integers(0, 2, size=n)
+    fail = (a == 1) | (rng.random(n) < 0.02)
+
+    def enc(b: Any) -> EncodedResults:
+        return EncodedResults(
+            ("a", "b", "c"), (("x", "y", "z"), ("x", "y", "z"), ("p", "q")),
+            np.stack([a, b, other], axis=1).astype(np.int32),
+            np.where(fail, FAIL, PASS).astype(np.int8))
+
+    same = analyze_encoded(enc(a.copy()))  # b always equals a: confounded
+    assert [c.params for c in same.confidence.confounded] == [("a", "b")]
+    free = analyze_encoded(enc(rng.integers(0, 3, size=n)))
+    assert free.confidence.confounded == ()

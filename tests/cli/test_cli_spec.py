@@ -7,24 +7,18 @@ import shlex
 import sys
 from pathlib import Path
 
-from click.testing import CliRunner
 from junitparser import JUnitXml
 
-from configlab.cli import cli
+from tests.cli.conftest import CliRun
 from tests.paths import DATA_DIR
 
 DATA = DATA_DIR / "specs"
 APP = f"{shlex.quote(sys.executable)} {shlex.quote(str(DATA / 'app.py'))} {{config}}"
 
 
-def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env=env)
-    return result.exit_code, result.stdout, result.stderr
-
-
-def test_verify_violations_exit_1_and_write_all_reports(tmp_path: Path) -> None:
+def test_verify_violations_exit_1_and_write_all_reports(cli_run: CliRun, tmp_path: Path) -> None:
     store = tmp_path / "store"
-    code, out, _ = _run(
+    code, out, _ = cli_run(
         "spec",
         "verify",
         str(DATA / "spec_v1.yaml"),
@@ -56,7 +50,7 @@ def test_verify_violations_exit_1_and_write_all_reports(tmp_path: Path) -> None:
     assert "## Violations" in (tmp_path / "r.md").read_text()
     # the violation's snapshot restores the config that broke the rule
     violation = next(r for r in data["rules"] if r["status"] == "violated")["checks"][0]
-    code, out, _ = _run(
+    code, out, _ = cli_run(
         "snapshot",
         "restore",
         violation["snapshot_id"],
@@ -68,13 +62,13 @@ def test_verify_violations_exit_1_and_write_all_reports(tmp_path: Path) -> None:
     restored = list((tmp_path / "repro").iterdir())
     assert [p.name for p in restored] == ["config.yaml"]
     # and the spec that judged it is kept in the store
-    code, out, _ = _run("spec", "show", data["spec"]["hash"], "--store", str(store))
+    code, out, _ = cli_run("spec", "show", data["spec"]["hash"], "--store", str(store))
     assert code == 0 and json.loads(out)["version"] == "1"
-    code, _, _ = _run(
+    code, _, _ = cli_run(
         "spec", "show", "spec:demo-app@1", "--store", str(store), "-o", str(tmp_path / "spec.json")
     )
     assert code == 0 and json.loads((tmp_path / "spec.json").read_text())["name"] == "demo-app"
-    code, _, err = _run(
+    code, _, err = cli_run(
         "spec",
         "show",
         "spec:demo-app@1",
@@ -86,8 +80,8 @@ def test_verify_violations_exit_1_and_write_all_reports(tmp_path: Path) -> None:
     assert code == 2 and "cannot write" in err
 
 
-def test_verify_all_held_exits_0_and_json_to_stdout(tmp_path: Path) -> None:
-    code, out, _ = _run(
+def test_verify_all_held_exits_0_and_json_to_stdout(cli_run: CliRun, tmp_path: Path) -> None:
+    code, out, _ = cli_run(
         "spec",
         "verify",
         str(DATA / "spec_v2.yaml"),
@@ -109,7 +103,7 @@ def test_verify_all_held_exits_0_and_json_to_stdout(tmp_path: Path) -> None:
     assert {r["status"] for r in report["rules"]} == {"held"}
 
 
-def test_verify_with_pytest_node(tmp_path: Path) -> None:
+def test_verify_with_pytest_node(cli_run: CliRun, tmp_path: Path) -> None:
     spec = tmp_path / "pt.yaml"
     spec.write_text(
         "name: pt\nversion: 1\nspace:\n  parameters:\n    cache:\n"
@@ -117,7 +111,7 @@ def test_verify_with_pytest_node(tmp_path: Path) -> None:
         "rules:\n  - id: small\n    when: cache.size == 4\n    expect: [{outcome: pass}]\n"
     )
     node = f"{DATA / 'check_app.py'}::test_app"
-    code, out, _ = _run(
+    code, out, _ = cli_run(
         "spec",
         "verify",
         str(spec),
@@ -130,38 +124,39 @@ def test_verify_with_pytest_node(tmp_path: Path) -> None:
     assert "OK: pt@1" in out
 
 
-def test_verify_usage_errors_exit_2(tmp_path: Path) -> None:
-    code, _, err = _run("spec", "verify", str(DATA / "spec_v1.yaml"))
+def test_verify_usage_errors_exit_2(cli_run: CliRun, tmp_path: Path) -> None:
+    code, _, err = cli_run("spec", "verify", str(DATA / "spec_v1.yaml"))
     assert code == 2 and "exactly one of --run" in err
-    code, _, err = _run("spec", "verify", str(DATA / "spec_v1.yaml"), "--run", "x", "--pytest", "y")
+    code, _, err = cli_run("spec", "verify", str(DATA / "spec_v1.yaml"), "--run", "x",
+                           "--pytest", "y")
     assert code == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: t\nversion: 1\nrules:\n  - id: r\n    expect: [{exit: 0}]\n")
-    code, _, err = _run("spec", "verify", str(bad), "--run", "true")
+    code, _, err = cli_run("spec", "verify", str(bad), "--run", "true")
     assert code == 2 and "bad.yaml: rule 'r': unknown expectation key 'exit'" in err
 
 
-def test_lint(tmp_path: Path) -> None:
-    code, out, _ = _run("spec", "lint", str(DATA / "contradictory.yaml"))
+def test_lint(cli_run: CliRun, tmp_path: Path) -> None:
+    code, out, _ = cli_run("spec", "lint", str(DATA / "contradictory.yaml"))
     assert code == 1
     assert "rules 'fast-when-small' and 'slow-when-enabled' contradict" in out
     assert "witness config" in out and "rule 'never' is dead" in out
-    code, out, _ = _run("spec", "lint", str(DATA / "contradictory.yaml"), "--json")
+    code, out, _ = cli_run("spec", "lint", str(DATA / "contradictory.yaml"), "--json")
     assert code == 1 and json.loads(out)["dead"][0]["rule"] == "never"
-    code, out, _ = _run("spec", "lint", str(DATA / "spec_v1.yaml"))
+    code, out, _ = cli_run("spec", "lint", str(DATA / "spec_v1.yaml"))
     assert code == 0 and "demo-app@1: ok" in out
-    code, out, _ = _run(
+    code, out, _ = cli_run(
         "spec", "lint", str(DATA / "demo.feature"), "--space", str(DATA / "space.yaml")
     )
     assert code == 0, out
 
 
-def test_diff() -> None:
-    code, out, _ = _run("spec", "diff", str(DATA / "spec_v1.yaml"), str(DATA / "spec_v2.yaml"))
+def test_diff(cli_run: CliRun) -> None:
+    code, out, _ = cli_run("spec", "diff", str(DATA / "spec_v1.yaml"), str(DATA / "spec_v2.yaml"))
     assert code == 0
     assert "+ rule safe-mode-prints-mode" in out and "- rule never-hangs" in out
     assert "~ rule small-cache-ok: when changed" in out
-    code, out, _ = _run(
+    code, out, _ = cli_run(
         "spec", "diff", str(DATA / "spec_v1.yaml"), str(DATA / "spec_v2.yaml"), "--json"
     )
     assert code == 0 and json.loads(out)["removed"] == ["safe-mode-announced", "never-hangs"]

@@ -258,6 +258,7 @@ def _cause_patterns(
                 new_support=cause.new_support,
                 rows=tuple(used[cause.rows].tolist()),
                 failing_rows=tuple(used[cause.failing].tolist()),
+                confidence_interval=st.clopper_pearson(support, coverage),
             )
         )
     masked = _masked(enc, used, fail, patterns, n_single, settings.alpha)
@@ -357,7 +358,7 @@ def _eq_cooccurrence(enc: EncodedResults, counts: _F, used: _I) -> tuple[_I, _I,
 
 
 #: rows of the cheap screen for confounded pairs on large result sets
-_SCREEN_ROWS = 20_000
+_SCREEN_ROWS = 4_000
 
 
 def _may_be_confounded(enc: EncodedResults, counts: _F, rows: _I) -> bool:
@@ -804,6 +805,7 @@ def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:
         rows=pat.rows,
         failing_rows=pat.failing_rows,
         confounded_with=partners,
+        confidence_interval=pat.confidence_interval,
     )
 
 

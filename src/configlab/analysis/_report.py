@@ -262,6 +262,8 @@ class Pattern:
     #: Other parameters perfectly confounded with one in the pattern (the data cannot tell
     #: which of them matters).
     confounded_with: tuple[str, ...] = ()
+    #: Exact (Clopper-Pearson) 95 % confidence interval of ``confidence``.
+    confidence_interval: tuple[float, float] = (0.0, 1.0)
 
     @property
     def condition(self) -> str:
@@ -293,6 +295,7 @@ class Pattern:
             "failing_rows": list(failing),
             "rows_truncated": len(rows) < len(self.rows) or len(failing) < len(self.failing_rows),
             "confounded_with": list(self.confounded_with),
+            "confidence_interval": [_num(v) for v in self.confidence_interval],
         }
 
 

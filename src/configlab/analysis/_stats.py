@@ -305,3 +305,14 @@ def sequential_ss(
         if groups[c] >= 0:
             out[groups[c]] += zc * zc
     return out
+
+
+def clopper_pearson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) confidence interval of a proportion ``k / n``; ``(0, 1)`` when
+    ``n`` is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    tail = (1.0 - level) / 2.0
+    low = 0.0 if k <= 0 else float(sps.beta.ppf(tail, k, n - k + 1))
+    high = 1.0 if k >= n else float(sps.beta.ppf(1.0 - tail, k + 1, n - k))
+    return low, high

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from configlab import __version__, redaction
+from configlab import redaction
+from configlab._version import __version__
 from configlab.errors import ConfiglabError, ConstraintError
 
 # Re-exported: the subcommand modules name exit codes through the CLI package.

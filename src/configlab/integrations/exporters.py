@@ -28,9 +28,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from configlab import __version__, redaction
+from configlab import redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
+from configlab._version import __version__
 from configlab.errors import IntegrationError
 from configlab.integrations.ingest import (
     CONFIG_KEY,
@@ -41,7 +42,7 @@ from configlab.integrations.ingest import (
     TEST_ID_KEY,
     encode_value,
 )
-from configlab.results._model import (
+from configlab.results import (
     METRIC_PREFIX,
     RESERVED_COLUMNS,
     Result,

@@ -45,7 +45,7 @@ from tests.doc_console import (
 #: Seconds one documented command may take before the test calls it broken.
 COMMAND_TIMEOUT = 120.0
 #: At most this many console blocks may be illustrative only (raise it only with a good reason).
-MAX_SKIPPED = 8
+MAX_SKIPPED = 10
 #: Pages that need a server binary (installed by `make test` through `make debian-packages`).
 NEEDS = {"getting-started.md": "redis-server"}
 

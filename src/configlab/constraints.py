@@ -517,7 +517,8 @@ def parse(
         known = set(known_params)
         for path, pos in found.items():
             if path not in known:
-                raise ConstraintError(f"unknown parameter {path!r}", text=text, position=pos)
+                raise ConstraintError(f"unknown parameter {path!r}{_backtick_hint(path, known)}",
+                                      text=text, position=pos)
     return Constraint(
         text=text,
         name=name if name is not None else text,
@@ -525,6 +526,21 @@ def parse(
         root=root,
         _evaluate=_compile(root),
     )
+
+
+def _backtick_hint(path: str, known: Collection[str]) -> str:
+    """A hint when ``path`` is the start of a known parameter whose name has a ``-`` (or
+    another non-identifier character): the expression read ``max-length`` as ``max - length``."""
+    for candidate in sorted(known):
+        if candidate.startswith(path) and len(candidate) > len(path) \
+                and not candidate[len(path)].isalnum() and candidate[len(path)] not in "._":
+            segments = candidate.split(".")
+            quoted = ".".join(
+                seg if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", seg) else f"`{seg}`"
+                for seg in segments)
+            return (f"; a name with '-' (or another operator character) must be written in "
+                    f"backticks: {quoted}")
+    return ""
 
 
 __all__ = ["ABSENT", "Constraint", "Node", "parse", "truthy", "values_equal"]

@@ -90,7 +90,8 @@ def test_infer_writes_a_loadable_space(cli_run: CliRun, tmp_path: Path) -> None:
     assert code == 0
     data = yaml.safe_load(out)
     assert data["name"] == "demo"
-    assert data["parameters"]["db.port"] == {"type": "int", "min": 1, "max": 9,
+    # two examples say little: the range is widened around them (0 .. ten times the largest)
+    assert data["parameters"]["db.port"] == {"type": "int", "min": 0, "max": 90,
                                              "inferred": True}
     target = tmp_path / "space.yaml"
     code, _, err = cli_run("space", "infer", first, second, "-o", str(target))

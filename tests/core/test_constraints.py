@@ -158,3 +158,15 @@ def test_boolean_connectives_match_truth_tables(a: bool, b: bool, c: bool) -> No
 def test_overflowing_arithmetic_is_null_not_an_exception() -> None:
     assert parse("a + b <= 100").evaluate({"a": 10**400, "b": 1e308}) is False
     assert parse("a * b == null").evaluate({"a": 10**400, "b": 1.5}) is True
+
+
+def test_unknown_name_suggests_backticks_for_hyphenated_parameters() -> None:
+    with pytest.raises(ConstraintError, match=r"backticks: `max-length`") as caught:
+        parse("max-length > 3", ["max-length", "min"])
+    assert "unknown parameter 'max'" in str(caught.value)
+    with pytest.raises(ConstraintError, match=r"backticks: lint.`line-length`"):
+        parse("lint.line-length > 80", ["lint.line-length"])
+    with pytest.raises(ConstraintError) as plain:
+        parse("zz > 1", ["a"])
+    assert "backticks" not in str(plain.value)
+    assert parse("`max-length` > 3", ["max-length"]).params == ("max-length",)

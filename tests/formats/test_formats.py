@@ -605,8 +605,10 @@ def test_dump_rejects_non_trees(fmt: str) -> None:
         ("ini", {"#a": 1}, "top-level key '#a'"),
         ("ini", {"s": {"a=b": 1}}, "contains '='"),
         ("ini", {"s": {"t": [1]}}, "ini has no lists"),
-        ("env", {"a": {"b": 1}}, "only top-level scalars"),
-        ("env", {"a": [1]}, "only top-level scalars"),
+        ("env", {"a": {"b": [1]}}, "only scalars"),
+        ("env", {"a": [1]}, "only scalars"),
+        ("env", {"a": {}}, "empty mapping"),
+        ("env", {"a": {"b": 1}, "a__b": 2}, "more than once"),
         ("env", {"1A": 1}, "not a valid .env key"),
         ("env", {"A": math.inf}, "no canonical spelling"),
         ("xml", {"a": "bell\x07"}, "XML 1.0 cannot carry"),
@@ -761,3 +763,14 @@ def test_yaml_deep_block_nesting() -> None:
 def test_write_check_reports_a_reload_failure() -> None:
     with pytest.raises(FormatError, match=r"cannot write ini faithfully: .*more than once"):
         dumps({"a": {"x": 1}, "a]\n[a": {"y": 1}}, "ini")
+
+
+def test_env_nested_trees_use_the_double_underscore_delimiter() -> None:
+    tree = {"APP_NAME": "demo", "DB": {"HOST": "localhost", "POOL": {"SIZE": 5}}, "DEBUG": True}
+    text = dumps(tree, "env")
+    assert text.splitlines() == ["APP_NAME=demo", "DB__HOST=localhost", "DB__POOL__SIZE=5",
+                                 "DEBUG=true"]
+    assert loads(text, "env") == tree
+    # what pydantic-settings would read with env_nested_delimiter="__"
+    assert loads("A=1\nA__B=2\n", "env") == {"A": 1, "A__B": 2}  # a clash stays flat
+    assert loads("__X=1\nY__=2\n", "env") == {"__X": 1, "Y__": 2}

@@ -149,3 +149,18 @@ def test_every_example_validates_against_the_inferred_space(configs: list[dict[s
     assert infer_space(configs).digest() == space.digest()
     for param in space.parameters:
         assert param.inferred and param.value_classes
+
+
+def test_few_examples_widen_numbers_and_keep_string_examples() -> None:
+    space = Space.infer([{"port": 6379, "ratio": 0.5, "name": "redis", "neg": -3}])
+    port = space.param("port")
+    assert (port.min, port.max) == (0, 63790)  # type: ignore[attr-defined]
+    labels = [c.label for c in port.value_classes]
+    assert labels[0] == "min" and any(label.startswith("2^") for label in labels)
+    assert (space.param("ratio").min, space.param("ratio").max) == (0.0, 5.0)  # type: ignore[attr-defined]
+    assert (space.param("neg").min, space.param("neg").max) == (-30, 1)  # type: ignore[attr-defined]
+    name = space.param("name")
+    assert name.examples == ("redis",) and name.max_length == 64  # type: ignore[attr-defined]
+    assert space.is_valid({"port": 6379, "ratio": 0.5, "name": "redis", "neg": -3})
+    many = Space.infer([{"n": 3}, {"n": 5}, {"n": 9}])
+    assert (many.param("n").min, many.param("n").max) == (3, 9)  # type: ignore[attr-defined]

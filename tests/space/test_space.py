@@ -371,3 +371,13 @@ def test_is_valid_agrees_with_validate(changes: dict[str, Any]) -> None:
     mutated = space.build(assignment, base=config)
     assert space.is_valid(mutated) is (space.validate(mutated) == [])
     assert space.is_valid([]) is False  # type: ignore[arg-type]
+
+
+def test_space_files_use_yaml_1_2_scalars(tmp_path: Path) -> None:
+    path = tmp_path / "space.yaml"
+    path.write_text("parameters:\n  answer: [yes, no, on, off]\n  flag: {type: bool}\n"
+                    "  n: {type: int, min: 010, max: 0x20}\n  t: [1:30, true]\n")
+    space = Space.load(path)
+    assert space.param("answer").values == ("yes", "no", "on", "off")  # type: ignore[attr-defined]
+    assert (space.param("n").min, space.param("n").max) == (10, 32)  # type: ignore[attr-defined]
+    assert space.param("t").values == ("1:30", True)  # type: ignore[attr-defined]

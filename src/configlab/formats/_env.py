@@ -1,6 +1,9 @@
 """``.env`` codec (python-dotenv's parser; no variable interpolation).
 
-Keys stay flat: a .env file is a mapping of top-level keys to scalars.  A bare ``KEY``
+Nested trees use the ``__`` delimiter (as pydantic-settings' ``env_nested_delimiter="__"``
+reads them): ``DB__POOL__SIZE=5`` <-> ``{"DB": {"POOL": {"SIZE": 5}}}``.  A key whose ``__``
+parts are not all non-empty, or that would clash with a plain key (``A=1`` beside ``A__B=2``),
+stays flat.  A bare ``KEY``
 (no ``=``) is null, as in python-dotenv.  Unquoted values are inferred from their canonical
 spelling; quoted values (``'...'`` or ``"..."``) are always strings.
 """
@@ -56,18 +59,64 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
             value = infer_scalar(value)
         tree[binding.key] = value
         lines[binding.key] = line
+    return _nest(tree)
+
+
+#: Delimiter of nested keys (pydantic-settings' convention).
+NESTED_DELIMITER = "__"
+
+
+def _nest(flat: Tree) -> Tree:
+    """Split ``A__B`` keys into nested mappings where that is unambiguous."""
+    if not any(NESTED_DELIMITER in key for key in flat):
+        return flat
+    tree: Tree = {}
+    for key, value in flat.items():
+        parts = key.split(NESTED_DELIMITER)
+        if len(parts) == 1 or any(not part for part in parts) or key.endswith("_"):
+            placed = tree.setdefault(key, value) is value
+        else:
+            node: Any = tree
+            placed = True
+            for part in parts[:-1]:
+                child = node.setdefault(part, {})
+                if not isinstance(child, dict):
+                    placed = False
+                    break
+                node = child
+            if placed and parts[-1] not in node:
+                node[parts[-1]] = value
+            else:
+                placed = False
+        if not placed:
+            return flat  # a clash: the file stays flat, exactly as written
     return tree
 
 
+def _flatten(tree: Tree, prefix: str = "") -> list[tuple[str, Any]]:
+    out: list[tuple[str, Any]] = []
+    for key, value in tree.items():
+        name = f"{prefix}{NESTED_DELIMITER}{key}" if prefix else key
+        if isinstance(value, dict):
+            if not value:
+                raise FormatError(f"cannot write env: {name!r} is an empty mapping "
+                                  "(.env has no empty groups)")
+            out.extend(_flatten(value, name))
+        else:
+            out.append((name, value))
+    return out
+
+
 def dumps(tree: Tree, typed: bool) -> str:
-    """Write a flat tree as ``KEY=value`` lines (values quoted when needed, null as bare KEY)."""
+    """Write a tree as ``KEY=value`` lines (values quoted when needed, null as bare KEY); nested
+    mappings become ``KEY__SUB`` keys."""
     check_tree(tree, "env")
     out: list[str] = []
-    for key, value in tree.items():
-        if isinstance(value, (dict, list)):
+    for key, value in _flatten(tree):
+        if isinstance(value, list):
             raise FormatError(
-                f"cannot write env: .env holds only top-level scalars; {key!r} is a "
-                f"{'mapping' if isinstance(value, dict) else 'list'}"
+                f"cannot write env: .env holds only scalars (nested mappings become "
+                f"KEY__SUB keys); {key!r} is a list"
             )
         if not _KEY_RE.fullmatch(key):
             raise FormatError(f"cannot write env: {key!r} is not a valid .env key")

@@ -8,6 +8,7 @@ are refused before construction, so the check costs time linear in the document 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, ClassVar
 
 import yaml
@@ -126,9 +127,48 @@ def _check_aliases(root: Node, source: str | None) -> None:
         )
 
 
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_CORE_BOOL = r"^(?:true|True|TRUE|false|False|FALSE)$"
+_CORE_INT = r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"
+
+
+class _CoreLoader(_Loader):
+    """YAML 1.2 core schema scalars: only true/false are booleans (``yes``, ``no``, ``on``,
+    ``off``, ``y``, ``n`` stay strings) and ``1:30`` is not a base-60 integer."""
+
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL_TAG, _INT_TAG)]
+        for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+    }
+
+
+_CoreLoader.add_implicit_resolver(_BOOL_TAG, re.compile(_CORE_BOOL), list("tTfF"))
+_CoreLoader.add_implicit_resolver(_INT_TAG, re.compile(_CORE_INT), list("-+0123456789"))
+
+
+def _core_int(loader: Any, node: ScalarNode) -> int:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)  # YAML 1.2: a leading zero is still decimal (010 is ten)
+
+
+_CoreLoader.add_constructor(_INT_TAG, _core_int)
+
+
+def loads_core(text: str, source: str | None) -> Tree:
+    """Parse one YAML document with YAML 1.2 core-schema scalars (used for space files)."""
+    return _load(text, source, _CoreLoader)
+
+
 def loads(text: str, source: str | None, typed: bool) -> Tree:
     """Parse one YAML document into a tree (an empty document is an empty tree)."""
-    loader = _Loader(text)
+    return _load(text, source, _Loader)
+
+
+def _load(text: str, source: str | None, loader_class: Any) -> Tree:
+    loader = loader_class(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -53,6 +53,8 @@ MAX_STRENGTH = 4
 #: Default optimisation step budgets (times ``effort``) for t <= 2 and for higher strengths.
 DEFAULT_STEPS_T2 = 5_000
 DEFAULT_STEPS = 20_000
+#: Largest rows x column-subsets matrix of held tuple indices the optimiser keeps (int32).
+CUR_LIMIT = 32_000_000
 #: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
 WORK_LIMIT = 2_000_000
 
@@ -567,8 +569,16 @@ class _Compactor:
         self.mat = np.stack(rows) if rows else np.zeros((0, index.k), dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
         self._moved: tuple[IntArray, IntArray] = (empty, empty)
-        for r in self.mat:
-            self.cover[index.row_indices(r)] += 1
+        #: per row, the index of the tuple it holds in every column subset (when it fits in
+        #: CUR_LIMIT elements): a step then reads old indices instead of recomputing them
+        self.cur: npt.NDArray[np.int32] | None = None
+        if len(self.mat) * len(index.subsets) <= CUR_LIMIT:
+            self.cur = np.empty((len(self.mat), len(index.subsets)), dtype=np.int32)
+        for n, r in enumerate(self.mat):
+            held = index.row_indices(r)
+            self.cover[held] += 1
+            if self.cur is not None:
+                self.cur[n] = held
 
     def uncovered(self) -> IntArray:
         return np.flatnonzero(self.required & (self.cover == 0))
@@ -587,6 +597,8 @@ class _Compactor:
         r = int(rows[int(np.argmin(unique))])
         self.cover[idx.row_indices(self.mat[r])] -= 1
         self.mat = np.delete(self.mat, r, axis=0)
+        if self.cur is not None:
+            self.cur = np.delete(self.cur, r, axis=0)
 
     def _repair(self, r: int, tparams: IntArray, tvals: IntArray) -> IntArray | None:
         """A valid row containing tau, as close to row ``r`` as the SAT phases make it."""
@@ -607,6 +619,8 @@ class _Compactor:
         cols, base, mult = idx.subsets[touched], idx.base[touched], idx.mult[touched]
         old_idx = base + (self.mat[r][cols] * mult).sum(axis=1)
         new_idx = base + (new[cols] * mult).sum(axis=1)
+        if apply and self.cur is not None:
+            self.cur[r, touched] = new_idx
         d = old_idx != new_idx
         old_idx, new_idx = old_idx[d], new_idx[d]
         if apply:
@@ -621,6 +635,28 @@ class _Compactor:
             int(np.count_nonzero(won)) - int(np.count_nonzero(lost)),
             int(weights[new_idx][won].sum()) - int(weights[old_idx][lost].sum()),
         )
+
+    def _step_indices(
+        self, mat: IntArray, sel: IntArray, touched: IntArray, cols: IntArray,
+        tparams: IntArray, tvals: IntArray,
+    ) -> tuple[IntArray, IntArray]:
+        """Tuple indices (rows ``sel`` x subsets ``touched``) before and after writing tau."""
+        idx = self.index
+        mult = idx.mult[touched]
+        if self.cur is not None:
+            # new = old + sum over tau's params of (code change) x (its multiplier there)
+            old_idx: IntArray = self.cur[np.ix_(sel, touched)].astype(np.int64)
+            new_idx = old_idx.copy()
+            for p, v in zip(tparams, tvals, strict=True):
+                pm = np.where(cols == p, mult, 0).sum(axis=1)
+                new_idx += (v - mat[:, int(p)])[:, None] * pm[None, :]
+            return old_idx, new_idx
+        base = idx.base[touched]
+        old_vals = mat[:, cols]  # (n, m, t)
+        new_vals = old_vals.copy()
+        for p, v in zip(tparams, tvals, strict=True):
+            new_vals[:, cols == p] = v
+        return base + (old_vals * mult).sum(axis=2), base + (new_vals * mult).sum(axis=2)
 
     def _refresh(self, unc: IntArray, old_idx: IntArray, new_idx: IntArray) -> IntArray:
         """The sorted uncovered required tuples after a move that uncovered some of
@@ -673,14 +709,7 @@ class _Compactor:
             cols = idx.subsets[touched]  # (m, t)
             sel = self._candidate_rows(tparams, tvals, len(touched))
             mat = self.mat[sel]
-            old_vals = mat[:, cols]  # (n, m, t)
-            new_vals = old_vals.copy()
-            for p, v in zip(tparams, tvals, strict=True):
-                new_vals[:, cols == p] = v
-            base = idx.base[touched]
-            mult = idx.mult[touched]
-            old_idx = base + (old_vals * mult).sum(axis=2)
-            new_idx = base + (new_vals * mult).sum(axis=2)
+            old_idx, new_idx = self._step_indices(mat, sel, touched, cols, tparams, tvals)
             diff = old_idx != new_idx
             lost = (self.cover[old_idx] == 1) & diff
             won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
@@ -717,6 +746,8 @@ class _Compactor:
                 self.cover[old_idx[r][d]] -= 1
                 self.cover[new_idx[r][d]] += 1
                 self.mat[int(sel[r]), tparams] = tvals
+                if self.cur is not None:
+                    self.cur[int(sel[r]), touched] = new_idx[r]
                 tabu[int(sel[r]), tparams] = step + tenure
                 unc = self._refresh(unc, old_idx[r][d], new_idx[r][d])
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier

@@ -42,7 +42,7 @@ from configlab.integrations.ingest import (
     TEST_ID_KEY,
     encode_value,
 )
-from configlab.results._model import (
+from configlab.results import (
     METRIC_PREFIX,
     RESERVED_COLUMNS,
     Result,

@@ -23,7 +23,7 @@ from configlab.space._model import (
     load_space,
     parameter_from_spec,
 )
-from configlab.space._pict import space_from_pict
+from configlab.space._pict import space_from_pict, space_to_pict
 
 # Space.load / from_json_schema / infer call the importers through this table: the importers
 # build Spaces (they import _model), so the face wires them in instead of _model importing them.
@@ -45,4 +45,5 @@ __all__ = [
     "Violation",
     "load_space",
     "parameter_from_spec",
+    "space_to_pict",
 ]

@@ -19,6 +19,7 @@ from configlab import tree as _tree
 from configlab.constraints import values_equal
 from configlab.errors import SpaceError
 from configlab.space._model import (
+    DEFAULT_STRING_MAX,
     BoolParam,
     ChoiceParam,
     FloatParam,
@@ -33,6 +34,11 @@ from configlab.space._model import (
 CHOICE_LIMIT = 10
 #: A string parameter keeps at most this many observed values as examples.
 EXAMPLE_LIMIT = 5
+#: With at most this many distinct observed numbers, the range is widened to
+#: ``[min(0, 10 x smallest), max(10 x largest, 1)]`` -- so 0, powers of two and ten times the
+#: value are value classes -- instead of being pinned to what was seen; strings keep their
+#: examples with lengths ``0..max(64, longest)``.
+FEW_VALUES = 2
 
 
 @dataclass
@@ -94,9 +100,15 @@ def _scalar_param(path: str, values: list[Any], warnings: list[str], **common: A
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             warnings.append(f"{path}: non-finite numbers seen; not modelled")
             return None
+        few = len(_distinct(values)) <= FEW_VALUES
         if all(isinstance(v, int) for v in values):
+            if few:  # one or two values say little about the range: widen it (see FEW_VALUES)
+                return IntParam(path, min=min(0, 10 * min(values)),
+                                max=max(10 * max(values), 1), **common)
             return IntParam(path, min=min(values), max=max(values), **common)
         lo, hi = _float_bounds(values)
+        if few and math.isfinite(lo * 10) and math.isfinite(hi * 10):
+            lo, hi = min(0.0, 10 * lo), max(10 * hi, 1.0)
         if not (math.isfinite(lo) and math.isfinite(hi)):
             warnings.append(f"{path}: numbers beyond the float range; not modelled")
             return None
@@ -107,6 +119,10 @@ def _scalar_param(path: str, values: list[Any], warnings: list[str], **common: A
         if few and len(distinct) < len(values):
             return ChoiceParam(path, values=tuple(distinct), **common)
         lengths = [len(v) for v in values]
+        if len(distinct) <= FEW_VALUES:  # keep the examples, do not pin the length
+            return StringParam(path, min_length=0,
+                               max_length=max(DEFAULT_STRING_MAX, *lengths),
+                               examples=tuple(distinct[:EXAMPLE_LIMIT]), **common)
         return StringParam(path, min_length=min(lengths), max_length=max(lengths),
                            examples=tuple(distinct[:EXAMPLE_LIMIT]), **common)
     if few and not any(isinstance(v, float) and math.isnan(v) for v in distinct):

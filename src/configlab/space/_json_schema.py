@@ -112,6 +112,8 @@ class _Cycle(_Unsupported):
 #: A constraint reading parameters with more value-class combinations than this makes its
 #: object a whole-value parameter instead (generation enumerates constraint scopes).
 MAX_CONSTRAINT_COMBINATIONS = 100_000
+#: A list of enum items with at most this many possible members is modelled as a subset.
+MAX_SUBSET_MEMBERS = 64
 
 
 @dataclass(frozen=True)
@@ -811,6 +813,11 @@ class _Importer:
         kwargs = dict(common)
         whole = (common["path"], common["optional"], common.get("nullable", False))
         items = schema.get("items", {})
+        members = self.members(items, pointer)
+        if members is not None:
+            subset = self.subset(schema, pointer, members, *whole)
+            if subset is not None:
+                return subset
         if isinstance(items, list) or any(k in schema for k in (
                 "uniqueItems", "contains", "prefixItems", "additionalItems", "unevaluatedItems")):
             return self.whole_values(schema, pointer, *whole)
@@ -845,6 +852,52 @@ class _Importer:
             kwargs["max_items"] = max(8, kwargs.get("min_items", 0))
             self.unbounded_lists.append(pointer)
         return self.build(ListParam, pointer, kwargs)
+
+    def members(self, items: Any, pointer: str) -> list[Any] | None:
+        """The possible members of a list whose items are an enum/const (else None)."""
+        try:
+            item_schema, _ = self.resolve(items, f"{pointer}/items")
+        except _Unsupported:
+            return None
+        if not isinstance(item_schema, Mapping):
+            return None
+        mark = self.snapshot()
+        found = self.finite_values(item_schema, f"{pointer}/items")
+        self.rollback(mark)
+        if found is None or not found[0] or len(found[0]) > MAX_SUBSET_MEMBERS:
+            return None
+        return list(found[0])
+
+    def subset(self, schema: Mapping[str, Any], pointer: str, members: list[Any], path: str,
+               optional: bool, nullable: bool) -> Parameter | None:
+        """A list of enum members as a subset: one value class per member (so generation and
+        coverage reach every member), plus the smallest and the fullest allowed list."""
+        low = schema.get("minItems", 0)
+        high = schema.get("maxItems", len(members))
+        if not isinstance(low, int) or not isinstance(high, int) or low > len(members):
+            return None
+        high = min(high, len(members))
+        candidates: list[tuple[str, list[Any]]] = [("min", members[:low])]
+        for index, member in enumerate(members):
+            rest = [m for m in members if m is not member][: max(low - 1, 0)]
+            shown = member if isinstance(member, str) else _literal(member)
+            label = f"member:{shown}" if len(shown) <= 50 else f"member:#{index}"
+            candidates.append((label, [member, *rest]))
+        candidates.append(("all", members[:high]))
+        if self.synthesizer is None:
+            self.synthesizer = Synthesizer(self.root)
+        valid = self.synthesizer.checker(schema)
+        values: list[tuple[str, Any]] = []
+        seen: list[list[Any]] = []
+        for label, value in candidates:
+            if low <= len(value) <= high and value not in seen and valid(value):
+                seen.append(value)
+                values.append((label, value))
+        if len(values) <= len(members) // 2:
+            return None  # the members do not combine freely: whole values instead
+        return self.build(JsonParam, pointer, {
+            "path": path, "optional": optional, "nullable": nullable,
+            "values": tuple(values), "schema": bundle(schema, self.root)})
 
     # ------------------------------------------------------------------ constraints
     def object_constraints(

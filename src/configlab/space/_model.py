@@ -891,8 +891,15 @@ class Space:
         from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
-        data = formats.loads(raw, fmt or formats.detect_format(location, raw),
-                             source=str(location))
+        fmt = fmt or formats.detect_format(location, raw)
+        if fmt in ("yaml", "yml"):
+            # Space files are read with YAML 1.2 scalars: `values: [yes, no]` stays strings.
+            from configlab.formats._common import decode
+            from configlab.formats._yaml import loads_core
+
+            data: Any = loads_core(decode(raw, str(location)), str(location))
+        else:
+            data = formats.loads(raw, fmt, source=str(location))
         if _looks_like_json_schema(data):
             return cls.from_json_schema(data, source=str(location), strict=strict)
         return cls.from_dict(data, source=str(location))

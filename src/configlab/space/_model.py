@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1096,7 +1097,12 @@ def _looks_like_json_schema(data: Any) -> bool:
     return "parameters" not in data and ("properties" in data or data.get("type") == "object")
 
 
-def load_space(source: str | Path | Space | Mapping[str, Any]) -> Space:
+#: What :func:`load_space` (and every API taking a space) accepts: a Space, a path to a space
+#: file / JSON Schema / PICT model, or a space dict.
+SpaceSource = Space | str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_space(source: SpaceSource) -> Space:
     """Accept a Space, a path to a space file / JSON Schema / PICT model, or a space dict."""
     if isinstance(source, Space):
         return source

@@ -188,12 +188,14 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
 
     space = _space(space_path, None)
     try:
-        encoded, _ = encode_jsonl(results_path, space)
+        encoded, used_space = encode_jsonl(results_path, space)
     except FastPathUnavailable:
         return None
     if encoded.n_rows == 0:
         return None
-    return analyze_encoded(encoded)
+    from configlab.analysis._suggest import realise_suggestions
+
+    return realise_suggestions(analyze_encoded(encoded), used_space)
 
 
 @click.command("analyze")

@@ -38,7 +38,12 @@ from configlab.space._model import (
     Space,
     StringParam,
 )
-from configlab.space._values import FORMAT_EXAMPLES, Synthesizer, search_pattern
+from configlab.space._values import (
+    FORMAT_EXAMPLES,
+    Synthesizer,
+    pointer_target,
+    search_pattern,
+)
 
 #: Keywords that only annotate (never restrict) a value: accepted without a warning.
 ANNOTATIONS = frozenset({
@@ -235,16 +240,10 @@ class _Importer:
         fragment = urllib.parse.unquote(ref[1:])
         if fragment and not fragment.startswith("/"):
             raise _Unsupported(f"anchor $ref {ref!r} is not followed")
-        node: Any = self.root
-        for raw in fragment.split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and segment in node:
-                node = node[segment]
-            elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-                node = node[int(segment)]
-            else:
-                raise SpaceError(f"{self.source}: {pointer}: $ref {ref!r} points nowhere")
-        return node
+        try:
+            return pointer_target(self.root, ref)
+        except LookupError:
+            raise SpaceError(f"{self.source}: {pointer}: $ref {ref!r} points nowhere") from None
 
     # ------------------------------------------------------------------ objects
     def walk_object(
@@ -1258,10 +1257,10 @@ def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     while index < len(order):
         ref = order[index]
         index += 1
-        node: Any = root
-        for raw in urllib.parse.unquote(ref[1:]).split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            node = node[int(segment)] if isinstance(node, list) else node.get(segment, {})
+        try:
+            node: Any = pointer_target(root, ref)
+        except LookupError:
+            node = {}
         definitions[names[ref]] = rewrite(node)
     wrapper: dict[str, Any] = {"$defs": definitions, "allOf": [body]}
     if "$schema" in root:

@@ -156,17 +156,10 @@ class Synthesizer:
         return schema
 
     def _lookup(self, ref: str) -> Any:
-        node: Any = self.root
-        fragment = urllib.parse.unquote(ref[1:])
-        for raw in fragment.split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and segment in node:
-                node = node[segment]
-            elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-                node = node[int(segment)]
-            else:
-                raise _NoValue
-        return node
+        try:
+            return pointer_target(self.root, ref)
+        except LookupError:
+            raise _NoValue from None
 
     def make(self, schema: Any, mode: str, depth: int) -> Any:
         """One instance of ``schema`` in ``mode`` (``min``/``typical``/``max``), unchecked."""
@@ -375,6 +368,20 @@ class Synthesizer:
         raise _NoValue
 
 
+def pointer_target(root: Any, ref: str) -> Any:
+    """The node a local ``$ref`` (``#/a/b~1c/0``) points to; LookupError when it is missing."""
+    node: Any = root
+    for raw in urllib.parse.unquote(ref[1:]).split("/")[1:]:
+        segment = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and segment in node:
+            node = node[segment]
+        elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+            node = node[int(segment)]
+        else:
+            raise LookupError(segment)
+    return node
+
+
 class _NoValue(Exception):
     """No value of the requested shape can be built here."""
 
@@ -537,4 +544,4 @@ def _fullmatch(pattern: str, text: str) -> bool:
 
 
 __all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "format_examples",
-           "search_pattern"]
+           "pointer_target", "search_pattern"]

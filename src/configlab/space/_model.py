@@ -606,13 +606,17 @@ class JsonParam(Parameter):
         exact = super()._classify_present(value)
         if exact >= 0:
             return exact
-        best, best_distance = -1, math.inf
+        best, best_key = -1, (math.inf, math.inf)
         for index, cls in enumerate(self.value_classes):
             if cls.value is ABSENT or cls.value is None or type(cls.value) is not type(value):
                 continue
-            distance = abs(_size(cls.value) - _size(value))
-            if distance < best_distance:
-                best, best_distance = index, distance
+            # Same discriminator first (equal scalar entries of a mapping), then nearest size.
+            shared = sum(1 for k, v in cls.value.items() if not isinstance(v, dict | list)
+                         and k in value and values_equal(value[k], v)) \
+                if isinstance(value, dict) else 0
+            key = (-shared, abs(_size(cls.value) - _size(value)))
+            if key < best_key:
+                best, best_key = index, key
         return best if best >= 0 else 0
 
     def _spec(self) -> dict[str, Any]:

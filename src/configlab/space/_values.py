@@ -123,7 +123,8 @@ class Synthesizer:
                     rest = {k: v for k, v in resolved.items() if k != keyword}
                     for i, option in enumerate(options):
                         try:
-                            branches.append((f"branch:{i}", _merge(rest, self._resolve(option))))
+                            branch = _merge(rest, self._resolve(option))
+                            branches.append((_branch_label(i, branch), branch))
                         except _NoValue:
                             continue
                     break
@@ -366,6 +367,22 @@ class Synthesizer:
         if isinstance(base, float):
             return base + index / 8
         raise _NoValue
+
+
+def _branch_label(index: int, branch: Any) -> str:
+    """``branch:<i>``, named by its discriminator when a property is a ``const`` (or a one-value
+    ``enum``): ``branch:1:type=http`` -- so analysis can blame the alternative by name."""
+    label = f"branch:{index}"
+    if not isinstance(branch, Mapping):
+        return label
+    for name, sub in (branch.get("properties") or {}).items():
+        if not isinstance(sub, Mapping) or name not in (branch.get("required") or []):
+            continue
+        values = [sub["const"]] if "const" in sub else sub.get("enum")
+        if isinstance(values, list) and len(values) == 1 and isinstance(values[0], str | int) \
+                and len(str(values[0])) <= 40:
+            return f"{label}:{name}={values[0]}"
+    return label
 
 
 def pointer_target(root: Any, ref: str) -> Any:

@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
     "bench_hostile.py": ([], ["--quick"]),
+    "bench_demo.py": ([], ["--reduced"]),
 }
 
 

@@ -704,7 +704,7 @@ def suggest(results: CoverageInput, space: Space, strength: int = 2, *,
     the first ``budget`` configs are returned.  Deterministic for a given ``seed``.
     """
     from configlab._internal.spacemodel import space_model
-    from configlab.generation._covering import build_covering_suite
+    from configlab.generation import build_covering_suite
 
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 0):

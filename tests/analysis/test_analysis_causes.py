@@ -257,3 +257,36 @@ def test_confounding_screen_on_large_result_sets() -> None:
     assert [c.params for c in same.confidence.confounded] == [("a", "b")]
     free = analyze_encoded(enc(rng.integers(0, 3, size=n)))
     assert free.confidence.confounded == ()
+
+
+def test_suggestions_are_valid_configs_of_the_space() -> None:
+    from configlab.space import Space
+
+    rng = random.Random(4)
+    rows = []
+    for _ in range(120):
+        on = rng.choice([True, False])
+        # appendonly and fsync always changed together: confounded, so runs are suggested
+        config = {"appendonly": on, "fsync": on, "level": rng.choice(["a", "b", "c"])}
+        rows.append(Result(config, "fail" if on and rng.random() < 0.9 else "pass"))
+    space = Space.from_dict({
+        "parameters": {"appendonly": "bool", "fsync": "bool", "level": ["a", "b", "c"]},
+        "constraints": ["not (appendonly == false and fsync == true)"],
+    })
+    report = analyze(ResultSet(rows), space)
+    suggestions = report.confidence.suggestions
+    assert suggestions and all(s.config is not None for s in suggestions)
+    for s in suggestions:
+        assert space.is_valid(s.config)
+        assert s.to_dict()["config"] == s.config
+    assert any(w.code == "suggestion_infeasible" for w in report.warnings)
+    # without the space, nothing is realised (and nothing dropped)
+    bare = analyze_encoded_of(rows)
+    assert all(s.config is None for s in bare.confidence.suggestions)
+
+
+def analyze_encoded_of(rows: list[Result]) -> Any:
+    from configlab.analysis import analyze_encoded
+
+    results = ResultSet(rows)
+    return analyze_encoded(results.encode(results.infer_space()))

@@ -139,4 +139,4 @@ def test_covering_option_errors(tmp_path: Path) -> None:
         assert result.exit_code == 2 and needle in result.output
     missing = CliRunner().invoke(cli, ["generate", "--space", str(space), "--jsonl", "-",
                                        "--seeds", str(tmp_path / "none.txt")])
-    assert missing.exit_code == 2 and "cannot read" in missing.output
+    assert missing.exit_code == 2 and "no such seeding file" in missing.output

@@ -226,3 +226,22 @@ def test_ci_run_step_timeout_leaves_no_process(tmp_path: Path) -> None:
     assert report.counts["error"] == 2
     assert any("timed out after 1 s" in a.title for a in report.annotations)
     assert _running_with(marker) == []
+
+
+def test_configlab_run_timeout_stops_the_tree(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from configlab.cli import cli
+    from configlab.results import ResultSet
+
+    marker = f"5{time.monotonic_ns() % 10**6}"
+    started = time.perf_counter()
+    result = CliRunner().invoke(cli, ["run", "--store", str(tmp_path / "s"), "--timeout", "1",
+                                      "--", "sh", "-c", f"setsid sleep {marker} & sleep 1{marker}"])
+    assert result.exit_code == 124, result.output
+    assert time.perf_counter() - started < 6
+    assert _running_with(marker) == []
+    (recorded,) = ResultSet.from_store(tmp_path / "s")
+    assert recorded.outcome == "error" and recorded.metrics["timed_out"] == 1.0
+    bad = CliRunner().invoke(cli, ["run", "--timeout", "0", "--", "true"])
+    assert bad.exit_code == 2

@@ -117,3 +117,11 @@ def test_every_space_error_names_the_file(tmp_path: Path) -> None:
                           f"{space}: a.b: parameter declared twice")
     space.write_text("parameters:\n  a: bool\n  a.b: bool\n")
     assert_one_line_error(run_cli("space", "check", str(space)), f"{space}: a.b: nested under")
+
+
+def test_inference_errors_name_the_files(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("a: 1\n")
+    second.write_text("a: [1, {b: 2}]\n")
+    assert_one_line_error(run_cli("space", "infer", str(first), str(second)),
+                          f"{first} (and 1 more): no parameter could be inferred")

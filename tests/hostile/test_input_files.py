@@ -89,3 +89,29 @@ def test_hostile_results_files_are_one_line_errors(tmp_path: Path, name: str, te
     result = run_cli("report", "--results", str(path), "--to", "csv", "-o",
                      str(tmp_path / "x.csv"))
     assert_one_line_error(result, str(path), needle)
+
+
+def test_generation_inputs_and_outputs(tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  a: bool\n  b: [x, y]\n")
+    seeds = tmp_path / "seeds.tsv"
+    os.mkfifo(seeds)
+    result = run_cli("generate", "--space", str(space), "--jsonl", "-", "--seeds", str(seeds),
+                     timeout=20)
+    assert_one_line_error(result, str(seeds), "FIFO")
+    bad = tmp_path / "suite.jsonl"
+    bad.write_bytes(b'{"a": true}\n\xff\n')
+    assert_one_line_error(run_cli("prioritize", "--space", str(space), str(bad)),
+                          str(bad), "not valid UTF-8")
+    assert_one_line_error(run_cli("generate", "--space", str(space), "--jsonl", "/dev/full"),
+                          "/dev/full", "No space left on device")
+
+
+def test_a_metrics_fifo_written_by_the_application_is_ignored(tmp_path: Path) -> None:
+    from configlab.execution._jobs import read_metrics
+
+    fifo = tmp_path / "metrics.json"
+    os.mkfifo(fifo)
+    assert read_metrics(fifo) == {}
+    (tmp_path / "m.json").write_text('{"latency_ms": 12.5, "name": "x"}')
+    assert read_metrics(tmp_path / "m.json").get("latency_ms") == 12.5

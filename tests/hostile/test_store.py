@@ -204,3 +204,18 @@ def test_a_read_error_while_capturing_is_a_snapshot_error(store: SnapshotStore, 
     monkeypatch.setattr(store.objects, "stage", broken)
     with pytest.raises(SnapshotError, match=r"cannot read config file.*Input/output error"):
         store.capture([config])
+
+
+def test_store_gc_also_removes_temp_files(store: SnapshotStore, tmp_path: Path) -> None:
+    config = tmp_path / "a.yaml"
+    config.write_text("a: 1\n")
+    store.capture([config])
+    leftover = _object_path(store).parent / f"{TEMP_PREFIX}killed"
+    leftover.write_bytes(b"x" * 10)
+    listed = run_cli("store", "gc", "--grace", "0", "--store", str(store.root))
+    assert listed.returncode == 0, listed.stderr
+    assert "would remove 1 temporary file(s)" in listed.stdout and leftover.exists()
+    done = run_cli("store", "gc", "--grace", "0", "--delete", "--json", "--store",
+                   str(store.root))
+    assert json.loads(done.stdout)["temp_files"]["removed"] == [str(leftover)]
+    assert not leftover.exists()

@@ -559,3 +559,44 @@ def test_strict_refuses_unhonoured_keywords_but_not_default_bounds() -> None:
     lenient = {"additionalProperties": False, "properties": {"n": {"type": "integer"}}}
     space = Space.from_json_schema(lenient, strict=True)
     assert space.warnings and space.paths == ("n",)
+
+
+def test_lists_of_enum_members_are_subsets_reaching_every_member() -> None:
+    schema = {"properties": {
+        "select": {"type": "array", "uniqueItems": True,
+                   "items": {"enum": ["B", "C90", "E", "F", "I", "N", "SIM"]}},
+        "pair": {"type": "array", "items": {"enum": ["a", "b", "c"]}, "minItems": 2,
+                 "maxItems": 2},
+        "nums": {"type": "array", "items": {"enum": [1, 2]}, "maxItems": 1},
+    }}
+    space = space_from_json_schema(schema)
+    select = space.param("select")
+    assert isinstance(select, JsonParam)
+    labels = [c.label for c in select.value_classes]
+    assert labels[0] == "min" and "all" in labels
+    assert {f"member:{m}" for m in ("B", "C90", "E", "F", "I", "N", "SIM")} <= set(labels)
+    check = jsonschema.Draft202012Validator(schema)
+    for path in ("select", "pair", "nums"):
+        for cls in space.param(path).value_classes:
+            if cls.value is not ABSENT:
+                assert check.is_valid({path: cls.value}), (path, cls)
+    assert [c.value for c in space.param("nums").value_classes][:3] == [[], [1], [2]]
+
+
+def test_discriminated_unions_are_branch_classes_named_by_their_discriminator() -> None:
+    schema = {"$defs": {
+        "http": {"type": "object", "required": ["type", "url"], "additionalProperties": False,
+                 "properties": {"type": {"const": "http"}, "url": {"type": "string",
+                                                                  "format": "uri"}}},
+        "file": {"type": "object", "required": ["type", "path"], "additionalProperties": False,
+                 "properties": {"type": {"enum": ["file"]}, "path": {"type": "string",
+                                                                    "minLength": 1}}},
+    }, "properties": {"sink": {"oneOf": [{"$ref": "#/$defs/http"}, {"$ref": "#/$defs/file"}]}},
+        "required": ["sink"]}
+    sink = space_from_json_schema(schema).param("sink")
+    labels = [c.label for c in sink.value_classes]
+    assert labels[:2] == ["branch:0:type=http", "branch:1:type=file"]
+    check = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for cls in sink.value_classes:
+        assert check.is_valid({"sink": cls.value}), cls
+    assert sink.value_classes[sink.classify({"type": "file", "path": "/x"})].label.endswith("=file")

@@ -883,4 +883,9 @@ def analyze(results: Any, space: Any = None, **options: Any) -> AnalysisReport:
         raise AnalysisError(
             f"results.encode() returned {type(enc).__name__}, expected EncodedResults"
         )
-    return analyze_encoded(enc, **options)
+    report = analyze_encoded(enc, **options)
+    if isinstance(space, Space):
+        from configlab.analysis._suggest import realise_suggestions
+
+        report = realise_suggestions(report, space)
+    return report

@@ -445,10 +445,18 @@ class Suggestion:
     reason: str
     assignment: tuple[tuple[str, str], ...]
     text: str
+    #: A full config realising the assignment that satisfies the space's constraints (set when
+    #: the analysis had the space; None otherwise).
+    config: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {"reason": self.reason, "assignment": dict(self.assignment), "text": self.text}
+        """JSON-ready form (``config`` only when set)."""
+        out: dict[str, Any] = {
+            "reason": self.reason, "assignment": dict(self.assignment), "text": self.text,
+        }
+        if self.config is not None:
+            out["config"] = self.config
+        return out
 
 
 @dataclass(frozen=True)

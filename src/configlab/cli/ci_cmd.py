@@ -8,17 +8,19 @@ import json
 
 import click
 
+from configlab.cli import _output
+
 
 @click.command("ci")
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False),
               help="CI suite file (YAML): space, store and steps.")
-@click.option("--json", "as_json", is_flag=True, help="Print the CI report as JSON on stdout.")
+@_output.output_option("--json", "json_out", "the CI report as JSON")
 @click.option("--shard", default=None,
               help="I/N: run only shard I of N of the generated suite (CI matrix jobs).")
 @click.option("--jobs", "-j", type=int, default=None,
               help="Parallel runs of run/verify steps (default: CPU count).")
 @click.pass_context
-def ci(ctx: click.Context, config_path: str, as_json: bool, shard: str | None,
+def ci(ctx: click.Context, config_path: str, json_out: str | None, shard: str | None,
        jobs: int | None) -> None:
     """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
     from configlab.integrations.ci import run_ci
@@ -28,9 +30,9 @@ def ci(ctx: click.Context, config_path: str, as_json: bool, shard: str | None,
         click.echo(line, err=not line.startswith("::"))
 
     report = run_ci(config_path, emit=emit, shard=shard, jobs=jobs)
-    if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
-    else:
+    if json_out is not None:
+        _output.emit(json_out, json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    if json_out != _output.STDOUT:
         counts = report.counts
         coverage = "" if report.coverage is None else f", coverage {report.coverage:.1%}"
         click.echo(f"configlab ci: {counts['pass']} pass, {counts['fail']} fail, "

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from configlab import coverage as _coverage
+from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import AnalysisError
 from configlab.exit_codes import EXIT_COVERAGE
 from configlab.integrations.ingest import load_results
@@ -29,7 +30,7 @@ def _pct(value: float) -> str:
               help="Results: a .jsonl or .csv file, or a store directory.")
 @click.option("--strength", "-t", default=2, show_default=True, type=int,
               help="Highest interaction strength t (1..4).")
-@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@output_option("--json", "json_out", "the full report as JSON")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False),
               help="Write PNG charts into this directory.")
 @click.option("--svg", "svg_dir", type=click.Path(file_okay=False),
@@ -38,7 +39,7 @@ def _pct(value: float) -> str:
 @click.option("--include-skipped", is_flag=True, help="Count skipped runs as covering.")
 @click.option("--fail-under", type=click.FloatRange(0.0, 1.0), default=None,
               help="Exit with code 3 when t-way coverage is below this ratio (0..1).")
-def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
+def coverage(space_path: str, results_path: str, strength: int, json_out: str | None,
              png_dir: str | None, svg_dir: str | None, pair: tuple[str, str] | None,
              include_skipped: bool, fail_under: float | None) -> None:
     """Measure t-way (NIST CCM) coverage of SPACE by RESULTS, list gaps, draw charts."""
@@ -49,11 +50,11 @@ def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
     encoded = results.encode(space)
     report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped)
     found = _coverage.gaps(encoded, space, report.strength, include_skipped=include_skipped)
-    if as_json:
+    if json_out is not None:
         data = report.to_dict()
         data["gaps"] = [gap.to_dict() for gap in found]
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    else:
+        emit(json_out, json.dumps(data, indent=2, ensure_ascii=False))
+    if json_out != STDOUT:
         _print_summary(report, found)
     for directory, fmt in ((png_dir, "png"), (svg_dir, "svg")):
         if directory is not None:
@@ -62,7 +63,7 @@ def coverage(space_path: str, results_path: str, strength: int, as_json: bool,
             chart = _coverage.chart_data(encoded, space, report.strength, pair,
                                          include_skipped=include_skipped)
             for path in render(chart, directory, fmt):
-                click.echo(f"wrote {path}", err=as_json)
+                click.echo(f"wrote {path}", err=json_out == STDOUT)
     if fail_under is not None and report.ratio < fail_under:
         click.echo(
             f"configlab: {report.strength}-way coverage {_pct(report.ratio)} is below "

@@ -19,7 +19,9 @@ from typing import Any
 
 import click
 
+from configlab.cli._store_options import store_options
 from configlab.errors import ConfiglabError, ExecutionError
+from configlab.storage import StoreLocation
 
 _STRATEGIES = ("covering", "random", "boundary", "exhaustive", "mutate")
 
@@ -55,7 +57,7 @@ def _items(suite: str | None, space_path: str | None, strategy: str, strength: i
     return [SuiteItem(f"config-{k:0{width}d}.{ext}", c) for k, c in enumerate(configs, start=1)]
 
 
-def _durations(store: str, test_name: str, current_run: str) -> dict[str, float]:
+def _durations(store: StoreLocation, test_name: str, current_run: str) -> dict[str, float]:
     """Last known duration of every config name under ``test_name`` in the store.
 
     Results of ``current_run`` are left out: shards that share a store must all see the same
@@ -100,8 +102,6 @@ def _durations(store: str, test_name: str, current_run: str) -> dict[str, float]
 @click.option("--shard", default=None, help="I/N: run only shard I of N (1-based).")
 @click.option("--balance", is_flag=True, help="With --shard: balance shards by the durations "
               "of the last run in the store.")
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              help="Results/snapshot store directory.")
 @click.option("--no-store", is_flag=True, help="Record nothing.")
 @click.option("--no-snapshot", is_flag=True, help="Do not save each config as a snapshot.")
 @click.option("--name", "test_name", default="exec", show_default=True,
@@ -112,11 +112,12 @@ def _durations(store: str, test_name: str, current_run: str) -> dict[str, float]
               help="Also write the results (with output tails) as JSON lines here.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@store_options
 @click.pass_context
 def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, strategy: str,
                  strength: int, seed: int, count: int | None, fmt: str, jobs: int | None,
                  executor: str, timeout: float | None, shard: str | None, balance: bool,
-                 store_path: str, no_store: bool, no_snapshot: bool, test_name: str,
+                 store_path: StoreLocation, no_store: bool, no_snapshot: bool, test_name: str,
                  run_id: str | None, jsonl_path: str | None, quiet: bool,
                  command: tuple[str, ...]) -> None:
     """Run COMMAND once per config of a suite, --jobs at a time; record every result.

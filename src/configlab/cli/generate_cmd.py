@@ -217,11 +217,8 @@ def _read_seeds(space: Space, source: str) -> list[dict[str, Any]]:
         p.description.removeprefix("PICT name: ").lower(): p.path
         for p in space.parameters if p.description.startswith("PICT name: ")
     })
-    try:
-        lines = [line for line in Path(source).read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    except OSError as error:
-        raise GenerationError(f"{source}: cannot read: {error.strerror}") from None
+    text = safeio.read_text(source, what="seeding file", error=GenerationError)
+    lines = [line for line in text.splitlines() if line.strip()]
     if not lines:
         raise GenerationError(f"{source}: empty seeding file")
     header = [h.strip() for h in lines[0].split("\t")]

@@ -4,8 +4,8 @@
   exports results (with ``--space``, the Markdown summary adds coverage and top suspects);
 * ``ingest REPORT... [--store PATH] [--record] [--to-jsonl OUT]`` reads JUnit XML,
   pytest-json-report and CTRF reports (snapshot ids resolved through the store);
-* ``analyze --results R [--space S] [--json] [--md] [--png DIR]`` finds the parameters behind
-  failures (the space is inferred from the results without ``--space``).
+* ``analyze --results R [--space S] [--json PATH|-] [--md PATH|-] [--png DIR]`` finds the
+  parameters behind failures (the space is inferred from the results without ``--space``).
 
 ``R`` is JSON lines, CSV, Parquet, a store directory, or any report ``ingest`` reads.
 Exit codes: 0 ok; 2 bad usage or input.
@@ -22,6 +22,7 @@ from typing import Any
 
 import click
 
+from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import IntegrationError
 
 _STORE_HELP = "Store directory: resolves configlab.snapshot_id links (when it exists)."
@@ -107,12 +108,12 @@ def _space(space_path: str | None, results: Any) -> Any:
               help="Coverage strength for the Markdown summary.")
 @click.option("--store", "store_path", default=".configlab", show_default=True,
               help=_STORE_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
+@output_option("--json", "json_out", "what was written, as JSON")
 @_selection_options
 def report(results_path: str, fmt: str, output: str, space_path: str | None, strength: int,
-           store_path: str, as_json: bool, sel_test: tuple[str, ...], sel_run: tuple[str, ...],
-           sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
-           sel_where: str | None) -> None:
+           store_path: str, json_out: str | None, sel_test: tuple[str, ...],
+           sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
+           sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
     from configlab.integrations.exporters import export
 
@@ -127,9 +128,9 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
         coverage = measure(results, space, strength)
         analysis = analyze(results, space)
     written = export(results, fmt, output, coverage=coverage, analysis=analysis)
-    if as_json:
-        click.echo(json.dumps({"format": fmt, "output": str(written), "results": len(results)}))
-    else:
+    if json_out is not None:
+        emit(json_out, json.dumps({"format": fmt, "output": str(written), "results": len(results)}))
+    if json_out != STDOUT:
         click.echo(f"wrote {len(results)} results as {fmt} to {written}", err=True)
 
 
@@ -141,9 +142,9 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 @click.option("--run-id", default=None, help="Run id recorded on results that name none.")
 @click.option("--to-jsonl", "jsonl", type=click.Path(dir_okay=False), default=None,
               help="Write all results as configlab JSON lines.")
-@click.option("--json", "as_json", is_flag=True, help="Print per-report counts as JSON.")
+@output_option("--json", "json_out", "per-report counts as JSON")
 def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str | None,
-           jsonl: str | None, as_json: bool) -> None:
+           jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
     from configlab.integrations.ingest import detect_report_format, load_results
     from configlab.results import ResultSet, ResultStore
@@ -165,9 +166,10 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
     if record:
         with ResultStore(store_path) as results_store:
             results_store.record_many(everything)
-    if as_json:
-        click.echo(json.dumps({"reports": rows, "results": len(everything)}, indent=2))
-        return
+    if json_out is not None:
+        emit(json_out, json.dumps({"reports": rows, "results": len(everything)}, indent=2))
+        if json_out == STDOUT:
+            return
     for row in rows:
         click.echo(f"{row['report']} ({row['format']}): {row['results']} results, "
                    f"{row['linked']} linked to a config; {row['pass']} pass, {row['fail']} fail, "
@@ -186,12 +188,14 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
 
     space = _space(space_path, None)
     try:
-        encoded, _ = encode_jsonl(results_path, space)
+        encoded, used_space = encode_jsonl(results_path, space)
     except FastPathUnavailable:
         return None
     if encoded.n_rows == 0:
         return None
-    return analyze_encoded(encoded)
+    from configlab.analysis._suggest import realise_suggestions
+
+    return realise_suggestions(analyze_encoded(encoded), used_space)
 
 
 @click.command("analyze")
@@ -201,21 +205,24 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
               help="Space file (default: inferred from the results' configs).")
 @click.option("--store", "store_path", default=".configlab", show_default=True,
               help=_STORE_HELP)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--md", "as_md", is_flag=True, help="Print the report as Markdown.")
+@output_option("--json", "json_out", "the report as JSON")
+@output_option("--md", "md_out", "the report as Markdown")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
               help="Write the impact bar chart (impact.png) into this directory.")
 @_selection_options
 def analyze_command(results_path: str, space_path: str | None, store_path: str,
-                    as_json: bool, as_md: bool, png_dir: str | None, sel_test: tuple[str, ...],
-                    sel_run: tuple[str, ...], sel_outcome: tuple[str, ...],
-                    sel_since: str | None, sel_until: str | None,
+                    json_out: str | None, md_out: str | None, png_dir: str | None,
+                    sel_test: tuple[str, ...], sel_run: tuple[str, ...],
+                    sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
                     sel_where: str | None) -> None:
-    """Which parameters, values and interactions drive failures and metrics."""
+    """Which parameters, values and interactions drive failures and metrics.
+
+    The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
+    """
     from configlab.analysis import analyze
 
-    if as_json and as_md:
-        raise click.UsageError("give at most one of --json and --md")
+    if json_out == md_out == STDOUT:
+        raise click.UsageError("--json and --md cannot both print to stdout")
     selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
     report_ = None
     if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
@@ -226,11 +233,11 @@ def analyze_command(results_path: str, space_path: str | None, store_path: str,
         if not len(results):
             raise IntegrationError(f"{results_path}: no results to analyse")
         report_ = analyze(results, _space(space_path, results))
-    if as_json:
-        click.echo(json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
-    elif as_md:
-        click.echo(report_.to_markdown(), nl=False)
-    else:
+    if json_out is not None:
+        emit(json_out, json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
+    if md_out is not None:
+        emit(md_out, report_.to_markdown())
+    if STDOUT not in (json_out, md_out):
         click.echo(report_.to_text(), nl=False)
     if png_dir is not None:
         directory = Path(png_dir)

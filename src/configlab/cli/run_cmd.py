@@ -1,15 +1,18 @@
 """``configlab run -- CMD ARGS...``: run any command under the execution monitor.
 
-The command runs with the terminal (stdin/stdout/stderr inherited).  Afterwards one result is
-appended to the store: the config (the ``--config`` files, parsed and deep-merged in order),
-the outcome (pass when the command exits 0, else fail; error when it cannot start), the
+The command runs with the terminal (stdin inherited; what it writes is passed through as it
+comes, in its own process group) through the one process runner of
+:mod:`configlab.execution` (``--timeout`` stops it and its descendants).  Afterwards one
+result is appended to the store: the config (the ``--config`` files, parsed and deep-merged in
+order), the outcome (pass when the command exits 0, else fail; error when it cannot start or
+timed out), the
 duration and the monitor's metrics (``wall_s``, ``cpu_s``, ``peak_rss_mb``,
 ``rss_growth_mb``, ``exit_status``, ``rss_floor_mb``, ``config_drift``).  A ``--config``
 file whose content changed while the command ran is reported as config drift.
 
 Exit code: the command's own (128 + N when it was killed by signal N; 127 when it was not
-found, 126 when it could not be executed); 2 for bad usage or when the result could not be
-recorded after a successful command.
+found, 126 when it could not be executed; 124 on timeout, as ``timeout(1)``); 2 for bad usage
+or when the result could not be recorded after a successful command.
 """
 
 from __future__ import annotations
@@ -68,11 +71,14 @@ def _echo(message: str) -> None:
 @click.option("--test-id", default=None, help="Test id to record (default: the command line).")
 @click.option("--run-id", default=None,
               help=f"Run id to record (default: ${RUN_ID_ENV}, else a new one).")
+@click.option("--timeout", type=float, default=None,
+              help="Seconds before the command and its descendants are stopped (TERM, then "
+                   "KILL); the result is then an error and the exit code 124.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         take_snapshot: bool, test_id: str | None, run_id: str | None,
-        command: tuple[str, ...]) -> None:
+        timeout: float | None, command: tuple[str, ...]) -> None:
     """Run COMMAND under the execution monitor and record the result.
 
     Put the command after `--`:  configlab run --config app.yaml -- ./app --selftest
@@ -105,8 +111,10 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
                 files=list(config_files),
                 meta={"source": "configlab.run", "command": argv},
             ).id
+    if timeout is not None and not timeout > 0:
+        raise click.UsageError(f"--timeout must be positive, got {timeout:g}")
     try:
-        execution = run_command(argv, config_files)
+        execution = run_command(argv, config_files, timeout=timeout)
     except IntegrationError as error:
         code = start_failure_code(error)
         _echo(str(error))
@@ -118,7 +126,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         return
     status = execution.exit_status
     assert status is not None
-    outcome = "pass" if status == 0 else "fail"
+    outcome = "error" if execution.timed_out else "pass" if status == 0 else "fail"
     if execution.drift:
         _echo(f"config drift: {', '.join(execution.drifted)} changed while the command ran")
         if take_snapshot:
@@ -138,7 +146,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     ))
     where = f" [snapshot {snapshot_id[:12]}]" if snapshot_id else ""
     _echo(f"{outcome}: {execution.describe()}{where}")
-    code = exit_code(status)
+    code = 124 if execution.timed_out else exit_code(status)
     if not recorded and code == 0:
         code = 2
     ctx.exit(code)

@@ -13,7 +13,7 @@ import click
 
 from configlab import formats
 from configlab._internal.safeio import write_output
-from configlab.errors import ConfiglabError, FormatError
+from configlab.errors import ConfiglabError, FormatError, SpaceError
 from configlab.space import ABSENT, Space
 
 _SPACE_FORMATS = ("yaml", "json", "pict")
@@ -144,7 +144,11 @@ def infer(configs: tuple[str, ...], output: str | None, name: str,
           config_format: str | None) -> None:
     """Infer a space from example CONFIG files (types, observed ranges and values)."""
     trees = [formats.load(path, config_format) for path in configs]
-    inferred = Space.infer(trees, name=name)
+    try:
+        inferred = Space.infer(trees, name=name)
+    except ConfiglabError as error:  # name the files: the trees alone do not say where
+        more = f" (and {len(configs) - 1} more)" if len(configs) > 1 else ""
+        raise SpaceError(f"{configs[0]}{more}: {error}") from None
     for warning in inferred.warnings:
         click.echo(f"warning: {warning}", err=True)
     data = inferred.to_dict()
@@ -171,7 +175,7 @@ def convert(space_file: str, target: str, output: str | None, space_format: str,
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     if target == "pict":
-        from configlab.space._pict import space_to_pict
+        from configlab.space import space_to_pict
 
         text = space_to_pict(loaded)
     else:

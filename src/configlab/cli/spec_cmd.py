@@ -148,7 +148,7 @@ def verify_cmd(
 
 
 def _summary(report: Any) -> None:
-    from configlab.specs._report import output_tail
+    from configlab.specs import output_tail
 
     totals = report.totals()
     for rule in report.rules:

@@ -76,16 +76,27 @@ def pull(url: str, remote_objects: str | None, as_json: bool,
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @store_options
 def gc(delete: bool, grace: float, as_json: bool, store_path: StoreLocation) -> None:
-    """Find objects no snapshot names (a crashed writer's); delete them with --delete."""
+    """Find objects no snapshot names and temporary files of killed saves; delete them with
+    --delete."""
     from configlab.snapshots import SnapshotStore
     from configlab.snapshots._gc import collect_garbage
+    from configlab.snapshots._tidy import remove_temp_files
 
     with SnapshotStore(store_path) as opened:
         report = collect_garbage(opened, dry_run=not delete, grace=grace)
+        # and the temporary files of saves killed mid-write (local object directories only)
+        temps = (None if opened.location.is_postgres
+                 else remove_temp_files(opened.root, dry_run=not delete, grace=grace))
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        data = report.to_dict()
+        if temps is not None:
+            data["temp_files"] = {"removed": [t.path for t in temps.removed],
+                                  "kept": [t.path for t in temps.kept]}
+        click.echo(json.dumps(data, indent=2))
     else:
         click.echo(report.to_text())
+        if temps is not None:
+            click.echo(temps.to_text())
 
 
 __all__ = ["OBJECTS_HELP", "store"]

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from configlab._internal import safeio
+from configlab.errors import ConfiglabError
 from configlab.execution._command import CONFIG_ENV, CommandTemplate
 from configlab.execution._process import DEFAULT_TAIL_BYTES, ProcessResult, run_process
 
@@ -90,9 +92,9 @@ class JobResult:
 
 def read_metrics(path: Path) -> dict[str, float]:
     """The numbers of the JSON object the application wrote to ``path`` ({} if none/invalid)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    try:  # the application wrote it: a FIFO or /dev/zero there must not hang the run
+        data = json.loads(safeio.read_text(path, what="metrics file", max_bytes=1 << 20))
+    except (ConfiglabError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
         return {}

@@ -231,6 +231,34 @@ def _consume(
             raw.flush()
 
 
+def _stop_tree(
+    pid: int,
+    selector: selectors.BaseSelector,
+    tails: dict[str, _Tail],
+    echo: bool,
+    grace: float,
+) -> tuple[int, Any]:
+    """SIGTERM to the group and every descendant, SIGKILL after ``grace`` s; the reaped status.
+
+    The tree is listed while the command is still alive, so a grandchild that left the group
+    (``setsid``) is reached too.  What the command writes while shutting down is kept, but the
+    end of its pipes is never waited for.
+    """
+    tree = descendants(pid)
+    _signal_all(pid, tree, signal.SIGTERM)
+    stop = time.perf_counter() + grace
+    reaped = None
+    while reaped is None and time.perf_counter() < stop:
+        _consume(selector, selector.select(_POLL_S), tails, echo)
+        reaped = _reap(pid, block=False)
+    _consume(selector, selector.select(0), tails, echo)
+    _signal_all(pid, tree + descendants(pid), signal.SIGKILL)
+    if reaped is None:
+        reaped = _reap(pid, block=True)
+    assert reaped is not None  # a blocking wait always returns the status
+    return reaped
+
+
 def run_process(
     argv: Sequence[str] | str,
     *,
@@ -329,17 +357,7 @@ def run_process(
                 continue
             _consume(selector, events, tails, echo)
         if timed_out:
-            tree = descendants(pid)
-            _signal_all(pid, tree, signal.SIGTERM)
-            stop = time.perf_counter() + grace
-            while reaped is None and time.perf_counter() < stop:
-                # what it writes while shutting down is kept, but EOF is never waited for
-                _consume(selector, selector.select(_POLL_S), tails, echo)
-                reaped = _reap(pid, block=False)
-            _consume(selector, selector.select(0), tails, echo)
-            _signal_all(pid, tree + descendants(pid), signal.SIGKILL)
-            if reaped is None:
-                reaped = _reap(pid, block=True)
+            reaped = _stop_tree(pid, selector, tails, echo, grace)
         else:
             # what is left of the group (background jobs) must not outlive the run
             _signal_all(pid, [], signal.SIGKILL)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from configlab._internal import safeio
 from configlab.errors import ExecutionError
 from configlab.execution._executor import Executor
 from configlab.execution._jobs import CommandJob, JobResult, run_job, to_result
@@ -26,6 +27,7 @@ from configlab.execution._shard import Shard
 
 if TYPE_CHECKING:
     from configlab.results import Result
+    from configlab.storage import StoreLocation
 
 #: The manifest ``configlab generate --out`` writes next to the configs.
 MANIFEST = "manifest.json"
@@ -66,13 +68,11 @@ def load_suite(source: str | Path) -> list[SuiteItem]:
             except ConfiglabError as error:
                 raise ExecutionError(f"suite {path}: {error}") from None
         return items
-    if not path.is_file():
+    if not path.exists():
         raise ExecutionError(f"{source}: no such suite directory or JSON-lines file")
     items = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise ExecutionError(f"{source}: cannot read: {error}") from None
+    # a regular file only (a FIFO would hang), bounded, UTF-8 checked
+    lines = safeio.read_text(path, what="suite file", error=ExecutionError).splitlines()
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -111,7 +111,7 @@ def run_suite(
     jobs: Sequence[CommandJob],
     executor: Executor,
     *,
-    store: str | Path | None = None,
+    store: str | Path | StoreLocation | None = None,
     run_id: str | None = None,
     test_name: str = "exec",
     snapshot: bool = True,

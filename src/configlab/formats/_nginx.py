@@ -21,7 +21,7 @@ from typing import Any
 
 from configlab.errors import FormatError
 from configlab.formats._common import Codec, check_tree, infer_scalar, verify_round_trip
-from configlab.tree import Tree
+from configlab.tree import Tree, deep_copy
 
 _NAME_RE = re.compile(r"[^\s{};\"'#\\]+(?: |$)")
 
@@ -84,7 +84,7 @@ def _tree(block: list[dict[str, Any]], typed: bool) -> Tree:
                 tree[key] = repeated
         else:
             tree[key] = value
-    plain: Tree = _plain(tree)
+    plain: Tree = deep_copy(tree)  # the _Repeated markers become plain lists
     return plain
 
 
@@ -92,14 +92,6 @@ class _Repeated(list[Any]):
     """A list made of repeated directives (marked while parsing, plain list afterwards)."""
 
     _repeated = True
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {k: _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def loads(text: str, source: str | None, typed: bool) -> Tree:

@@ -3,6 +3,7 @@ prioritisation of suites."""
 
 from __future__ import annotations
 
+from configlab.generation._covering import build_covering_suite
 from configlab.generation._generate import (
     DEFAULT_MAX_SIZE,
     STRATEGIES,
@@ -27,6 +28,7 @@ __all__ = [
     "DeadValueWarning",
     "PrioritizedSuite",
     "SuiteReport",
+    "build_covering_suite",
     "covering_suite",
     "dead_values",
     "generate",

@@ -35,6 +35,7 @@ from configlab.space import (
     ListParam,
     Parameter,
     Space,
+    SpaceSource,
     StringParam,
     load_space,
 )
@@ -455,7 +456,7 @@ def _prepare(space: Space, enum_limit: int = ENUM_LIMIT) -> _Plan:
     return _Plan(space, sm, solver, engine, dead)
 
 
-def dead_values(space: Space | Any) -> list[DeadValue]:
+def dead_values(space: SpaceSource) -> list[DeadValue]:
     """Value classes that no valid configuration can take, in parameter order.
 
     Raises:
@@ -474,7 +475,7 @@ def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
 
 
 def generate(
-    space: Space | Any,
+    space: SpaceSource,
     strategy: str = "covering",
     seed: int = 0,
     count: int | None = None,

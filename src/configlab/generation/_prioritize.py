@@ -21,7 +21,7 @@ from typing import Any, Final
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import space_model
 from configlab.errors import GenerationError
-from configlab.space import Space, load_space
+from configlab.space import SpaceSource, load_space
 
 Config = dict[str, Any]
 
@@ -93,7 +93,7 @@ def _history_pairs(history: Iterable[Any]) -> Iterator[tuple[Mapping[str, Any], 
 
 def prioritize(
     configs: Iterable[Mapping[str, Any]],
-    space: Space | Any,
+    space: SpaceSource,
     strength: int = 2,
     weights: Mapping[str, float] | None = None,
     history: Iterable[Any] | None = None,

@@ -20,7 +20,7 @@ from configlab.constraints import ABSENT
 from configlab.errors import GenerationError
 from configlab.generation._covering import Group, build_covering
 from configlab.generation._faults import build_with_negatives
-from configlab.space import Parameter, Space, load_space
+from configlab.space import Parameter, Space, SpaceSource, load_space
 
 Config = dict[str, Any]
 
@@ -203,7 +203,7 @@ def _existing_codes(
 
 
 def covering_suite(
-    space: Space | Any,
+    space: SpaceSource,
     strength: int = 2,
     seed: int = 0,
     *,

@@ -3,7 +3,9 @@
 Example ``configlab-ci.yaml`` (paths are relative to the file's directory, where commands run)::
 
     space: space.yaml
-    store: .configlab                # results and snapshots (default .configlab)
+    store: .configlab                # results and snapshots: a directory or postgresql://...
+                                     # (default $CONFIGLAB_STORE, else .configlab)
+    objects: s3://bucket/prefix      # optional: large objects on S3 (default $CONFIGLAB_OBJECTS)
     steps:
       - generate: {strategy: covering, strength: 2, seed: 7, out: configs/, format: json}
       - run: {command: "python app.py --config {config}", timeout: 30}
@@ -43,6 +45,7 @@ from typing import Any
 from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, IntegrationError
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
+from configlab.storage import StoreLocation
 
 #: The step kinds, in the order they usually appear.
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
@@ -55,7 +58,7 @@ _STEP_OPTIONS: dict[str, tuple[str, ...]] = {
     "analyze": ("md", "json", "png", "text"),
     "export": ("junit", "markdown", "ctrf", "allure", "csv", "parquet", "jsonl"),
 }
-_ROOT_KEYS = ("space", "store", "run_id", "steps")
+_ROOT_KEYS = ("space", "store", "objects", "run_id", "steps")
 #: Longest command output tail kept in a failure message.
 OUTPUT_TAIL = 400
 
@@ -84,6 +87,7 @@ class CIConfig:
     store: str
     run_id: str | None
     steps: tuple[Step, ...]
+    objects: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,11 +216,17 @@ def load_ci_config(path: str | os.PathLike[str]) -> CIConfig:
         raise IntegrationError(f"{where}: 'space' must be a path")
     if any(k in kinds for k in ("generate", "coverage")) and space is None:
         raise IntegrationError(f"{where}: 'generate' and 'coverage' steps need 'space'")
-    store = data.get("store", ".configlab")
+    from configlab import storage
+
+    store = data.get("store", os.environ.get(storage.STORE_ENV) or storage.DEFAULT_STORE)
+    objects = data.get("objects", os.environ.get(storage.OBJECTS_ENV) or None)
     run_id = data.get("run_id")
     if not isinstance(store, str) or (run_id is not None and not isinstance(run_id, str)):
         raise IntegrationError(f"{where}: 'store' and 'run_id' must be strings")
-    return CIConfig(location, location.resolve().parent, space, store, run_id, tuple(steps))
+    if objects is not None and not (isinstance(objects, str) and storage.is_s3_url(objects)):
+        raise IntegrationError(f"{where}: 'objects' must be an s3://bucket/prefix URL")
+    return CIConfig(location, location.resolve().parent, space, store, run_id, tuple(steps),
+                    objects)
 
 
 def _check_step(step: Step, where: str) -> None:
@@ -302,6 +312,14 @@ class _State:
         candidate = Path(text)
         return candidate if candidate.is_absolute() else self.config.base_dir / candidate
 
+    def store(self) -> StoreLocation:
+        """The suite's store: a postgresql:// URL as written, a directory relative to the file."""
+        from configlab import storage
+
+        text = self.config.store
+        index = text if storage.is_postgres_url(text) else str(self.path(text))
+        return storage.resolve(index, self.config.objects, environ={})
+
     def shown(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.config.base_dir))
@@ -372,7 +390,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
         from configlab.results import ResultStore
 
         try:
-            with ResultStore(state.path(cfg.store)) as store:
+            with ResultStore(state.store()) as store:
                 store.record_many(state.new_results)
         except ConfiglabError as error:
             raise IntegrationError(f"{cfg.path}: cannot record results: {error}") from None
@@ -469,7 +487,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
                        cwd=str(state.config.base_dir) if local else None, env=extra_env)
             for index, (path, config) in enumerate(state.generated, start=1)]
     failing = 0
-    with SnapshotStore(state.path(state.config.store)) as snapshots:
+    with SnapshotStore(state.store()) as snapshots:
         snapshot_ids = [snapshots.save_config(
             job.config, job.name,
             meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
@@ -533,13 +551,16 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
             raise IntegrationError(f"{state.config.path}: {step.label}: {message}")
         state.annotations.append(Annotation("warning", "configlab ingest", message))
         return "ok", message
-    store = state.path(state.config.store)
+    from configlab.snapshots import SnapshotStore
+
+    location = state.store()
+    known = location.is_postgres or (location.root / "index.sqlite").is_file()
+    store = SnapshotStore(location) if known else None
     count = 0
     for report in files:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", IngestWarning)
-            found = load_results(report, store if (store / "index.sqlite").is_file() else None,
-                                 run_id=state.config.run_id)
+            found = load_results(report, store, run_id=state.config.run_id)
         for note in caught:
             state.annotations.append(Annotation("warning", "configlab ingest", str(note.message),
                                                 file=state.shown(report)))
@@ -566,7 +587,7 @@ def _verify(state: _State, step: Step) -> tuple[str, str]:
     runner = CommandRunner(o["command"], fmt=state.fmt, timeout=o.get("timeout"),
                            cwd=state.config.base_dir)
     report = verify(spec, runner, configs=[c for _, c in state.generated],
-                    store=state.path(state.config.store), progress=False,
+                    store=state.store(), progress=False,
                     workers=o.get("jobs", state.jobs or default_jobs()))
     for check in report.violations:
         state.annotations.append(Annotation(

@@ -42,7 +42,7 @@ from configlab.integrations.ingest import (
     TEST_ID_KEY,
     encode_value,
 )
-from configlab.results._model import (
+from configlab.results import (
     METRIC_PREFIX,
     RESERVED_COLUMNS,
     Result,
@@ -54,6 +54,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from configlab.analysis import AnalysisReport
     from configlab.coverage import CoverageReport
 
+#: What the writers take: a ResultSet or a sequence of Results.
+ResultRows = ResultSet | Sequence[Result]
 #: Formats :func:`export` writes.
 EXPORT_FORMATS = ("junit", "allure", "ctrf", "markdown", "csv", "parquet", "jsonl")
 #: CTRF specification version written by :func:`to_ctrf`.
@@ -71,7 +73,7 @@ _XML_INVALID = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ff
 # --------------------------------------------------------------------------- helpers
 
 
-def _results(results: Any) -> ResultSet:
+def _results(results: ResultRows) -> ResultSet:
     if isinstance(results, ResultSet):
         return _redacted(results)
     if isinstance(results, Sequence) and all(isinstance(r, Result) for r in results):
@@ -216,7 +218,7 @@ def _xml_safe(text: str) -> str:
 # --------------------------------------------------------------------------- JUnit XML
 
 
-def junit_xml(results: Any, *, name: str = "configlab") -> str:
+def junit_xml(results: ResultRows, *, name: str = "configlab") -> str:
     """JUnit XML text: one ``<testsuite>`` per run id (in order of first appearance), one
     ``<testcase>`` per result with its properties (:func:`config_properties`).
 
@@ -274,7 +276,7 @@ def junit_xml(results: Any, *, name: str = "configlab") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
-def to_junit(results: Any, path: str | os.PathLike[str], *, name: str = "configlab") -> Path:
+def to_junit(results: ResultRows, path: str | os.PathLike[str], *, name: str = "configlab") -> Path:
     """Write :func:`junit_xml` to ``path``; returns the path."""
     return _write(Path(path), junit_xml(results, name=name))
 
@@ -282,7 +284,7 @@ def to_junit(results: Any, path: str | os.PathLike[str], *, name: str = "configl
 # --------------------------------------------------------------------------- Allure
 
 
-def allure_results(results: Any, *, snapshot_url: str | None = None
+def allure_results(results: ResultRows, *, snapshot_url: str | None = None
                    ) -> list[tuple[str, dict[str, Any], dict[str, str]]]:
     """The Allure test results: ``(uuid, result JSON, {attachment file: text})`` per result.
 
@@ -349,7 +351,7 @@ def allure_results(results: Any, *, snapshot_url: str | None = None
     return out
 
 
-def to_allure(results: Any, directory: str | os.PathLike[str], *,
+def to_allure(results: ResultRows, directory: str | os.PathLike[str], *,
               environment: Mapping[str, str] | None = None,
               snapshot_url: str | None = None) -> Path:
     """Write an ``allure-results`` directory: ``<uuid>-result.json`` per result, the config
@@ -393,7 +395,7 @@ def _prop_escape(text: str, key: bool) -> str:
 # --------------------------------------------------------------------------- CTRF
 
 
-def ctrf_report(results: Any, *, tool_name: str = "configlab") -> dict[str, Any]:
+def ctrf_report(results: ResultRows, *, tool_name: str = "configlab") -> dict[str, Any]:
     """A CTRF document (``reportFormat`` CTRF, ``specVersion`` :data:`CTRF_SPEC_VERSION`).
 
     Each test: name, status (pass -> passed, fail -> failed, error -> other, skip -> skipped),
@@ -462,7 +464,7 @@ def ctrf_report(results: Any, *, tool_name: str = "configlab") -> dict[str, Any]
     }
 
 
-def to_ctrf(results: Any, path: str | os.PathLike[str], *, tool_name: str = "configlab"
+def to_ctrf(results: ResultRows, path: str | os.PathLike[str], *, tool_name: str = "configlab"
             ) -> Path:
     """Write :func:`ctrf_report` as JSON to ``path``; returns the path."""
     text = json.dumps(ctrf_report(results, tool_name=tool_name), indent=2, ensure_ascii=False)
@@ -483,7 +485,7 @@ def _config_text(result: Result) -> str:
     return ", ".join(f"{k}={encode_value(v)}" for k, v in flat.items()) or "(empty)"
 
 
-def markdown_summary(results: Any, *, coverage: CoverageReport | None = None,
+def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = None,
                      analysis: AnalysisReport | None = None, max_failures: int = 20,
                      title: str = "configlab results") -> str:
     """A Markdown summary: outcome counts, the failing results (test, snapshot id, config,
@@ -546,7 +548,7 @@ def markdown_summary(results: Any, *, coverage: CoverageReport | None = None,
     return "\n".join(out)
 
 
-def to_markdown(results: Any, path: str | os.PathLike[str], **options: Any) -> Path:
+def to_markdown(results: ResultRows, path: str | os.PathLike[str], **options: Any) -> Path:
     """Write :func:`markdown_summary` (same keyword options) to ``path``; returns the path."""
     return _write(Path(path), markdown_summary(results, **options))
 
@@ -554,7 +556,7 @@ def to_markdown(results: Any, path: str | os.PathLike[str], **options: Any) -> P
 # --------------------------------------------------------------------------- tables
 
 
-def to_csv(results: Any, path: str | os.PathLike[str]) -> Path:
+def to_csv(results: ResultRows, path: str | os.PathLike[str]) -> Path:
     """Write the results table as CSV (:meth:`ResultSet.to_csv` layout); returns the path."""
     rows = _results(results)
     location = Path(path)
@@ -587,7 +589,7 @@ def _column_type(values: list[Any]) -> str | None:
     return None
 
 
-def parquet_table(results: Any) -> Any:
+def parquet_table(results: ResultRows) -> Any:
     """The results table of :func:`to_parquet` as a ``pyarrow.Table`` (needs pyarrow).
 
     Columns as in the CSV form.  A config column whose present values all share one plain type
@@ -635,7 +637,7 @@ def parquet_table(results: Any) -> Any:
     return pa.table(arrays).replace_schema_metadata(metadata)
 
 
-def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
+def to_parquet(results: ResultRows, path: str | os.PathLike[str]) -> Path:
     """Write the results table as Parquet (needs pyarrow); returns the path.
 
     Columns as in :func:`parquet_table`.  Reads back with
@@ -656,7 +658,7 @@ def to_parquet(results: Any, path: str | os.PathLike[str]) -> Path:
 # --------------------------------------------------------------------------- dispatch
 
 
-def export(results: Any, fmt: str, out: str | os.PathLike[str], *,
+def export(results: ResultRows, fmt: str, out: str | os.PathLike[str], *,
            coverage: CoverageReport | None = None,
            analysis: AnalysisReport | None = None) -> Path:
     """Write ``results`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`) to ``out``.
@@ -680,7 +682,7 @@ def export(results: Any, fmt: str, out: str | os.PathLike[str], *,
     return writer()
 
 
-def _jsonl(results: Any, out: str | os.PathLike[str]) -> Path:
+def _jsonl(results: ResultRows, out: str | os.PathLike[str]) -> Path:
     rows = _results(results)
     text = "".join(canonical_json(r.to_dict()) + "\n" for r in rows)
     return _write(Path(out), text)

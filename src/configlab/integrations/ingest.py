@@ -52,7 +52,7 @@ from xml.etree.ElementTree import Element, ParseError
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab.errors import ConfiglabError, IntegrationError, ResultsError
-from configlab.results._model import Result, ResultSet, format_cell, parse_cell
+from configlab.results import Result, ResultSet, format_cell, parse_cell
 from configlab.snapshots import SnapshotStore
 
 #: Key carrying the snapshot id of the config a test ran with.
@@ -661,7 +661,7 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
         raise IntegrationError(f"{location}: cannot read Parquet: {error}") from None
     meta = table.schema.metadata or {}
     text_columns = set(json.loads(meta.get(b"configlab.text_columns", b"[]")))
-    from configlab.results._model import METRIC_PREFIX, RESERVED_COLUMNS
+    from configlab.results import METRIC_PREFIX, RESERVED_COLUMNS
 
     columns = table.column_names
     if "outcome" not in columns:

@@ -132,7 +132,7 @@ class Execution:
 
         Keys: ``wall_s``, ``cpu_s``, ``peak_rss_mb``, ``rss_growth_mb``, ``config_drift``
         (1.0 when a watched file drifted, else 0.0); for commands also ``exit_status`` and
-        ``rss_floor_mb``.
+        ``rss_floor_mb``, and ``timed_out`` (1.0) when the command was stopped on timeout.
         """
         values = {
             "wall_s": round(self.wall_s, 6),
@@ -144,6 +144,8 @@ class Execution:
         if self.exit_status is not None:
             values["exit_status"] = float(self.exit_status)
             values["rss_floor_mb"] = round(self.rss_floor_mb, 3)
+        if self.timed_out:
+            values["timed_out"] = 1.0
         return values
 
     def describe(self) -> str:

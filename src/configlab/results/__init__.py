@@ -4,25 +4,33 @@ result store."""
 from __future__ import annotations
 
 from configlab.results._model import (
+    METRIC_PREFIX,
     NULL_CELL,
     OUTCOMES,
+    RESERVED_COLUMNS,
     Result,
     ResultSet,
     ResultStore,
     canonical_json,
     config_key,
     encode_results,
+    format_cell,
     normalize_timestamp,
+    parse_cell,
 )
 
 __all__ = [
+    "METRIC_PREFIX",
     "NULL_CELL",
     "OUTCOMES",
+    "RESERVED_COLUMNS",
     "Result",
     "ResultSet",
     "ResultStore",
     "canonical_json",
     "config_key",
     "encode_results",
+    "format_cell",
     "normalize_timestamp",
+    "parse_cell",
 ]

@@ -38,6 +38,7 @@ from configlab._internal.canonical import canonical_json
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -76,32 +77,6 @@ def _number(value: Any, what: str) -> float:
     if math.isnan(number) or math.isinf(number):
         raise ResultsError(f"{what} must be a finite number, got {value!r}")
     return number
-
-
-def normalize_timestamp(value: Any, what: str = "timestamp") -> str | None:
-    """ISO 8601 UTC text of a timestamp (datetime, ISO text, or epoch seconds); None stays None.
-
-    Naive times are taken as UTC.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ResultsError(f"{what}: {value!r} is not an ISO 8601 time") from None
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            moment = datetime.fromtimestamp(float(value), UTC)
-        except (OverflowError, OSError, ValueError):
-            raise ResultsError(f"{what}: {value!r} is not a valid epoch time") from None
-    else:
-        raise ResultsError(f"{what}: expected an ISO 8601 time, got {value!r}")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()
 
 
 def _epoch(text: str) -> float:

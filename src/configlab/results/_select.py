@@ -12,11 +12,30 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from configlab import tree as _tree
 from configlab.errors import ConstraintError, ResultsError
-from configlab.results._model import OUTCOMES, Result, normalize_timestamp
+from configlab.results._time import normalize_timestamp
+from configlab.results.encoded import OUTCOME_NAMES as OUTCOMES
+
+
+class _Row(Protocol):
+    """What selection reads of a result (:class:`configlab.results.Result` has it all)."""
+
+    @property
+    def config(self) -> Any: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def test_id(self) -> str: ...
+    @property
+    def run_id(self) -> str | None: ...
+    @property
+    def timestamp(self) -> str | None: ...
+
+
+_R = TypeVar("_R", bound=_Row)
 
 
 @dataclass(frozen=True)
@@ -55,7 +74,7 @@ def _moment(value: Any, what: str) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def select(results: Iterable[Result], selection: Selection) -> list[Result]:
+def select(results: Iterable[_R], selection: Selection) -> list[_R]:
     """The results ``selection`` keeps, in order.
 
     Raises:
@@ -76,7 +95,7 @@ def select(results: Iterable[Result], selection: Selection) -> list[Result]:
             condition = parse(selection.where)
         except ConstraintError as error:
             raise ResultsError(f"--where: {error}") from None
-    kept: list[Result] = []
+    kept: list[_R] = []
     for result in results:
         if selection.test_ids and not _test_matches(result.test_id, selection.test_ids):
             continue
@@ -96,7 +115,7 @@ def select(results: Iterable[Result], selection: Selection) -> list[Result]:
     return kept
 
 
-def _environment(result: Result) -> dict[str, Any]:
+def _environment(result: _Row) -> dict[str, Any]:
     """What ``where`` sees: the config's leaves, plus ``stdout`` / ``stderr`` (the kept output
     tails, ``"OOM" in stderr``) unless the config has parameters of those names."""
     env = _tree.flatten(result.config)

@@ -17,13 +17,14 @@ from configlab.space._model import (
     ListParam,
     Parameter,
     Space,
+    SpaceSource,
     StringParam,
     ValueClass,
     Violation,
     load_space,
     parameter_from_spec,
 )
-from configlab.space._pict import space_from_pict
+from configlab.space._pict import space_from_pict, space_to_pict
 
 # Space.load / from_json_schema / infer call the importers through this table: the importers
 # build Spaces (they import _model), so the face wires them in instead of _model importing them.
@@ -40,9 +41,11 @@ __all__ = [
     "ListParam",
     "Parameter",
     "Space",
+    "SpaceSource",
     "StringParam",
     "ValueClass",
     "Violation",
     "load_space",
     "parameter_from_spec",
+    "space_to_pict",
 ]

@@ -38,7 +38,12 @@ from configlab.space._model import (
     Space,
     StringParam,
 )
-from configlab.space._values import FORMAT_EXAMPLES, Synthesizer, search_pattern
+from configlab.space._values import (
+    FORMAT_EXAMPLES,
+    Synthesizer,
+    pointer_target,
+    search_pattern,
+)
 
 #: Keywords that only annotate (never restrict) a value: accepted without a warning.
 ANNOTATIONS = frozenset({
@@ -112,6 +117,8 @@ class _Cycle(_Unsupported):
 #: A constraint reading parameters with more value-class combinations than this makes its
 #: object a whole-value parameter instead (generation enumerates constraint scopes).
 MAX_CONSTRAINT_COMBINATIONS = 100_000
+#: A list of enum items with at most this many possible members is modelled as a subset.
+MAX_SUBSET_MEMBERS = 64
 
 
 @dataclass(frozen=True)
@@ -233,16 +240,10 @@ class _Importer:
         fragment = urllib.parse.unquote(ref[1:])
         if fragment and not fragment.startswith("/"):
             raise _Unsupported(f"anchor $ref {ref!r} is not followed")
-        node: Any = self.root
-        for raw in fragment.split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and segment in node:
-                node = node[segment]
-            elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-                node = node[int(segment)]
-            else:
-                raise SpaceError(f"{self.source}: {pointer}: $ref {ref!r} points nowhere")
-        return node
+        try:
+            return pointer_target(self.root, ref)
+        except LookupError:
+            raise SpaceError(f"{self.source}: {pointer}: $ref {ref!r} points nowhere") from None
 
     # ------------------------------------------------------------------ objects
     def walk_object(
@@ -811,6 +812,11 @@ class _Importer:
         kwargs = dict(common)
         whole = (common["path"], common["optional"], common.get("nullable", False))
         items = schema.get("items", {})
+        members = self.members(items, pointer)
+        if members is not None:
+            subset = self.subset(schema, pointer, members, *whole)
+            if subset is not None:
+                return subset
         if isinstance(items, list) or any(k in schema for k in (
                 "uniqueItems", "contains", "prefixItems", "additionalItems", "unevaluatedItems")):
             return self.whole_values(schema, pointer, *whole)
@@ -845,6 +851,52 @@ class _Importer:
             kwargs["max_items"] = max(8, kwargs.get("min_items", 0))
             self.unbounded_lists.append(pointer)
         return self.build(ListParam, pointer, kwargs)
+
+    def members(self, items: Any, pointer: str) -> list[Any] | None:
+        """The possible members of a list whose items are an enum/const (else None)."""
+        try:
+            item_schema, _ = self.resolve(items, f"{pointer}/items")
+        except _Unsupported:
+            return None
+        if not isinstance(item_schema, Mapping):
+            return None
+        mark = self.snapshot()
+        found = self.finite_values(item_schema, f"{pointer}/items")
+        self.rollback(mark)
+        if found is None or not found[0] or len(found[0]) > MAX_SUBSET_MEMBERS:
+            return None
+        return list(found[0])
+
+    def subset(self, schema: Mapping[str, Any], pointer: str, members: list[Any], path: str,
+               optional: bool, nullable: bool) -> Parameter | None:
+        """A list of enum members as a subset: one value class per member (so generation and
+        coverage reach every member), plus the smallest and the fullest allowed list."""
+        low = schema.get("minItems", 0)
+        high = schema.get("maxItems", len(members))
+        if not isinstance(low, int) or not isinstance(high, int) or low > len(members):
+            return None
+        high = min(high, len(members))
+        candidates: list[tuple[str, list[Any]]] = [("min", members[:low])]
+        for index, member in enumerate(members):
+            rest = [m for m in members if m is not member][: max(low - 1, 0)]
+            shown = member if isinstance(member, str) else _literal(member)
+            label = f"member:{shown}" if len(shown) <= 50 else f"member:#{index}"
+            candidates.append((label, [member, *rest]))
+        candidates.append(("all", members[:high]))
+        if self.synthesizer is None:
+            self.synthesizer = Synthesizer(self.root)
+        valid = self.synthesizer.checker(schema)
+        values: list[tuple[str, Any]] = []
+        seen: list[list[Any]] = []
+        for label, value in candidates:
+            if low <= len(value) <= high and value not in seen and valid(value):
+                seen.append(value)
+                values.append((label, value))
+        if len(values) <= len(members) // 2:
+            return None  # the members do not combine freely: whole values instead
+        return self.build(JsonParam, pointer, {
+            "path": path, "optional": optional, "nullable": nullable,
+            "values": tuple(values), "schema": bundle(schema, self.root)})
 
     # ------------------------------------------------------------------ constraints
     def object_constraints(
@@ -1205,10 +1257,10 @@ def bundle(schema: Any, root: Mapping[str, Any]) -> Any:
     while index < len(order):
         ref = order[index]
         index += 1
-        node: Any = root
-        for raw in urllib.parse.unquote(ref[1:]).split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            node = node[int(segment)] if isinstance(node, list) else node.get(segment, {})
+        try:
+            node: Any = pointer_target(root, ref)
+        except LookupError:
+            node = {}
         definitions[names[ref]] = rewrite(node)
     wrapper: dict[str, Any] = {"$defs": definitions, "allOf": [body]}
     if "$schema" in root:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -605,13 +606,17 @@ class JsonParam(Parameter):
         exact = super()._classify_present(value)
         if exact >= 0:
             return exact
-        best, best_distance = -1, math.inf
+        best, best_key = -1, (math.inf, math.inf)
         for index, cls in enumerate(self.value_classes):
             if cls.value is ABSENT or cls.value is None or type(cls.value) is not type(value):
                 continue
-            distance = abs(_size(cls.value) - _size(value))
-            if distance < best_distance:
-                best, best_distance = index, distance
+            # Same discriminator first (equal scalar entries of a mapping), then nearest size.
+            shared = sum(1 for k, v in cls.value.items() if not isinstance(v, dict | list)
+                         and k in value and values_equal(value[k], v)) \
+                if isinstance(value, dict) else 0
+            key = (-shared, abs(_size(cls.value) - _size(value)))
+            if key < best_key:
+                best, best_key = index, key
         return best if best >= 0 else 0
 
     def _spec(self) -> dict[str, Any]:
@@ -1096,7 +1101,12 @@ def _looks_like_json_schema(data: Any) -> bool:
     return "parameters" not in data and ("properties" in data or data.get("type") == "object")
 
 
-def load_space(source: str | Path | Space | Mapping[str, Any]) -> Space:
+#: What :func:`load_space` (and every API taking a space) accepts: a Space, a path to a space
+#: file / JSON Schema / PICT model, or a space dict.
+SpaceSource = Space | str | os.PathLike[str] | Mapping[str, Any]
+
+
+def load_space(source: SpaceSource) -> Space:
     """Accept a Space, a path to a space file / JSON Schema / PICT model, or a space dict."""
     if isinstance(source, Space):
         return source

@@ -123,7 +123,8 @@ class Synthesizer:
                     rest = {k: v for k, v in resolved.items() if k != keyword}
                     for i, option in enumerate(options):
                         try:
-                            branches.append((f"branch:{i}", _merge(rest, self._resolve(option))))
+                            branch = _merge(rest, self._resolve(option))
+                            branches.append((_branch_label(i, branch), branch))
                         except _NoValue:
                             continue
                     break
@@ -156,17 +157,10 @@ class Synthesizer:
         return schema
 
     def _lookup(self, ref: str) -> Any:
-        node: Any = self.root
-        fragment = urllib.parse.unquote(ref[1:])
-        for raw in fragment.split("/")[1:]:
-            segment = raw.replace("~1", "/").replace("~0", "~")
-            if isinstance(node, Mapping) and segment in node:
-                node = node[segment]
-            elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
-                node = node[int(segment)]
-            else:
-                raise _NoValue
-        return node
+        try:
+            return pointer_target(self.root, ref)
+        except LookupError:
+            raise _NoValue from None
 
     def make(self, schema: Any, mode: str, depth: int) -> Any:
         """One instance of ``schema`` in ``mode`` (``min``/``typical``/``max``), unchecked."""
@@ -375,6 +369,36 @@ class Synthesizer:
         raise _NoValue
 
 
+def _branch_label(index: int, branch: Any) -> str:
+    """``branch:<i>``, named by its discriminator when a property is a ``const`` (or a one-value
+    ``enum``): ``branch:1:type=http`` -- so analysis can blame the alternative by name."""
+    label = f"branch:{index}"
+    if not isinstance(branch, Mapping):
+        return label
+    for name, sub in (branch.get("properties") or {}).items():
+        if not isinstance(sub, Mapping) or name not in (branch.get("required") or []):
+            continue
+        values = [sub["const"]] if "const" in sub else sub.get("enum")
+        if isinstance(values, list) and len(values) == 1 and isinstance(values[0], str | int) \
+                and len(str(values[0])) <= 40:
+            return f"{label}:{name}={values[0]}"
+    return label
+
+
+def pointer_target(root: Any, ref: str) -> Any:
+    """The node a local ``$ref`` (``#/a/b~1c/0``) points to; LookupError when it is missing."""
+    node: Any = root
+    for raw in urllib.parse.unquote(ref[1:]).split("/")[1:]:
+        segment = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, Mapping) and segment in node:
+            node = node[segment]
+        elif isinstance(node, list) and segment.isdigit() and int(segment) < len(node):
+            node = node[int(segment)]
+        else:
+            raise LookupError(segment)
+    return node
+
+
 class _NoValue(Exception):
     """No value of the requested shape can be built here."""
 
@@ -537,4 +561,4 @@ def _fullmatch(pattern: str, text: str) -> bool:
 
 
 __all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "format_examples",
-           "search_pattern"]
+           "pointer_target", "search_pattern"]

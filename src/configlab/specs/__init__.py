@@ -34,6 +34,7 @@ from configlab.specs._report import (
     Check,
     RuleReport,
     VerificationReport,
+    output_tail,
 )
 from configlab.specs._runners import (
     CONFIG_ENV,
@@ -82,6 +83,7 @@ __all__ = [
     "expectation_conflict",
     "load_spec",
     "loads_spec",
+    "output_tail",
     "record_spec",
     "resolve_predicate",
     "spec_from_dict",

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from configlab.errors import ConfiglabError, SpecError
-from configlab.execution._command import CONFIG_ENV
-from configlab.execution._jobs import EXTENSIONS as _EXTENSIONS
-from configlab.execution._jobs import METRICS_ENV, read_metrics
+from configlab.execution import CONFIG_ENV, METRICS_ENV, read_metrics
+from configlab.execution import EXTENSIONS as _EXTENSIONS
 from configlab.specs._model import Outcome
 
 __all__ = [

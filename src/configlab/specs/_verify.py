@@ -36,6 +36,7 @@ from configlab.specs._runners import (
     run_all,
 )
 from configlab.specs._versions import open_store, record_spec
+from configlab.storage import StoreLocation
 
 Runner = Callable[[Mapping[str, Any]], Any]
 
@@ -143,7 +144,7 @@ def verify(
     configs: Iterable[Mapping[str, Any]] | None = None,
     strategy: str = "covering",
     seed: int = 0,
-    store: SnapshotStore | str | os.PathLike[str] | None = None,
+    store: SnapshotStore | str | os.PathLike[str] | StoreLocation | None = None,
     workers: int | None = None,
     timeout: float | None = None,
     *,

@@ -13,15 +13,18 @@ from configlab.errors import SpecError
 from configlab.snapshots import Snapshot, SnapshotStore
 from configlab.specs._load import as_spec, spec_from_dict
 from configlab.specs._model import Spec
+from configlab.storage import StoreLocation
 
 
-def open_store(store: SnapshotStore | str | os.PathLike[str] | None) -> SnapshotStore | None:
+def open_store(
+    store: SnapshotStore | str | os.PathLike[str] | StoreLocation | None,
+) -> SnapshotStore | None:
     """``store`` itself, a :class:`SnapshotStore` opened at the path it names, or None."""
     if store is None:
         return None
     if isinstance(store, SnapshotStore):
         return store
-    if isinstance(store, str | os.PathLike):
+    if isinstance(store, str | os.PathLike | StoreLocation):
         return SnapshotStore(store)
     raise SpecError(f"store must be a SnapshotStore or a path, got {type(store).__name__}")
 

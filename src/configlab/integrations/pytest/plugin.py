@@ -44,8 +44,12 @@ def configlab_config(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
 def pytest_addoption(parser: pytest.Parser) -> None:
     """``--configlab-*`` options."""
     group = parser.getgroup("configlab", "configlab: configuration-space testing")
-    group.addoption("--configlab-store", default=None, metavar="PATH",
-                    help="results/snapshot store (default: <rootdir>/.configlab)")
+    group.addoption("--configlab-store", default=None, metavar="PATH|URL",
+                    help="results/snapshot store: a directory or postgresql://user@host:port/db"
+                         " (default: $CONFIGLAB_STORE, else <rootdir>/.configlab)")
+    group.addoption("--configlab-objects", default=None, metavar="URL",
+                    help="where the store's large objects live: s3://bucket/prefix"
+                         " (default: $CONFIGLAB_OBJECTS)")
     group.addoption("--configlab-replay", default=None, metavar="SNAPSHOT_ID",
                     help="rerun the selected configlab tests with exactly this stored config "
                          "(snapshot id, unique id prefix or tag)")

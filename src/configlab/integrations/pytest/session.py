@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from configlab import storage
 from configlab.errors import ConfiglabError, GenerationError, ResultsError, SpaceError
 from configlab.execution import shared_run_id
 from configlab.integrations.monitor import Execution, Monitor
@@ -35,6 +36,7 @@ from configlab.integrations.pytest._names import (
 )
 from configlab.integrations.pytest.collect import ConfigCase, _check_request, case_ids
 from configlab.integrations.pytest.handle import ConfigHandle
+from configlab.storage import StoreLocation
 
 if TYPE_CHECKING:
     from configlab.results import ResultSet, ResultStore
@@ -75,13 +77,21 @@ class _State:
         self.config = config
         workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
         self.is_worker = workerinput is not None
-        given_store = config.getoption("configlab_store")
+        given_store = config.getoption("configlab_store") or os.environ.get(storage.STORE_ENV)
+        objects = config.getoption("configlab_objects", None)
+        #: the store: a directory or a postgresql:// URL (objects on S3 with --configlab-objects)
+        self.store_path: StoreLocation
         if workerinput is not None and "configlab_store" in workerinput:
-            self.store_path = Path(workerinput["configlab_store"])
+            self.store_path = storage.resolve(
+                workerinput["configlab_store"], workerinput.get("configlab_objects"), environ={}
+            )
+        elif given_store and storage.is_postgres_url(given_store):
+            self.store_path = storage.resolve(given_store, objects)
         elif given_store:
-            self.store_path = (config.invocation_params.dir / given_store).resolve()
+            local = (config.invocation_params.dir / given_store).resolve()
+            self.store_path = storage.resolve(local, objects)
         else:
-            self.store_path = Path(config.rootpath) / DEFAULT_STORE
+            self.store_path = storage.resolve(Path(config.rootpath) / DEFAULT_STORE, objects)
         run_id = (workerinput or {}).get("configlab_run_id") or config.getoption(
             "configlab_run_id"
         ) or os.environ.get(RUN_ID_ENV)
@@ -133,7 +143,7 @@ class _State:
         self._snapshots = self._results = None
 
     def _load_replay(self, ref: str) -> tuple[str, dict[str, Any], str | None]:
-        if not (self.store_path / "index.sqlite").is_file():
+        if not _store_exists(self.store_path):
             raise pytest.UsageError(
                 f"--configlab-replay {ref}: no configlab store at {self.store_path} "
                 "(pass --configlab-store)"
@@ -429,7 +439,9 @@ class _SessionHooks:
     def pytest_configure_node(self, node: Any) -> None:
         """xdist controller: hand the run id and the store to every worker."""
         node.workerinput["configlab_run_id"] = self.state.run_id
-        node.workerinput["configlab_store"] = str(self.state.store_path)
+        node.workerinput["configlab_store"] = self.state.store_path.index  # not str(): redacted
+        if self.state.store_path.objects is not None:
+            node.workerinput["configlab_objects"] = self.state.store_path.objects
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Controller (or single process): remember what each configlab test recorded."""
@@ -517,12 +529,17 @@ def terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.C
 # =========================================================================== summary
 
 
+def _store_exists(store: StoreLocation) -> bool:
+    """Whether the store holds anything yet (a team store on a server always exists)."""
+    return store.is_postgres or (store.root / "index.sqlite").is_file()
+
+
 def summary_lines(state: _State) -> list[str]:
     """The terminal-summary text of a session (see the module docstring)."""
     from configlab.results import ResultSet  # deferred: see module doc
 
     results = ResultSet()
-    if (state.store_path / "index.sqlite").is_file():
+    if _store_exists(state.store_path):
         results = state.results().load(run_id=state.run_id)
     outcomes = Counter(r.outcome for r in results)
     configs = {r.config_key for r in results}

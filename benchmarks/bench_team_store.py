@@ -11,9 +11,10 @@ Starts a real PostgreSQL (Debian's server, as the ``postgres`` user) and a moto 
    store opens and verifies;
 3. the same writer load on the local store (SQLite + object files) as the baseline: the team /
    local ratio is printed, for the write phase and for single-process store operations
-   (save, get, list, verify);
-4. 8 shards of a suite writing into one team store: every config exactly once.
+   (save, get, list, verify).
 
+The fourth acceptance item (8 shards of a suite writing into one team store cover every config
+exactly once) runs in the test suite: ``tests/storage/test_team_store_integrations.py``.
 ``--quick`` runs 10 writers x 20 (a smoke run).
 """
 

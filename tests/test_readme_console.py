@@ -46,7 +46,7 @@ from tests.doc_console import (
 COMMAND_TIMEOUT = 120.0
 #: At most this many console blocks may be illustrative only (raise it only with a good reason).
 MAX_SKIPPED = 10
-#: Pages that need a server binary (installed by `make test` through `make debian-packages`).
+#: Pages that need a server binary (installed by `make test` through `make system-deps`).
 NEEDS = {"getting-started.md": "redis-server"}
 
 
@@ -66,7 +66,7 @@ def test_documents_have_runnable_console_blocks() -> None:
 def test_console_blocks_run(path: Path, tmp_path: Path) -> None:
     needed = NEEDS.get(path.name)
     if needed and shutil.which(needed) is None:
-        pytest.skip(f"{needed} is not installed (make debian-packages installs it)")
+        pytest.skip(f"{needed} is not installed (make system-deps installs it)")
     repo = scratch_copy(tmp_path / "repo")
     env = environment(tmp_path / "home")
     (tmp_path / "home").mkdir()

@@ -135,6 +135,10 @@ class TreeDiff:
                 ops.append({"op": "replace", "path": entry.pointer, "value": deep_copy(entry.new)})
         return ops
 
+    def __str__(self) -> str:
+        # print(diff) is what people type first: the readable diff, not the dataclass repr.
+        return self.to_text()
+
     def to_dicts(self) -> list[dict[str, Any]]:
         """Every entry as :meth:`DiffEntry.to_dict` (for ``--json`` output)."""
         return [entry.to_dict() for entry in self.entries]

@@ -373,3 +373,12 @@ def test_shortcut_is_type_exact() -> None:
 def test_values_that_cannot_be_pickled_use_the_plain_walk() -> None:
     unpicklable = {"f": lambda: 1, "n": 1}
     assert _kinds(diff(unpicklable, {"f": unpicklable["f"], "n": 1.0})) == [("changed", "n")]
+
+
+def test_str_of_a_diff_is_the_readable_diff() -> None:
+    from configlab.treediff import diff
+
+    found = diff({"db": {"port": 5432}}, {"db": {"port": 5433}, "tls": True})
+    assert str(found) == found.to_text() == "~ db.port: 5432 -> 5433\n+ tls: true"
+    assert f"{found}" == found.to_text() and "TreeDiff(" in repr(found)
+    assert str(diff({}, {})) == "no differences"

@@ -12,6 +12,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from configlab import formats
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 from configlab.space import (
     ABSENT,
@@ -381,3 +382,31 @@ def test_space_files_use_yaml_1_2_scalars(tmp_path: Path) -> None:
     assert space.param("answer").values == ("yes", "no", "on", "off")  # type: ignore[attr-defined]
     assert (space.param("n").min, space.param("n").max) == (10, 32)  # type: ignore[attr-defined]
     assert space.param("t").values == ("1:30", True)  # type: ignore[attr-defined]
+
+
+def test_validate_reports_a_missing_parameter_once_not_as_a_constraint_violation() -> None:
+    # The README's example: missing db.pool.* used to add two constraint violations "with
+    # {'db.pool.max': ABSENT, ...}" that read like bugs.
+    space = Space.load(ROOT_DIR / "examples" / "webapp-space.yaml")
+    bad = {"server": {"port": 80, "workers": 8, "tls": False},
+           "cache": {"enabled": False, "size_mb": 64}}
+    messages = [str(v) for v in space.validate(bad)]
+    assert "db.pool.max: is required" in messages
+    assert not [m for m in messages if "violates" in m or "ABSENT" in m]
+    # a constraint over present values is still reported, with readable values
+    good = {**formats.load(ROOT_DIR / "examples" / "webapp-config.yaml")}
+    good["db"] = {"pool": {"min": 20, "max": 16, "timeout_s": 5.0}}
+    (violation,) = space.validate(good)
+    assert str(violation) == (
+        "db.pool.max, db.pool.min: violates 'db.pool.min <= db.pool.max' with "
+        "db.pool.max = 16, db.pool.min = 20"
+    )
+
+
+def test_a_constraint_over_an_optional_absent_parameter_says_absent() -> None:
+    space = Space.from_dict({
+        "parameters": {"a": {"type": "int", "min": 0, "max": 9, "optional": True}, "b": "bool"},
+        "constraints": ["b -> a != null"],
+    })
+    (violation,) = space.validate({"b": True})
+    assert violation.message == "violates 'b -> a != null' with a absent, b = True"

@@ -1001,17 +1001,24 @@ class Space:
             problem = param.check_value(value)
             if problem is not None:
                 violations.append(Violation(param.path, param.kind, value, problem))
+        # A constraint reading a required parameter that is missing cannot be judged; the
+        # "is required" violation above already says what is wrong (no second, puzzling one).
+        missing = {v.path for v in violations if v.rule == "required"}
         for constraint in self.constraints:
-            if not constraint.evaluate(env):
-                shown = {p: env.get(p) for p in constraint.params}
-                violations.append(
-                    Violation(
-                        ", ".join(constraint.params),
-                        f"constraint {constraint.name}",
-                        shown,
-                        f"violates {constraint.text!r} with {shown!r}",
-                    )
+            if missing.intersection(constraint.params) or constraint.evaluate(env):
+                continue
+            shown = {p: env.get(p) for p in constraint.params}
+            values = ", ".join(
+                f"{p} absent" if v is ABSENT else f"{p} = {v!r}" for p, v in shown.items()
+            )
+            violations.append(
+                Violation(
+                    ", ".join(constraint.params),
+                    f"constraint {constraint.name}",
+                    shown,
+                    f"violates {constraint.text!r} with {values}",
                 )
+            )
         return violations
 
     def is_valid(self, config: Mapping[str, Any]) -> bool:

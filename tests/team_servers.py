@@ -95,6 +95,7 @@ def start_postgres() -> PgServer:
     )
     pwfile.unlink()
     if run.returncode != 0:
+        shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"initdb failed: {run.stderr.strip() or run.stdout.strip()}")
     port = free_port()
     log = base / "postgres.log"
@@ -122,7 +123,9 @@ def start_postgres() -> PgServer:
             break
         if process.poll() is not None or time.monotonic() > deadline:
             _stop_pid(process.pid)
-            raise RuntimeError(f"PostgreSQL did not start: {log.read_text(errors='replace')}")
+            text = log.read_text(errors="replace")
+            shutil.rmtree(base, ignore_errors=True)
+            raise RuntimeError(f"PostgreSQL did not start: {text}")
         time.sleep(0.05)
     psql = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "-q",
             "-v", "ON_ERROR_STOP=1"]
@@ -132,7 +135,8 @@ def start_postgres() -> PgServer:
         env=env, capture_output=True, text=True, check=False,
     )
     if made.returncode != 0:
-        _stop_pid(process.pid)
+        _stop_pid(process.pid, signal.SIGINT)
+        shutil.rmtree(base, ignore_errors=True)
         raise RuntimeError(f"cannot create the test database: {made.stderr.strip()}")
     return PgServer(port, datadir, process.pid, log)
 

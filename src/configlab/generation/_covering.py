@@ -916,6 +916,10 @@ def build_covering(
         patience = int(
             effort * min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
         )
+        if deadline is not None:
+            # an explicit time budget is time the caller wants spent: only it and the step
+            # budget stop the search (at t=3 a complete suite can take thousands of steps)
+            patience = max_steps
         rows = compactor.run(max_steps, patience=max(1, patience), deadline=deadline)
     k = work.k
     out = [tuple(int(v) for v in r[:k]) for r in required + rows]

@@ -28,6 +28,7 @@ from configlab.integrations.pytest.handle import ConfigHandle
 from configlab.results import ResultStore
 from configlab.snapshots import SnapshotStore
 from configlab.space import Space
+from tests.paths import ROOT_DIR
 
 pytest_plugins = ["pytester"]
 
@@ -844,3 +845,21 @@ def test_case_ids_are_unique_bounded_and_deterministic(rows: list[tuple[str, boo
     assert ids == case_ids(configs, indices, space)
     for case_id in ids:
         assert collect._ID_UNSAFE.search(case_id) is None
+
+
+def test_ids_do_not_change_with_max(pytester: pytest.Pytester) -> None:
+    # Issue 19: with --configlab-max the distinctive values were ranked within the kept head,
+    # so cfg0001 got another id (and lost its history). Ids now come from the whole suite.
+    space = (ROOT_DIR / "examples" / "cache-service" / "space.yaml").read_text()
+    pytester.makefile(".yaml", space=space)
+    pytester.makepyfile(test_svc=(
+        "import configlab\n\n"
+        "@configlab.parametrize(space='space.yaml', strategy='covering', strength=2, seed=1)\n"
+        "def test_svc(configlab_config):\n    pass\n"
+    ))
+    full = _collected_ids(pytester.runpytest("--collect-only", "-q"))
+    for keep in ("2", "5", "11"):
+        kept = _collected_ids(pytester.runpytest("--collect-only", "-q", "--configlab-max", keep))
+        assert len(kept) == int(keep) and set(kept) <= set(full), (keep, kept)
+    again = _collected_ids(pytester.runpytest("--collect-only", "-q"))
+    assert again == full

@@ -231,11 +231,14 @@ class _State:
         configs = list(generate(space, strategy=strategy, seed=seed, count=count,
                                 strength=strength, base=base, **options))
         indices = list(range(len(configs)))
+        # Ids are computed over the whole generated suite, so a config keeps its id with or
+        # without --configlab-max (its history per test id survives the option).
+        every_id = case_ids(configs, indices, space)
         if self.max_configs is not None and len(configs) > self.max_configs:
             suite = prioritize(configs, space, strength=strength).head(self.max_configs)
             configs = list(suite.configs)
             indices = list(suite.order)
-        ids = case_ids(list(configs), indices, space)
+        ids = [every_id[index] for index in indices]
         return [ConfigCase(config, index, case_id, space, strength)
                 for config, index, case_id in zip(configs, indices, ids, strict=True)]
 

@@ -503,3 +503,22 @@ def test_verify_is_reachable_from_the_package() -> None:
     import configlab
 
     assert configlab.verify is verify
+
+
+def test_several_sat_witnesses_for_a_rule_no_generated_config_satisfies() -> None:
+    # Issue 19: a positive rule judged on a single witness, with no way to ask for more.
+    spec = _spec(
+        Rule(id="rare", when='cache.size == 37 and fault == "none"', expect=[expect.exit_code(3)]),
+        Rule(id="dead", when="cache.size > 64", expect=[expect.passes()]),
+    )
+    report = verify(spec, app, workers=2, timeout=5, witnesses=3)
+    rare = report.rule("rare")
+    configs = [json.dumps(c.config, sort_keys=True) for c in rare.checks]
+    assert rare.tried == 3 and len(set(configs)) == 3
+    assert all(c.config["cache"]["size"] == 37 and c.config["fault"] == "none" for c in rare.checks)
+    assert rare.note.endswith("used 3 SAT witnesses")
+    assert report.rule("dead").status == "untested"
+    again = verify(spec, app, workers=1, timeout=5, witnesses=3)
+    assert [c.config for c in again.rule("rare").checks] == [c.config for c in rare.checks]
+    with pytest.raises(SpecError, match="witnesses must be a positive integer"):
+        verify(spec, app, witnesses=0)

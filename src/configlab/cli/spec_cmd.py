@@ -64,6 +64,8 @@ def spec() -> None:
 @click.option("--workers", "--jobs", "-j", "workers", default=None, type=int,
               help="Parallel runs (default: up to 4).")
 @click.option("--max-per-rule", default=None, type=int, help="At most this many configs per rule.")
+@click.option("--witnesses", default=1, show_default=True, type=int,
+              help="Distinct SAT witness configs for a rule no generated config satisfies.")
 @click.option(
     "--store",
     "store_path",
@@ -111,6 +113,7 @@ def verify_cmd(
     timeout: float | None,
     workers: int | None,
     max_per_rule: int | None,
+    witnesses: int,
     store_path: str,
     no_store: bool,
     json_out: str | None,
@@ -136,6 +139,7 @@ def verify_cmd(
         fmt=fmt,
         progress=progress,
         max_per_rule=max_per_rule,
+        witnesses=witnesses,
     )
     for path, kind in ((json_out, "json"), (junit_out, "junit"), (md_out, "md")):
         if path == "-" and kind == "json":

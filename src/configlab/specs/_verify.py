@@ -152,6 +152,7 @@ def verify(
     progress: bool | None = None,
     max_per_rule: int | None = None,
     count: int | None = None,
+    witnesses: int = 1,
 ) -> VerificationReport:
     """Run the application under configs that satisfy each rule and judge every run.
 
@@ -169,15 +170,20 @@ def verify(
     (default: when stderr is a terminal).
     ``max_per_rule`` caps the configs judged per rule; ``count`` caps the generated configs
     (default: all for ``covering``/``exhaustive``, :data:`DEFAULT_COUNT` for ``boundary`` and
-    ``random``).
+    ``random``).  ``witnesses`` is how many distinct SAT witnesses a rule no generated config
+    satisfies is judged on (default 1; each is searched with another seed, fewer when the
+    space has fewer).
     """
     the_spec = as_spec(spec)
+    if isinstance(witnesses, bool) or not isinstance(witnesses, int) or witnesses < 1:
+        raise SpecError(f"witnesses must be a positive integer, got {witnesses!r}")
     _check_timeout(timeout)
     workers = _check_workers(workers, max_per_rule)
     run, own_timeout, runner_name = _as_runner(runner, timeout, fmt)
     predicates = _resolve_predicates(the_spec)
     candidates = _candidates(the_spec, configs, strategy, seed, count)
-    chosen, notes = _choose_configs(the_spec, candidates, given=configs is not None, seed=seed)
+    chosen, notes = _choose_configs(the_spec, candidates, given=configs is not None, seed=seed,
+                                    witnesses=witnesses)
     if max_per_rule:
         chosen = {rule_id: indexes[:max_per_rule] for rule_id, indexes in chosen.items()}
     to_run = sorted({i for indexes in chosen.values() for i in indexes})
@@ -243,7 +249,7 @@ def _resolve_predicates(
 
 
 def _choose_configs(
-    spec: Spec, candidates: list[dict[str, Any]], *, given: bool, seed: int
+    spec: Spec, candidates: list[dict[str, Any]], *, given: bool, seed: int, witnesses: int = 1
 ) -> tuple[dict[str, list[int]], dict[str, str]]:
     """The candidate indexes each rule is judged on, and a note per rule that needed one.
 
@@ -261,16 +267,18 @@ def _choose_configs(
             if not matching and not given and space is not None:
                 if model is None:
                     model = RuleModel(space, [r.condition for r in spec.rules])
-                witness = model.witness([index], seed)
-                if witness is None:
+                found = _witnesses(model, index, seed, witnesses)
+                if not found:
                     notes[rule.id] = "dead: no valid config satisfies 'when'"
                 else:
-                    key = config_json(witness)
-                    if key not in keys:
-                        keys[key] = len(candidates)
-                        candidates.append(witness)
-                    matching = [keys[key]]
-                    notes[rule.id] = "no generated config satisfied 'when'; used a SAT witness"
+                    for witness in found:
+                        key = config_json(witness)
+                        if key not in keys:
+                            keys[key] = len(candidates)
+                            candidates.append(witness)
+                        matching.append(keys[key])
+                    used = "a SAT witness" if len(found) == 1 else f"{len(found)} SAT witnesses"
+                    notes[rule.id] = f"no generated config satisfied 'when'; used {used}"
             elif not matching:
                 notes[rule.id] = "no given config satisfies 'when'"
             chosen[rule.id] = matching
@@ -278,6 +286,20 @@ def _choose_configs(
         if model is not None:
             model.close()
     return chosen, notes
+
+
+def _witnesses(model: RuleModel, index: int, seed: int, wanted: int) -> list[dict[str, Any]]:
+    """Up to ``wanted`` distinct witness configs of rule ``index`` (one SAT search per seed;
+    a few extra seeds are tried because two seeds may complete to the same config)."""
+    found: dict[str, dict[str, Any]] = {}
+    for attempt in range(wanted * 4 if wanted > 1 else 1):
+        witness = model.witness([index], seed + attempt)
+        if witness is None:
+            break
+        found.setdefault(config_json(witness), witness)
+        if len(found) == wanted:
+            break
+    return list(found.values())
 
 
 def _save_configs(

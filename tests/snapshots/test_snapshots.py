@@ -627,7 +627,7 @@ def test_threads_fork_and_close(store: SnapshotStore) -> None:
     for t in threads:
         t.join()
     assert errors == [] and len(store.list()) == 8
-    store._local.pid = -1  # as if this process were a fork of another one
+    store._connections._local.pid = -1  # as if this process were a fork of another one
     assert len(store.list()) == 8
     with store as same:
         assert same is store

@@ -106,6 +106,35 @@ class IndexConnection(Protocol):
     def close(self) -> None: ...
 
 
+class ThreadConnections:
+    """One index connection per thread and per process, opened by ``opener`` on first use.
+
+    Shared by the snapshot and result stores: a connection must not cross threads or a
+    ``fork``, so each thread keeps its own and a forked child opens a fresh one.
+    """
+
+    def __init__(self, opener: Callable[[], IndexConnection]) -> None:
+        self._opener = opener
+        self._local = threading.local()
+
+    def get(self) -> IndexConnection:
+        """This thread's connection, opened now if it has none (or it was opened before a fork)."""
+        local = self._local
+        conn: IndexConnection | None = getattr(local, "conn", None)
+        if conn is None or local.pid != os.getpid():
+            conn = self._opener()
+            local.conn = conn
+            local.pid = os.getpid()
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection (:meth:`get` reopens it)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
 def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open (creating if needed) the store's SQLite index ``<root>/index.sqlite``.
 

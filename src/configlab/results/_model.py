@@ -25,7 +25,6 @@ import operator
 import os
 import sqlite3
 import sys
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +34,7 @@ from typing import TYPE_CHECKING, Any, overload
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab._internal.canonical import canonical_json
+from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
@@ -833,23 +833,21 @@ class ResultStore:
         except ConfiglabError as error:
             raise ResultsError(f"results store: {error}") from None
         self.root = self.location.root
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._open)
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.location)!r})"
 
     def _conn(self) -> IndexConnection:
-        local = self._local
-        conn: IndexConnection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():
-            try:
-                conn = self.location.connect()
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-            except (ConfiglabError, sqlite3.Error) as error:
-                raise ResultsError(f"results store {self.location}: {error}") from None
-            local.conn = conn
-            local.pid = os.getpid()
+        return self._connections.get()
+
+    def _open(self) -> IndexConnection:
+        try:
+            conn = self.location.connect()
+            for statement in _SCHEMA:
+                conn.execute(statement)
+        except (ConfiglabError, sqlite3.Error) as error:
+            raise ResultsError(f"results store {self.location}: {error}") from None
         return conn
 
     @contextlib.contextmanager
@@ -863,10 +861,7 @@ class ResultStore:
 
     def close(self) -> None:
         """Close this thread's connection (reopened on next use)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     def __enter__(self) -> ResultStore:
         return self

@@ -23,7 +23,6 @@ import contextlib
 import os
 import re
 import sqlite3
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -41,6 +40,7 @@ from configlab._internal.objectstore import (
     ObjectStore,
     StagedObject,
     StoredObject,
+    ThreadConnections,
     hash_bytes,
     is_object_hash,
 )
@@ -104,7 +104,7 @@ class SnapshotStore:
     ) -> None:
         self.location = storage.resolve(path, objects, environ={})
         self.root = self.location.root
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._open)
         self._missing_tables: tuple[str, ...] = ()
         self.objects = ObjectStore(
             self.root,
@@ -120,19 +120,17 @@ class SnapshotStore:
     # -- database ----------------------------------------------------------------------------
 
     def _conn(self) -> IndexConnection:
-        local = self._local
-        conn: IndexConnection | None = getattr(local, "conn", None)
-        if conn is None or local.pid != os.getpid():
-            conn = self.location.connect()
-            try:
-                self._missing_tables = _ensure_schema(conn)
-            except sqlite3.Error as error:
-                conn.close()
-                raise SnapshotError(
-                    f"snapshot index {self.location.index_display}: {error}"
-                ) from error
-            local.conn = conn
-            local.pid = os.getpid()
+        return self._connections.get()
+
+    def _open(self) -> IndexConnection:
+        conn = self.location.connect()
+        try:
+            self._missing_tables = _ensure_schema(conn)
+        except sqlite3.Error as error:
+            conn.close()
+            raise SnapshotError(
+                f"snapshot index {self.location.index_display}: {error}"
+            ) from error
         return conn
 
     @contextlib.contextmanager
@@ -163,10 +161,7 @@ class SnapshotStore:
 
     def close(self) -> None:
         """Close this thread's index connection (the store reopens it when used again)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     def __enter__(self) -> SnapshotStore:
         return self

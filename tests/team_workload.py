@@ -46,7 +46,7 @@ def expected_ids(writers: int, count: int) -> int:
 
 def _writer(
     location: StoreLocation, writer: int, count: int, ack: str, ready: Any, start: Any,
-    env: dict[str, str],
+    env: dict[str, str], hold: Any = None,
 ) -> None:
     os.environ.update(env)
     snapshots = SnapshotStore(location, durable=False)
@@ -57,6 +57,10 @@ def _writer(
     with open(ack, "a", encoding="utf-8") as acks:
         start.wait()
         for index in range(count):
+            if hold is not None and index == count - 1:
+                # a victim never finishes: it waits here until it is killed, so the kill always
+                # lands mid-run however the two cores are shared (a timing-based kill did not)
+                hold.wait()
             config = config_for(writer, index)
             big = big_file(writer, index)
             if big is None:
@@ -99,11 +103,14 @@ def run_writers(
     start = context.Event()
     ready = context.Semaphore(0)
     acks = [workdir / f"ack-{w}.txt" for w in range(writers)]
+    victims = list(range(1, writers, max(1, writers // kill)))[:kill] if kill else []
+    never = context.Event()  # victims wait on it before their last save; it is never set
     processes = []
     for writer in range(writers):
         process = context.Process(
             target=_writer,
-            args=(location, writer, count, str(acks[writer]), ready, start, dict(env or {})),
+            args=(location, writer, count, str(acks[writer]), ready, start, dict(env or {}),
+                  never if writer in victims else None),
         )
         process.start()
         processes.append(process)
@@ -113,10 +120,8 @@ def run_writers(
                 raise RuntimeError("a writer died before the start")
     began = time.perf_counter()
     start.set()
-    victims: list[int] = []
     if kill:
         deadline = time.monotonic() + timeout
-        victims = list(range(1, writers, max(1, writers // kill)))[:kill]
         for victim in victims:  # kill each once it is well into its run
             while _lines(acks[victim]) < max(2, count // 3) and time.monotonic() < deadline:
                 time.sleep(0.005)

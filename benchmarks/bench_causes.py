@@ -46,8 +46,7 @@ TARGETS = {
 
 
 def run_configlab(case: Case, directory: Path) -> tuple[list, float, list[str]]:
-    path = directory / f"{case.family}-{case.seed}.jsonl"
-    case.write_jsonl(path)
+    path = case.write(directory / f"{case.family}-{case.seed}")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
@@ -84,9 +83,9 @@ def timing(directory: Path) -> None:
     for name, target in (("t100k", 2.0), ("t10kx200", 5.0)):
         case = make_case(name, 0)
         reported, elapsed, _ = run_configlab(case, directory)
-        path = directory / f"{case.family}-{case.seed}.jsonl"
+        path = directory / f"{case.family}-{case.seed}.{case.file_format}"
         start = time.perf_counter()
-        pl.read_ndjson(path)
+        pl.read_ndjson(path) if case.file_format == "jsonl" else pl.read_csv(path)
         read = time.perf_counter() - start
         s = score(case, reported)
         cpu = LAST_CPU[0]

@@ -4,6 +4,7 @@ result store."""
 from __future__ import annotations
 
 from configlab.results._model import (
+    BOOKKEEPING_FIELDS,
     METRIC_PREFIX,
     NULL_CELL,
     OUTCOMES,
@@ -20,6 +21,7 @@ from configlab.results._model import (
 )
 
 __all__ = [
+    "BOOKKEEPING_FIELDS",
     "METRIC_PREFIX",
     "NULL_CELL",
     "OUTCOMES",

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
-from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS
+from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS, BOOKKEEPING_FIELDS
 from configlab.results.encoded import EncodedResults
 from configlab.space import Space
 
@@ -266,6 +266,13 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
                 raise FastPathUnavailable(f"metric {name!r} is not a number")
             if name == "duration" and "duration" in out:
                 raise FastPathUnavailable("a metric named duration")
+            out[name] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    for name in BOOKKEEPING_FIELDS:
+        # a runner's top-level exit status / wall time is a metric (as the row reader reads it)
+        if name in frame.columns:
+            series = frame.get_column(name)
+            if not series.dtype.is_numeric() or name in out:
+                raise FastPathUnavailable(f"{name} is not a number, or also a metric")
             out[name] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
     return dict(sorted(out.items()))
 

@@ -143,6 +143,8 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         config=config, outcome=outcome, duration=execution.wall_s,
         metrics=execution.metrics(), test_id=test_id or shlex.join(argv),
         snapshot_id=snapshot_id, run_id=run_id,
+        # the output tails, for reports and `--where '"OOM" in stderr'`
+        stdout=execution.stdout or None, stderr=execution.stderr or None,
     ))
     where = f" [snapshot {snapshot_id[:12]}]" if snapshot_id else ""
     _echo(f"{outcome}: {execution.describe()}{where}")

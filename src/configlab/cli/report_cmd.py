@@ -209,30 +209,43 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
 @output_option("--md", "md_out", "the report as Markdown")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
               help="Write the impact bar chart (impact.png) into this directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @_selection_options
 def analyze_command(results_path: str, space_path: str | None, store_path: str,
                     json_out: str | None, md_out: str | None, png_dir: str | None,
-                    sel_test: tuple[str, ...], sel_run: tuple[str, ...],
+                    quiet: bool, sel_test: tuple[str, ...], sel_run: tuple[str, ...],
                     sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
                     sel_where: str | None) -> None:
     """Which parameters, values and interactions drive failures and metrics.
 
     The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
+    On large inputs the step under way and the time spent show on stderr (a plain line every
+    5 s when it is not a terminal); --quiet hides them.
     """
     from configlab.analysis import analyze
+    from configlab.execution import Progress
 
     if json_out == md_out == STDOUT:
         raise click.UsageError("--json and --md cannot both print to stdout")
     selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
     report_ = None
-    if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
-        report_ = _analyze_columns(results_path, space_path)
-    if report_ is None:
-        results = _select(read_results(results_path, store_path), sel_test, sel_run,
-                          sel_outcome, sel_since, sel_until, sel_where)
-        if not len(results):
-            raise IntegrationError(f"{results_path}: no results to analyse")
-        report_ = analyze(results, _space(space_path, results))
+    # two steps (read, analyse) that each run as one call: the progress names them
+    with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
+        if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
+            with progress.working_on("reading and analysing results (columnar)"):
+                report_ = _analyze_columns(results_path, space_path)
+            if report_ is not None:  # both steps in one
+                progress.advance()
+        if report_ is None:
+            with progress.working_on("reading results"):
+                results = _select(read_results(results_path, store_path), sel_test, sel_run,
+                                  sel_outcome, sel_since, sel_until, sel_where)
+            progress.advance()
+            if not len(results):
+                raise IntegrationError(f"{results_path}: no results to analyse")
+            with progress.working_on(f"analysing {len(results)} results"):
+                report_ = analyze(results, _space(space_path, results))
+        progress.advance()
     if json_out is not None:
         emit(json_out, json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
     if md_out is not None:

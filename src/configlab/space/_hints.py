@@ -23,12 +23,10 @@ space (no patterns: the section describes this space, not a family of them).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from configlab.errors import SpaceError
-
-if TYPE_CHECKING:  # _model imports this module: the types only
-    from configlab.space._model import Parameter
+from configlab.space._params import Parameter
 
 #: Keys of the ``covering:`` section.
 HINT_KEYS = ("groups", "weights", "negative")

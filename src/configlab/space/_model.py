@@ -20,6 +20,7 @@ from typing import Any
 from configlab import tree as _tree
 from configlab.constraints import ABSENT, Constraint, Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
+from configlab.space._hints import hints_from_dict, hints_to_dict
 from configlab.space._params import Parameter, Violation, parameter_from_spec
 
 
@@ -108,7 +109,9 @@ class Space:
         """Build a space from its space-file form (see docs/space.md)."""
         if not isinstance(data, Mapping):
             raise SpaceError(f"{source}: a space file must be a mapping")
-        unknown = set(data) - {"name", "parameters", "constraints", "description", "version"}
+        unknown = set(data) - {
+            "name", "parameters", "constraints", "description", "version", "covering"
+        }
         if unknown:
             raise SpaceError(f"{source}: unknown top-level key(s) {sorted(unknown)}")
         raw_params = data.get("parameters")
@@ -142,8 +145,11 @@ class Space:
                     text=text,
                     position=error.position,
                 ) from None
+        hints = hints_from_dict(data.get("covering"), {p.path: p for p in parameters}, source)
         try:
-            return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+            return cls(
+                parameters, tuple(constraints), name=str(data.get("name", "")), hints=hints
+            )
         except SpaceError as error:
             raise SpaceError(f"{source}: {error}") from None
 
@@ -356,11 +362,17 @@ class Space:
                 c.text if c.name == c.text else {"name": c.name, "expr": c.text}
                 for c in self.constraints
             ]
+        if self.hints:
+            covering = hints_to_dict(self.hints, {p.path: p for p in self.parameters})
+            if covering:
+                data["covering"] = covering
         return data
 
     def digest(self) -> str:
         """Stable sha256 of the canonical definition (same space => same digest, any process)."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=repr)
+        # the covering hints are generation defaults, not part of what the space accepts
+        definition = {k: v for k, v in self.to_dict().items() if k != "covering"}
+        canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=repr)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def describe_classes(self) -> dict[str, list[str]]:

@@ -115,7 +115,7 @@ def test_json_takes_a_path_on_snapshot_space_spec_and_prioritize(tmp_path: Path)
     config.write_text("db: postgres\ncache: true\n")
     assert _run("snapshot", "capture", str(config), "--store", store, "--tag", "b")[0] == 0
     listed = _json_forms(tmp_path, "list", "snapshot", "list", "--store", store)
-    assert [s["id"] for s in listed][0] == snap_id.strip()  # type: ignore[index]
+    assert listed[0]["id"] == snap_id.strip()  # type: ignore[index]
     shown = _json_forms(tmp_path, "show", "snapshot", "show", "a", "--store", store)
     assert shown["id"] == snap_id.strip()  # type: ignore[index]
     entries = _json_forms(tmp_path, "diff", "snapshot", "diff", "a", "b", "--store", store)

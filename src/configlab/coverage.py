@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from configlab._internal.validity import TupleValidity
 from configlab.errors import AnalysisError, ResultsError
 from configlab.results import Result, ResultSet, encode_results
 from configlab.results.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
@@ -314,65 +315,18 @@ def _check_strength(strength: Any, n_params: int) -> int:
 # --------------------------------------------------------------------------- validity
 
 
-class _Validity:
-    """Which value combinations of a parameter combination are valid (SAT, cached)."""
+def _validity(space: Space) -> TupleValidity:
+    """The space's t-tuple validity (no SAT model at all when nothing is constrained)."""
+    sizes = [len(p.value_classes) for p in space.parameters]
+    if not space.finite_constraints():
+        return TupleValidity(sizes)
+    # Deferred: the SAT layer (python-sat) is only needed for constrained spaces.
+    from configlab._internal.finite import ModelSolver
+    from configlab._internal.spacemodel import space_model
 
-    def __init__(self, space: Space) -> None:
-        self.sizes = [len(p.value_classes) for p in space.parameters]
-        k = len(self.sizes)
-        self.solver: Any = None
-        self.component = list(range(k))
-        self.constrained = [False] * k
-        self.dead = [np.zeros(s, dtype=bool) for s in self.sizes]
-        self._tables: dict[tuple[int, ...], BoolArray] = {}
-        if not space.finite_constraints():
-            return
-        from configlab._internal.finite import ModelSolver
-        from configlab._internal.spacemodel import space_model
-
-        solver = ModelSolver(space_model(space).model)
-        solver.check_satisfiable()
-        self.solver = solver
-        self.component = list(solver.components)
-        self.constrained = [solver.is_constrained(p) for p in range(k)]
-        for p, v in solver.dead_values():
-            self.dead[p][v] = True
-
-    def mask(self, combo: tuple[int, ...]) -> BoolArray | None:
-        """Valid mask over the combination's value combinations (mixed radix); None = all valid."""
-        groups: dict[int, list[int]] = {}
-        for pos, p in enumerate(combo):
-            if self.constrained[p]:
-                groups.setdefault(self.component[p], []).append(pos)
-        multi = [g for _, g in sorted(groups.items()) if len(g) >= 2]
-        with_dead = [pos for pos, p in enumerate(combo) if self.dead[p].any()]
-        if not multi and not with_dead:
-            return None
-        sizes = [self.sizes[p] for p in combo]
-        grid = np.indices(sizes).reshape(len(combo), -1)
-        mask = np.ones(grid.shape[1], dtype=bool)
-        for pos in with_dead:
-            mask &= ~self.dead[combo[pos]][grid[pos]]
-        for group in multi:
-            params = tuple(combo[pos] for pos in group)
-            table = self._table(params)
-            index = np.zeros(grid.shape[1], dtype=np.int64)
-            for pos in group:
-                index = index * sizes[pos] + grid[pos]
-            mask &= table[index]
-        return mask
-
-    def _table(self, params: tuple[int, ...]) -> BoolArray:
-        table = self._tables.get(params)
-        if table is None:
-            sizes = [self.sizes[p] for p in params]
-            table = np.fromiter(
-                (self.solver.is_valid_partial(dict(zip(params, codes, strict=True)))
-                 for codes in itertools.product(*(range(s) for s in sizes))),
-                dtype=bool, count=math.prod(sizes),
-            )
-            self._tables[params] = table
-        return table
+    solver = ModelSolver(space_model(space).model)
+    solver.check_satisfiable()
+    return TupleValidity(sizes, solver)
 
 
 # --------------------------------------------------------------------------- the scan
@@ -394,7 +348,7 @@ class _Combo:
 class _Scanner:
     """Counts t-tuple occurrences of an encoded result set, one combination at a time."""
 
-    def __init__(self, enc: EncodedResults, validity: _Validity, include_skipped: bool,
+    def __init__(self, enc: EncodedResults, validity: TupleValidity, include_skipped: bool,
                  rows: npt.NDArray[np.bool_] | None = None) -> None:
         codes = enc.codes
         outcomes = enc.outcomes
@@ -502,7 +456,7 @@ def _scanner(results: Any, space: Space, include_skipped: bool) -> tuple[_Scanne
         skipped = data.enc.outcomes == SKIP
         if skipped.any():
             rows = ~skipped
-    return _Scanner(data.enc, _Validity(space), include_skipped, rows), data
+    return _Scanner(data.enc, _validity(space), include_skipped, rows), data
 
 
 # --------------------------------------------------------------------------- measure

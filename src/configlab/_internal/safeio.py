@@ -258,13 +258,14 @@ def open_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
-    parents: bool = False,
+    parents: bool = True,
 ) -> Iterator[IO[bytes]]:
     """A binary handle writing ``path`` safely (see the module docstring for the rules).
 
     A regular file is replaced only when the ``with`` block succeeds; on an error nothing is
-    left behind.  ``-`` is standard output.  ``parents=True`` creates missing parent
-    directories of a new file.  OSErrors become ``error`` naming ``path``.
+    left behind.  ``-`` is standard output.  Missing parent
+    directories of a new file are created (every output option of the CLI behaves the same
+    way); ``parents=False`` refuses them instead.  OSErrors become ``error`` naming ``path``.
     """
     where = os.fspath(path)
     writer = _stdout if where == "-" else _direct if _in_place(where) else _atomic
@@ -278,7 +279,7 @@ def write_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
-    parents: bool = False,
+    parents: bool = True,
 ) -> None:
     """Write ``data`` (str is UTF-8 encoded) to ``path`` by the rules of :func:`open_output`."""
     where = os.fspath(path)

@@ -57,6 +57,7 @@ from configlab._internal import safeio
 from configlab.errors import ConfiglabError, IntegrationError, ResultsError
 from configlab.results import Result, ResultSet, format_cell, parse_cell
 from configlab.snapshots import SnapshotStore
+from configlab.storage import StoreLocation, is_postgres_url
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -76,7 +77,7 @@ METRIC_KEY_PREFIX = "configlab.metric."
 CONFIG_KEY_PREFIX = "config."
 
 #: Where snapshot ids are resolved: a store, its directory, or None (ids left unresolved).
-StoreRef = SnapshotStore | str | os.PathLike[str] | None
+StoreRef = SnapshotStore | StoreLocation | str | os.PathLike[str] | None
 
 _XML_LINE_RE = re.compile(r":\s*line \d+, column \d+$")
 _STDOUT_KEY_RE = re.compile(
@@ -272,11 +273,14 @@ class _Linker:
 
 
 def _open_store(store: StoreRef) -> tuple[SnapshotStore | None, bool]:
-    """(SnapshotStore or None, whether it was opened here) from a store, a directory or None."""
+    """(SnapshotStore or None, whether it was opened here) from a store, a directory, a team
+    store (``postgresql://`` URL or :class:`~configlab.storage.StoreLocation`) or None."""
     if store is None:
         return None, False
     if isinstance(store, SnapshotStore):
         return store, False
+    if isinstance(store, StoreLocation) or (isinstance(store, str) and is_postgres_url(store)):
+        return SnapshotStore(store), True  # a team store: reached when a link is resolved
     if isinstance(store, str | os.PathLike):
         root = Path(store)
         if not (root / "index.sqlite").is_file():
@@ -799,8 +803,6 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
     """
     if isinstance(source, ResultSet):
         return source
-    from configlab.storage import is_postgres_url
-
     if is_postgres_url(os.fspath(source)):  # a team store: its results table
         try:
             return ResultSet.from_store(os.fspath(source))

@@ -315,3 +315,15 @@ def test_report_output_of_other_tools_is_read_as_the_result_output(tmp_path: Pat
     ctrf.write_text(json.dumps(bad))
     with pytest.raises(IntegrationError, match="'stdout' must be a list of strings"):
         ingest.from_ctrf(ctrf)
+
+
+def test_output_tails_are_redacted_in_exports(tmp_path: Path) -> None:
+    from configlab import redaction
+
+    leaky = Result({"db": {"password": "s3cret"}}, "fail",
+                   stderr="cannot connect to postgresql://app:hunter2@db:5432/app\n")
+    junit = exporters.junit_xml([leaky])
+    assert "hunter2" not in junit and "s3cret" not in junit
+    assert "postgresql://app:" in junit  # the rest of the line is kept
+    with redaction.using(redaction.RedactionRules(enabled=False)):
+        assert "hunter2" in exporters.junit_xml([leaky])

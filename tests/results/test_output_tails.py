@@ -10,10 +10,12 @@ import sqlite3
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from configlab._internal.objectstore import _open_read_only
 from configlab.cli import cli
+from configlab.errors import ResultsError
 from configlab.results import Result, ResultSet, ResultStore
 from configlab.storage.postgres import PgIndexConnection
 
@@ -98,6 +100,13 @@ def test_an_older_store_that_cannot_change_still_reads(tmp_path: Path) -> None:
     (old,) = store.load()
     assert (old.run_id, old.outcome, old.stdout) == ("old", "fail", None)
     store.close()
+    # a read-only index without a results table (a snapshot-only store): a clear error
+    with sqlite3.connect(index) as conn:
+        conn.execute("DROP TABLE results")
+    empty = ResultStore(tmp_path / "store")
+    empty.location = ReadOnly()  # type: ignore[assignment]
+    with pytest.raises(ResultsError, match="readonly"):
+        empty.load()
 
 
 def test_configlab_run_records_what_the_command_wrote(tmp_path: Path) -> None:

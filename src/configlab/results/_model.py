@@ -106,8 +106,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
-        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
-            ``ci`` keep the last 64 KiB), if kept.
+        stdout: the last part of what the command wrote to stdout (``configlab run``, ``exec``,
+            ``ci`` and the pytest plugin keep the last 64 KiB; the store has it as a column),
+            if kept.
         stderr: the same for stderr.
     """
 

@@ -14,7 +14,9 @@ import click
 
 from configlab._internal.safeio import write_output
 from configlab.cli._output import STDOUT, emit_json, output_option
+from configlab.cli._store_options import store_options
 from configlab.errors import SpecError
+from configlab.storage import StoreLocation
 
 
 @click.group(name="spec")
@@ -63,14 +65,7 @@ def spec() -> None:
 @click.option("--max-per-rule", default=None, type=int, help="At most this many configs per rule.")
 @click.option("--witnesses", default=1, show_default=True, type=int,
               help="Distinct SAT witness configs for a rule no generated config satisfies.")
-@click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store receiving every config and the spec.",
-)
+@store_options
 @click.option("--no-store", is_flag=True, help="Do not save configs and spec in a store.")
 @output_option("--json", "json_out", "the report as JSON")
 @output_option("--junit", "junit_out", "the report as JUnit XML")
@@ -93,7 +88,7 @@ def verify_cmd(
     workers: int | None,
     max_per_rule: int | None,
     witnesses: int,
-    store_path: str,
+    store_path: StoreLocation,
     no_store: bool,
     json_out: str | None,
     junit_out: str | None,
@@ -199,14 +194,7 @@ def diff_cmd(old: str, new: str, json_out: str | None) -> None:
 
 @spec.command("show")
 @click.argument("ref")
-@click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store directory.",
-)
+@store_options
 @click.option(
     "--output",
     "-o",
@@ -214,7 +202,7 @@ def diff_cmd(old: str, new: str, json_out: str | None) -> None:
     type=click.Path(dir_okay=False),
     help="Write the spec's canonical JSON here instead of stdout.",
 )
-def show_cmd(ref: str, store_path: str, output: str | None) -> None:
+def show_cmd(ref: str, store_path: StoreLocation, output: str | None) -> None:
     """Print the exact spec kept in the store (REF: snapshot id, tag spec:NAME@VERSION or hash)."""
     from configlab.specs import spec_from_store
 

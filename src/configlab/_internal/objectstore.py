@@ -32,18 +32,20 @@ import os
 import re
 import sqlite3
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
-
-import zstandard
 
 from configlab._internal.safeio import file_kind
 from configlab.errors import SnapshotCorruptedError, SnapshotError
+
+# zstandard is imported by the functions that (de)compress, not here: `configlab run` opens the
+# index to record one result and never touches an object (2 ms of its start-up budget).
+if TYPE_CHECKING:
+    import zstandard
 
 #: zstd level used for objects and bundles.
 ZSTD_LEVEL = 3
@@ -83,6 +85,9 @@ class IndexCursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
 
     def fetchone(self) -> Any: ...
 
@@ -342,6 +347,8 @@ class LocalObjectFiles:
             os.replace(temp, target)
 
     def _write_temp(self, directory: Path, write: Callable[[IO[bytes]], None]) -> str:
+        import tempfile  # here, not at the top: 3 ms (shutil, bz2, lzma) of `configlab run`
+
         self._ensure_dir(directory)
         try:
             fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
@@ -418,6 +425,8 @@ class ObjectStore:
         self._local = threading.local()  # per-thread zstd contexts
 
     def _zstd(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         local = self._local
         contexts: tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor] | None = getattr(
             local, "contexts", None
@@ -561,6 +570,8 @@ class ObjectStore:
     # -- writing -----------------------------------------------------------------------------
 
     def _compressor(self, size: int) -> zstandard.ZstdCompressor:
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         threads = -1 if size >= THREADED_MIN else 0
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=threads, write_content_size=True)
 
@@ -591,6 +602,8 @@ class ObjectStore:
         Raises :class:`SnapshotCorruptedError` (storing nothing) when the source does not deliver
         ``size`` bytes or, with ``expected``, when the content does not hash to it.
         """
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         if size < self.inline_max:
             parts: list[bytes] = []
             got = 0
@@ -725,6 +738,8 @@ class ObjectStore:
 
     def _decompressed(self, digest: str, raw: bytes, size: int | None, where: str) -> bytes:
         """Decompress one stored frame and check its ``size`` (not its hash)."""
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         if not is_object_hash(digest):
             raise SnapshotError(f"malformed object hash {digest!r}")
         try:
@@ -760,6 +775,8 @@ class ObjectStore:
         On a mismatch :class:`SnapshotCorruptedError` is raised *after* data was written: write to
         a temporary file and only publish it when this returns.
         """
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         inline = self.get_inline(digest, size)
         if inline is not None:
             handle.write(inline)
@@ -824,6 +841,8 @@ def _write_all(handle: IO[bytes], data: bytes) -> None:
 
 def _classify(raw: bytes) -> ObjectState:
     """Tell a truncated zstd frame (ends early) from a damaged one."""
+    import zstandard  # lazy: see the TYPE_CHECKING import
+
     decompressor = zstandard.ZstdDecompressor().decompressobj()
     try:
         decompressor.decompress(raw)

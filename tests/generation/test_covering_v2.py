@@ -312,6 +312,12 @@ def test_space_level_bad_inputs() -> None:
         ({"groups": "{nope.*}@3"}, "matches no parameter"),
         ({"groups": "db.*"}, "expected '{PATTERN"),
         ({"weights": ["x"]}, "expected a mapping"),
+        # a flat {path: number} file was a TypeError deep inside (issue 19)
+        ({"weights": {"log.level": 3}},
+         r"weights of 'log.level': expected \{value: weight\}, got 3"),
+        ({"weights": {"log.level": {"warn": "x"}}}, "a weight must be a number, got 'x'"),
+        ({"weights": {"log.level": {"warn": True}}}, "a weight must be a number, got True"),
+        ({"negative": {"log.level": "warn"}}, r"expected \{value: x\} or a list of values"),
     ]:
         with pytest.raises(GenerationError, match=needle):
             covering_suite(space, **kwargs)  # type: ignore[arg-type]

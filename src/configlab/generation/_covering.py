@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab._internal.finite import FiniteModel, ModelSolver
+from configlab._internal.validity import TupleValidity
 from configlab.errors import GenerationError
 
 IntArray = npt.NDArray[np.int64]
@@ -180,14 +181,14 @@ def _subset_rank(sub: tuple[int, ...], k: int) -> int:
 
 
 class _Validity:
-    """Decides validity of tuples via the constraint components of the model."""
+    """The t-tuple validity kernel plus the vectorised views of it over the tuple index."""
 
     def __init__(self, solver: ModelSolver, index: TupleIndex) -> None:
-        self.solver = solver
+        self.kernel = TupleValidity([int(s) for s in index.sizes], solver)
         self.index = index
         k = index.k
-        comp = np.array(solver.components, dtype=np.int64)
-        constrained = np.array([solver.is_constrained(p) for p in range(k)], dtype=bool)
+        comp = np.array(self.kernel.component, dtype=np.int64)
+        constrained = np.array(self.kernel.constrained, dtype=bool)
         # unconstrained parameters get a unique negative component id
         self.comp = np.where(constrained, comp, -np.arange(1, k + 1, dtype=np.int64))
         self.constrained = constrained
@@ -220,14 +221,7 @@ class _Validity:
 
     def tuple_valid(self, params: Sequence[int], codes: Sequence[int]) -> bool:
         """Exact validity of one tuple (components checked independently)."""
-        groups: dict[int, dict[int, int]] = {}
-        for p, v in zip(params, codes, strict=True):
-            p, v = int(p), int(v)
-            if self.dead[self.index.glob_offset[p] + v]:
-                return False
-            if self.constrained[p]:
-                groups.setdefault(int(self.comp[p]), {})[p] = v
-        return all(len(g) < 2 or self.solver.is_valid_partial(g) for _, g in sorted(groups.items()))
+        return self.kernel.tuple_valid(params, codes)
 
 
 def _prepare(

@@ -18,7 +18,8 @@ from typing import Any
 from configlab import tree as _tree
 from configlab.constraints import values_equal
 from configlab.errors import SpaceError
-from configlab.space._model import (
+from configlab.space._model import Space
+from configlab.space._params import (
     DEFAULT_STRING_MAX,
     BoolParam,
     ChoiceParam,
@@ -26,7 +27,6 @@ from configlab.space._model import (
     IntParam,
     ListParam,
     Parameter,
-    Space,
     StringParam,
 )
 

@@ -16,7 +16,6 @@ expect: ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``), ``AWS_ACCESS_KEY_ID``
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -159,6 +158,8 @@ class S3ObjectFiles:
                 time.sleep(0.05 * (attempt + 1))  # a concurrent conditional write: try again
 
     def spool(self, write: Callable[[IO[bytes]], None]) -> SpooledObject:
+        import tempfile  # here: 3 ms of `configlab run` start-up, which never spools to S3
+
         handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by publish/discard
         try:
             write(handle)

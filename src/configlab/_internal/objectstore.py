@@ -33,6 +33,7 @@ import re
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,7 +161,7 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+            enable_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as error:
@@ -171,6 +172,29 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
             ) from error
         return read_only
     return conn
+
+
+def enable_wal(conn: sqlite3.Connection, patience: float = BUSY_TIMEOUT_S) -> None:
+    """Switch ``conn``'s database to the WAL journal, retrying while another connection holds it.
+
+    The switch needs an exclusive lock; when several connections open a new store at once
+    (threads, or processes started together), SQLite may answer "database is locked" at once
+    instead of waiting (it will not wait where waiting could deadlock), so the busy timeout
+    alone is not enough.  Retries with a short busy timeout for up to ``patience`` seconds.
+    """
+    deadline = time.monotonic() + patience
+    conn.execute("PRAGMA busy_timeout = 50")
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:
@@ -866,6 +890,7 @@ __all__ = [
     "SpooledObject",
     "StagedObject",
     "StoredObject",
+    "enable_wal",
     "hash_bytes",
     "is_object_hash",
     "open_index",

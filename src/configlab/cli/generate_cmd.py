@@ -73,7 +73,8 @@ def _read_base(path: str | None) -> dict[str, Any] | None:
 @click.option("--effort", type=float, default=None,
               help="covering: optimisation effort (default 1; higher: smaller suite, slower).")
 @click.option("--time-budget", type=float, default=None,
-              help="covering: wall-clock cap in seconds of the optimisation.")
+              help="covering: wall-clock limit in seconds (construction + optimisation; "
+                   "warns and completes the suite if even construction needs longer).")
 def generate_command(
     space_path: str, strategy: str, strength: int, seed: int, count: int | None,
     base_path: str | None, raw: bool, max_size: int | None, out_dir: str | None, fmt: str,

@@ -253,7 +253,8 @@ def covering_suite(
             in single-fault configs, one negative value per config, combined with the other
             parameters' valid values at strength t-1; defaults to the space's PICT ``~``
             values.
-        time_budget: wall-clock cap in seconds of the optimisation.
+        time_budget: wall-clock limit in seconds of the covering construction and its
+            optimisation (see :func:`~configlab.generation._covering.build_covering`).
         max_steps: step budget of the optimisation (default 20,000 x ``effort``).
         candidates: candidate rows per greedy step.
         effort: longer optimisation (smaller suites), deterministic; default 1.

@@ -59,6 +59,19 @@ def _client() -> Any:
     return boto3.client("s3", config=config)
 
 
+def s3_filesystem() -> Any:
+    """An ``s3fs.S3FileSystem`` (fsspec) configured like the boto3 client: the endpoint from
+    ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``), credentials from the standard sources.
+    pyarrow writes Parquet datasets and DuckDB reads them through it."""
+    try:
+        import s3fs
+    except ImportError as error:  # pragma: no cover - s3fs is a dependency of the team extra
+        raise SnapshotError("s3:// Parquet needs s3fs: pip install 'configlab[team]'") from error
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    options = {"endpoint_url": endpoint} if endpoint else {}
+    return s3fs.S3FileSystem(client_kwargs=options)
+
+
 def _error_code(error: Exception) -> str:
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))

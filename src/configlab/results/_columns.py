@@ -129,7 +129,7 @@ def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred")
 def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
     """Value-class codes of a numeric column by vectorised nearest class (what
     ``classify`` does value by value); None when the parameter needs ``classify``."""
-    from configlab.space._model import FloatParam, IntParam
+    from configlab.space._params import FloatParam, IntParam
 
     if type(param) is FloatParam:
         grid = False

@@ -180,10 +180,15 @@ class VerificationReport:
 
     def to_results(self, run_id: str | None = None) -> ResultSet:
         """Every check as a :class:`configlab.results._model.Result` (held=pass, violated=fail,
-        errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id
-        and ``run_id`` (default :attr:`run_id`, which carries the spec hash and version)."""
+        errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id,
+        ``run_id`` (default :attr:`run_id`, which carries the spec hash and version) and the
+        output tails the runner kept."""
         # deferred: configlab.results loads numpy; reading or rendering a report does not need it
+        from configlab.execution import DEFAULT_TAIL_BYTES
         from configlab.results import Result, ResultSet
+
+        def tail(text: str) -> str | None:
+            return text[-DEFAULT_TAIL_BYTES:] or None
 
         verdict_outcome = {"held": "pass", "violated": "fail", "errored": "error"}
         results = [
@@ -195,6 +200,7 @@ class VerificationReport:
                 test_id=f"spec:{self.spec_name}@{self.spec_version}::{check.rule_id}",
                 snapshot_id=check.snapshot_id,
                 run_id=run_id or self.run_id,
+                stdout=tail(check.outcome.stdout), stderr=tail(check.outcome.stderr),
             )
             for check in self.checks
         ]

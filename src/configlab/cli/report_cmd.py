@@ -192,11 +192,12 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
     the file needs the row reader."""
     from configlab.analysis import analyze_encoded
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+    from configlab.results._columns import FastPathUnavailable, encode_csv, encode_jsonl
 
     space = _space(space_path, None)
+    encode = encode_csv if results_path.endswith(".csv") else encode_jsonl
     try:
-        encoded, used_space = encode_jsonl(results_path, space)
+        encoded, used_space = encode(results_path, space)
     except FastPathUnavailable:
         return None
     if encoded.n_rows == 0:
@@ -271,7 +272,7 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
     else:
         # two steps (read, analyse) that each run as one call: the progress names them
         with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
-            if not selecting and results_path.endswith(".jsonl") \
+            if not selecting and results_path.endswith((".jsonl", ".csv")) \
                     and Path(results_path).is_file():
                 with progress.working_on("reading and analysing results (columnar)"):
                     report_ = _analyze_columns(results_path, space_path)

@@ -169,10 +169,95 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     Raises:
         FastPathUnavailable: the file needs the row reader (see the module docstring).
     """
+    frame = _read(Path(path))
+    return _encode(frame, _first_seen_order(_columns(frame), Path(path)), space)
+
+
+def encode_csv(path: str | Path, space: Space | None = None) -> tuple[EncodedResults, Space]:
+    """Read, infer (when ``space`` is None) and encode a flat CSV results file by columns
+    (the layout :meth:`ResultSet.from_csv` reads): each column's distinct cells are typed once
+    with the row reader's :func:`~configlab.results._model.parse_cell`.
+
+    Raises:
+        FastPathUnavailable: the file needs the row reader: empty cells (absent paths), dotted
+        (nested) columns, JSON cells, columns mixing types, a malformed row.
+    """
+    return _encode(*_read_csv(Path(path)), space)
+
+
+def _typed(name: str, series: Any) -> Any:
+    """A CSV column of text cells as the typed column the row reader would see."""
     import polars as pl
 
-    frame = _read(Path(path))
-    columns = _first_seen_order(_columns(frame), Path(path))
+    from configlab.errors import ConfiglabError
+    from configlab.results._model import parse_cell
+
+    distinct = series.unique(maintain_order=True).to_list()
+    try:
+        values = [parse_cell(text, name) for text in distinct]
+    except ConfiglabError:
+        raise FastPathUnavailable(f"{name}: a cell the row reader rejects") from None
+    kinds = {type(v) for v in values}
+    if kinds == {str}:
+        return series
+    dtype = {frozenset({bool}): pl.Boolean, frozenset({int}): pl.Int64,
+             frozenset({float}): pl.Float64}.get(frozenset(kinds))
+    if dtype is None:
+        raise FastPathUnavailable(f"{name}: mixed or structured values")
+    return series.replace_strict(dict(zip(distinct, values, strict=True)), return_dtype=dtype)
+
+
+def _read_csv(path: Path) -> tuple[Any, list[tuple[str, Any]]]:
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
+        raise FastPathUnavailable("polars is not installed") from None
+    from configlab.results._model import METRIC_PREFIX, RESERVED_COLUMNS
+
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except Exception as error:  # any Polars failure means "use the row reader"
+        raise FastPathUnavailable(f"polars cannot read it: {error}") from None
+    if "outcome" not in raw.columns or raw.height == 0:
+        raise FastPathUnavailable("no outcome column or no rows")
+    columns: list[tuple[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for name in raw.columns:
+        series = raw.get_column(name)
+        if name in RESERVED_COLUMNS:
+            fields[name] = series
+        elif name.startswith(METRIC_PREFIX) or name in BOOKKEEPING_FIELDS:
+            try:
+                value = series.cast(pl.Float64, strict=True)
+            except Exception:  # noqa: BLE001 - a text metric: the row reader says where
+                raise FastPathUnavailable(f"{name}: not a number in every row") from None
+            if name in BOOKKEEPING_FIELDS:
+                fields[name] = value
+            else:
+                metrics[name.removeprefix(METRIC_PREFIX)] = value
+        else:
+            if series.null_count() or not name or "." in name or "`" in name:
+                raise FastPathUnavailable(f"{name}: an empty cell or a nested path")
+            columns.append((name, _typed(name, series)))
+    if "duration" in fields:
+        try:
+            fields["duration"] = fields["duration"].cast(pl.Float64, strict=True)
+        except Exception:  # noqa: BLE001 - the row reader reports the cell
+            raise FastPathUnavailable("duration is not a number in every row") from None
+    if not columns:
+        raise FastPathUnavailable("no config column")
+    data = {"config": pl.struct([c.alias(n) for n, c in columns], eager=True), **fields}
+    if metrics:
+        data["metrics"] = pl.struct([c.alias(n) for n, c in metrics.items()], eager=True)
+    frame = pl.DataFrame(data)
+    return frame, columns
+
+
+def _encode(frame: Any, columns: list[tuple[str, Any]], space: Space | None
+            ) -> tuple[EncodedResults, Space]:
+    import polars as pl
+
     outcome = frame.get_column("outcome")
     if outcome.dtype != pl.String or outcome.null_count():
         raise FastPathUnavailable("outcome is not a string in every row")
@@ -277,4 +362,4 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["FastPathUnavailable", "encode_jsonl", "infer_columns"]
+__all__ = ["FastPathUnavailable", "encode_csv", "encode_jsonl", "infer_columns"]

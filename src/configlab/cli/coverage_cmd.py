@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from configlab import coverage as _coverage
+from configlab.charts import render
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import AnalysisError
 from configlab.exit_codes import EXIT_COVERAGE
@@ -58,8 +59,6 @@ def coverage(space_path: str, results_path: str, strength: int, json_out: str | 
         _print_summary(report, found)
     for directory, fmt in ((png_dir, "png"), (svg_dir, "svg")):
         if directory is not None:
-            from configlab.charts import render
-
             chart = _coverage.chart_data(encoded, space, report.strength, pair,
                                          include_skipped=include_skipped)
             for path in render(chart, directory, fmt):

@@ -24,6 +24,9 @@ import click
 
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import IntegrationError
+from configlab.integrations.exporters import export
+from configlab.integrations.ingest import detect_report_format, load_results
+from configlab.results import ResultSet, ResultStore
 
 _STORE_HELP = "Store directory: resolves configlab.snapshot_id links (when it exists)."
 
@@ -48,8 +51,6 @@ def _store_or_none(store_path: str | None) -> Path | None:
 def read_results(path: str, store_path: str | None = ".configlab") -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
     stderr)."""
-    from configlab.integrations.ingest import load_results
-
     with _warnings_to_stderr():
         return load_results(path, _store_or_none(store_path))
 
@@ -87,6 +88,7 @@ def _select(results: Any, test: tuple[str, ...], run: tuple[str, ...],
 
 def _space(space_path: str | None, results: Any) -> Any:
     if space_path is not None:
+        # deferred: jsonschema and re2 load only with --space (start-up of report/ingest)
         from configlab.space import load_space
 
         return load_space(space_path)
@@ -115,14 +117,15 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
            sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
            sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
-    from configlab.integrations.exporters import export
-
     results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
                       sel_since, sel_until, sel_where)
     coverage = analysis = None
     space = _space(space_path, results)
     if space is not None and fmt == "markdown" and len(results):
+        # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
         from configlab.analysis import analyze
+
+        # deferred: numpy loads only when coverage is asked (start-up of report/ingest)
         from configlab.coverage import measure
 
         coverage = measure(results, space, strength)
@@ -146,9 +149,6 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str | None,
            jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
-    from configlab.integrations.ingest import detect_report_format, load_results
-    from configlab.results import ResultSet, ResultStore
-
     store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
@@ -183,7 +183,10 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
 def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
     the file needs the row reader."""
+    # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
+
+    # deferred: as above (polars)
     from configlab.results._columns import FastPathUnavailable, encode_jsonl
 
     space = _space(space_path, None)
@@ -193,6 +196,7 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
         return None
     if encoded.n_rows == 0:
         return None
+    # deferred: as above
     from configlab.analysis._suggest import realise_suggestions
 
     return realise_suggestions(analyze_encoded(encoded), used_space)
@@ -219,6 +223,7 @@ def analyze_command(results_path: str, space_path: str | None, store_path: str,
 
     The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
     """
+    # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
     from configlab.analysis import analyze
 
     if json_out == md_out == STDOUT:

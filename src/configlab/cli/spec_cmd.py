@@ -14,6 +14,17 @@ import click
 
 from configlab._internal.safeio import write_output
 from configlab.errors import SpecError
+from configlab.specs import (
+    PytestRunner,
+    diff_specs,
+    load_spec,
+    output_tail,
+    spec_from_store,
+    verify,
+)
+from configlab.specs import (
+    check as check_spec,
+)
 
 
 def _echo_json(value: Any) -> None:
@@ -122,8 +133,6 @@ def verify_cmd(
     progress: bool | None,
 ) -> None:
     """Run the application under configs satisfying each rule of SPEC and judge the runs."""
-    from configlab.specs import PytestRunner, load_spec, verify
-
     if (command is None) == (node_id is None):
         raise SpecError("give exactly one of --run CMD or --pytest NODE_ID")
     the_spec = load_spec(spec_file, space=space_file)
@@ -152,8 +161,6 @@ def verify_cmd(
 
 
 def _summary(report: Any) -> None:
-    from configlab.specs import output_tail
-
     totals = report.totals()
     for rule in report.rules:
         line = (
@@ -193,10 +200,8 @@ def _summary(report: Any) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 def lint_cmd(spec_file: str, space_file: str | None, as_json: bool) -> None:
     """Find contradictory rules (with a witness config) and dead rules in SPEC."""
-    from configlab.specs import check, load_spec
-
     the_spec = load_spec(spec_file, space=space_file)
-    report = check(the_spec, raise_on_contradiction=False)
+    report = check_spec(the_spec, raise_on_contradiction=False)
     if as_json:
         _echo_json(report.to_dict())
     else:
@@ -210,8 +215,6 @@ def lint_cmd(spec_file: str, space_file: str | None, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
 def diff_cmd(old: str, new: str, as_json: bool) -> None:
     """Show rules added, removed and changed between two spec versions."""
-    from configlab.specs import diff_specs
-
     result = diff_specs(old, new)
     if as_json:
         _echo_json(result.to_dict())
@@ -238,8 +241,6 @@ def diff_cmd(old: str, new: str, as_json: bool) -> None:
 )
 def show_cmd(ref: str, store_path: str, output: str | None) -> None:
     """Print the exact spec kept in the store (REF: snapshot id, tag spec:NAME@VERSION or hash)."""
-    from configlab.specs import spec_from_store
-
     the_spec = spec_from_store(store_path, ref)
     text = json.dumps(the_spec.to_dict(), indent=2, ensure_ascii=False)
     if output is None:

@@ -51,9 +51,18 @@ from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
 from configlab._internal import safeio
-from configlab.errors import ConfiglabError, IntegrationError, ResultsError
-from configlab.results import Result, ResultSet, format_cell, parse_cell
+from configlab.errors import ConfiglabError, IntegrationError, ResultsError, SnapshotNotFoundError
+from configlab.results import (
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+    Result,
+    ResultSet,
+    format_cell,
+    normalize_timestamp,
+    parse_cell,
+)
 from configlab.snapshots import SnapshotStore
+from configlab.storage import is_postgres_url
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -223,8 +232,6 @@ class _Linker:
         if self.store is None:
             return None
         if ref not in self._snapshots:
-            from configlab.errors import SnapshotNotFoundError
-
             try:
                 snapshot = self.store.get(ref)
                 merged: dict[str, Any] = {}
@@ -343,8 +350,6 @@ def _seconds(text: str | None, where: str) -> float | None:
 
 
 def _timestamp(value: Any, where: str) -> str | None:
-    from configlab.results import normalize_timestamp
-
     try:
         return normalize_timestamp(value)
     except ConfiglabError as error:
@@ -661,7 +666,6 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
         raise IntegrationError(f"{location}: cannot read Parquet: {error}") from None
     meta = table.schema.metadata or {}
     text_columns = set(json.loads(meta.get(b"configlab.text_columns", b"[]")))
-    from configlab.results import METRIC_PREFIX, RESERVED_COLUMNS
 
     columns = table.column_names
     if "outcome" not in columns:
@@ -768,7 +772,6 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
     """
     if isinstance(source, ResultSet):
         return source
-    from configlab.storage import is_postgres_url
 
     if is_postgres_url(os.fspath(source)):  # a team store: its results table
         try:

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from configlab import storage
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab._internal.canonical import canonical_json
@@ -38,13 +39,17 @@ from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
 from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._select import Selection, select
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
+from configlab.storage import StoreLocation, is_postgres_url
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from configlab._internal.objectstore import IndexConnection
+
+    # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
     from configlab.space import Space
     from configlab.storage import StoreLocation
 
@@ -238,6 +243,7 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    # deferred: see format_cell (start-up of `configlab run`)
     from configlab.formats._common import infer_scalar
 
     return infer_scalar(text)
@@ -459,8 +465,6 @@ class ResultSet(Sequence[Result]):
         Raises:
             ResultsError: an unknown outcome, a malformed time or condition.
         """
-        from configlab.results._select import Selection, select
-
         def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
             if value is None:
                 return ()
@@ -581,8 +585,6 @@ class ResultSet(Sequence[Result]):
                    since: Any = None) -> ResultSet:
         """Read the results table of a store (a directory, a ``postgresql://`` URL, a
         :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
-        from configlab.storage import StoreLocation, is_postgres_url
-
         root = (store if isinstance(store, str | os.PathLike | StoreLocation)
                 else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
@@ -650,6 +652,7 @@ class ResultSet(Sequence[Result]):
     # -- analysis
     def infer_space(self, *, name: str = "inferred") -> Space:
         """A space inferred from the configs of these results (:meth:`Space.infer`)."""
+        # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
         from configlab.space import Space
 
         if not self._results:
@@ -826,8 +829,6 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
-        from configlab import storage
-
         try:
             self.location = storage.resolve(path, environ={})
         except ConfiglabError as error:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from configlab import tree as _tree
+from configlab.constraints import parse
 from configlab.errors import ConstraintError, ResultsError
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES as OUTCOMES
@@ -89,8 +90,6 @@ def select(results: Iterable[_R], selection: Selection) -> list[_R]:
     until = _moment(selection.until, "--until")
     condition = None
     if selection.where:
-        from configlab.constraints import parse
-
         try:
             condition = parse(selection.where)
         except ConstraintError as error:

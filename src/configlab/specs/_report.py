@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from configlab._internal.safeio import write_output
 from configlab.errors import SpecError
+from configlab.results import Result, ResultSet
 from configlab.specs._model import Outcome
 from configlab.tree import flatten
 
@@ -182,9 +183,6 @@ class VerificationReport:
         """Every check as a :class:`configlab.results._model.Result` (held=pass, violated=fail,
         errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id
         and ``run_id`` (default :attr:`run_id`, which carries the spec hash and version)."""
-        # deferred: configlab.results loads numpy; reading or rendering a report does not need it
-        from configlab.results import Result, ResultSet
-
         verdict_outcome = {"held": "pass", "violated": "fail", "errored": "error"}
         results = [
             Result(

@@ -81,6 +81,10 @@ def test_exec_runs_every_config_and_records_results(tmp_path: Path) -> None:
     assert all(r.metrics["exit_status"] == 3.0 and r.metrics["peak_rss_mb"] > 0
                for r in failing)
     assert "c is off: refusing to start" in err and "exec[config-" in err
+    # the store keeps the output tails: searchable, and the same as the JSON lines
+    assert all(r.stderr == "c is off: refusing to start\n" and r.stdout.startswith("starting")
+               for r in failing)
+    assert stored.select(where='"refusing" in stderr') == ResultSet(failing)
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(lines) == size
     assert any(line["stderr"] == "c is off: refusing to start\n" for line in lines)

@@ -409,7 +409,7 @@ def test_markdown_report(mixed_report: VerificationReport, tmp_path: Path) -> No
     with pytest.raises(SpecError, match="cannot tell the report format"):
         mixed_report.write(tmp_path / "r.txt")
     with pytest.raises(SpecError, match="cannot write report"):
-        mixed_report.write(tmp_path / "missing" / "r.json")
+        mixed_report.write(tmp_path / "r.md" / "r.json")  # a parent that is a file
 
 
 def test_record_spec_is_idempotent(tmp_path: Path) -> None:

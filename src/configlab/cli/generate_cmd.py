@@ -22,6 +22,7 @@ import click
 from configlab import formats, tree
 from configlab._internal import safeio
 from configlab._version import __version__
+from configlab.cli._output import emit_json, output_option
 from configlab.errors import GenerationError
 from configlab.execution import Progress
 from configlab.generation import STRATEGIES, covering_suite, generate, prioritize
@@ -74,7 +75,8 @@ def _read_base(path: str | None) -> dict[str, Any] | None:
 @click.option("--effort", type=float, default=None,
               help="covering: optimisation effort (default 1; higher: smaller suite, slower).")
 @click.option("--time-budget", type=float, default=None,
-              help="covering: wall-clock cap in seconds of the optimisation.")
+              help="covering: wall-clock limit in seconds (construction + optimisation; "
+                   "warns and completes the suite if even construction needs longer).")
 def generate_command(
     space_path: str, strategy: str, strength: int, seed: int, count: int | None,
     base_path: str | None, raw: bool, max_size: int | None, out_dir: str | None, fmt: str,
@@ -342,9 +344,10 @@ def _flat_weights(data: Mapping[str, Any], prefix: str, out: dict[str, float]) -
               default=None,
               help="JSON lines of {\"config\": ..., \"outcome\": ...} from past runs.")
 @click.option("--max", "max_count", type=int, default=None, help="Keep only the first N.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@output_option("--json", "json_out", "the order as JSON")
 def prioritize_command(space_path: str, suite: str, strength: int, weights_path: str | None,
-                       history_path: str | None, max_count: int | None, as_json: bool) -> None:
+                       history_path: str | None, max_count: int | None,
+                       json_out: str | None) -> None:
     """Order SUITE (a directory of configs or a JSON-lines file) by t-tuple coverage."""
     space = Space.load(space_path)
     names, configs = _read_suite(suite)
@@ -365,15 +368,15 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
     if max_count is not None:
         result = result.head(max_count)
     ordered = [names[i] for i in result.order]
-    if as_json:
-        click.echo(json.dumps({
+    if json_out is not None:
+        emit_json(json_out, {
             "strength": result.strength,
             "total_tuples": result.total_tuples,
             "order": list(result.order),
             "files": ordered,
             "coverage_curve": list(result.coverage_curve),
             "gains": list(result.gains),
-        }, indent=2))
+        })
         return
     click.echo(f"{'rank':>4}  {'coverage':>8}  config")
     for rank, (name, cov) in enumerate(zip(ordered, result.coverage_curve, strict=True), 1):

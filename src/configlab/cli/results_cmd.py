@@ -19,6 +19,7 @@ from typing import Any
 
 import click
 
+from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import ResultsError
 from configlab.execution import check_complete
@@ -96,17 +97,15 @@ def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
               help="Target directory or s3://bucket/prefix.")
 @click.option("--partition-by", default="run_id", show_default=True,
               help="Column whose values name the partitions.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_option("--json", "json_out", "the report as JSON")
 @store_options
-def compact(target: str, partition_by: str, as_json: bool, store_path: StoreLocation) -> None:
+def compact(target: str, partition_by: str, json_out: str | None,
+            store_path: StoreLocation) -> None:
     """Write the store's results as hive-partitioned Parquet (local directory or s3://)."""
-    import json
-
     report = compact_results(store_path, target, partition_by=partition_by)
-    if as_json:
-        click.echo(json.dumps({"target": report.target, "rows": report.rows,
-                               "columns": report.columns,
-                               "partitions": list(report.partitions)}, indent=2))
+    if json_out is not None:
+        emit_json(json_out, {"target": report.target, "rows": report.rows,
+                             "columns": report.columns, "partitions": list(report.partitions)})
         return
     click.echo(f"wrote {report.rows} result(s), {report.columns} column(s), in"
                f" {len(report.partitions)} partition(s) of {partition_by} to {report.target}")

@@ -27,9 +27,11 @@ from typing import Any
 
 import click
 
+from configlab.cli._store_options import store_options
 from configlab.errors import ConfiglabError, IntegrationError
 from configlab.integrations.monitor import exit_code, run_command, start_failure_code
 from configlab.results import Result, ResultStore
+from configlab.storage import StoreLocation
 from configlab.tree import deep_copy
 
 #: Environment variable giving the run id (as for the pytest plugin).
@@ -61,8 +63,7 @@ def _echo(message: str) -> None:
     "run",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              type=click.Path(file_okay=False), help="Results/snapshot store directory.")
+@store_options
 @click.option("--config", "config_files", multiple=True, type=click.Path(dir_okay=False),
               help="Config file the command reads (repeatable): recorded as the result's "
                    "config and watched for drift.")
@@ -77,7 +78,7 @@ def _echo(message: str) -> None:
                    "KILL); the result is then an error and the exit code 124.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
-def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
+def run(ctx: click.Context, store_path: StoreLocation, config_files: tuple[str, ...],
         take_snapshot: bool, test_id: str | None, run_id: str | None,
         timeout: float | None, command: tuple[str, ...]) -> None:
     """Run COMMAND under the execution monitor and record the result.
@@ -144,6 +145,8 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         config=config, outcome=outcome, duration=execution.wall_s,
         metrics=execution.metrics(), test_id=test_id or shlex.join(argv),
         snapshot_id=snapshot_id, run_id=run_id,
+        # the output tails, for reports and `--where '"OOM" in stderr'`
+        stdout=execution.stdout or None, stderr=execution.stderr or None,
     ))
     where = f" [snapshot {snapshot_id[:12]}]" if snapshot_id else ""
     _echo(f"{outcome}: {execution.describe()}{where}")
@@ -153,7 +156,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     ctx.exit(code)
 
 
-def _record(store_path: str, result: Any) -> bool:
+def _record(store_path: StoreLocation, result: Any) -> bool:
     try:
         with ResultStore(store_path) as store:
             store.record(result)

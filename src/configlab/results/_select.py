@@ -15,7 +15,6 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from configlab import tree as _tree
-from configlab.constraints import parse
 from configlab.errors import ConstraintError, ResultsError
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES as OUTCOMES
@@ -90,6 +89,9 @@ def select(results: Iterable[_R], selection: Selection) -> list[_R]:
     until = _moment(selection.until, "--until")
     condition = None
     if selection.where:
+        # deferred: the constraint parser stays off the path of `configlab run` (start-up)
+        from configlab.constraints import parse
+
         try:
             condition = parse(selection.where)
         except ConstraintError as error:

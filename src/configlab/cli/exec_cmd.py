@@ -115,6 +115,9 @@ def _durations(store: StoreLocation, test_name: str, current_run: str) -> dict[s
               "pipeline id, else a new one); every shard of a run must share it.")
 @click.option("--jsonl", "jsonl_path", default=None, type=click.Path(dir_okay=False),
               help="Also write the results (with output tails) as JSON lines here.")
+@click.option("--tail", "tail_kib", type=click.IntRange(min=0), default=64, show_default=True,
+              help="KiB of each run's stdout and of its stderr kept with its result (in the "
+                   "store, --jsonl and reports; 0: none).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @store_options
@@ -123,7 +126,7 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
                  strength: int, seed: int, count: int | None, fmt: str, jobs: int | None,
                  executor: str, timeout: float | None, shard: str | None, balance: bool,
                  store_path: StoreLocation, no_store: bool, no_snapshot: bool, test_name: str,
-                 run_id: str | None, jsonl_path: str | None, quiet: bool,
+                 run_id: str | None, jsonl_path: str | None, tail_kib: int, quiet: bool,
                  command: tuple[str, ...]) -> None:
     """Run COMMAND once per config of a suite, --jobs at a time; record every result.
 
@@ -143,7 +146,7 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
     job_list = [
         CommandJob(index=k + 1, name=items[k].name, config=items[k].config, command=template,
                    fmt=fmt, config_path=items[k].path if local else None, timeout=timeout,
-                   cwd=os.getcwd() if local else None)
+                   cwd=os.getcwd() if local else None, tail_bytes=tail_kib * 1024)
         for k in positions
     ]
     pool = make_executor(executor, jobs)

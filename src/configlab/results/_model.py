@@ -823,7 +823,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS results_ts ON results (ts)",
 )
 #: Columns added to the results table after it was first released (a store written before gets
-#: them when it is next opened for writing): the kept output tails.
+#: them the next time it is opened, unless this process cannot write to it): the output tails.
 _ADDED_COLUMNS = ("stdout", "stderr")
 #: Every column :meth:`ResultStore.load` reads, in the order of the :class:`Result` it builds.
 _LOAD_COLUMNS = ("run_id", "test_id", "outcome", "duration", "config", "metrics", "snapshot_id",

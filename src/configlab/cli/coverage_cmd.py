@@ -57,7 +57,7 @@ def coverage(space_path: str, results_path: str, strength: int, json_out: str | 
              + _coverage.scan_count(space, strength, levels="top"))
     with Progress(total, "coverage", quiet=quiet, final=False, failures=False) as progress:
         with progress.working_on("reading results"):
-            results = load_results(results_path)
+            results = load_results(results_path, output=False)  # the tails are not counted
             encoded = results.encode(space)
         report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped,
                                    progress=progress)

@@ -59,11 +59,12 @@ def _store_or_none(store_path: StoreLocation | str | None) -> Any:
     return SnapshotStore(location)
 
 
-def read_results(path: str, store_path: StoreLocation | str | None = ".configlab") -> Any:
+def read_results(path: str, store_path: StoreLocation | str | None = ".configlab", *,
+                 output: bool = True) -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
-    stderr)."""
+    stderr); ``output=False``: without a store's output tails."""
     with _warnings_to_stderr():
-        return load_results(path, _store_or_none(store_path))
+        return load_results(path, _store_or_none(store_path), output=output)
 
 
 def _selection_options(command: Any) -> Any:
@@ -283,9 +284,13 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
                 # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
                 from configlab.analysis import analyze
 
+                # the output tails (large, unused by the analysis) only when --where reads them
+                tails = sel_where is not None and ("stdout" in sel_where
+                                                   or "stderr" in sel_where)
                 with progress.working_on("reading results"):
-                    results = _select(read_results(results_path, store_path), sel_test,
-                                      sel_run, sel_outcome, sel_since, sel_until, sel_where)
+                    results = _select(read_results(results_path, store_path, output=tails),
+                                      sel_test, sel_run, sel_outcome, sel_since, sel_until,
+                                      sel_where)
                 progress.advance()
                 if not len(results):
                     raise IntegrationError(f"{results_path}: no results to analyse")

@@ -792,7 +792,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
 
 
 def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = None, *,
-                 run_id: str | None = None) -> ResultSet:
+                 run_id: str | None = None, output: bool = True) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
     The one door for reading results: JSON lines, CSV, Parquet and store directories are
@@ -800,6 +800,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
     URL; JUnit XML, pytest-json-report and CTRF go through
     :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
     apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
+    ``output=False`` leaves a store's output tails unread (coverage and analysis need none).
 
     Raises:
         IntegrationError: missing file, unknown or malformed content (names the file).
@@ -808,7 +809,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
         return source
     if is_postgres_url(os.fspath(source)):  # a team store: its results table
         try:
-            return ResultSet.from_store(os.fspath(source))
+            return ResultSet.from_store(os.fspath(source), output=output)
         except ConfiglabError as error:
             raise IntegrationError(str(error)) from None
     path = source
@@ -823,7 +824,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
         return from_parquet(path)
     try:
         if kind == "store":
-            return ResultSet.from_store(path)
+            return ResultSet.from_store(path, output=output)
         if kind == "jsonl":
             return ResultSet.from_jsonl(path)
         return ResultSet.from_csv(path)

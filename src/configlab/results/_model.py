@@ -584,9 +584,10 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
-                   since: Any = None) -> ResultSet:
+                   since: Any = None, output: bool = True) -> ResultSet:
         """Read the results table of a store (a directory, a ``postgresql://`` URL, a
-        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore);
+        ``output=False`` leaves the output tails out (see :meth:`ResultStore.load`)."""
         root = (store if isinstance(store, str | os.PathLike | StoreLocation)
                 else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
@@ -601,7 +602,7 @@ class ResultSet(Sequence[Result]):
                 raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
-            return result_store.load(run_id=run_id, since=since)
+            return result_store.load(run_id=run_id, since=since, output=output)
         finally:
             result_store.close()
 
@@ -967,11 +968,13 @@ class ResultStore:
             conn.execute("COMMIT")
         return len(rows)
 
-    def load(self, run_id: str | None = None, since: Any = None) -> ResultSet:
+    def load(self, run_id: str | None = None, since: Any = None, *,
+             output: bool = True) -> ResultSet:
         """Results in recording order, optionally of one run and/or at or after ``since``.
 
         ``since`` is a datetime, ISO text or epoch seconds; it is compared with each result's
-        timestamp (or the time it was recorded when it has none).
+        timestamp (or the time it was recorded when it has none).  ``output=False`` leaves the
+        output tails out (up to 128 KiB a result: coverage and analysis do not need them).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -988,8 +991,8 @@ class ResultStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         with self._db() as conn:
-            columns = _LOAD_COLUMNS if self._output_columns else (*_LOAD_COLUMNS[:-2], "NULL",
-                                                                   "NULL")
+            with_tails = output and self._output_columns
+            columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
             records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
         results = ResultSet()
         for record in records:

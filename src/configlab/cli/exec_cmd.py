@@ -21,14 +21,23 @@ import click
 
 from configlab.cli._store_options import store_options
 from configlab.errors import ConfiglabError, ExecutionError
+from configlab.execution import (
+    EXTENSIONS,
+    CommandJob,
+    CommandTemplate,
+    Progress,
+    Shard,
+    make_executor,
+    shared_run_id,
+)
+from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
+from configlab.results import ResultSet
 from configlab.storage import StoreLocation
 
 _STRATEGIES = ("covering", "random", "boundary", "exhaustive", "mutate")
 
 
 def _template(command: tuple[str, ...]) -> Any:
-    from configlab.execution import CommandTemplate
-
     args = list(command)
     if args and args[0] == "--":
         args = args[1:]
@@ -41,13 +50,11 @@ def _template(command: tuple[str, ...]) -> Any:
 
 def _items(suite: str | None, space_path: str | None, strategy: str, strength: int,
            seed: int, count: int | None, fmt: str) -> list[Any]:
-    from configlab.execution import EXTENSIONS
-    from configlab.execution._suite_run import SuiteItem, load_suite
-
     if (suite is None) == (space_path is None):
         raise click.UsageError("give exactly one of --suite DIR and --space FILE")
     if suite is not None:
         return load_suite(suite)
+    # deferred: numpy and python-sat load only when configs are generated from --space
     from configlab.generation import generate
 
     assert space_path is not None
@@ -63,8 +70,6 @@ def _durations(store: StoreLocation, test_name: str, current_run: str) -> dict[s
     Results of ``current_run`` are left out: shards that share a store must all see the same
     history, whichever finished first.
     """
-    from configlab.results import ResultSet
-
     found: dict[str, float] = {}
     prefix = f"{test_name}["
     try:
@@ -127,9 +132,6 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
 
     Put the command after `--`:  configlab exec --suite configs/ -j 8 -- ./app --config {config}
     """
-    from configlab.execution import CommandJob, Progress, Shard, make_executor, shared_run_id
-    from configlab.execution._suite_run import run_suite
-
     template = _template(command)
     if timeout is not None and timeout <= 0:
         raise ExecutionError(f"--timeout must be positive, got {timeout:g}")
@@ -182,6 +184,4 @@ def _new_run_id() -> str:
 
 def _write_jsonl(path: str, outcome: Any) -> None:
     """The results, output tails included, as JSON lines (``ResultSet.from_jsonl`` reads them)."""
-    from configlab.results import ResultSet
-
     ResultSet(outcome.results).to_jsonl(path)

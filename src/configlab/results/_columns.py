@@ -22,9 +22,21 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
-from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS, BOOKKEEPING_FIELDS
+from configlab.constraints import ABSENT
+from configlab.errors import ConfiglabError, ResultsError, SpaceError
+from configlab.results._model import (
+    _OUTCOME_CODE,
+    _RESULT_KEYS,
+    BOOKKEEPING_FIELDS,
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+    normalize_timestamp,
+    parse_cell,
+)
 from configlab.results.encoded import EncodedResults
 from configlab.space import Space
+from configlab.space._infer import _scalar_param
+from configlab.space._params import FloatParam, IntParam
 
 
 class FastPathUnavailable(Exception):
@@ -111,9 +123,6 @@ def _observed(series: Any) -> list[Any]:
 
 def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred") -> Space:
     """The space :func:`configlab.space.Space.infer` infers from the same rows."""
-    from configlab.errors import SpaceError
-    from configlab.space._infer import _scalar_param
-
     warnings: list[str] = []
     parameters = []
     for path, series in columns:
@@ -129,8 +138,6 @@ def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred")
 def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
     """Value-class codes of a numeric column by vectorised nearest class (what
     ``classify`` does value by value); None when the parameter needs ``classify``."""
-    from configlab.space._params import FloatParam, IntParam
-
     if type(param) is FloatParam:
         grid = False
     elif type(param) is IntParam and getattr(param, "step", 1) == 1 and series.dtype.is_integer():
@@ -189,9 +196,6 @@ def _typed(name: str, series: Any) -> Any:
     """A CSV column of text cells as the typed column the row reader would see."""
     import polars as pl
 
-    from configlab.errors import ConfiglabError
-    from configlab.results._model import parse_cell
-
     distinct = series.unique(maintain_order=True).to_list()
     try:
         values = [parse_cell(text, name) for text in distinct]
@@ -212,7 +216,6 @@ def _read_csv(path: Path) -> tuple[Any, list[tuple[str, Any]]]:
         import polars as pl
     except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
         raise FastPathUnavailable("polars is not installed") from None
-    from configlab.results._model import METRIC_PREFIX, RESERVED_COLUMNS
 
     try:
         raw = pl.read_csv(path, infer_schema=False)
@@ -273,8 +276,6 @@ def _encode(frame: Any, columns: list[tuple[str, Any]], space: Space | None
     for j, param in enumerate(space.parameters):
         series = by_path.get(param.path)
         if series is None:
-            from configlab.constraints import ABSENT
-
             codes[:, j] = param.classify(ABSENT)
             if param.kind in ("int", "float"):
                 numeric[param.path] = np.full(n, np.nan)
@@ -315,14 +316,10 @@ def _check_text_fields(frame: Any) -> None:
     """The row reader's checks of the fields analysis does not use (errors stay errors)."""
     import polars as pl
 
-    from configlab.results._model import normalize_timestamp
-
     for name in ("test_id", "snapshot_id", "run_id", "timestamp", "stdout", "stderr"):
         if name in frame.columns and frame.schema[name] not in (pl.String, pl.Null):
             raise FastPathUnavailable(f"{name} is not a string in every row")
     if "timestamp" in frame.columns:
-        from configlab.errors import ResultsError
-
         for value in frame.get_column("timestamp").drop_nulls().unique().to_list():
             try:
                 normalize_timestamp(value)

@@ -266,10 +266,7 @@ class _Builder:
         jitter = float(self.rng.uniform(0.7, 1.3))
         q = float(np.quantile(p.values, min(share * jitter, 0.5) if below
                               else 1 - min(share * jitter, 0.5)))
-        if p.kind == "int":
-            q = float(math.floor(q))
-        else:
-            q = float(f"{q:.3g}")
+        q = float(math.floor(q)) if p.kind == "int" else float(f"{q:.3g}")
         if below:
             return p.values < q, f"{p.name} < {q:g}"
         return p.values > q, f"{p.name} > {q:g}"

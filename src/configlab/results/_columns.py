@@ -233,7 +233,7 @@ def _read_csv(path: Path) -> tuple[Any, list[tuple[str, Any]]]:
         elif name.startswith(METRIC_PREFIX) or name in BOOKKEEPING_FIELDS:
             try:
                 value = series.cast(pl.Float64, strict=True)
-            except Exception:  # noqa: BLE001 - a text metric: the row reader says where
+            except Exception:  # a text metric: the row reader says where
                 raise FastPathUnavailable(f"{name}: not a number in every row") from None
             if name in BOOKKEEPING_FIELDS:
                 fields[name] = value
@@ -246,7 +246,7 @@ def _read_csv(path: Path) -> tuple[Any, list[tuple[str, Any]]]:
     if "duration" in fields:
         try:
             fields["duration"] = fields["duration"].cast(pl.Float64, strict=True)
-        except Exception:  # noqa: BLE001 - the row reader reports the cell
+        except Exception:  # the row reader reports the cell
             raise FastPathUnavailable("duration is not a number in every row") from None
     if not columns:
         raise FastPathUnavailable("no config column")

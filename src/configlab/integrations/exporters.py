@@ -32,7 +32,7 @@ from configlab import redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
 from configlab._version import __version__
-from configlab.errors import IntegrationError
+from configlab.errors import IntegrationError, ResultsError
 from configlab.integrations.ingest import (
     CONFIG_KEY,
     CONFIG_KEY_PREFIX,
@@ -85,7 +85,8 @@ def _redacted(rows: ResultSet) -> ResultSet:
     """``rows`` with secret-looking config values redacted (configlab.redaction rules).
 
     Every export format is built from this, so a ``password`` field never reaches a JUnit
-    property, an Allure parameter or a CSV cell; ``configlab --no-redact`` keeps them.
+    property, an Allure parameter or a CSV cell, nor a URL password the application printed
+    a ``<system-err>``; ``configlab --no-redact`` keeps them.
     """
     rules = redaction.current()
     if not rules.enabled:
@@ -93,8 +94,13 @@ def _redacted(rows: ResultSet) -> ResultSet:
     out = ResultSet()
     for result in rows:
         config = rules.tree(result.config)
-        out.append(result if config == result.config else dataclasses.replace(result,
-                                                                                config=config))
+        # the output tails too: an application may print its connection URL with the password
+        stdout = None if result.stdout is None else rules.text(result.stdout)
+        stderr = None if result.stderr is None else rules.text(result.stderr)
+        if (config, stdout, stderr) == (result.config, result.stdout, result.stderr):
+            out.append(result)
+        else:
+            out.append(dataclasses.replace(result, config=config, stdout=stdout, stderr=stderr))
     return out
 
 
@@ -611,7 +617,6 @@ def to_csv(results: ResultRows, path: str | os.PathLike[str]) -> Path:
         location.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise IntegrationError(f"{location}: cannot write: {error.strerror or error}") from None
-    from configlab.errors import ResultsError
 
     try:
         return rows.to_csv(location)

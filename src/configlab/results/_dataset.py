@@ -32,13 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ConstraintError, ResultsError
 from configlab.results._model import METRIC_PREFIX, RESERVED_COLUMNS, parse_cell
 from configlab.results._select import Selection, _test_matches
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES
 from configlab.storage import is_s3_url, s3_filesystem, split_s3_url
+from configlab.tree import ABSENT  # the leaf: no constraint parser at start-up
 
 #: DuckDB's memory limit for a dataset (DuckDB spills to disk beyond it): with Python and the
 #: libraries around it, the process stays under 1 GiB.

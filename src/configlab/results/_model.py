@@ -30,20 +30,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from configlab import storage
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._select import Selection, select
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
+from configlab.storage import StoreLocation, is_postgres_url
 from configlab.tree import ABSENT
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from configlab._internal.objectstore import IndexConnection
+
+    # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
     from configlab.space import Space
     from configlab.storage import StoreLocation
 
@@ -106,8 +111,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
-        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
-            ``ci`` keep the last 64 KiB), if kept.
+        stdout: the last part of what the command wrote to stdout (``configlab run``, ``exec``,
+            ``ci`` and the pytest plugin keep the last 64 KiB; the store has it as a column),
+            if kept.
         stderr: the same for stderr.
     """
 
@@ -237,6 +243,7 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    # deferred: see format_cell (start-up of `configlab run`)
     from configlab.formats._common import infer_scalar
 
     return infer_scalar(text)
@@ -458,8 +465,6 @@ class ResultSet(Sequence[Result]):
         Raises:
             ResultsError: an unknown outcome, a malformed time or condition.
         """
-        from configlab.results._select import Selection, select
-
         def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
             if value is None:
                 return ()
@@ -579,11 +584,10 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
-                   since: Any = None) -> ResultSet:
+                   since: Any = None, output: bool = True) -> ResultSet:
         """Read the results table of a store (a directory, a ``postgresql://`` URL, a
-        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
-        from configlab.storage import StoreLocation, is_postgres_url
-
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore);
+        ``output=False`` leaves the output tails out (see :meth:`ResultStore.load`)."""
         root = (store if isinstance(store, str | os.PathLike | StoreLocation)
                 else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
@@ -598,7 +602,7 @@ class ResultSet(Sequence[Result]):
                 raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
-            return result_store.load(run_id=run_id, since=since)
+            return result_store.load(run_id=run_id, since=since, output=output)
         finally:
             result_store.close()
 
@@ -653,6 +657,7 @@ class ResultSet(Sequence[Result]):
     # -- analysis
     def infer_space(self, *, name: str = "inferred") -> Space:
         """A space inferred from the configs of these results (:meth:`Space.infer`)."""
+        # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
         from configlab.space import Space
 
         if not self._results:
@@ -819,7 +824,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS results_ts ON results (ts)",
 )
 #: Columns added to the results table after it was first released (a store written before gets
-#: them when it is next opened for writing): the kept output tails.
+#: them the next time it is opened, unless this process cannot write to it): the output tails.
 _ADDED_COLUMNS = ("stdout", "stderr")
 #: Every column :meth:`ResultStore.load` reads, in the order of the :class:`Result` it builds.
 _LOAD_COLUMNS = ("run_id", "test_id", "outcome", "duration", "config", "metrics", "snapshot_id",
@@ -876,8 +881,6 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
-        from configlab import storage
-
         try:
             self.location = storage.resolve(path, environ={})
         except ConfiglabError as error:
@@ -965,11 +968,13 @@ class ResultStore:
             conn.execute("COMMIT")
         return len(rows)
 
-    def load(self, run_id: str | None = None, since: Any = None) -> ResultSet:
+    def load(self, run_id: str | None = None, since: Any = None, *,
+             output: bool = True) -> ResultSet:
         """Results in recording order, optionally of one run and/or at or after ``since``.
 
         ``since`` is a datetime, ISO text or epoch seconds; it is compared with each result's
-        timestamp (or the time it was recorded when it has none).
+        timestamp (or the time it was recorded when it has none).  ``output=False`` leaves the
+        output tails out (up to 128 KiB a result: coverage and analysis do not need them).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -986,8 +991,8 @@ class ResultStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         with self._db() as conn:
-            columns = _LOAD_COLUMNS if self._output_columns else (*_LOAD_COLUMNS[:-2], "NULL",
-                                                                   "NULL")
+            with_tails = output and self._output_columns
+            columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
             records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
         results = ResultSet()
         for record in records:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from configlab import tree as _tree
-from configlab.constraints import values_equal
+from configlab.constraints import ABSENT, values_equal
 from configlab.errors import SpaceError
 from configlab.space._model import (
     DEFAULT_STRING_MAX,
@@ -54,23 +54,35 @@ def _is_number(value: Any) -> bool:
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:
-    # values of one hashable type and value are equal under values_equal too: dropping their
-    # repeats first (order kept) leaves the quadratic values_equal pass a handful of values
-    # instead of every example (a 100,000-row result set infers in seconds, not minutes)
-    candidates: list[Any] = []
-    keys: set[tuple[type, Any]] = set()
-    for value in values:
-        try:
-            key = (type(value), value)
-            if key in keys:
-                continue
-            keys.add(key)
-        except TypeError:  # unhashable (lists): compared below
-            pass
-        candidates.append(value)
+    """The distinct values under :func:`values_equal`, in first-seen order.
+
+    Scalars get a key that is equal exactly when ``values_equal`` says so (numbers by numeric
+    value, never a bool with a number, ``ABSENT`` with ``None``), so they dedupe in one hashed
+    pass: a column of 100,000 distinct floats infers in milliseconds (a pairwise pass took
+    minutes).  Only other values (lists, ...) are compared pairwise, and only with each other:
+    ``values_equal`` never equates values of different types except numbers.
+    """
     found: list[Any] = []
-    for value in candidates:
-        if not any(values_equal(value, seen) for seen in found):
+    keys: set[tuple[Any, ...]] = set()
+    others: list[Any] = []
+    for value in values:
+        kind = type(value)
+        if kind is bool:
+            key: tuple[Any, ...] = (0, value)
+        elif kind is str:
+            key = (1, value)
+        elif value is None or value is ABSENT:
+            key = (2,)
+        elif _is_number(value):
+            # NaN equals nothing, not even itself: every NaN object is its own value
+            key = (3, value) if value == value else (4, id(value))
+        else:
+            if not any(values_equal(value, seen) for seen in others):
+                others.append(value)
+                found.append(value)
+            continue
+        if key not in keys:
+            keys.add(key)
             found.append(value)
     return found
 

@@ -29,7 +29,7 @@ from configlab.constraints import values_equal
 from configlab.errors import GenerationError
 from configlab.generation import generate
 from configlab.space import Space
-from configlab.space._model import ChoiceParam
+from configlab.space._params import ChoiceParam
 
 
 def _best(work: Callable[[], object], repeat: int) -> float:

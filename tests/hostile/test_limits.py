@@ -13,7 +13,7 @@ from configlab.errors import GenerationError, SpaceError
 from configlab.generation import _covering as covering
 from configlab.generation import generate
 from configlab.space import Space
-from configlab.space._model import MAX_GENERATED_STRING, ChoiceParam, StringParam
+from configlab.space._params import MAX_GENERATED_STRING, ChoiceParam, StringParam
 from tests.hostile.conftest import assert_one_line_error, run_cli
 
 

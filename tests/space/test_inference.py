@@ -164,23 +164,3 @@ def test_few_examples_widen_numbers_and_keep_string_examples() -> None:
     assert space.is_valid({"port": 6379, "ratio": 0.5, "name": "redis", "neg": -3})
     many = Space.infer([{"n": 3}, {"n": 5}, {"n": 9}])
     assert (many.param("n").min, many.param("n").max) == (3, 9)  # type: ignore[attr-defined]
-
-
-
-def test_distinct_values_follow_values_equal_in_first_seen_order() -> None:
-    """The hashed dedup of inference agrees with ``values_equal``: numbers by value (1 == 1.0),
-    never a bool with a number, ABSENT with None, every NaN its own value, lists pairwise."""
-    from configlab.constraints import ABSENT, values_equal
-    from configlab.space._infer import _distinct
-
-    nan_a, nan_b = float("nan"), float("nan")
-    values = [1, True, 1.0, "1", None, ABSENT, [1, 2], [1.0, 2], nan_a, nan_a, nan_b, False, 0,
-              2.5, "1", [1, 3], 2**60 + 1, float(2**60)]
-    found = _distinct(values)
-    # the reference: the pairwise pass over values_equal (one NaN object repeated is one value)
-    reference: list[object] = []
-    for value in values:
-        if not any(value is seen or values_equal(value, seen) for seen in reference):
-            reference.append(value)
-    assert [id(v) for v in found] == [id(v) for v in reference]
-    assert len(found) == 13

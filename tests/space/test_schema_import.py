@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from configlab.errors import SpaceError
 from configlab.space._json_schema import space_from_json_schema
-from configlab.space._model import (
+from configlab.space._model import Space
+from configlab.space._params import (
     ABSENT,
     DEFAULT_FLOAT_MAX,
     DEFAULT_INT_MAX,
@@ -26,7 +27,6 @@ from configlab.space._model import (
     IntParam,
     JsonParam,
     ListParam,
-    Space,
     StringParam,
 )
 from tests.paths import DATA_DIR

@@ -6,7 +6,8 @@ from __future__ import annotations
 from configlab.space import _model
 from configlab.space._infer import infer_space
 from configlab.space._json_schema import space_from_json_schema
-from configlab.space._model import (
+from configlab.space._model import Space, SpaceSource, load_space
+from configlab.space._params import (
     ABSENT,
     PARAMETER_KINDS,
     BoolParam,
@@ -16,12 +17,9 @@ from configlab.space._model import (
     JsonParam,
     ListParam,
     Parameter,
-    Space,
-    SpaceSource,
     StringParam,
     ValueClass,
     Violation,
-    load_space,
     parameter_from_spec,
 )
 from configlab.space._pict import space_from_pict, space_to_pict

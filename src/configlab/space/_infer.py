@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from configlab import tree as _tree
-from configlab.constraints import ABSENT, values_equal
+from configlab.constraints import values_equal
 from configlab.errors import SpaceError
-from configlab.space._model import (
+from configlab.space._model import Space
+from configlab.space._params import (
     DEFAULT_STRING_MAX,
     BoolParam,
     ChoiceParam,
@@ -26,7 +27,6 @@ from configlab.space._model import (
     IntParam,
     ListParam,
     Parameter,
-    Space,
     StringParam,
 )
 
@@ -54,36 +54,29 @@ def _is_number(value: Any) -> bool:
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:
-    """The distinct values under :func:`values_equal`, in first-seen order.
+    """Distinct values under ``values_equal``, in first-seen order.
 
-    Scalars get a key that is equal exactly when ``values_equal`` says so (numbers by numeric
-    value, never a bool with a number, ``ABSENT`` with ``None``), so they dedupe in one hashed
-    pass: a column of 100,000 distinct floats infers in milliseconds (a pairwise pass took
-    minutes).  Only other values (lists, ...) are compared pairwise, and only with each other:
-    ``values_equal`` never equates values of different types except numbers.
+    Hashable values are equal under ``values_equal`` exactly when their keys are: numbers by
+    value (``1`` and ``1.0`` share a key, as they share a hash, while ``True`` does not), any
+    other value by type and value.  So only unhashable values (lists) need the pairwise
+    ``values_equal`` pass, among themselves: linear in the number of examples, where a pass
+    over every distinct value was quadratic (10,000 distinct floats took 40 s).
     """
     found: list[Any] = []
-    keys: set[tuple[Any, ...]] = set()
-    others: list[Any] = []
+    keys: set[tuple[Any, Any]] = set()
+    unhashable: list[Any] = []
     for value in values:
-        kind = type(value)
-        if kind is bool:
-            key: tuple[Any, ...] = (0, value)
-        elif kind is str:
-            key = (1, value)
-        elif value is None or value is ABSENT:
-            key = (2,)
-        elif _is_number(value):
-            # NaN equals nothing, not even itself: every NaN object is its own value
-            key = (3, value) if value == value else (4, id(value))
-        else:
-            if not any(values_equal(value, seen) for seen in others):
-                others.append(value)
-                found.append(value)
-            continue
-        if key not in keys:
+        kind: Any = "number" if _is_number(value) else type(value)
+        try:
+            key = (kind, value)
+            if key in keys:
+                continue
             keys.add(key)
-            found.append(value)
+        except TypeError:  # unhashable (lists): compared with the other unhashable values
+            if any(values_equal(value, seen) for seen in unhashable):
+                continue
+            unhashable.append(value)
+        found.append(value)
     return found
 
 

@@ -33,7 +33,8 @@ from typing import Any
 from configlab._internal.saferegex import compile_pattern
 from configlab.constraints import Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
-from configlab.space._model import ABSENT, ChoiceParam, Parameter, Space
+from configlab.space._model import Space
+from configlab.space._params import ABSENT, ChoiceParam, Parameter
 
 _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null", "len"}
 _NAME_PREFIX = "PICT name: "

@@ -27,10 +27,12 @@ from configlab.execution import (
     CommandTemplate,
     Progress,
     Shard,
+    SuiteItem,
+    load_suite,
     make_executor,
+    run_suite,
     shared_run_id,
 )
-from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
 from configlab.results import ResultSet
 from configlab.storage import StoreLocation
 

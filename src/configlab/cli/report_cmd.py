@@ -198,7 +198,7 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     from configlab.analysis import analyze_encoded
 
     # deferred: as above (polars)
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+    from configlab.results import FastPathUnavailable, encode_jsonl
 
     space = _space(space_path, None)
     try:

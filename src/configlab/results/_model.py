@@ -225,7 +225,7 @@ class Result:
 def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
     # imported here: loading every codec would slow the start of `configlab run`
-    from configlab.formats._common import format_scalar, infer_scalar
+    from configlab.formats import format_scalar, infer_scalar
 
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
@@ -244,7 +244,7 @@ def parse_cell(text: str, where: str) -> Any:
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
     # deferred: see format_cell (start-up of `configlab run`)
-    from configlab.formats._common import infer_scalar
+    from configlab.formats import infer_scalar
 
     return infer_scalar(text)
 

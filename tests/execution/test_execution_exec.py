@@ -389,7 +389,8 @@ def test_tail_option_bounds_the_kept_output(tmp_path: Path) -> None:
 def test_exec_on_a_suite_of_directive_conf_files(tmp_path: Path) -> None:
     """redis.conf-style suites (``generate --format directive``: ``.conf`` files, whose format
     the name does not tell) run, snapshot and restore as directive files."""
-    (tmp_path / "space.yaml").write_text("parameters:\n  maxmemory: [0, 1mb]\n  save: ['', '60 1']\n")
+    (tmp_path / "space.yaml").write_text(
+        "parameters:\n  maxmemory: [0, 1mb]\n  save: ['', '60 1']\n")
     (tmp_path / "app.py").write_text(
         "import sys\ntext = open(sys.argv[1]).read()\nprint(text)\n"
         "sys.exit('maxmemory 1mb' in text)\n")

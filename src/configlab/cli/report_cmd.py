@@ -141,7 +141,8 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 
         coverage = measure(results, space, strength)
         analysis = analyze(results, space)
-    written = export(results, fmt, output, coverage=coverage, analysis=analysis)
+    written = export(results, fmt, output, coverage=coverage, analysis=analysis,
+                     parameters=space.paths if space is not None else None)
     if json_out is not None:
         emit(json_out, json.dumps({"format": fmt, "output": str(written), "results": len(results)}))
     if json_out != STDOUT:
@@ -197,7 +198,7 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     from configlab.analysis import analyze_encoded
 
     # deferred: as above (polars)
-    from configlab.results._columns import FastPathUnavailable, encode_csv, encode_jsonl
+    from configlab.results import FastPathUnavailable, encode_csv, encode_jsonl
 
     space = _space(space_path, None)
     encode = encode_csv if results_path.endswith(".csv") else encode_jsonl

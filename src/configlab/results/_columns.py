@@ -34,8 +34,7 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results.encoded import EncodedResults
-from configlab.space import Space
-from configlab.space._infer import _scalar_param
+from configlab.space import Space, infer_parameter
 from configlab.space._params import FloatParam, IntParam
 
 
@@ -126,7 +125,7 @@ def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred")
     warnings: list[str] = []
     parameters = []
     for path, series in columns:
-        param = _scalar_param(path, _observed(series), warnings, optional=False,
+        param = infer_parameter(path, _observed(series), warnings, optional=False,
                               nullable=False, inferred=True)
         if param is not None:
             parameters.append(param)

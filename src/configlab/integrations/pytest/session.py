@@ -304,7 +304,7 @@ class _State:
                 test_id=item.nodeid, snapshot_id=record.snapshot_id, run_id=self.run_id,
                 stdout=record.stdout, stderr=record.stderr,
                 # when the test ran: what ``configlab analyze --since/--until`` select on
-                timestamp=datetime.now(UTC),
+                timestamp=datetime.now(UTC).isoformat(),
             ))
             info["recorded"] = True
         except ConfiglabError as error:

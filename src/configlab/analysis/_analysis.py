@@ -444,7 +444,7 @@ def analyze_encoded(
     summary = Summary(
         n_rows=enc.n_rows,
         n_skipped=int((~prep.not_skip).sum()),
-        n_excluded_flaky=flaky_rows if settings.flaky == "exclude" else 0,
+        n_excluded_flaky=flaky_rows - int(prep.flaky_rows[prep.used_idx].sum()),
         n_used=n_used,
         n_failures=n_fail,
         failure_rate=n_fail / n_used if n_used else 0.0,
@@ -747,45 +747,7 @@ def _impacts(
                 in_pattern=enc.params[j] in pattern_params,
             )
         )
-<<<<<<< HEAD
-
-    headline = _headline(n_used, n_fail, patterns, impacts)
-    summary = Summary(
-        n_rows=enc.n_rows,
-        n_skipped=int((~prep.not_skip).sum()),
-        n_excluded_flaky=flaky_rows - int(prep.flaky_rows[used].sum()),
-        n_used=n_used,
-        n_failures=n_fail,
-        failure_rate=n_fail / n_used if n_used else 0.0,
-        n_params=n_params,
-        metrics=metric_names,
-        n_atoms=mined.n_atoms,
-        n_candidates=mined.n_candidates,
-        headline=headline,
-    )
-    confidence = Confidence(
-        rare_classes=tuple(rare),
-        constant_params=tuple(constant),
-        absent_params=tuple(absent),
-        confounded=tuple(confounded),
-        flaky_groups=prep.flaky_groups,
-        flaky_rows=flaky_rows,
-        flaky_policy=settings.flaky,
-        suggestions=tuple(suggestions),
-    )
-    return AnalysisReport(
-        summary=summary,
-        impact=tuple(impacts),
-        patterns=tuple(patterns),
-        masked=mined.masked,
-        sensitivity=tuple(sensitivity),
-        confidence=confidence,
-        warnings=tuple(warnings),
-        settings=settings,
-    )
-=======
     return impacts
->>>>>>> main
 
 
 def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:

@@ -157,7 +157,7 @@ def test_parquet_with_text_columns_goes_through_the_row_reader(tmp_path: Path) -
         encode_parquet(path)
     assert columnar_encoded(path) is None
     assert columnar_encoded(tmp_path / "nope.parquet") is None
-    encoded, space = load_encoded(path)
+    encoded, _ = load_encoded(path)
     expected = from_parquet(path)
     assert np.array_equal(encoded.codes, expected.encode(expected.infer_space()).codes)
     (tmp_path / "junk.parquet").write_bytes(b"not parquet")

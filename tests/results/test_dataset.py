@@ -305,3 +305,18 @@ def test_cli_analyze_on_a_parquet_directory(dataset_dir: Path) -> None:
     bad = runner.invoke(cli, ["analyze", "--results", str(jsonl), "--param", "db"])
     assert bad.exit_code == 2 and "apply to Parquet datasets" in bad.output
     assert math.isfinite(data["failure_rate"])
+
+
+def test_redis_like_causes_through_duckdb(tmp_path: Path) -> None:
+    """The three Redis-shaped causes, an interval among them, from Parquet partitions."""
+    from configlab.integrations.ingest import load_results
+    from tests.paths import ROOT_DIR
+
+    results = load_results(ROOT_DIR / "examples" / "analysis" / "redis-like.jsonl")
+    compact_results(results, tmp_path / "redis")
+    report = analyze_dataset(tmp_path / "redis", pair_candidates=4)
+    assert [c.condition for c in report.causes[:3]] == [
+        "databases <= 3", "maxmemory >= 1 and maxmemory <= 1048576",
+        "save == '' and appendonly == 'no'"]
+    save = next(p for p in report.parameters if p.param == "save")
+    assert save.classes[0].label == '""'

@@ -199,6 +199,8 @@ def encode_parquet(path: str | Path, space: Space | None = None) -> tuple[Encode
     try:
         metadata = pq.read_schema(path).metadata or {}
         frame = pl.read_parquet(path)
+        # dictionary-encoded strings (pyarrow, DuckDB and Spark write them) are strings here
+        frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
     except Exception as error:  # any failure means "use the row reader" (exact errors)
         raise FastPathUnavailable(f"cannot read it: {error}") from None
     if metadata.get(b"configlab.text_columns", b"[]") != b"[]":

@@ -34,8 +34,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from configlab._internal.finite import ModelSolver
+from configlab._internal.spacemodel import space_model
 from configlab._internal.validity import TupleValidity
 from configlab.errors import AnalysisError, ResultsError
+from configlab.generation import build_covering_suite
 from configlab.results import Result, ResultSet, encode_results
 from configlab.results.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 from configlab.space import Space
@@ -323,9 +326,6 @@ def _validity(space: Space) -> TupleValidity:
     sizes = [len(p.value_classes) for p in space.parameters]
     if not space.finite_constraints():
         return TupleValidity(sizes)
-    # Deferred: the SAT layer (python-sat) is only needed for constrained spaces.
-    from configlab._internal.finite import ModelSolver
-    from configlab._internal.spacemodel import space_model
 
     solver = ModelSolver(space_model(space).model)
     solver.check_satisfiable()
@@ -677,9 +677,6 @@ def suggest(results: CoverageInput, space: Space, strength: int = 2, *,
     ``budget``, the suite is ordered greedily by how many missing tuples each config adds and
     the first ``budget`` configs are returned.  Deterministic for a given ``seed``.
     """
-    from configlab._internal.spacemodel import space_model
-    from configlab.generation import build_covering_suite
-
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 0):
         raise AnalysisError(f"budget must be a non-negative integer, got {budget!r}")

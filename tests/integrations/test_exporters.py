@@ -327,3 +327,22 @@ def test_output_tails_are_redacted_in_exports(tmp_path: Path) -> None:
     assert "postgresql://app:" in junit  # the rest of the line is kept
     with redaction.using(redaction.RedactionRules(enabled=False)):
         assert "hunter2" in exporters.junit_xml([leaky])
+
+
+def test_output_in_real_reports_is_searchable(tmp_path: Path) -> None:
+    # CTest's JUnit (Jenkins xUnit): the application's own words are in <system-out>
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctest = ingest.load_results(REPORTS / "jenkins-xunit-ctest.xml")
+    exhausted = ctest.select(where='"pool exhausted" in stdout')
+    assert [r.outcome for r in exhausted] == ["fail"]
+    assert exhausted[0].stdout.endswith("connection pool exhausted during warm-up\n")
+    # pytest-json-report keeps what pytest captured per phase
+    report = json.loads((REPORTS / "pytest-json-report.json").read_text())
+    report["tests"][0]["setup"]["stdout"] = "starting\n"
+    report["tests"][0]["call"]["stderr"] = "WARNING pool too small\n"
+    (tmp_path / "captured.json").write_text(json.dumps(report))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = ingest.load_results(tmp_path / "captured.json")[0]
+    assert (first.stdout, first.stderr) == ("starting\n", "WARNING pool too small\n")

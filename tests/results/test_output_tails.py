@@ -6,6 +6,7 @@ columns existed is upgraded when it is opened, and a read-only one still reads.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import sys
 from pathlib import Path
@@ -122,3 +123,27 @@ def test_configlab_run_records_what_the_command_wrote(tmp_path: Path) -> None:
     assert report.exit_code == 0, report.output
     assert "<system-err>DB index is out of range\n</system-err>" in \
         (tmp_path / "junit.xml").read_text()
+
+
+def test_analysis_reads_the_tails_only_when_asked(tmp_path: Path) -> None:
+    with ResultStore(tmp_path / "store") as store:
+        store.record_many([
+            Result({"a": k % 3, "b": k % 2}, "fail" if k % 3 == 0 else "pass",
+                   stderr="OOM command not allowed\n" if k % 2 else "ready\n")
+            for k in range(12)])
+        assert all(r.stderr is None for r in store.load(output=False))
+        assert ResultSet.from_store(tmp_path / "store", output=False)[1].stderr is None
+    # --where naming stderr: the tails are read, and select
+    analysed = CliRunner().invoke(cli, ["analyze", "--results", str(tmp_path / "store"),
+                                        "--where", '"OOM" in stderr', "--json", "-", "-q"])
+    assert analysed.exit_code == 0, analysed.output
+    assert json.loads(analysed.stdout)["summary"]["n_rows"] == 6
+    counted = CliRunner().invoke(cli, ["coverage", "--space", str(_space(tmp_path)),
+                                       "--results", str(tmp_path / "store"), "--json", "-"])
+    assert counted.exit_code == 0 and json.loads(counted.stdout)["n_rows"] == 12
+
+
+def _space(tmp_path: Path) -> Path:
+    path = tmp_path / "space.yaml"
+    path.write_text("parameters:\n  a: [0, 1, 2]\n  b: [0, 1]\n")
+    return path

@@ -39,8 +39,7 @@ import numpy as np
 from configlab.analysis._report import ClassStat
 from configlab.constraints import ABSENT
 from configlab.errors import AnalysisError
-from configlab.results._dataset import Counts, Key, ResultDataset
-from configlab.results._select import Selection
+from configlab.results import GroupCounts, GroupKey, ResultDataset, Selection
 
 #: Numeric columns with more distinct values than this are cut into deciles.
 MAX_VALUES = 32
@@ -204,7 +203,7 @@ def _path(param: str) -> str:
     return ".".join(s if s.isidentifier() else "`" + s.replace("`", "") + "`" for s in segments)
 
 
-def _atom(key: Key, value: Any) -> tuple[str, str]:
+def _atom(key: GroupKey, value: Any) -> tuple[str, str]:
     """(label, condition) of one group of ``key``."""
     name = _path(key.param)
     if value is ABSENT:
@@ -230,7 +229,7 @@ def _atom(key: Key, value: Any) -> tuple[str, str]:
 # --------------------------------------------------------------------------- the analysis
 
 
-def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> list[Key]:
+def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> list[GroupKey]:
     numeric = [p for p in params if dataset.is_numeric(p)]
     sample = dataset.sample(numeric)
     keys = []
@@ -238,9 +237,9 @@ def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> lis
         distinct, edges = sample.get(param, (0, ()))
         if distinct > max_values and edges:
             rounded = tuple(sorted({float(f"{e:.6g}") for e in edges}))
-            keys.append(Key(param, rounded))
+            keys.append(GroupKey(param, rounded))
         else:
-            keys.append(Key(param))
+            keys.append(GroupKey(param))
     return keys
 
 
@@ -261,7 +260,7 @@ class _Candidate:
     ends: tuple[tuple[int, int], ...] = ()
 
 
-def _candidates(key: Key, table: list[Counts]) -> list[_Candidate]:
+def _candidates(key: GroupKey, table: list[GroupCounts]) -> list[_Candidate]:
     """Every group of ``key``, plus every contiguous range of two or more (not all) of its
     numeric groups: ``x <= 3``, ``x >= 8``, ``x >= 1 and x <= 1048576`` (counts are sums of
     the groups' counts: no query)."""
@@ -294,7 +293,7 @@ def _ends_fail(cand: _Candidate, runs: int, failures: int, alpha: float) -> bool
     return all(_p(f, outside_runs + n, outside_fail + f, n) < alpha for n, f in cand.ends)
 
 
-def _bounds(key: Key, first: Any, last: Any) -> tuple[str, str]:
+def _bounds(key: GroupKey, first: Any, last: Any) -> tuple[str, str]:
     """(lower, upper) bound texts of a range from group ``first`` to group ``last``."""
     if key.edges:
         low = f"> {_number(key.edges[int(first) - 1])}" if int(first) > 0 else ""
@@ -409,7 +408,7 @@ def _analyze(dataset: ResultDataset, params: Sequence[str] | None, pair_candidat
              min_lift: float) -> DatasetReport:
     chosen = list(dataset.params if params is None else params)
     keys = _keys(dataset, chosen, max_values)
-    tables: dict[str, list[Counts]] = {k.param: dataset.value_counts(k) for k in keys}
+    tables: dict[str, list[GroupCounts]] = {k.param: dataset.value_counts(k) for k in keys}
     if keys:  # every table counts every selected row: no separate scan for the totals
         first = tables[keys[0].param]
         runs, failures = sum(c.runs for c in first), sum(c.failures for c in first)
@@ -446,7 +445,7 @@ def _analyze(dataset: ResultDataset, params: Sequence[str] | None, pair_candidat
                          tuple(causes), tuple(k.param for k in pair_keys), tuple(notes))
 
 
-def _rates(key: Key, counts: list[Counts]) -> ValueRates:
+def _rates(key: GroupKey, counts: list[GroupCounts]) -> ValueRates:
     classes = tuple(ClassStat(_atom(key, c.value)[0], c.runs, c.failures) for c in counts)
     return ValueRates(key.param, "intervals" if key.edges else "values", classes, key.edges)
 
@@ -467,7 +466,8 @@ def _cramers_v(runs: Sequence[int], fails: Sequence[int]) -> float:
     return math.sqrt(stat / total)
 
 
-def _pair_keys(keys: list[Key], tables: dict[str, list[Counts]], count: int) -> list[Key]:
+def _pair_keys(keys: list[GroupKey], tables: dict[str, list[GroupCounts]],
+               count: int) -> list[GroupKey]:
     """The ``count`` parameters most associated with failure (Cramér's V), strongest first."""
     if count < 2 or len(keys) < 2:
         return []
@@ -480,8 +480,8 @@ def _pair_keys(keys: list[Key], tables: dict[str, list[Counts]], count: int) -> 
     return [key for _, _, key in ranked[:count]]
 
 
-def _pairs(dataset: ResultDataset, keys: list[Key], tables: dict[str, list[Counts]], runs: int,
-           failures: int, alpha: float, min_support: int, min_lift: float
+def _pairs(dataset: ResultDataset, keys: list[GroupKey], tables: dict[str, list[GroupCounts]],
+           runs: int, failures: int, alpha: float, min_support: int, min_lift: float
            ) -> tuple[list[DatasetCause], set[tuple[str, Any]]]:
     """Pair causes among ``keys`` and the single values that are only shadows of one."""
     margins = {(k.param, _hashable(c.value)): (c.runs, c.failures)

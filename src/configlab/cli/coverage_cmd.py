@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from configlab import coverage as _coverage
+from configlab.charts import render
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import AnalysisError
 from configlab.execution import Progress
@@ -56,7 +57,7 @@ def coverage(space_path: str, results_path: str, strength: int, json_out: str | 
              + _coverage.scan_count(space, strength, levels="top"))
     with Progress(total, "coverage", quiet=quiet, final=False, failures=False) as progress:
         with progress.working_on("reading results"):
-            results = load_results(results_path)
+            results = load_results(results_path, output=False)  # the tails are not counted
             encoded = results.encode(space)
         report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped,
                                    progress=progress)
@@ -70,8 +71,6 @@ def coverage(space_path: str, results_path: str, strength: int, json_out: str | 
         _print_summary(report, found)
     for directory, fmt in ((png_dir, "png"), (svg_dir, "svg")):
         if directory is not None:
-            from configlab.charts import render
-
             chart = _coverage.chart_data(encoded, space, report.strength, pair,
                                          include_skipped=include_skipped)
             for path in render(chart, directory, fmt):

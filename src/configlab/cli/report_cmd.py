@@ -29,6 +29,11 @@ from configlab import storage
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import IntegrationError
+from configlab.execution import Progress
+from configlab.integrations.exporters import export
+from configlab.integrations.ingest import detect_report_format, load_results
+from configlab.results import ResultSet, ResultStore, Selection, is_dataset_source
+from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation
 
 
@@ -50,18 +55,16 @@ def _store_or_none(store_path: StoreLocation | str | None) -> Any:
     location = storage.resolve(store_path, environ={})
     if not location.is_postgres and not (location.root / "index.sqlite").is_file():
         return None
-    from configlab.snapshots import SnapshotStore
 
     return SnapshotStore(location)
 
 
-def read_results(path: str, store_path: StoreLocation | str | None = ".configlab") -> Any:
+def read_results(path: str, store_path: StoreLocation | str | None = ".configlab", *,
+                 output: bool = True) -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
-    stderr)."""
-    from configlab.integrations.ingest import load_results
-
+    stderr); ``output=False``: without a store's output tails."""
     with _warnings_to_stderr():
-        return load_results(path, _store_or_none(store_path))
+        return load_results(path, _store_or_none(store_path), output=output)
 
 
 def _selection_options(command: Any) -> Any:
@@ -97,6 +100,7 @@ def _select(results: Any, test: tuple[str, ...], run: tuple[str, ...],
 
 def _space(space_path: str | None, results: Any) -> Any:
     if space_path is not None:
+        # deferred: jsonschema and re2 load only with --space (start-up of report/ingest)
         from configlab.space import load_space
 
         return load_space(space_path)
@@ -124,14 +128,15 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
            sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
            sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
-    from configlab.integrations.exporters import export
-
     results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
                       sel_since, sel_until, sel_where)
     coverage = analysis = None
     space = _space(space_path, results)
     if space is not None and fmt == "markdown" and len(results):
+        # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
         from configlab.analysis import analyze
+
+        # deferred: numpy loads only when coverage is asked (start-up of report/ingest)
         from configlab.coverage import measure
 
         coverage = measure(results, space, strength)
@@ -154,9 +159,6 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, run_id: str | None,
            jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
-    from configlab.integrations.ingest import detect_report_format, load_results
-    from configlab.results import ResultSet, ResultStore
-
     store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
@@ -191,12 +193,14 @@ def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, ru
 def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar readers (JSON lines, Parquet), or None when the file needs
     the row reader."""
+    # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
     from configlab.integrations.ingest import columnar_encoded
 
     found = columnar_encoded(results_path, _space(space_path, None))
     if found is None or found[0].n_rows == 0:
         return None
+    # deferred: as above
     from configlab.analysis._suggest import realise_suggestions
 
     return realise_suggestions(analyze_encoded(found[0]), found[1])
@@ -205,8 +209,8 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
 def _analyze_dataset(results_path: str, params: tuple[str, ...], pairs: int | None,
                      selection: tuple[Any, ...]) -> Any:
     """The DuckDB report of a Parquet dataset (``configlab.analysis.analyze_dataset``)."""
+    # deferred: numpy/DuckDB: only `analyze` of a Parquet dataset needs them
     from configlab.analysis import analyze_dataset
-    from configlab.results import Selection
 
     test, run, outcome, since, until, where = selection
     chosen = Selection(test, run, outcome, since, until, where)
@@ -245,9 +249,6 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
     s3:// URL) is counted by DuckDB without loading it: failure rates of every value plus the
     likeliest single and pair causes.
     """
-    from configlab.execution import Progress
-    from configlab.results import is_dataset_source
-
     if json_out == md_out == STDOUT:
         raise click.UsageError("--json and --md cannot both print to stdout")
     selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
@@ -274,11 +275,16 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
                 if report_ is not None:  # both steps in one
                     progress.advance()
             if report_ is None:
+                # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
                 from configlab.analysis import analyze
 
+                # the output tails (large, unused by the analysis) only when --where reads them
+                tails = sel_where is not None and ("stdout" in sel_where
+                                                   or "stderr" in sel_where)
                 with progress.working_on("reading results"):
-                    results = _select(read_results(results_path, store_path), sel_test,
-                                      sel_run, sel_outcome, sel_since, sel_until, sel_where)
+                    results = _select(read_results(results_path, store_path, output=tails),
+                                      sel_test, sel_run, sel_outcome, sel_since, sel_until,
+                                      sel_where)
                 progress.advance()
                 if not len(results):
                     raise IntegrationError(f"{results_path}: no results to analyse")

@@ -14,8 +14,14 @@ from configlab import redaction
 from configlab.cli._output import STDOUT, emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
-from configlab.snapshots import Snapshot, SnapshotStore
-from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
+from configlab.snapshots import (
+    DEFAULT_GRACE_S,
+    Snapshot,
+    SnapshotQuery,
+    SnapshotStore,
+    remove_temp_files,
+    select_snapshots,
+)
 from configlab.storage import StoreLocation
 from configlab.treediff import TreeDiff
 
@@ -76,8 +82,6 @@ def _query_options(function: Any) -> Any:
 def _select(store: SnapshotStore, refs: tuple[str, ...], options: dict[str, Any],
             *, default_all: bool = False) -> list[Snapshot]:
     """The snapshots REFS and the query options select (every snapshot only if allowed)."""
-    from configlab.snapshots import SnapshotQuery, select_snapshots
-
     query = SnapshotQuery(refs=refs, tag=options["q_tag"], test=options["q_test"],
                           run=options["q_run"], outcome=options["q_outcome"],
                           where=options["q_where"], latest=options["q_latest"])

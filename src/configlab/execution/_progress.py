@@ -22,8 +22,6 @@ from typing import IO, Any
 
 #: Environment variable overriding the seconds between plain lines (CI logs that want fewer).
 INTERVAL_ENV = "CONFIGLAB_PROGRESS_INTERVAL"
-
-
 #: Seconds between plain lines by default.
 DEFAULT_INTERVAL = 5.0
 

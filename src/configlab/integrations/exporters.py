@@ -32,7 +32,7 @@ from configlab import redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
 from configlab._version import __version__
-from configlab.errors import IntegrationError
+from configlab.errors import IntegrationError, ResultsError
 from configlab.integrations.ingest import (
     CONFIG_KEY,
     CONFIG_KEY_PREFIX,
@@ -617,7 +617,6 @@ def to_csv(results: ResultRows, path: str | os.PathLike[str]) -> Path:
         location.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise IntegrationError(f"{location}: cannot write: {error.strerror or error}") from None
-    from configlab.errors import ResultsError
 
     try:
         return rows.to_csv(location)

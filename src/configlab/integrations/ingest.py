@@ -54,8 +54,16 @@ from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
 from configlab._internal import safeio
-from configlab.errors import ConfiglabError, IntegrationError, ResultsError
-from configlab.results import Result, ResultSet, format_cell, parse_cell
+from configlab.errors import ConfiglabError, IntegrationError, ResultsError, SnapshotNotFoundError
+from configlab.results import (
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+    Result,
+    ResultSet,
+    format_cell,
+    normalize_timestamp,
+    parse_cell,
+)
 from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation, is_postgres_url
 
@@ -235,8 +243,6 @@ class _Linker:
         if self.store is None:
             return None
         if ref not in self._snapshots:
-            from configlab.errors import SnapshotNotFoundError
-
             try:
                 snapshot = self.store.get(ref)
                 merged: dict[str, Any] = {}
@@ -358,8 +364,6 @@ def _seconds(text: str | None, where: str) -> float | None:
 
 
 def _timestamp(value: Any, where: str) -> str | None:
-    from configlab.results import normalize_timestamp
-
     try:
         return normalize_timestamp(value)
     except ConfiglabError as error:
@@ -700,7 +704,6 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
         raise IntegrationError(f"{location}: cannot read Parquet: {error}") from None
     meta = table.schema.metadata or {}
     text_columns = set(json.loads(meta.get(b"configlab.text_columns", b"[]")))
-    from configlab.results import METRIC_PREFIX, RESERVED_COLUMNS
 
     columns = table.column_names
     if "outcome" not in columns:
@@ -745,7 +748,7 @@ def columnar_encoded(path: str | os.PathLike[str], space: Space | None = None
     object per row), or None when the file needs the row readers (an unusual shape: missing
     keys, nulls, lists, mixed types; those readers also give the exact error messages)."""
     # imported here: the columnar readers load numpy and polars, which `configlab run` avoids
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
+    from configlab.results import FastPathUnavailable, encode_jsonl, encode_parquet
 
     text = os.fspath(path)
     reader = encode_parquet if text.endswith(".parquet") else encode_jsonl
@@ -831,7 +834,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
 
 
 def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = None, *,
-                 run_id: str | None = None) -> ResultSet:
+                 run_id: str | None = None, output: bool = True) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
     The one door for reading results: JSON lines, CSV, Parquet and store directories are
@@ -839,6 +842,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
     URL; JUnit XML, pytest-json-report and CTRF go through
     :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
     apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
+    ``output=False`` leaves a store's output tails unread (coverage and analysis need none).
 
     Raises:
         IntegrationError: missing file, unknown or malformed content (names the file).
@@ -847,7 +851,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
         return source
     if is_postgres_url(os.fspath(source)):  # a team store: its results table
         try:
-            return ResultSet.from_store(os.fspath(source))
+            return ResultSet.from_store(os.fspath(source), output=output)
         except ConfiglabError as error:
             raise IntegrationError(str(error)) from None
     path = source
@@ -862,7 +866,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
         return from_parquet(path)
     try:
         if kind == "store":
-            return ResultSet.from_store(path)
+            return ResultSet.from_store(path, output=output)
         if kind == "jsonl":
             return ResultSet.from_jsonl(path)
         return ResultSet.from_csv(path)

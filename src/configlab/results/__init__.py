@@ -3,7 +3,10 @@ result store."""
 
 from __future__ import annotations
 
-from configlab.results._dataset import ResultDataset, is_dataset_source
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
     METRIC_PREFIX,
     NULL_CELL,
@@ -20,12 +23,42 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results._select import Selection
+from configlab.results._sync import copy_results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
+
+#: Public names imported on first use: the columnar reader loads numpy and polars, and
+#: ``configlab run`` imports this package (start-up).
+_LAZY: dict[str, str] = {
+    "FastPathUnavailable": "configlab.results._columns",
+    "encode_jsonl": "configlab.results._columns",
+    "encode_parquet": "configlab.results._columns",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = importlib.import_module(_LAZY[name])
+    except KeyError:
+        raise AttributeError(f"module 'configlab.results' has no attribute {name!r}") from None
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "METRIC_PREFIX",
     "NULL_CELL",
     "OUTCOMES",
     "RESERVED_COLUMNS",
+    "FastPathUnavailable",
+    "GroupCounts",
+    "GroupKey",
     "Result",
     "ResultDataset",
     "ResultSet",
@@ -33,6 +66,9 @@ __all__ = [
     "Selection",
     "canonical_json",
     "config_key",
+    "copy_results",
+    "encode_jsonl",
+    "encode_parquet",
     "encode_results",
     "format_cell",
     "is_dataset_source",

@@ -30,20 +30,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from configlab import storage
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._select import Selection, select
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
+from configlab.storage import StoreLocation, is_postgres_url
 from configlab.tree import ABSENT
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from configlab._internal.objectstore import IndexConnection
+
+    # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
     from configlab.space import Space
     from configlab.storage import StoreLocation
 
@@ -220,7 +225,7 @@ class Result:
 def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
     # imported here: loading every codec would slow the start of `configlab run`
-    from configlab.formats._common import format_scalar, infer_scalar
+    from configlab.formats import format_scalar, infer_scalar
 
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
@@ -238,7 +243,8 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
-    from configlab.formats._common import infer_scalar
+    # deferred: see format_cell (start-up of `configlab run`)
+    from configlab.formats import infer_scalar
 
     return infer_scalar(text)
 
@@ -459,8 +465,6 @@ class ResultSet(Sequence[Result]):
         Raises:
             ResultsError: an unknown outcome, a malformed time or condition.
         """
-        from configlab.results._select import Selection, select
-
         def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
             if value is None:
                 return ()
@@ -580,11 +584,10 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
-                   since: Any = None) -> ResultSet:
+                   since: Any = None, output: bool = True) -> ResultSet:
         """Read the results table of a store (a directory, a ``postgresql://`` URL, a
-        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
-        from configlab.storage import StoreLocation, is_postgres_url
-
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore);
+        ``output=False`` leaves the output tails out (see :meth:`ResultStore.load`)."""
         root = (store if isinstance(store, str | os.PathLike | StoreLocation)
                 else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
@@ -599,7 +602,7 @@ class ResultSet(Sequence[Result]):
                 raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
-            return result_store.load(run_id=run_id, since=since)
+            return result_store.load(run_id=run_id, since=since, output=output)
         finally:
             result_store.close()
 
@@ -654,6 +657,7 @@ class ResultSet(Sequence[Result]):
     # -- analysis
     def infer_space(self, *, name: str = "inferred") -> Space:
         """A space inferred from the configs of these results (:meth:`Space.infer`)."""
+        # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
         from configlab.space import Space
 
         if not self._results:
@@ -820,7 +824,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS results_ts ON results (ts)",
 )
 #: Columns added to the results table after it was first released (a store written before gets
-#: them when it is next opened for writing): the kept output tails.
+#: them the next time it is opened, unless this process cannot write to it): the output tails.
 _ADDED_COLUMNS = ("stdout", "stderr")
 #: Every column :meth:`ResultStore.load` reads, in the order of the :class:`Result` it builds.
 _LOAD_COLUMNS = ("run_id", "test_id", "outcome", "duration", "config", "metrics", "snapshot_id",
@@ -877,8 +881,6 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
-        from configlab import storage
-
         try:
             self.location = storage.resolve(path, environ={})
         except ConfiglabError as error:
@@ -966,11 +968,13 @@ class ResultStore:
             conn.execute("COMMIT")
         return len(rows)
 
-    def load(self, run_id: str | None = None, since: Any = None) -> ResultSet:
+    def load(self, run_id: str | None = None, since: Any = None, *,
+             output: bool = True) -> ResultSet:
         """Results in recording order, optionally of one run and/or at or after ``since``.
 
         ``since`` is a datetime, ISO text or epoch seconds; it is compared with each result's
-        timestamp (or the time it was recorded when it has none).
+        timestamp (or the time it was recorded when it has none).  ``output=False`` leaves the
+        output tails out (up to 128 KiB a result: coverage and analysis do not need them).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -987,8 +991,8 @@ class ResultStore:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         with self._db() as conn:
-            columns = _LOAD_COLUMNS if self._output_columns else (*_LOAD_COLUMNS[:-2], "NULL",
-                                                                   "NULL")
+            with_tails = output and self._output_columns
+            columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
             records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
         results = ResultSet()
         for record in records:

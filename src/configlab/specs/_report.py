@@ -8,15 +8,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from configlab._internal.safeio import write_output
 from configlab.errors import SpecError
+from configlab.execution import DEFAULT_TAIL_BYTES
+from configlab.results import Result, ResultSet
 from configlab.specs._model import Outcome
 from configlab.tree import flatten
-
-if TYPE_CHECKING:
-    from configlab.results import ResultSet
 
 
 @dataclass(frozen=True)
@@ -183,9 +182,6 @@ class VerificationReport:
         errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id,
         ``run_id`` (default :attr:`run_id`, which carries the spec hash and version) and the
         output tails the runner kept."""
-        # deferred: configlab.results loads numpy; reading or rendering a report does not need it
-        from configlab.execution import DEFAULT_TAIL_BYTES
-        from configlab.results import Result, ResultSet
 
         def tail(text: str) -> str | None:
             return text[-DEFAULT_TAIL_BYTES:] or None

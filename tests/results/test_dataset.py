@@ -326,3 +326,11 @@ def test_redis_like_causes_through_duckdb(tmp_path: Path) -> None:
         "save == '' and appendonly == 'no'"]
     save = next(p for p in report.parameters if p.param == "save")
     assert save.classes[0].label == '""'
+
+
+def test_same_files_same_report(dataset_dir: Path) -> None:
+    first = analyze_dataset(dataset_dir, selection=Selection(where="workers > 1"))
+    again = analyze_dataset(str(dataset_dir / "*" / "*.parquet"),
+                            selection=Selection(where="workers > 1"))
+    assert json.dumps(first.to_dict() | {"source": ""}) == json.dumps(
+        again.to_dict() | {"source": ""})

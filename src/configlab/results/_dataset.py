@@ -320,19 +320,25 @@ class ResultDataset:
 
     def sample(self, params: Sequence[str], rows: int = 200_000,
                quantiles: int = 10) -> dict[str, tuple[int, tuple[float, ...]]]:
-        """Per column: (distinct values, quantile cut points (numeric columns only)) in the
-        first ``rows`` selected rows: how to group a column without reading it all."""
+        """Per column: (distinct values, quantile cut points (numeric columns only)) of the
+        first ``rows`` selected rows in file order: how to group a column without reading it
+        all.  Exact statistics of rows in a fixed order, so the same files give the same cuts
+        (DuckDB's approximate ones depend on how threads interleave)."""
         self._known(params)
         if not params:
             return {}
         cuts = [i / quantiles for i in range(1, quantiles)]
         parts = []
         for p in params:
-            parts.append(f"approx_count_distinct({quote(p)})")
-            parts.append(f"approx_quantile({quote(p)}, {cuts!r})" if self.is_numeric(p)
+            parts.append(f"count(DISTINCT {quote(p)})")
+            parts.append(f"quantile_cont({quote(p)}, {cuts!r})" if self.is_numeric(p)
                          else "NULL")
-        row = self._query(
-            f"SELECT {', '.join(parts)} FROM (SELECT * FROM selected LIMIT {int(rows)})")[0]
+        self._execute("SET preserve_insertion_order = true")
+        try:
+            row = self._query(
+                f"SELECT {', '.join(parts)} FROM (SELECT * FROM selected LIMIT {int(rows)})")[0]
+        finally:
+            self._execute("SET preserve_insertion_order = false")
         out = {}
         for i, p in enumerate(params):
             points = row[2 * i + 1]

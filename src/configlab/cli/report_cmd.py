@@ -141,7 +141,8 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 
         coverage = measure(results, space, strength)
         analysis = analyze(results, space)
-    written = export(results, fmt, output, coverage=coverage, analysis=analysis)
+    written = export(results, fmt, output, coverage=coverage, analysis=analysis,
+                     parameters=space.paths if space is not None else None)
     if json_out is not None:
         emit(json_out, json.dumps({"format": fmt, "output": str(written), "results": len(results)}))
     if json_out != STDOUT:

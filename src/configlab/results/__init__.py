@@ -3,9 +3,9 @@ result store."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from configlab._internal.lazy import lazy_attributes
 from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
     METRIC_PREFIX,
@@ -37,18 +37,7 @@ _LAZY: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = importlib.import_module(_LAZY[name])
-    except KeyError:
-        raise AttributeError(f"module 'configlab.results' has no attribute {name!r}") from None
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [

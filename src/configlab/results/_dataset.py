@@ -247,6 +247,7 @@ class ResultDataset:
     def _where_join(self, source: str, where: str) -> str:
         """``source`` semi-joined with the distinct combinations of the condition's columns
         that satisfy it (evaluated by the constraint language itself)."""
+        # deferred: the constraint parser stays off the path of `configlab run` (start-up)
         from configlab.constraints import parse
 
         try:

@@ -11,9 +11,9 @@ The public API lives here; everything is loaded on first use so that ``import co
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from configlab._internal.lazy import lazy_attributes
 from configlab._version import __version__
 from configlab.errors import (
     AnalysisError,
@@ -34,13 +34,13 @@ from configlab.errors import (
 )
 
 if TYPE_CHECKING:
-    from configlab.analysis import AnalysisReport, analyze
+    from configlab.analysis import AnalysisReport, analyze, analyze_dataset
     from configlab.constraints import ABSENT, Constraint
     from configlab.constraints import parse as parse_constraint
     from configlab.coverage import CoverageReport
     from configlab.generation import PrioritizedSuite, generate, prioritize
     from configlab.integrations.pytest import parametrize
-    from configlab.results import Result, ResultSet, ResultStore
+    from configlab.results import Result, ResultDataset, ResultSet, ResultStore
     from configlab.snapshots import Snapshot, SnapshotStore
     from configlab.space import Parameter, Space, ValueClass, Violation
     from configlab.specs import Rule, Spec, VerificationReport, load_spec, verify
@@ -54,6 +54,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Parameter": ("configlab.space", "Parameter"),
     "PrioritizedSuite": ("configlab.generation", "PrioritizedSuite"),
     "Result": ("configlab.results", "Result"),
+    "ResultDataset": ("configlab.results", "ResultDataset"),
     "ResultSet": ("configlab.results", "ResultSet"),
     "ResultStore": ("configlab.results", "ResultStore"),
     "Rule": ("configlab.specs", "Rule"),
@@ -65,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "VerificationReport": ("configlab.specs", "VerificationReport"),
     "Violation": ("configlab.space", "Violation"),
     "analyze": ("configlab.analysis", "analyze"),
+    "analyze_dataset": ("configlab.analysis", "analyze_dataset"),
     "generate": ("configlab.generation", "generate"),
     "load_spec": ("configlab.specs", "load_spec"),
     "parametrize": ("configlab.integrations.pytest", "parametrize"),
@@ -76,19 +78,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'configlab' has no attribute {name!r}") from None
-    module = importlib.import_module(module_name)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
@@ -106,6 +96,7 @@ __all__ = [
     "Parameter",
     "PrioritizedSuite",
     "Result",
+    "ResultDataset",
     "ResultSet",
     "ResultStore",
     "ResultsError",
@@ -126,6 +117,7 @@ __all__ = [
     "Violation",
     "__version__",
     "analyze",
+    "analyze_dataset",
     "generate",
     "load_spec",
     "parametrize",

@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Iterator
@@ -196,7 +195,7 @@ def _atomic(where: str, what: str, error: type[ConfiglabError],
     try:
         for _ in range(100):
             temp = os.path.join(
-                directory, f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+                directory, f"{TEMP_PREFIX}{name}.{os.urandom(4).hex()}{TEMP_SUFFIX}"
             )
             try:
                 # mode 0o666 filtered by the umask, as a plain open() would create it

@@ -19,11 +19,14 @@ from typing import IO, Any
 
 import click
 
+from configlab import formats, tree
 from configlab._internal import safeio
 from configlab._version import __version__
 from configlab.cli._output import emit_json, output_option
 from configlab.errors import GenerationError
-from configlab.generation import STRATEGIES, generate
+from configlab.execution import Progress
+from configlab.generation import STRATEGIES, covering_suite, generate, prioritize
+from configlab.integrations.ingest import load_results
 from configlab.space import Space
 
 _FORMATS = ("yaml", "json", "toml", "xml", "properties", "ini", "env")
@@ -33,7 +36,6 @@ MANIFEST = "manifest.json"
 def _read_base(path: str | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    from configlab import formats
 
     return formats.load(path)
 
@@ -73,7 +75,8 @@ def _read_base(path: str | None) -> dict[str, Any] | None:
 @click.option("--effort", type=float, default=None,
               help="covering: optimisation effort (default 1; higher: smaller suite, slower).")
 @click.option("--time-budget", type=float, default=None,
-              help="covering: wall-clock cap in seconds of the optimisation.")
+              help="covering: wall-clock limit in seconds (construction + optimisation; "
+                   "warns and completes the suite if even construction needs longer).")
 def generate_command(
     space_path: str, strategy: str, strength: int, seed: int, count: int | None,
     base_path: str | None, raw: bool, max_size: int | None, out_dir: str | None, fmt: str,
@@ -108,8 +111,6 @@ def generate_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if covering:
-            from configlab.generation import covering_suite
-
             report = covering_suite(space, strength, seed, base=base, **covering)
             report_lines = report.summary()
             options["report"] = {
@@ -169,16 +170,12 @@ def _covering_options(
     if extend_path is not None:
         existing += _read_suite(extend_path)[1]
     if extend_results is not None:
-        from configlab.integrations.ingest import load_results
-
         existing += [dict(r.config) for r in load_results(extend_results)]
     if extend_path is not None or extend_results is not None:
         options["existing"] = existing
     if groups:
         options["groups"] = list(groups)
     if weights_path is not None:
-        from configlab import formats
-
         options["weights"] = formats.load(weights_path)
     if negatives:
         table: dict[str, list[Any]] = {}
@@ -211,7 +208,6 @@ def _read_seeds(space: Space, source: str) -> list[dict[str, Any]]:
     of parameter names, empty cells left open)."""
     if not source.endswith((".tsv", ".txt")):
         return _read_suite(source)[1]
-    from configlab import tree
 
     by_name = {p.path.lower(): p.path for p in space.parameters}
     by_name.update({
@@ -254,8 +250,6 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: str | None,
           count: int | None) -> list[str]:
-    from configlab import formats
-
     files: list[str] = []
     with ExitStack() as stack:
         stream: IO[str] | None = None
@@ -266,7 +260,6 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
             binary = stack.enter_context(
                 safeio.open_output(jsonl, what="JSON-lines file", error=GenerationError))
             stream = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8"))
-        from configlab.execution import Progress
 
         # a bar on a terminal, a line every 5 s in CI logs for suites that take that long
         progress = stack.enter_context(Progress(count, "generate", final=False))
@@ -291,8 +284,6 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
 
 def _read_suite(source: str) -> tuple[list[str], list[dict[str, Any]]]:
     """Names and configs of a suite: a directory of config files or a JSON-lines file/stdin."""
-    from configlab import formats
-
     if source == "-":
         return _read_jsonl(sys.stdin, "<stdin>")
     path = Path(source)
@@ -358,9 +349,6 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
                        history_path: str | None, max_count: int | None,
                        json_out: str | None) -> None:
     """Order SUITE (a directory of configs or a JSON-lines file) by t-tuple coverage."""
-    from configlab import formats
-    from configlab.generation import prioritize
-
     space = Space.load(space_path)
     names, configs = _read_suite(suite)
     weights: dict[str, float] | None = None

@@ -5,7 +5,10 @@
 * ``ingest REPORT... [--store DIR|URL] [--objects S3URL] [--record] [--to-jsonl OUT]`` reads
   JUnit XML, pytest-json-report and CTRF reports (snapshot ids resolved through the store);
 * ``analyze --results R [--space S] [--json PATH|-] [--md PATH|-] [--png DIR]`` finds the
-  parameters behind failures (the space is inferred from the results without ``--space``).
+  parameters behind failures (the space is inferred from the results without ``--space``);
+  when ``R`` is a Parquet dataset (a directory that is not a store, a glob or an ``s3://`` URL)
+  DuckDB counts it where it lies (``configlab.analysis.analyze_dataset``: failure rate of every
+  value, single and pair causes; ``--param`` and ``--pairs`` narrow it).
 
 ``R`` is JSON lines, CSV, Parquet, a store directory, or any report ``ingest`` reads.
 Exit codes: 0 ok; 2 bad usage or input.
@@ -26,6 +29,11 @@ from configlab import storage
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import IntegrationError
+from configlab.execution import Progress
+from configlab.integrations.exporters import export
+from configlab.integrations.ingest import detect_report_format, load_results
+from configlab.results import ResultSet, ResultStore, Selection, is_dataset_source
+from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation
 
 
@@ -47,18 +55,16 @@ def _store_or_none(store_path: StoreLocation | str | None) -> Any:
     location = storage.resolve(store_path, environ={})
     if not location.is_postgres and not (location.root / "index.sqlite").is_file():
         return None
-    from configlab.snapshots import SnapshotStore
 
     return SnapshotStore(location)
 
 
-def read_results(path: str, store_path: StoreLocation | str | None = ".configlab") -> Any:
+def read_results(path: str, store_path: StoreLocation | str | None = ".configlab", *,
+                 output: bool = True) -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
-    stderr)."""
-    from configlab.integrations.ingest import load_results
-
+    stderr); ``output=False``: without a store's output tails."""
     with _warnings_to_stderr():
-        return load_results(path, _store_or_none(store_path))
+        return load_results(path, _store_or_none(store_path), output=output)
 
 
 def _selection_options(command: Any) -> Any:
@@ -94,6 +100,7 @@ def _select(results: Any, test: tuple[str, ...], run: tuple[str, ...],
 
 def _space(space_path: str | None, results: Any) -> Any:
     if space_path is not None:
+        # deferred: jsonschema and re2 load only with --space (start-up of report/ingest)
         from configlab.space import load_space
 
         return load_space(space_path)
@@ -121,14 +128,15 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
            sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
            sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
-    from configlab.integrations.exporters import export
-
     results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
                       sel_since, sel_until, sel_where)
     coverage = analysis = None
     space = _space(space_path, results)
     if space is not None and fmt == "markdown" and len(results):
+        # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
         from configlab.analysis import analyze
+
+        # deferred: numpy loads only when coverage is asked (start-up of report/ingest)
         from configlab.coverage import measure
 
         coverage = measure(results, space, strength)
@@ -151,9 +159,6 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, run_id: str | None,
            jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
-    from configlab.integrations.ingest import detect_report_format, load_results
-    from configlab.results import ResultSet, ResultStore
-
     store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
@@ -188,8 +193,11 @@ def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, ru
 def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
     the file needs the row reader."""
+    # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+
+    # deferred: as above (polars)
+    from configlab.results import FastPathUnavailable, encode_jsonl
 
     space = _space(space_path, None)
     try:
@@ -198,14 +206,28 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
         return None
     if encoded.n_rows == 0:
         return None
+    # deferred: as above
     from configlab.analysis._suggest import realise_suggestions
 
     return realise_suggestions(analyze_encoded(encoded), used_space)
 
 
+def _analyze_dataset(results_path: str, params: tuple[str, ...], pairs: int | None,
+                     selection: tuple[Any, ...]) -> Any:
+    """The DuckDB report of a Parquet dataset (``configlab.analysis.analyze_dataset``)."""
+    # deferred: numpy/DuckDB: only `analyze` of a Parquet dataset needs them
+    from configlab.analysis import analyze_dataset
+
+    test, run, outcome, since, until, where = selection
+    chosen = Selection(test, run, outcome, since, until, where)
+    return analyze_dataset(results_path, selection=chosen, params=params or None,
+                           pair_candidates=6 if pairs is None else pairs)
+
+
 @click.command("analyze")
-@click.option("--results", "results_path", required=True, type=click.Path(),
-              help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
+@click.option("--results", "results_path", required=True,
+              help="Results: JSON lines, CSV, Parquet, a store directory, a test report, or a "
+                   "Parquet dataset (a directory, glob or s3:// URL, counted by DuckDB).")
 @click.option("--space", "space_path", type=click.Path(dir_okay=False), default=None,
               help="Space file (default: inferred from the results' configs).")
 @store_options
@@ -213,30 +235,68 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
 @output_option("--md", "md_out", "the report as Markdown")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
               help="Write the impact bar chart (impact.png) into this directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--param", "params", multiple=True,
+              help="Parquet datasets: only this parameter's failure rates (repeatable).")
+@click.option("--pairs", "pairs", type=click.IntRange(min=0), default=None,
+              help="Parquet datasets: parameters grouped two by two for pair causes [6].")
 @_selection_options
 def analyze_command(results_path: str, space_path: str | None, store_path: StoreLocation,
                     json_out: str | None, md_out: str | None, png_dir: str | None,
+                    quiet: bool, params: tuple[str, ...], pairs: int | None,
                     sel_test: tuple[str, ...], sel_run: tuple[str, ...],
                     sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
                     sel_where: str | None) -> None:
     """Which parameters, values and interactions drive failures and metrics.
 
     The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
+    On large inputs the step under way and the time spent show on stderr (a plain line every
+    5 s when it is not a terminal); --quiet hides them.  A Parquet dataset (directory, glob or
+    s3:// URL) is counted by DuckDB without loading it: failure rates of every value plus the
+    likeliest single and pair causes.
     """
-    from configlab.analysis import analyze
-
     if json_out == md_out == STDOUT:
         raise click.UsageError("--json and --md cannot both print to stdout")
     selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
-    report_ = None
-    if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
-        report_ = _analyze_columns(results_path, space_path)
-    if report_ is None:
-        results = _select(read_results(results_path, store_path), sel_test, sel_run,
-                          sel_outcome, sel_since, sel_until, sel_where)
-        if not len(results):
-            raise IntegrationError(f"{results_path}: no results to analyse")
-        report_ = analyze(results, _space(space_path, results))
+    report_: Any = None
+    if is_dataset_source(results_path):
+        if space_path is not None or png_dir is not None:
+            raise click.UsageError("--space and --png do not apply to a Parquet dataset "
+                                   "(counted by DuckDB)")
+        with Progress(1, "analyze", quiet=quiet, final=False, failures=False) as progress:
+            with progress.working_on("counting the Parquet dataset with DuckDB"):
+                report_ = _analyze_dataset(results_path, params, pairs, (
+                    sel_test, sel_run, sel_outcome, sel_since, sel_until, sel_where))
+            progress.advance()
+    elif params or pairs is not None:
+        raise click.UsageError("--param and --pairs apply to Parquet datasets (a directory, "
+                               "glob or s3:// URL of Parquet files)")
+    else:
+        # two steps (read, analyse) that each run as one call: the progress names them
+        with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
+            if not selecting and results_path.endswith(".jsonl") \
+                    and Path(results_path).is_file():
+                with progress.working_on("reading and analysing results (columnar)"):
+                    report_ = _analyze_columns(results_path, space_path)
+                if report_ is not None:  # both steps in one
+                    progress.advance()
+            if report_ is None:
+                # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
+                from configlab.analysis import analyze
+
+                # the output tails (large, unused by the analysis) only when --where reads them
+                tails = sel_where is not None and ("stdout" in sel_where
+                                                   or "stderr" in sel_where)
+                with progress.working_on("reading results"):
+                    results = _select(read_results(results_path, store_path, output=tails),
+                                      sel_test, sel_run, sel_outcome, sel_since, sel_until,
+                                      sel_where)
+                progress.advance()
+                if not len(results):
+                    raise IntegrationError(f"{results_path}: no results to analyse")
+                with progress.working_on(f"analysing {len(results)} results"):
+                    report_ = analyze(results, _space(space_path, results))
+            progress.advance()
     if json_out is not None:
         emit(json_out, json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
     if md_out is not None:

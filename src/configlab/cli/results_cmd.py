@@ -22,6 +22,10 @@ import click
 from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import ResultsError
+from configlab.execution import check_complete, load_suite
+from configlab.integrations.compact import compact_results
+from configlab.integrations.ingest import load_results
+from configlab.results import ResultSet, ResultStore
 from configlab.storage import StoreLocation
 
 
@@ -33,7 +37,6 @@ def results() -> None:
 def _expected_ids(suite: str | None, test_name: str) -> list[str] | None:
     if suite is None:
         return None
-    from configlab.execution._suite_run import load_suite
 
     return [f"{test_name}[{item.name}]" for item in load_suite(suite)]
 
@@ -54,10 +57,6 @@ def _expected_ids(suite: str | None, test_name: str) -> list[str] | None:
 def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
           jsonl_path: str | None, suite: str | None, test_name: str, no_check: bool) -> None:
     """Merge the results of SOURCES (stores or result files) and check every run is complete."""
-    from configlab.execution import check_complete
-    from configlab.integrations.ingest import load_results
-    from configlab.results import ResultSet, ResultStore
-
     if into is not None and any(Path(s).resolve() == Path(into).resolve() for s in sources):
         raise ResultsError(f"--into {into} is also a source: its results would be doubled")
     merged = ResultSet()
@@ -102,8 +101,6 @@ def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
 def compact(target: str, partition_by: str, json_out: str | None,
             store_path: StoreLocation) -> None:
     """Write the store's results as hive-partitioned Parquet (local directory or s3://)."""
-    from configlab.integrations.compact import compact_results
-
     report = compact_results(store_path, target, partition_by=partition_by)
     if json_out is not None:
         emit_json(json_out, {"target": report.target, "rows": report.rows,

@@ -14,8 +14,14 @@ from configlab import redaction
 from configlab.cli._output import STDOUT, emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
-from configlab.snapshots import Snapshot, SnapshotStore
-from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
+from configlab.snapshots import (
+    DEFAULT_GRACE_S,
+    Snapshot,
+    SnapshotQuery,
+    SnapshotStore,
+    remove_temp_files,
+    select_snapshots,
+)
 from configlab.storage import StoreLocation
 from configlab.treediff import TreeDiff
 
@@ -76,8 +82,6 @@ def _query_options(function: Any) -> Any:
 def _select(store: SnapshotStore, refs: tuple[str, ...], options: dict[str, Any],
             *, default_all: bool = False) -> list[Snapshot]:
     """The snapshots REFS and the query options select (every snapshot only if allowed)."""
-    from configlab.snapshots import SnapshotQuery, select_snapshots
-
     query = SnapshotQuery(refs=refs, tag=options["q_tag"], test=options["q_test"],
                           run=options["q_run"], outcome=options["q_outcome"],
                           where=options["q_where"], latest=options["q_latest"])
@@ -113,7 +117,10 @@ def snapshot() -> None:
 @click.option("--tag", "tags", multiple=True, help="Tag to give the snapshot.")
 @click.option("--meta", "meta", multiple=True, help="Metadata KEY=VALUE (string value).")
 @click.option("--no-check", is_flag=True, help="Do not parse the files at capture time.")
-@output_option("--json", "json_out", "the snapshot as JSON")
+@click.option("--each", is_flag=True,
+              help="One snapshot per FILE (a generated suite in one call); prints 'ID FILE' "
+                   "lines.")
+@output_option("--json", "json_out", "the snapshot as JSON (--each: a list)")
 @_STORE_OPTION
 def capture(
     files: tuple[str, ...],
@@ -122,28 +129,37 @@ def capture(
     tags: tuple[str, ...],
     meta: tuple[str, ...],
     no_check: bool,
+    each: bool,
     json_out: str | None,
     store_path: StoreLocation,
 ) -> None:
     """Capture FILES (and selected environment variables) as a snapshot; print its id."""
+    if each and not files:
+        raise SnapshotError("--each needs at least one FILE")
     store = SnapshotStore(store_path)
-    snap = store.capture(
-        files=list(files),
-        env=list(env),
-        meta=_parse_meta(meta),
-        tags=list(tags),
-        allow_secrets=list(allow_secrets),
-        check=not no_check,
-    )
+    groups = [[file] for file in files] if each else [list(files)]
+    taken = [
+        store.capture(
+            files=group,
+            env=list(env),
+            meta=_parse_meta(meta),
+            tags=list(tags),
+            allow_secrets=list(allow_secrets),
+            check=not no_check,
+        )
+        for group in groups
+    ]
     if json_out is not None:
-        emit_json(json_out, _shown(snap))
+        shown = [_shown(snap) for snap in taken]
+        emit_json(json_out, shown if each else shown[0])
         return
-    click.echo(snap.id)
-    for name, entry in sorted(snap.files.items()):
-        if entry.parse_error:
-            click.echo(
-                f"warning: {name}: stored, but does not parse: {entry.parse_error}", err=True
-            )
+    for group, snap in zip(groups, taken, strict=True):
+        click.echo(f"{snap.id} {group[0]}" if each else snap.id)
+        for name, entry in sorted(snap.files.items()):
+            if entry.parse_error:
+                click.echo(
+                    f"warning: {name}: stored, but does not parse: {entry.parse_error}", err=True
+                )
 
 
 @snapshot.command(name="list")

@@ -15,7 +15,7 @@ from configlab import formats
 from configlab._internal.safeio import write_output
 from configlab.cli._output import emit, emit_json, output_option
 from configlab.errors import ConfiglabError, FormatError, SpaceError
-from configlab.space import ABSENT, Space
+from configlab.space import ABSENT, Space, space_to_pict
 
 _SPACE_FORMATS = ("yaml", "json", "pict")
 
@@ -175,12 +175,7 @@ def convert(space_file: str, target: str, output: str | None, space_format: str,
     loaded = _load_space(space_file, space_format, strict)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if target == "pict":
-        from configlab.space import space_to_pict
-
-        text = space_to_pict(loaded)
-    else:
-        text = formats.dumps(loaded.to_dict(), target)
+    text = space_to_pict(loaded) if target == "pict" else formats.dumps(loaded.to_dict(), target)
     _write(text, output)
 
 

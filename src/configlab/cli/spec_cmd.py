@@ -16,6 +16,17 @@ from configlab._internal.safeio import write_output
 from configlab.cli._output import STDOUT, emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import SpecError
+from configlab.specs import (
+    PytestRunner,
+    diff_specs,
+    load_spec,
+    output_tail,
+    spec_from_store,
+    verify,
+)
+from configlab.specs import (
+    check as check_spec,
+)
 from configlab.storage import StoreLocation
 
 
@@ -96,8 +107,6 @@ def verify_cmd(
     progress: bool | None,
 ) -> None:
     """Run the application under configs satisfying each rule of SPEC and judge the runs."""
-    from configlab.specs import PytestRunner, load_spec, verify
-
     if (command is None) == (node_id is None):
         raise SpecError("give exactly one of --run CMD or --pytest NODE_ID")
     the_spec = load_spec(spec_file, space=space_file)
@@ -125,8 +134,6 @@ def verify_cmd(
 
 
 def _summary(report: Any) -> None:
-    from configlab.specs import output_tail
-
     totals = report.totals()
     for rule in report.rules:
         line = (
@@ -166,10 +173,8 @@ def _summary(report: Any) -> None:
 @output_option("--json", "json_out", "the report as JSON")
 def lint_cmd(spec_file: str, space_file: str | None, json_out: str | None) -> None:
     """Find contradictory rules (with a witness config) and dead rules in SPEC."""
-    from configlab.specs import check, load_spec
-
     the_spec = load_spec(spec_file, space=space_file)
-    report = check(the_spec, raise_on_contradiction=False)
+    report = check_spec(the_spec, raise_on_contradiction=False)
     if json_out is not None:
         emit_json(json_out, report.to_dict())
     else:
@@ -183,8 +188,6 @@ def lint_cmd(spec_file: str, space_file: str | None, json_out: str | None) -> No
 @output_option("--json", "json_out", "the changes as JSON")
 def diff_cmd(old: str, new: str, json_out: str | None) -> None:
     """Show rules added, removed and changed between two spec versions."""
-    from configlab.specs import diff_specs
-
     result = diff_specs(old, new)
     if json_out is not None:
         emit_json(json_out, result.to_dict())
@@ -204,8 +207,6 @@ def diff_cmd(old: str, new: str, json_out: str | None) -> None:
 )
 def show_cmd(ref: str, store_path: StoreLocation, output: str | None) -> None:
     """Print the exact spec kept in the store (REF: snapshot id, tag spec:NAME@VERSION or hash)."""
-    from configlab.specs import spec_from_store
-
     the_spec = spec_from_store(store_path, ref)
     text = json.dumps(the_spec.to_dict(), indent=2, ensure_ascii=False)
     if output is None:

@@ -14,6 +14,8 @@ import click
 from configlab import storage
 from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import OBJECTS_HELP, store_options
+from configlab.results import ResultStore, copy_results
+from configlab.snapshots import SnapshotStore, collect_garbage, remove_temp_files, transfer
 from configlab.storage import StoreLocation
 
 _REMOTE_OBJECTS = click.option(
@@ -28,11 +30,6 @@ def store() -> None:
 
 
 def _copy(source: StoreLocation, target: StoreLocation, json_out: str | None) -> None:
-    from configlab.results import ResultStore
-    from configlab.results._sync import copy_results
-    from configlab.snapshots import SnapshotStore
-    from configlab.snapshots._sync import transfer
-
     with SnapshotStore(source) as src, SnapshotStore(target) as dst:
         report = transfer(src, dst)
     with ResultStore(source) as results_src, ResultStore(target) as results_dst:
@@ -77,10 +74,6 @@ def pull(url: str, remote_objects: str | None, json_out: str | None,
 def gc(delete: bool, grace: float, json_out: str | None, store_path: StoreLocation) -> None:
     """Find objects no snapshot names and temporary files of killed saves; delete them with
     --delete."""
-    from configlab.snapshots import SnapshotStore
-    from configlab.snapshots._gc import collect_garbage
-    from configlab.snapshots._tidy import remove_temp_files
-
     with SnapshotStore(store_path) as opened:
         report = collect_garbage(opened, dry_run=not delete, grace=grace)
         # and the temporary files of saves killed mid-write (local object directories only)

@@ -4,7 +4,7 @@ JSON Schema, PICT and example configs."""
 from __future__ import annotations
 
 from configlab.space import _model
-from configlab.space._infer import infer_space
+from configlab.space._infer import infer_parameter, infer_space
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space, SpaceSource, load_space
 from configlab.space._params import (
@@ -43,6 +43,7 @@ __all__ = [
     "StringParam",
     "ValueClass",
     "Violation",
+    "infer_parameter",
     "load_space",
     "parameter_from_spec",
     "space_to_pict",

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from configlab import formats
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab.constraints import ABSENT, Constraint, Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
 from configlab.space._hints import hints_from_dict, hints_to_dict
@@ -160,23 +162,17 @@ class Space:
         ``strict`` refuses a JSON Schema with a keyword that cannot be honoured (see
         :meth:`from_json_schema`).
         """
-        from configlab._internal import safeio
-
         location = Path(path)
         # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
             text = safeio.read_text(location, what="space file", error=SpaceError)
             return IMPORTERS["pict"](text, source=str(location))
-        from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
         fmt = fmt or formats.detect_format(location, raw)
         if fmt in ("yaml", "yml"):
             # Space files are read with YAML 1.2 scalars: `values: [yes, no]` stays strings.
-            from configlab.formats._common import decode
-            from configlab.formats._yaml import loads_core
-
-            data: Any = loads_core(decode(raw, str(location)), str(location))
+            data: Any = formats.loads_yaml_core(formats.decode(raw, str(location)), str(location))
         else:
             data = formats.loads(raw, fmt, source=str(location))
         if _looks_like_json_schema(data):

@@ -21,7 +21,7 @@ of content, whatever the size of the store; nothing is written to a temporary bu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, cast
 
 from configlab._internal.objectstore import INLINE_MAX, ObjectStore, StagedObject
 from configlab.snapshots._bundle import _VerifyingReader
@@ -64,7 +64,7 @@ def copy_object(source: ObjectStore, target: ObjectStore, digest: str, size: int
         target.put_bytes(inline)
         return
     with _VerifyingReader(source, digest) as reader:
-        target.put_stream(reader, size, expected=digest)
+        target.put_stream(cast(IO[bytes], reader), size, expected=digest)
 
 
 def transfer(source: SnapshotStore, target: SnapshotStore, *,

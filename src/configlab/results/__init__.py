@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from configlab._internal.lazy import lazy_attributes
-from configlab.results._dataset import ResultDataset, is_dataset_source
+from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
     BOOKKEEPING_FIELDS,
     METRIC_PREFIX,
@@ -27,7 +27,12 @@ from configlab.results._select import Selection
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover
-    from configlab.results._columns import FastPathUnavailable, encode_csv, encode_jsonl
+    from configlab.results._columns import (
+        FastPathUnavailable,
+        encode_csv,
+        encode_jsonl,
+        encode_parquet,
+    )
 
 #: Public names imported on first use: the columnar reader loads numpy and polars, and
 #: ``configlab run`` imports this package (start-up).
@@ -35,6 +40,7 @@ _LAZY: dict[str, str] = {
     "FastPathUnavailable": "configlab.results._columns",
     "encode_csv": "configlab.results._columns",
     "encode_jsonl": "configlab.results._columns",
+    "encode_parquet": "configlab.results._columns",
 }
 
 
@@ -48,6 +54,8 @@ __all__ = [
     "OUTCOMES",
     "RESERVED_COLUMNS",
     "FastPathUnavailable",
+    "GroupCounts",
+    "GroupKey",
     "Result",
     "ResultDataset",
     "ResultSet",
@@ -58,6 +66,7 @@ __all__ = [
     "copy_results",
     "encode_csv",
     "encode_jsonl",
+    "encode_parquet",
     "encode_results",
     "format_cell",
     "is_dataset_source",

@@ -206,25 +206,19 @@ def _single_threaded_blas() -> None:
 
 
 def _analyze_columns(results_path: str, space_path: str | None) -> Any:
-    """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
-    the file needs the row reader."""
+    """The report from the columnar readers (JSON lines, Parquet), or None when the file needs
+    the row reader."""
     # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
+    from configlab.integrations.ingest import columnar_encoded
 
-    # deferred: as above (polars)
-    from configlab.results import FastPathUnavailable, encode_jsonl
-
-    space = _space(space_path, None)
-    try:
-        encoded, used_space = encode_jsonl(results_path, space)
-    except FastPathUnavailable:
-        return None
-    if encoded.n_rows == 0:
+    found = columnar_encoded(results_path, _space(space_path, None))
+    if found is None or found[0].n_rows == 0:
         return None
     # deferred: as above
     from configlab.analysis._suggest import realise_suggestions
 
-    return realise_suggestions(analyze_encoded(encoded), used_space)
+    return realise_suggestions(analyze_encoded(found[0]), found[1])
 
 
 def _analyze_dataset(results_path: str, params: tuple[str, ...], pairs: int | None,
@@ -290,7 +284,7 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
     else:
         # two steps (read, analyse) that each run as one call: the progress names them
         with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
-            if not selecting and results_path.endswith(".jsonl") \
+            if not selecting and results_path.endswith((".jsonl", ".parquet")) \
                     and Path(results_path).is_file():
                 with progress.working_on("reading and analysing results (columnar)"):
                     report_ = _analyze_columns(results_path, space_path)

@@ -3,10 +3,10 @@ result store."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from configlab.results._dataset import ResultDataset, is_dataset_source
+from configlab._internal.lazy import lazy_attributes
+from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
     METRIC_PREFIX,
     NULL_CELL,
@@ -26,28 +26,18 @@ from configlab.results._select import Selection
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl
+    from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
 
 #: Public names imported on first use: the columnar reader loads numpy and polars, and
 #: ``configlab run`` imports this package (start-up).
 _LAZY: dict[str, str] = {
     "FastPathUnavailable": "configlab.results._columns",
     "encode_jsonl": "configlab.results._columns",
+    "encode_parquet": "configlab.results._columns",
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = importlib.import_module(_LAZY[name])
-    except KeyError:
-        raise AttributeError(f"module 'configlab.results' has no attribute {name!r}") from None
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
@@ -56,6 +46,8 @@ __all__ = [
     "OUTCOMES",
     "RESERVED_COLUMNS",
     "FastPathUnavailable",
+    "GroupCounts",
+    "GroupKey",
     "Result",
     "ResultDataset",
     "ResultSet",
@@ -65,6 +57,7 @@ __all__ = [
     "config_key",
     "copy_results",
     "encode_jsonl",
+    "encode_parquet",
     "encode_results",
     "format_cell",
     "is_dataset_source",

@@ -33,7 +33,7 @@ from configlab.cli._store_options import store_options
 from configlab.errors import IntegrationError
 from configlab.execution import Progress
 from configlab.integrations.exporters import export
-from configlab.integrations.ingest import detect_report_format, load_results
+from configlab.integrations.ingest import columnar_encoded, detect_report_format, load_results
 from configlab.results import ResultSet, ResultStore, Selection, is_dataset_source
 from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation
@@ -210,7 +210,6 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     the row reader."""
     # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
-    from configlab.integrations.ingest import columnar_encoded
 
     found = columnar_encoded(results_path, _space(space_path, None))
     if found is None or found[0].n_rows == 0:

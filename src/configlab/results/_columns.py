@@ -181,6 +181,8 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
         raise FastPathUnavailable(f"unknown outcomes {sorted(bad)}")
     if space is None:
         space = infer_columns(columns)
+    if any(space.routed(p.path) for p in space.parameters):
+        raise FastPathUnavailable("element parameters are read through their containers")
     by_path = dict(columns)
     n = frame.height
     codes = np.empty((n, len(space.parameters)), dtype=np.int32)

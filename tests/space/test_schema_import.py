@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configlab.errors import SpaceError
+from configlab.space import MapParam, MemberParam, MembersParam, RecordsParam
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space
 from configlab.space._params import (
@@ -29,7 +30,6 @@ from configlab.space._params import (
     ListParam,
     StringParam,
 )
-from configlab.space import MapParam, MemberParam, MembersParam, RecordsParam
 from tests.paths import DATA_DIR
 
 DATA = DATA_DIR / "schemas"

@@ -20,7 +20,7 @@ from configlab import tree as _tree
 from configlab._internal.finite import FiniteConstraint, FiniteModel
 from configlab.constraints import ABSENT, Constraint
 from configlab.errors import SpaceError
-from configlab.space import MemberParam, Space, ValueClass, set_member
+from configlab.space import MemberParam, Route, Space, ValueClass, set_member
 
 #: Labels of interior ("typical") value classes; every other class is an edge class.
 INTERIOR_LABELS = frozenset({"nominal"})
@@ -85,9 +85,10 @@ class SpaceModel:
     edges: tuple[tuple[bool, ...], ...]
     constraints: tuple[Constraint, ...]
     _slots: tuple[_Slot, ...] = field(repr=False, compare=False)
-    #: (index, writer) of the parameters written through a container, in declaration order
-    #: (containers come first, so they are always written before their elements).
-    _routed: tuple[tuple[int, _Writer], ...] = field(default=(), repr=False, compare=False)
+    #: (index, route or None, writer) of the parameters written through a container, in
+    #: declaration order (containers come first, so they are written before their elements).
+    _routed: tuple[tuple[int, Route | None, _Writer], ...] = field(
+        default=(), repr=False, compare=False)
 
     @property
     def labels(self) -> tuple[tuple[str, ...], ...]:
@@ -103,7 +104,15 @@ class SpaceModel:
     def build(self, values: Sequence[Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Nested config from one raw value (or ``ABSENT``) per parameter, over ``base``."""
         root = self._build_plain(values, base)
-        for index, write in self._routed:
+        if base is None:
+            found: dict[Any, list[Any]] = {}
+            for index, route, write in self._routed:
+                if route is not None:
+                    route.write_new(root, values[index], found)
+                else:
+                    write(root, values[index])
+            return root
+        for index, _, write in self._routed:
             write(root, values[index])
         return root
 
@@ -159,11 +168,12 @@ def space_model(space: Space) -> SpaceModel:
         constraints=tuple(finite),
     )
     slots = []
-    routed: list[tuple[int, _Writer]] = []
+    routed: list[tuple[int, Route | None, _Writer]] = []
     for i, p in enumerate(space.parameters):
         if space.routed(p.path):  # written by ``_routed`` (an empty leaf skips the slot)
             slots.append(_Slot((), "", p.path))
-            routed.append((i, _writer(space, i)))
+            route = None if isinstance(p, MemberParam) else space.route(p.path)
+            routed.append((i, route, _writer(space, i)))
             continue
         segments = _tree.split_path(p.path)
         slots.append(_Slot(segments[:-1], segments[-1], p.path))

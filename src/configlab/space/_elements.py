@@ -421,6 +421,23 @@ class Route:
                 found.append(parent.get(self.leaf, ABSENT))
         return found
 
+    def write_new(self, config: Any, value: Any, found: dict[Any, list[Any]]) -> None:
+        """:meth:`write` into a config being built from nothing (the generation hot path).
+
+        Absent values need no removal there, and the mappings reached are remembered in
+        ``found`` (one dict per build): the fields of one element share them.
+        """
+        if value is ABSENT:
+            return
+        parents = found.get(self.steps)
+        if parents is None:
+            parents = found[self.steps] = list(self.parents(config, create=True))
+        structured = isinstance(value, list | dict)
+        leaf = self.leaf
+        for parent in parents:
+            for key in (list(parent) if leaf is None else (leaf,)):
+                parent[key] = _tree.deep_copy(value) if structured else value
+
     def write(self, config: Any, value: Any) -> None:
         """Give every element/entry ``value`` (fresh copies; ABSENT removes the key)."""
         structured = isinstance(value, list | dict)
@@ -479,8 +496,8 @@ def check_containers(parameters: Sequence[Parameter]) -> dict[str, Route]:
     for index, param in enumerate(parameters):
         if isinstance(param, MemberParam):
             holder = position.get(param.container)
-            if holder is None or is_wildcard(param.container) or not isinstance(parameters[holder], MembersParam) \
-                    or holder > index:
+            if holder is None or is_wildcard(param.container) \
+                    or not isinstance(parameters[holder], MembersParam) or holder > index:
                 raise SpaceError(f"{param.path}: needs a members parameter "
                                  f"{param.container!r} declared before it")
             continue
@@ -521,18 +538,18 @@ def set_member(config: dict[str, Any], container: tuple[str, ...], member: Any,
 
 __all__ = [
     "DEFAULT_MAX_ELEMENTS",
-    "ELEMENT_KINDS",
     "EACH_ELEMENT",
     "EACH_ENTRY",
+    "ELEMENT_KINDS",
     "MapParam",
     "MemberParam",
     "MembersParam",
     "RecordsParam",
     "Route",
-    "set_member",
     "check_containers",
     "compile_route",
     "container_paths",
     "is_wildcard",
     "member_path",
+    "set_member",
 ]

@@ -754,7 +754,7 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
                         raise SpaceError(f"{path}: {key} must be an integer")
                     kwargs[key] = spec[key]
         elif kind not in _BUILTIN_KINDS:
-            kwargs.update(getattr(PARAMETER_KINDS[kind], "spec_kwargs")(path, spec))
+            kwargs.update(PARAMETER_KINDS[kind].spec_kwargs(path, spec))
         return PARAMETER_KINDS[kind](**kwargs)
     except TypeError as error:  # pragma: no cover - guarded by the key checks above
         raise SpaceError(f"{path}: {error}") from None

@@ -182,3 +182,44 @@ def test_results_encode_element_parameters_like_the_space() -> None:
     results = ResultSet([Result(config=c, outcome="pass") for c in configs])
     encoded = results.encode(space)
     assert [tuple(row) for row in encoded.codes.tolist()] == [space.encode(c) for c in configs]
+
+
+def _cfn_lint_schema(name: str) -> dict[str, Any]:
+    import json
+    from pathlib import Path
+
+    import cfnlint
+
+    folder = Path(cfnlint.__file__).parent / "data" / "schemas" / "other" / "resources"
+    return json.loads((folder / name).read_text())  # type: ignore[no-any-return]
+
+
+def test_root_unions_of_objects_import_as_alternatives() -> None:
+    # cfn-lint's published UpdateReplacePolicy/DeletionPolicy schema: a root anyOf of four
+    # property-only alternatives, with true/false sub-schemas.
+    schema = _cfn_lint_schema("update_policy_delete.json")
+    space = Space.from_json_schema(schema)
+    assert space.paths == ("DeletionPolicy", "UpdateReplacePolicy") and not space.warnings
+    check = jsonschema.Draft7Validator(schema)
+    suite = quiet(space, "covering")
+    assert len(suite) == 4 and all(check.is_valid(c) for c in suite)
+    # A discriminated root oneOf: the discriminator is a choice, the other keys follow it.
+    union = {"oneOf": [
+        {"type": "object", "required": ["kind", "url"], "additionalProperties": False,
+         "properties": {"kind": {"const": "http"}, "url": {"type": "string", "maxLength": 20},
+                        "timeout": {"type": "integer", "minimum": 1, "maximum": 9}}},
+        {"type": "object", "required": ["kind", "path"], "additionalProperties": False,
+         "properties": {"kind": {"const": "file"},
+                        "path": {"type": "string", "minLength": 1, "maxLength": 9}}}]}
+    space = Space.from_json_schema(union)
+    assert space.param("kind").values == ("http", "file")  # type: ignore[attr-defined]
+    check = jsonschema.Draft7Validator(union)
+    for strategy in ("covering", "boundary", "random"):
+        configs = quiet(space, strategy, count=40)
+        assert all(check.is_valid(c) for c in configs), strategy
+        assert {c["kind"] for c in configs} == {"http", "file"}
+    # Alternatives that cannot be merged (a key with unrelated schemas): refused, clearly.
+    clash = {"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}},
+                       {"type": "object", "properties": {"a": {"type": "integer"}}}]}
+    with pytest.raises(SpaceError, match="or a root oneOf/anyOf of such objects"):
+        Space.from_json_schema(clash)

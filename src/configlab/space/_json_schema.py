@@ -259,15 +259,31 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
     def run(self, name: str) -> Space:
         schema, pointer = self.resolve(self.root, "#")
         if isinstance(schema, Mapping) and "properties" not in schema and "allOf" not in schema:
+            # A union at the root: its object alternatives merged under one constraint (when
+            # that constraint is small and sound), or else its only object alternative.
+            union = self.root_union(schema)
+            if union is not None:
+                mark = self.snapshot()
+                self.resolving.append(pointer)
+                self.walk_object(union, pointer, (), False)
+                self.resolving.pop()
+                if self.unsound == mark.unsound and not self.oversized(mark) and self.params:
+                    return self.result(name)
+                self.rollback(mark)
             schema, pointer = self.root_branch(schema, pointer)
         if not isinstance(schema, Mapping) or not (
             "properties" in schema or "allOf" in schema
         ):
             raise SpaceError(
-                f"{self.source}: the schema must describe an object with 'properties'"
+                f"{self.source}: the schema must describe an object with 'properties' "
+                "(or a root oneOf/anyOf of such objects)"
             )
         self.resolving.append(pointer)
         self.walk_object(schema, pointer, (), False)
+        return self.result(name)
+
+    def result(self, name: str) -> Space:
+        """The space of everything imported (after the walk of the root)."""
         if not self.params:
             raise SpaceError(
                 f"{self.source}: no parameter could be imported "

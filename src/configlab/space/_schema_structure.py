@@ -37,7 +37,13 @@ from configlab.space._elements import (
     RecordsParam,
     member_path,
 )
-from configlab.space._schema_base import _ImporterState, _quote_path, _Snapshot, _Unsupported
+from configlab.space._schema_base import (
+    ANNOTATIONS,
+    _ImporterState,
+    _quote_path,
+    _Snapshot,
+    _Unsupported,
+)
 from configlab.space._values import Synthesizer, search_pattern
 
 #: Containers nested deeper than this (``a[*].b[*].c[*]``) stay whole values.
@@ -58,6 +64,63 @@ _ARRAY_BLOCKERS = ("contains", "prefixItems", "additionalItems", "unevaluatedIte
 _MAP_BLOCKERS = ("dependentSchemas", "unevaluatedProperties", "enum", "const", "anyOf",
                  "oneOf", "allOf", "not", "if", "required", "dependentRequired",
                  "dependencies")
+
+
+#: Keywords an alternative of a root union may use (anything else: not merged).
+_BRANCH_KEYWORDS = ("properties", "required", "type", "additionalProperties")
+
+
+def _finite(schema: Any) -> list[Any] | None:
+    """The values of a ``const``/``enum``-only sub-schema (None for any other schema)."""
+    if not isinstance(schema, Mapping) or any(
+            k not in ANNOTATIONS and k not in ("const", "enum", "type") for k in schema):
+        return None
+    if "const" in schema:
+        return [schema["const"]]
+    values = schema.get("enum")
+    return list(values) if isinstance(values, list) else None
+
+
+def _merge_branches(branches: list[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """One schema per property name over all alternatives (None: they cannot be merged)."""
+    names: dict[str, list[Any]] = {}
+    for branch in branches:
+        for name, sub in (branch.get("properties") or {}).items():
+            names.setdefault(str(name), []).append(sub)
+    merged: dict[str, Any] = {}
+    for name, subs in names.items():
+        real = [s for s in subs if not isinstance(s, bool)]
+        if not real:
+            if any(s is True for s in subs):
+                merged[name] = {}
+            continue
+        if all(s == real[0] for s in real):
+            merged[name] = real[0]
+            continue
+        values: list[Any] = []
+        for sub in real:
+            found = _finite(sub)
+            if found is None:
+                return None
+            values += [v for v in found if v not in values]
+        merged[name] = {"enum": values}
+    return merged
+
+
+def _branch_condition(branch: Mapping[str, Any], merged: Mapping[str, Any]) -> dict[str, Any]:
+    """The condition (a sub-schema over the merged properties) of one alternative."""
+    properties = branch.get("properties") or {}
+    forbidden = [n for n, sub in properties.items() if sub is False and n in merged]
+    if branch.get("additionalProperties") is False:
+        forbidden += [n for n in merged if n not in properties]
+    condition: dict[str, Any] = {
+        "required": list(branch.get("required") or []),
+        "properties": {n: sub for n, sub in properties.items()
+                       if not isinstance(sub, bool) and sub != merged.get(n)},
+    }
+    if forbidden:
+        condition["not"] = {"anyOf": [{"required": [n]} for n in forbidden]}
+    return condition
 
 
 def _wildcards(segments: tuple[str, ...]) -> int:
@@ -279,6 +342,47 @@ class _StructureImporter(_ImporterState):
             keys.append(candidate)
             if len(keys) == count:
                 return keys
+        return None
+
+    # ------------------------------------------------------------------ root unions
+    def root_union(self, schema: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A root ``oneOf``/``anyOf`` of object alternatives as one object plus a constraint.
+
+        The alternatives' properties are merged (a name with different ``const``/``enum``
+        schemas gets the union of their values; ``true``/``false`` sub-schemas allow anything
+        / nothing); each alternative becomes a condition on the merged parameters -- its
+        required keys present, its discriminator values, its forbidden keys absent -- and the
+        union becomes the object-level ``oneOf``/``anyOf`` constraint over those conditions.
+        None when the alternatives are not that simple (the caller then refuses the schema
+        or keeps its only object alternative).
+        """
+        for keyword in ("oneOf", "anyOf"):
+            options = schema.get(keyword)
+            if not isinstance(options, list) or len(options) < 2 or any(
+                    k not in ANNOTATIONS and k not in (keyword, "type") for k in schema):
+                continue
+            branches: list[Mapping[str, Any]] = []
+            for index, option in enumerate(options):
+                try:
+                    branch, _ = self.resolve(option, f"#/{keyword}/{index}")
+                except _Unsupported:
+                    return None
+                if not isinstance(branch, Mapping) or any(
+                        k not in ANNOTATIONS and k not in _BRANCH_KEYWORDS for k in branch) \
+                        or branch.get("type", "object") != "object" \
+                        or branch.get("additionalProperties", True) not in (True, False) \
+                        or not isinstance(branch.get("properties", {}), Mapping):
+                    return None
+                branches.append(branch)
+            merged = _merge_branches(branches)
+            if merged is None:
+                return None
+            conditions = [_branch_condition(b, merged) for b in branches]
+            required = [n for n in merged if all(n in (b.get("required") or [])
+                                                 for b in branches)]
+            rest = {k: v for k, v in schema.items() if k != keyword}
+            return {**rest, "type": "object", "properties": merged, "required": required,
+                    keyword: conditions}
         return None
 
     # ------------------------------------------------------------------ shared

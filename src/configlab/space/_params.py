@@ -99,6 +99,13 @@ class Parameter:
     def _spec(self) -> dict[str, Any]:
         return {}
 
+    @staticmethod
+    def spec_kwargs(path: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from the kind's own space-file keys (kinds added with
+        :func:`register_kind` override it; the built-in kinds are read in
+        :func:`parameter_from_spec`)."""
+        return {}
+
     # -- shared behaviour
     @property
     def value_classes(self) -> tuple[ValueClass, ...]:

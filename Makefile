@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # postgresql for the team-store tests; redis-server (redis.conf + a real server) and
 # nginx-common (nginx.conf) for the directive/nginx format tests.  Installed by
 # `make system-deps` when missing (as root, or through sudo); add other packages to this one list.
-SYSTEM_PACKAGES ?= postgresql redis-server nginx-common
+SYSTEM_PACKAGES ?= postgresql redis-server nginx-common maven openjdk-17-jdk-headless
 
 .PHONY: venv demo test bench lint clean system-deps
 

@@ -23,10 +23,10 @@ RUN_BY = {
     "sqlite": "tests/test_demo.py",
     "webapp-config.yaml": "docs",
     "webapp-space.yaml": "docs",
+    "junit5": "tests/integrations/test_junit5_example.py",
 }
 #: Examples that need what this machine does not have, and why (kept honest and short).
 NOT_RUN = {
-    "junit5": "a Maven project whose pom.xml (and Jackson/JUnit downloads) is not shipped",
 }
 
 

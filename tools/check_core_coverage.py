@@ -16,6 +16,7 @@ CORE_MODULES = (
     *sorted(str(path) for pattern in _CORE_PACKAGES for path in Path().glob(pattern)),
     "src/configlab/_internal/finite.py",
     "src/configlab/_internal/objectstore.py",
+    "src/configlab/_internal/validity.py",
     "src/configlab/treediff.py",
 )
 

@@ -7,7 +7,6 @@ out=target/configlab/configs
 configlab generate --space space.yaml --strategy covering --strength 2 --seed 7 \
     --out "$out" --format json --force
 echo "file,snapshot_id" > target/configlab/snapshots.csv
-for file in "$out"/config-*.json; do
-    id=$(configlab snapshot capture "$file" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-    echo "$(basename "$file"),$id" >> target/configlab/snapshots.csv
-done
+# one snapshot per generated file, in one call: "ID PATH" lines -> "file,ID" rows
+configlab snapshot capture --each "$out"/config-*.json \
+    | while read -r id path; do echo "$(basename "$path"),$id"; done >> target/configlab/snapshots.csv

@@ -34,13 +34,13 @@ from configlab.errors import (
 )
 
 if TYPE_CHECKING:
-    from configlab.analysis import AnalysisReport, analyze
+    from configlab.analysis import AnalysisReport, analyze, analyze_dataset
     from configlab.constraints import ABSENT, Constraint
     from configlab.constraints import parse as parse_constraint
     from configlab.coverage import CoverageReport
     from configlab.generation import PrioritizedSuite, generate, prioritize
     from configlab.integrations.pytest import parametrize
-    from configlab.results import Result, ResultSet, ResultStore
+    from configlab.results import Result, ResultDataset, ResultSet, ResultStore
     from configlab.snapshots import Snapshot, SnapshotStore
     from configlab.space import Parameter, Space, ValueClass, Violation
     from configlab.specs import Rule, Spec, VerificationReport, load_spec, verify
@@ -54,6 +54,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Parameter": ("configlab.space", "Parameter"),
     "PrioritizedSuite": ("configlab.generation", "PrioritizedSuite"),
     "Result": ("configlab.results", "Result"),
+    "ResultDataset": ("configlab.results", "ResultDataset"),
     "ResultSet": ("configlab.results", "ResultSet"),
     "ResultStore": ("configlab.results", "ResultStore"),
     "Rule": ("configlab.specs", "Rule"),
@@ -65,6 +66,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "VerificationReport": ("configlab.specs", "VerificationReport"),
     "Violation": ("configlab.space", "Violation"),
     "analyze": ("configlab.analysis", "analyze"),
+    "analyze_dataset": ("configlab.analysis", "analyze_dataset"),
     "generate": ("configlab.generation", "generate"),
     "load_spec": ("configlab.specs", "load_spec"),
     "parametrize": ("configlab.integrations.pytest", "parametrize"),
@@ -106,6 +108,7 @@ __all__ = [
     "Parameter",
     "PrioritizedSuite",
     "Result",
+    "ResultDataset",
     "ResultSet",
     "ResultStore",
     "ResultsError",
@@ -126,6 +129,7 @@ __all__ = [
     "Violation",
     "__version__",
     "analyze",
+    "analyze_dataset",
     "generate",
     "load_spec",
     "parametrize",

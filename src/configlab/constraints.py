@@ -29,30 +29,10 @@ import math
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
 from configlab.errors import ConstraintError
-
-
-class _Absent:
-    """The value of a parameter that is not present in a config."""
-
-    _instance: _Absent | None = None
-
-    def __new__(cls) -> _Absent:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-    def __reduce__(self) -> str:
-        return "ABSENT"
-
-
-#: Marker for "this parameter is absent from the config" (a singleton, survives pickling).
-ABSENT: Final = _Absent()
+from configlab.tree import ABSENT  # defined in the leaf: results use it without this parser
 
 # --------------------------------------------------------------------------- tokens
 

@@ -29,15 +29,22 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from configlab._internal.finite import ModelSolver
+from configlab._internal.spacemodel import space_model
+from configlab._internal.validity import TupleValidity
 from configlab.errors import AnalysisError, ResultsError
+from configlab.generation import build_covering_suite
 from configlab.results import Result, ResultSet, encode_results
 from configlab.results.encoded import ERROR, FAIL, PASS, SKIP, EncodedResults
 from configlab.space import Space
+
+if TYPE_CHECKING:
+    from configlab.execution import Progress
 
 #: Strengths handled by :func:`measure` (clamped to the number of parameters).
 MAX_STRENGTH = 4
@@ -314,65 +321,15 @@ def _check_strength(strength: Any, n_params: int) -> int:
 # --------------------------------------------------------------------------- validity
 
 
-class _Validity:
-    """Which value combinations of a parameter combination are valid (SAT, cached)."""
+def _validity(space: Space) -> TupleValidity:
+    """The space's t-tuple validity (no SAT model at all when nothing is constrained)."""
+    sizes = [len(p.value_classes) for p in space.parameters]
+    if not space.finite_constraints():
+        return TupleValidity(sizes)
 
-    def __init__(self, space: Space) -> None:
-        self.sizes = [len(p.value_classes) for p in space.parameters]
-        k = len(self.sizes)
-        self.solver: Any = None
-        self.component = list(range(k))
-        self.constrained = [False] * k
-        self.dead = [np.zeros(s, dtype=bool) for s in self.sizes]
-        self._tables: dict[tuple[int, ...], BoolArray] = {}
-        if not space.finite_constraints():
-            return
-        from configlab._internal.finite import ModelSolver
-        from configlab._internal.spacemodel import space_model
-
-        solver = ModelSolver(space_model(space).model)
-        solver.check_satisfiable()
-        self.solver = solver
-        self.component = list(solver.components)
-        self.constrained = [solver.is_constrained(p) for p in range(k)]
-        for p, v in solver.dead_values():
-            self.dead[p][v] = True
-
-    def mask(self, combo: tuple[int, ...]) -> BoolArray | None:
-        """Valid mask over the combination's value combinations (mixed radix); None = all valid."""
-        groups: dict[int, list[int]] = {}
-        for pos, p in enumerate(combo):
-            if self.constrained[p]:
-                groups.setdefault(self.component[p], []).append(pos)
-        multi = [g for _, g in sorted(groups.items()) if len(g) >= 2]
-        with_dead = [pos for pos, p in enumerate(combo) if self.dead[p].any()]
-        if not multi and not with_dead:
-            return None
-        sizes = [self.sizes[p] for p in combo]
-        grid = np.indices(sizes).reshape(len(combo), -1)
-        mask = np.ones(grid.shape[1], dtype=bool)
-        for pos in with_dead:
-            mask &= ~self.dead[combo[pos]][grid[pos]]
-        for group in multi:
-            params = tuple(combo[pos] for pos in group)
-            table = self._table(params)
-            index = np.zeros(grid.shape[1], dtype=np.int64)
-            for pos in group:
-                index = index * sizes[pos] + grid[pos]
-            mask &= table[index]
-        return mask
-
-    def _table(self, params: tuple[int, ...]) -> BoolArray:
-        table = self._tables.get(params)
-        if table is None:
-            sizes = [self.sizes[p] for p in params]
-            table = np.fromiter(
-                (self.solver.is_valid_partial(dict(zip(params, codes, strict=True)))
-                 for codes in itertools.product(*(range(s) for s in sizes))),
-                dtype=bool, count=math.prod(sizes),
-            )
-            self._tables[params] = table
-        return table
+    solver = ModelSolver(space_model(space).model)
+    solver.check_satisfiable()
+    return TupleValidity(sizes, solver)
 
 
 # --------------------------------------------------------------------------- the scan
@@ -394,7 +351,7 @@ class _Combo:
 class _Scanner:
     """Counts t-tuple occurrences of an encoded result set, one combination at a time."""
 
-    def __init__(self, enc: EncodedResults, validity: _Validity, include_skipped: bool,
+    def __init__(self, enc: EncodedResults, validity: TupleValidity, include_skipped: bool,
                  rows: npt.NDArray[np.bool_] | None = None) -> None:
         codes = enc.codes
         outcomes = enc.outcomes
@@ -502,14 +459,24 @@ def _scanner(results: Any, space: Space, include_skipped: bool) -> tuple[_Scanne
         skipped = data.enc.outcomes == SKIP
         if skipped.any():
             rows = ~skipped
-    return _Scanner(data.enc, _Validity(space), include_skipped, rows), data
+    return _Scanner(data.enc, _validity(space), include_skipped, rows), data
 
 
 # --------------------------------------------------------------------------- measure
 
 
+def scan_count(space: Space, strength: int, *, levels: str = "all") -> int:
+    """How many parameter combinations :func:`measure` (``levels="all"``: t = 1..strength) or
+    :func:`gaps` (``levels="top"``: t = strength only) scans: the total for a progress bar."""
+    k = len(space.parameters)
+    top = min(max(strength, 1), k)
+    low = 1 if levels == "all" else top
+    return sum(math.comb(k, t) for t in range(low, top + 1))
+
+
 def measure(results: CoverageInput, space: Space, strength: int = 2, *,
-            include_skipped: bool = False, max_only_failing: int = 1000) -> CoverageReport:
+            include_skipped: bool = False, max_only_failing: int = 1000,
+            progress: Progress | None = None) -> CoverageReport:
     """Measure t-way coverage of ``space`` by ``results`` for t = 1..strength (CCM).
 
     Args:
@@ -519,6 +486,8 @@ def measure(results: CoverageInput, space: Space, strength: int = 2, *,
         include_skipped: count skipped runs as covering (by default a skipped test exercised
             nothing).
         max_only_failing: at most this many tuples are listed in ``outcome.only_failing``.
+        progress: advanced once per parameter combination scanned (:func:`scan_count` of
+            them), for ``configlab coverage`` on large spaces.
 
     Raises:
         ResultsError: unusable input (EncodedResults of another space, wrong types).
@@ -534,6 +503,8 @@ def measure(results: CoverageInput, space: Space, strength: int = 2, *,
     for t in range(1, t_max + 1):
         details = []
         for combo in scanner.scan(t):
+            if progress is not None:
+                progress.advance()
             covered = scanner.covered(combo)
             valid = combo.valid
             n_valid = int(covered.size if valid is None else np.count_nonzero(valid))
@@ -646,7 +617,7 @@ def _history_table(space: Space, history: Any) -> list[npt.NDArray[np.float64]]:
 
 def gaps(results: CoverageInput, space: Space, strength: int = 2, *,
          weights: Mapping[str, float] | None = None, history: Any = None,
-         include_skipped: bool = False) -> list[Gap]:
+         include_skipped: bool = False, progress: Progress | None = None) -> list[Gap]:
     """Missing valid t-tuples, grouped by parameter combination, most important first.
 
     Each missing tuple gets a score: the product of its values' weights (``weights`` maps a
@@ -655,6 +626,7 @@ def gaps(results: CoverageInput, space: Space, strength: int = 2, *,
     results, when given).  Gaps are ranked by their best tuple's score, then by combination
     order; tuples within a gap by score, then value order.  Without weights or history the
     order is simply combination then value order.  Constraint-excluded tuples are never gaps.
+    ``progress`` is advanced once per combination scanned.
     """
     scanner, _ = _scanner(results, space, include_skipped)
     t = _check_strength(strength, len(space.parameters))
@@ -662,6 +634,8 @@ def gaps(results: CoverageInput, space: Space, strength: int = 2, *,
     risk = _history_table(space, history) if history is not None else None
     found: list[tuple[float, int, Gap]] = []
     for order, combo in enumerate(scanner.scan(t)):
+        if progress is not None:
+            progress.advance()
         covered = scanner.covered(combo)
         missing = ~covered if combo.valid is None else ~covered & combo.valid
         if not missing.any():
@@ -703,9 +677,6 @@ def suggest(results: CoverageInput, space: Space, strength: int = 2, *,
     ``budget``, the suite is ordered greedily by how many missing tuples each config adds and
     the first ``budget`` configs are returned.  Deterministic for a given ``seed``.
     """
-    from configlab._internal.spacemodel import space_model
-    from configlab.generation import build_covering_suite
-
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int)
                                or budget < 0):
         raise AnalysisError(f"budget must be a non-negative integer, got {budget!r}")
@@ -961,5 +932,6 @@ __all__ = [
     "chart_data",
     "gaps",
     "measure",
+    "scan_count",
     "suggest",
 ]

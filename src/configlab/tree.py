@@ -10,13 +10,34 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Final
 
 from configlab.errors import ConfiglabError
 
 Tree = dict[str, Any]
 
 _MISSING: Any = object()
+
+
+class _Absent:
+    """The value of a parameter that is not present in a config."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __reduce__(self) -> str:
+        return "ABSENT"
+
+
+#: Marker for "this parameter is absent from the config" (a singleton, survives pickling).
+ABSENT: Final = _Absent()
 
 
 @functools.lru_cache(maxsize=8192)
@@ -133,6 +154,7 @@ def deep_copy(value: Any) -> Any:
 
 
 __all__ = [
+    "ABSENT",
     "Tree",
     "deep_copy",
     "delete_path",

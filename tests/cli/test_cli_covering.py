@@ -119,8 +119,11 @@ def test_covering_option_errors(tmp_path: Path) -> None:
                 "--negative", "b=true", "--count", "3")
     assert ok.exit_code == 0, ok.output
     assert len(ok.stdout.splitlines()) == 3
+    flat = tmp_path / "flat.yaml"  # {path: number}: was a TypeError traceback (issue 19)
+    flat.write_text("a: 3\n")
     bad_seeds = tmp_path / "bad.tsv"
     for args, needle in [
+        (["--weights", str(flat)], "weights of 'a': expected {value: weight}, got 3"),
         (["--strategy", "random", "--count", "2", "--effort", "2"], "only for --strategy"),
         (["--negative", "zzz"], "expected PATH=VALUE"),
         (["--negative", "a=q"], "'q' is not one of its values"),

@@ -114,8 +114,13 @@ def test_generate_bad_out_and_missing_space(space_file: Path, tmp_path: Path) ->
     assert result.exit_code == 2
     result = invoke("generate", "--space", str(tmp_path / "none.yaml"), "--jsonl", "-")
     assert result.exit_code == 2 and "no such space file" in result.stderr
+    # an output option creates missing parent directories, like every other (issue 19) ...
     result = invoke("generate", "--space", str(space_file), "--jsonl",
-                    str(tmp_path / "no" / "dir.jsonl"))
+                    str(tmp_path / "new" / "dir" / "suite.jsonl"))
+    assert result.exit_code == 0 and (tmp_path / "new" / "dir" / "suite.jsonl").read_text()
+    # ... but not through a file
+    result = invoke("generate", "--space", str(space_file), "--jsonl",
+                    str(blocker / "dir.jsonl"))
     assert result.exit_code == 2 and "cannot write" in result.stderr
 
 

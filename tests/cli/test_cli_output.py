@@ -87,3 +87,49 @@ def test_ingest_and_report_json_take_a_path(results_file: Path, tmp_path: Path) 
     code, _, _ = _run("report", "--results", str(results_file), "--to", "csv", "-o",
                       str(tmp_path / "r.csv"), "--json", str(out))
     assert code == 0 and json.loads(out.read_text())["results"] == 16
+
+
+def _json_forms(tmp_path: Path, name: str, *command: str) -> object:
+    """Run ``command --json``, ``--json -`` and ``--json PATH`` (in a new directory); the
+    three give the same JSON, and the file form says on stderr what it wrote."""
+    code, bare, err = _run(*command, "--json")
+    assert code in (0, 1), err
+    code, dash, err = _run(*command, "--json", "-")
+    assert code in (0, 1), err
+    target = tmp_path / "reports" / name / "out.json"  # parents are created
+    code, stdout, err = _run(*command, "--json", str(target))
+    assert code in (0, 1), err
+    assert f"wrote {target}" in err and str(target) not in stdout
+    assert json.loads(bare) == json.loads(dash) == json.loads(target.read_text())
+    return json.loads(bare)
+
+
+def test_json_takes_a_path_on_snapshot_space_spec_and_prioritize(tmp_path: Path) -> None:
+    store = str(tmp_path / "store")
+    space = tmp_path / "space.yaml"
+    space.write_text(SPACE)
+    config = tmp_path / "app.yaml"
+    config.write_text("db: sqlite\ncache: true\n")
+    code, snap_id, err = _run("snapshot", "capture", str(config), "--store", store, "--tag", "a")
+    assert code == 0, err
+    config.write_text("db: postgres\ncache: true\n")
+    assert _run("snapshot", "capture", str(config), "--store", store, "--tag", "b")[0] == 0
+    listed = _json_forms(tmp_path, "list", "snapshot", "list", "--store", store)
+    assert listed[0]["id"] == snap_id.strip()  # type: ignore[index]
+    shown = _json_forms(tmp_path, "show", "snapshot", "show", "a", "--store", store)
+    assert shown["id"] == snap_id.strip()  # type: ignore[index]
+    entries = _json_forms(tmp_path, "diff", "snapshot", "diff", "a", "b", "--store", store)
+    assert any(e["path"] == "db" for e in entries)  # type: ignore[union-attr]
+    verified = _json_forms(tmp_path, "verify", "snapshot", "verify", "--store", store)
+    assert verified["ok"] is True  # type: ignore[index]
+    checked = _json_forms(tmp_path, "check", "space", "check", str(space), "-c", str(config))
+    assert checked["configs"][0]["valid"] is True  # type: ignore[index]
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("name: s\nversion: '1'\nspace: space.yaml\nrules:\n"
+                    "  - id: r1\n    when: db == 'sqlite'\n    expect: {outcome: pass}\n")
+    linted = _json_forms(tmp_path, "lint", "spec", "lint", str(spec))
+    assert "contradictions" in json.dumps(linted)
+    suite = tmp_path / "suite.jsonl"
+    assert _run("generate", "--space", str(space), "--jsonl", str(suite))[0] == 0
+    order = _json_forms(tmp_path, "prioritize", "prioritize", "--space", str(space), str(suite))
+    assert sorted(order["order"]) == list(range(len(suite.read_text().splitlines())))  # type: ignore[index]

@@ -121,7 +121,10 @@ def test_convert_space_between_yaml_json_and_pict(cli_run: CliRun, tmp_path: Pat
                        "--space-format", "pict", "--to", "pict")
     assert code == 0 and "{ OS, IE } @ 2" in out
     code, _, err = cli_run("space", "convert", as_yaml, "--to", "pict", "-o",
-                       str(tmp_path / "no" / "such" / "dir.pict"))
+                       str(tmp_path / "new" / "dir" / "space.pict"))  # parents created
+    assert code == 0 and (tmp_path / "new" / "dir" / "space.pict").is_file()
+    code, _, err = cli_run("space", "convert", as_yaml, "--to", "pict", "-o",
+                       str(target / "space.pict"))  # through a file: refused
     assert code == 2 and "cannot write" in err
 
 

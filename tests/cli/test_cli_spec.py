@@ -75,7 +75,7 @@ def test_verify_violations_exit_1_and_write_all_reports(cli_run: CliRun, tmp_pat
         "--store",
         str(store),
         "-o",
-        str(tmp_path / "no" / "spec.json"),
+        str(tmp_path / "spec.json" / "x.json"),  # a parent that is a file
     )
     assert code == 2 and "cannot write" in err
 

@@ -119,3 +119,27 @@ def test_cli_list_skips_a_damaged_snapshot_with_a_warning(tmp_path: Path) -> Non
     result = CliRunner().invoke(snapshot, ["list", "--json", *args])
     assert [s["id"] for s in json.loads(result.stdout)] == [second.id]
     assert first.short_id in result.stderr
+
+
+def test_capture_each_file_as_its_own_snapshot(tmp_path: Path) -> None:
+    from configlab.cli import cli
+
+    files = []
+    for n in range(3):
+        path = tmp_path / f"config-{n}.json"
+        path.write_text(f'{{"n": {n}}}')
+        files.append(str(path))
+    store = str(tmp_path / "store")
+    result = CliRunner().invoke(cli, ["snapshot", "capture", "--each", *files, "--store", store,
+                                      "--tag", "suite"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split(" ", 1) for line in result.stdout.splitlines()]
+    assert [path for _, path in lines] == files and len({sid for sid, _ in lines}) == 3
+    listed = CliRunner().invoke(cli, ["snapshot", "list", "--tag", "suite", "--json", "--store",
+                                      store])
+    assert sorted(s["id"] for s in json.loads(listed.stdout)) == sorted(sid for sid, _ in lines)
+    as_json = CliRunner().invoke(cli, ["snapshot", "capture", "--each", *files[:2], "--json",
+                                       "--store", store])
+    assert [s["id"] for s in json.loads(as_json.stdout)] == [sid for sid, _ in lines[:2]]
+    empty = CliRunner().invoke(cli, ["snapshot", "capture", "--each", "--store", store])
+    assert empty.exit_code == 2 and "--each needs at least one FILE" in empty.output

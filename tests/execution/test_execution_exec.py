@@ -81,6 +81,10 @@ def test_exec_runs_every_config_and_records_results(tmp_path: Path) -> None:
     assert all(r.metrics["exit_status"] == 3.0 and r.metrics["peak_rss_mb"] > 0
                for r in failing)
     assert "c is off: refusing to start" in err and "exec[config-" in err
+    # the store keeps the output tails: searchable, and the same as the JSON lines
+    assert all(r.stderr == "c is off: refusing to start\n" and r.stdout.startswith("starting")
+               for r in failing)
+    assert stored.select(where='"refusing" in stderr') == ResultSet(failing)
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(lines) == size
     assert any(line["stderr"] == "c is off: refusing to start\n" for line in lines)
@@ -370,3 +374,13 @@ def test_progress_with_unknown_total_and_quiet_short_runs() -> None:
     with Progress(5, "generate", stream=short, final=False) as quick:
         quick.advance()
     assert short.getvalue() == ""  # a quick step prints nothing extra
+
+
+def test_tail_option_bounds_the_kept_output(tmp_path: Path) -> None:
+    suite = _suite(tmp_path)
+    (tmp_path / "app.py").write_text("print('x' * 5000)\n")
+    _exec(tmp_path, "--suite", str(suite), "--tail", "1", "--run-id", "small", "-q")
+    _exec(tmp_path, "--suite", str(suite), "--tail", "0", "--run-id", "none", "-q")
+    small = ResultSet.from_store(tmp_path / "store", run_id="small")
+    assert small and all(len(r.stdout) == 1024 and r.stdout.endswith("x\n") for r in small)
+    assert all(not r.stdout for r in ResultSet.from_store(tmp_path / "store", run_id="none"))

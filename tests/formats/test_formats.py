@@ -564,8 +564,10 @@ def test_dump_refuses_without_touching_the_file(tmp_path: Path) -> None:
 
 
 def test_dump_write_errors(tmp_path: Path) -> None:
+    dump({"a": 1}, tmp_path / "new-dir" / "a.json")  # missing parents are created
+    assert (tmp_path / "new-dir" / "a.json").read_text().strip() == '{\n  "a": 1\n}'
     with pytest.raises(FormatError, match="cannot write config file"):
-        dump({"a": 1}, tmp_path / "missing-dir" / "a.json")
+        dump({"a": 1}, tmp_path / "new-dir" / "a.json" / "b.json")  # through a file
     with pytest.raises(FormatError, match="not encodable as UTF-8"):
         dump({"a": "\ud800"}, tmp_path / "a.json")
     target = tmp_path / "dir.json"

@@ -16,6 +16,7 @@ from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolve
 from configlab.errors import GenerationError, UnsatisfiableSpaceError
 from configlab.generation import _covering as covering
 from configlab.generation._covering import (
+    CoveringBudgetWarning,
     TupleIndex,
     build_covering_suite,
     tuples_to_cover,
@@ -192,7 +193,8 @@ def test_empty_model() -> None:
 def test_budgets_still_give_complete_suites() -> None:
     model = FiniteModel(tuple(f"p{i}" for i in range(6)), (3,) * 6)
     no_opt = build_covering_suite(model, 2, 1, max_steps=0)
-    capped = build_covering_suite(model, 2, 1, time_budget=0.0)
+    with pytest.warns(CoveringBudgetWarning):  # no time at all: completed, not optimised
+        capped = build_covering_suite(model, 2, 1, time_budget=0.0)
     optimised = build_covering_suite(model, 2, 1, max_steps=400)
     for suite in (no_opt, capped, optimised):
         assert brute_tuples(model, 2) <= covered(suite, 2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 
 import pytest
@@ -15,7 +16,12 @@ import pytest
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.errors import GenerationError
 from configlab.generation import covering_suite, generate, parse_group
-from configlab.generation._covering import build_covering, tuples_to_cover, uncovered_tuples
+from configlab.generation._covering import (
+    CoveringBudgetWarning,
+    build_covering,
+    tuples_to_cover,
+    uncovered_tuples,
+)
 from configlab.generation._faults import build_with_negatives
 from configlab.space import Space
 from tests.paths import DATA_DIR
@@ -218,9 +224,24 @@ def test_time_budget_is_a_wall_clock_limit() -> None:
     model = FiniteModel(tuple(f"p{i}" for i in range(30)), (3,) * 30)
     solver = ModelSolver(model)
     start = time.monotonic()
-    rows = build_covering(model, 3, 0, solver=solver, time_budget=0.5, max_steps=10**9).rows
-    assert time.monotonic() - start < 10
+    with warnings.catch_warnings():  # a heavily loaded machine may not finish the greedy in 2 s
+        warnings.simplefilter("ignore", CoveringBudgetWarning)
+        rows = build_covering(model, 3, 0, solver=solver, time_budget=2, max_steps=10**9).rows
+    assert time.monotonic() - start < 12  # without the clock, 10**9 steps would never end
     assert uncovered_tuples(model, rows, 3, solver) == []
+
+
+def test_budget_exhausted_before_a_complete_suite_warns_and_still_completes() -> None:
+    model = _model()
+    with pytest.warns(CoveringBudgetWarning, match="time budget exhausted after 1 greedy rows"):
+        late = build_covering(model, 3, 4, time_budget=1e-9)
+    assert late.over_budget
+    assert _missing(model, late.rows, _subsets(7, 3)) == set()
+    # the same call with time to spare: optimised (smaller), no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        timely = build_covering(model, 3, 4, time_budget=60, max_steps=2_000)
+    assert not timely.over_budget and len(timely.rows) < len(late.rows)
 
 
 # --------------------------------------------------------------------------- space level
@@ -312,6 +333,12 @@ def test_space_level_bad_inputs() -> None:
         ({"groups": "{nope.*}@3"}, "matches no parameter"),
         ({"groups": "db.*"}, "expected '{PATTERN"),
         ({"weights": ["x"]}, "expected a mapping"),
+        # a flat {path: number} file was a TypeError deep inside (issue 19)
+        ({"weights": {"log.level": 3}},
+         r"weights of 'log.level': expected \{value: weight\}, got 3"),
+        ({"weights": {"log.level": {"warn": "x"}}}, "a weight must be a number, got 'x'"),
+        ({"weights": {"log.level": {"warn": True}}}, "a weight must be a number, got True"),
+        ({"negative": {"log.level": "warn"}}, r"expected \{value: x\} or a list of values"),
     ]:
         with pytest.raises(GenerationError, match=needle):
             covering_suite(space, **kwargs)  # type: ignore[arg-type]

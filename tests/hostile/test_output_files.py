@@ -128,4 +128,8 @@ def test_stdout_dash_and_failed_writes_leave_nothing(tmp_path: Path,
     with pytest.raises(ConfiglabError, match="not encodable as UTF-8"):
         safeio.write_output(target, "\ud800")
     with pytest.raises(ConfiglabError, match="cannot write output file"):
-        safeio.write_output(tmp_path / "missing" / "x.txt", "x")
+        safeio.write_output(tmp_path / "missing" / "x.txt", "x", parents=False)
+    safeio.write_output(tmp_path / "new" / "x.txt", "x")  # parents are created by default
+    assert (tmp_path / "new" / "x.txt").read_text() == "x"
+    with pytest.raises(ConfiglabError, match="cannot write output file"):
+        safeio.write_output(target / "x.txt", "x")  # a parent that is a file

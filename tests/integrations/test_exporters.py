@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import warnings
 from pathlib import Path
@@ -31,11 +32,12 @@ def _sample() -> ResultSet:
         Result({"db": {"pool": 1}, "cache": {"enabled": False}, "tag": "8"}, "fail",
                duration=1.25, metrics={"latency_ms": 12.5}, snapshot_id=SNAP,
                test_id="tests/test_app.py::test_start[c1]", run_id="ci-7",
-               timestamp="2024-05-02T10:15:03+00:00"),
+               timestamp="2024-05-02T10:15:03+00:00", stdout="starting\nready on :8080\n",
+               stderr="Traceback (most recent call last):\nMemoryError: OOM command not allowed\n"),
         Result({"db": {"pool": 4}, "cache": {"enabled": True}, "tag": "x|y"}, "pass",
                duration=0.5, test_id="tests/test_app.py::test_start[c2]", run_id="ci-7"),
         Result({"db": {"pool": 8}, "cache": {"enabled": True}, "tag": None}, "error",
-               test_id="com.example.AppTest::boot", run_id="ci-8"),
+               test_id="com.example.AppTest::boot", run_id="ci-8", stdout="no newline at end"),
         Result({}, "skip", test_id="plain-id"),
         Result({"labels": {"a.b": [1, 2]}, "empty": {}}, "pass"),
     ])
@@ -93,7 +95,10 @@ def test_allure_results_validate_against_the_model_schema(tmp_path: Path) -> Non
             assert data["links"][0]["url"] == f"https://ci.example/snap/{SNAP}"
             assert data["statusDetails"]["message"].startswith("configlab outcome: fail")
             assert {"name": "parentSuite", "value": "ci-7"} in data["labels"]
-            assert len(data["attachments"]) == 2  # config and metrics
+            # config, metrics and the two output tails
+            assert [a["name"] for a in data["attachments"]] == ["config", "metrics", "stdout",
+                                                                 "stderr"]
+            assert data["statusDetails"]["trace"].endswith("MemoryError: OOM command not allowed")
     assert sorted(statuses) == ["broken", "failed", "passed", "passed", "skipped"]
     env = (out / "environment.properties").read_text()
     assert "app=service 2.1\n" in env and "configlab.results._model=5\n" in env
@@ -167,9 +172,11 @@ def test_csv_and_parquet_round_trips(tmp_path: Path) -> None:
         Result({"mixed": "one", "ratio": 0.5, "flag": False}, "fail"),
     ])
     csv = exporters.to_csv(results, tmp_path / "out" / "r.csv")
-    assert ingest.load_results(csv) == results
+    # the tables hold configs, outcomes and metrics; the output tails stay out (documented)
+    tabular = ResultSet(dataclasses.replace(r, stdout=None, stderr=None) for r in results)
+    assert ingest.load_results(csv) == tabular
     parquet = exporters.to_parquet(results, tmp_path / "r.parquet")
-    assert ingest.load_results(parquet) == results
+    assert ingest.load_results(parquet) == tabular
     import pyarrow.parquet as pq
 
     table = pq.read_table(parquet)
@@ -250,3 +257,92 @@ def test_junit_and_ctrf_round_trip_any_results(tmp_path: Path, rows: list[Result
 
         assert sorted(map(key, back)) == sorted(map(key, results))
         assert ingest.from_ctrf(ctrf) == results
+
+
+def test_failures_show_the_end_of_their_output(tmp_path: Path) -> None:
+    results = _sample()
+    junit = exporters.to_junit(results, tmp_path / "junit.xml").read_text()
+    assert "<system-err>Traceback (most recent call last):\nMemoryError: OOM command not allowed" \
+        "\n</system-err>" in junit
+    assert "<system-out>starting\nready on :8080\n</system-out>" in junit
+    # the failure's text is the end of the output: stderr, else stdout
+    case = JUnitXml.fromfile(str(tmp_path / "junit.xml"))
+    failure, error = (c.result[0] for s in case for c in s if c.result and c.result[0].text)
+    assert failure.text.endswith("MemoryError: OOM command not allowed")
+    assert error.text == "no newline at end"
+    ctrf = exporters.ctrf_report(results)["results"]["tests"]
+    assert ctrf[0]["stderr"] == ["Traceback (most recent call last):\n",
+                                 "MemoryError: OOM command not allowed\n"]
+    assert ctrf[2]["stdout"] == ["no newline at end"] and "stdout" not in ctrf[1]
+    text = exporters.markdown_summary(results)
+    assert "| test | outcome | snapshot | config | output | replay |" in text
+    assert "`MemoryError: OOM command not allowed`" in text
+
+
+def test_output_excerpt_keeps_the_end_from_a_line_start() -> None:
+    long = "".join(f"line {n}\n" for n in range(2000))
+    excerpt = exporters.output_excerpt(Result({}, "fail", stderr=long), limit=100)
+    assert excerpt.startswith("…line ") and excerpt.endswith("line 1999")
+    assert len(excerpt) <= 101 and "\n" in excerpt
+    one_line = exporters.output_excerpt(Result({}, "fail", stdout="x" * 500), limit=100)
+    assert one_line == "…" + "x" * 100
+    assert exporters.output_excerpt(Result({}, "fail", stdout=" \n", stderr="")) == ""
+
+
+def test_report_output_of_other_tools_is_read_as_the_result_output(tmp_path: Path) -> None:
+    junit = tmp_path / "pytest.xml"
+    junit.write_text(
+        '<testsuite name="pytest"><testcase classname="t" name="a">'
+        '<failure message="boom">E  assert 1 == 2</failure>'
+        "<system-out>connected\n</system-out><system-err>DB index is out of range\n</system-err>"
+        "</testcase></testsuite>")
+    with pytest.warns(Warning, match="no config link"):
+        result = ingest.from_junit(junit)[0]
+    assert (result.stdout, result.stderr) == ("connected\n", "DB index is out of range\n")
+    assert len(ResultSet([result]).select(where='"out of range" in stderr')) == 1
+    ctrf = tmp_path / "ctrf.json"
+    ctrf.write_text(json.dumps({"reportFormat": "CTRF", "specVersion": "1.0.0", "results": {
+        "tool": {"name": "jest"}, "summary": {"tests": 1, "passed": 0, "failed": 1,
+                                              "skipped": 0, "pending": 0, "other": 0,
+                                              "start": 0, "stop": 1},
+        "tests": [{"name": "b", "status": "failed", "duration": 1,
+                   "stdout": ["one", "two"], "stderr": []}]}}))
+    with pytest.warns(Warning, match="no config link"):
+        result = ingest.from_ctrf(ctrf)[0]
+    assert (result.stdout, result.stderr) == ("one\ntwo\n", None)
+    bad = json.loads(ctrf.read_text())
+    bad["results"]["tests"][0]["stdout"] = "one"
+    ctrf.write_text(json.dumps(bad))
+    with pytest.raises(IntegrationError, match="'stdout' must be a list of strings"):
+        ingest.from_ctrf(ctrf)
+
+
+def test_output_tails_are_redacted_in_exports(tmp_path: Path) -> None:
+    from configlab import redaction
+
+    leaky = Result({"db": {"password": "s3cret"}}, "fail",
+                   stderr="cannot connect to postgresql://app:hunter2@db:5432/app\n")
+    junit = exporters.junit_xml([leaky])
+    assert "hunter2" not in junit and "s3cret" not in junit
+    assert "postgresql://app:" in junit  # the rest of the line is kept
+    with redaction.using(redaction.RedactionRules(enabled=False)):
+        assert "hunter2" in exporters.junit_xml([leaky])
+
+
+def test_output_in_real_reports_is_searchable(tmp_path: Path) -> None:
+    # CTest's JUnit (Jenkins xUnit): the application's own words are in <system-out>
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctest = ingest.load_results(REPORTS / "jenkins-xunit-ctest.xml")
+    exhausted = ctest.select(where='"pool exhausted" in stdout')
+    assert [r.outcome for r in exhausted] == ["fail"]
+    assert exhausted[0].stdout.endswith("connection pool exhausted during warm-up\n")
+    # pytest-json-report keeps what pytest captured per phase
+    report = json.loads((REPORTS / "pytest-json-report.json").read_text())
+    report["tests"][0]["setup"]["stdout"] = "starting\n"
+    report["tests"][0]["call"]["stderr"] = "WARNING pool too small\n"
+    (tmp_path / "captured.json").write_text(json.dumps(report))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = ingest.load_results(tmp_path / "captured.json")[0]
+    assert (first.stdout, first.stderr) == ("starting\n", "WARNING pool too small\n")

@@ -863,3 +863,25 @@ def test_ids_do_not_change_with_max(pytester: pytest.Pytester) -> None:
         assert len(kept) == int(keep) and set(kept) <= set(full), (keep, kept)
     again = _collected_ids(pytester.runpytest("--collect-only", "-q"))
     assert again == full
+
+
+def test_captured_output_is_kept_with_each_result(project: pytest.Pytester) -> None:
+    project.makepyfile(test_out="""
+import sys
+import configlab.integrations.pytest.collect as cp
+
+@cp.parametrize(space="space.yaml", strategy="covering", strength=1, seed=1)
+def test_db(configlab_config):
+    print("journal", configlab_config["journal_mode"])
+    if configlab_config["journal_mode"] == "OFF":
+        print("OOM command not allowed", file=sys.stderr)
+        assert False
+""")
+    project.runpytest()
+    stored = _results(project.path)
+    assert stored and all(r.stdout.startswith("journal ") for r in stored)
+    oom = stored.select(where='"OOM" in stderr')
+    assert len(oom) == 1 and oom[0].outcome == "fail"
+    assert oom[0].stderr == "OOM command not allowed\n"
+    project.runpytest("-s")  # nothing captured: nothing kept
+    assert all(r.stdout is None for r in _results(project.path)[len(stored):])

@@ -368,3 +368,25 @@ def test_inline_row_under_a_malformed_hash_is_refused(tmp_path: Path) -> None:
     conn.execute("INSERT INTO object_blobs VALUES ('../x', 1, ?)", (frame,))
     with pytest.raises(SnapshotError, match="malformed object hash"):
         store.get_bytes("../x")
+
+
+def test_switch_to_wal_waits_for_a_connection_that_holds_the_database(tmp_path: Path) -> None:
+    import threading
+
+    from configlab._internal.objectstore import enable_wal
+
+    path = tmp_path / "index.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")  # what a concurrent first open does for a moment
+    switcher = sqlite3.connect(path, isolation_level=None)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        enable_wal(switcher, patience=0.1)  # held longer than its patience: the error stands
+    releaser = threading.Timer(0.3, holder.execute, args=("COMMIT",))
+    releaser.start()
+    enable_wal(switcher)  # retried until the holder let go
+    releaser.join()
+    assert switcher.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert switcher.execute("PRAGMA busy_timeout").fetchone()[0] == 60_000
+    holder.close()
+    switcher.close()

@@ -132,7 +132,7 @@ def test_jsonl_round_trip_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="UTF-8"):
         ResultSet.from_jsonl(tmp_path / "latin.jsonl")
     with pytest.raises(ResultsError, match="cannot write"):
-        results.to_jsonl(tmp_path / "nodir" / "x.jsonl")
+        results.to_jsonl(path / "x.jsonl")  # through a file (missing parents are created)
 
 
 def test_csv_round_trip_typing_and_errors(tmp_path: Path) -> None:
@@ -178,7 +178,7 @@ def test_csv_round_trip_typing_and_errors(tmp_path: Path) -> None:
     with pytest.raises(ResultsError, match="UTF-8"):
         ResultSet.from_csv(tmp_path / "latin.csv")
     with pytest.raises(ResultsError, match="cannot write"):
-        results.to_csv(tmp_path / "nodir" / "x.csv")
+        results.to_csv(path / "x.csv")  # through a file (missing parents are created)
 
 
 # --------------------------------------------------------------------------- data frames

@@ -277,6 +277,10 @@ def test_command_runner_yaml_spec_parallel_with_hang_and_crash(tmp_path: Path) -
     assert len(results) == len(report.checks)
     assert {r.outcome for r in results} == {"pass", "fail", "error"}
     assert all(r.test_id.startswith("spec:demo-app@1::") for r in results)
+    # with what the application wrote: the crash's traceback is searchable in the store
+    crashed = results.select(where='"RuntimeError" in stderr')
+    assert crashed and all(r.test_id.endswith("::crash-raises") for r in crashed)
+    assert crashed[0].stderr == crash.outcome.stderr
 
 
 def test_command_runner_with_feature_file_and_json_format() -> None:
@@ -409,7 +413,7 @@ def test_markdown_report(mixed_report: VerificationReport, tmp_path: Path) -> No
     with pytest.raises(SpecError, match="cannot tell the report format"):
         mixed_report.write(tmp_path / "r.txt")
     with pytest.raises(SpecError, match="cannot write report"):
-        mixed_report.write(tmp_path / "missing" / "r.json")
+        mixed_report.write(tmp_path / "r.md" / "r.json")  # a parent that is a file
 
 
 def test_record_spec_is_idempotent(tmp_path: Path) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,99 @@ def test_results_compact_to_local_and_s3(pg_url: str, s3_url: str, tmp_path: Pat
     output = run("results", "compact", "--store", pg_url, "--out", str(out),
                  "--partition-by", "nope", code=2)
     assert "cannot partition by 'nope'" in output
+
+
+def _commands(group: Any, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, Any]]:
+    """Every (name, command) of the CLI, lazy commands and subcommands included."""
+    import click
+
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*prefix, name))
+        else:
+            yield " ".join((*prefix, name)), command
+
+
+def test_every_command_naming_a_store_takes_objects() -> None:
+    from configlab.cli import _store_options
+
+    named = {name: {opt for p in command.params for opt in p.opts}
+             for name, command in _commands(cli)}
+    with_store = sorted(name for name, opts in named.items() if "--store" in opts)
+    assert {"run", "report", "ingest", "analyze", "spec verify", "spec show", "exec",
+            "snapshot capture", "store push", "results compact"} <= set(with_store)
+    assert [name for name in with_store if "--objects" not in named[name]] == []
+    for name, command in _commands(cli):  # one shared option, not copies
+        for param in command.params:
+            if "--objects" in param.opts:
+                assert param.help == _store_options.OBJECTS_HELP, name
+
+
+def _padded_space(tmp_path: Path) -> Path:
+    """The demo spec with a space file over the inline threshold (so it goes to S3)."""
+    data = Path(__file__).parent.parent / "data" / "specs"
+    space = tmp_path / "space.yaml"
+    space.write_text((data / "space.yaml").read_text() + "# padding\n" * 8000)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "name: demo-app\nversion: 1\nspace: space.yaml\nrules:\n"
+        "  - id: small-cache-ok\n"
+        "    when: cache.enabled == true and cache.size <= 32 and fault == \"none\"\n"
+        "    expect:\n      - exit_code: 0\n"
+    )
+    return spec
+
+
+def test_store_commands_put_large_objects_on_s3(pg_url: str, s3_url: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """run, ingest, report, analyze, spec verify and spec show on PostgreSQL + S3."""
+
+    monkeypatch.chdir(tmp_path)
+    team = ["--store", pg_url, "--objects", s3_url]
+    on_s3 = S3ObjectFiles(s3_url)
+    big = {"db": {"pool": 4}, "blob": "x" * 100_000}  # over the inline threshold
+    Path("big.json").write_text(json.dumps(big))
+    run("run", *team, "--config", "big.json", "--snapshot", "--test-id", "t::run", "--",
+        sys.executable, "-c", "pass")
+    store = SnapshotStore(pg_url, objects=s3_url)
+    (snap,) = store.list()
+    assert sorted(on_s3.hashes()) == [snap.files["big.json"].hash]
+    (recorded,) = ResultStore(pg_url).load()
+    assert recorded.snapshot_id == snap.id and recorded.config == big
+    # ingest resolves a report's snapshot link through the store's S3 objects
+    Path("junit.xml").write_text(
+        '<testsuite name="s" tests="1"><testcase classname="t" name="linked" time="0.5">'
+        f'<properties><property name="configlab.snapshot_id" value="{snap.id}"/>'
+        '</properties><failure message="boom"/></testcase></testsuite>'
+    )
+    text = run("ingest", "junit.xml", *team, "--record")
+    assert "1 linked to a config" in text
+    results = ResultStore(pg_url).load()
+    assert [r.outcome for r in results] == ["pass", "fail"]
+    assert results[1].config == big
+    # without --objects the same link cannot be resolved: the option is what reached S3
+    monkeypatch.delenv("CONFIGLAB_OBJECTS", raising=False)
+    assert "error" in run("ingest", "junit.xml", "--store", pg_url, code=2)
+    monkeypatch.setenv("CONFIGLAB_OBJECTS", s3_url)  # and the variable does the same
+    assert "1 linked to a config" in run("ingest", "junit.xml", "--store", pg_url)
+    monkeypatch.delenv("CONFIGLAB_OBJECTS")
+    run("report", "--results", "junit.xml", *team, "--to", "jsonl", "-o", "out.jsonl")
+    exported = ResultSet.from_jsonl("out.jsonl")
+    assert [r.config for r in exported] == [big]
+    # spec verify keeps configs and the spec (its big space file on S3) in the team store
+    spec = _padded_space(tmp_path)
+    app = f"{sys.executable} {Path(__file__).parent.parent / 'data' / 'specs' / 'app.py'}"
+    out = run("spec", "verify", str(spec), "--run", app + " {config}", "--max-per-rule", "1",
+              "--no-progress", *team)
+    assert "OK: demo-app@1" in out
+    shown = json.loads(run("spec", "show", "spec:demo-app@1", *team))
+    assert shown["name"] == "demo-app"
+    space_hash = store.get("spec:demo-app@1").files["source/space/space.yaml"].hash
+    assert space_hash in set(on_s3.hashes())
+    assert store.verify().ok
+    # analyze reads the team store's results (the spec's checks; the big config left out:
+    # analysing a 100 KB string value is slow, not the store's business)
+    text = run("analyze", "--results", pg_url, *team, "--test-id", "spec:*", "--json", "-")
+    assert json.loads(text)["summary"]["n_rows"] == 1

@@ -32,18 +32,21 @@ import os
 import re
 import sqlite3
 import stat
-import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal, Protocol
+from typing import IO, TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
-
-import zstandard
 
 from configlab._internal.safeio import file_kind
 from configlab.errors import SnapshotCorruptedError, SnapshotError
+
+# zstandard is imported by the functions that (de)compress, not here: `configlab run` opens the
+# index to record one result and never touches an object (2 ms of its start-up budget).
+if TYPE_CHECKING:
+    import zstandard
 
 #: zstd level used for objects and bundles.
 ZSTD_LEVEL = 3
@@ -83,6 +86,9 @@ class IndexCursor(Protocol):
 
     @property
     def rowcount(self) -> int: ...
+
+    @property
+    def description(self) -> Any: ...
 
     def fetchone(self) -> Any: ...
 
@@ -155,7 +161,7 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
         if str(mode).lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+            enable_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
     except (OSError, sqlite3.Error) as error:
@@ -166,6 +172,29 @@ def open_index(root: str | os.PathLike[str]) -> sqlite3.Connection:
             ) from error
         return read_only
     return conn
+
+
+def enable_wal(conn: sqlite3.Connection, patience: float = BUSY_TIMEOUT_S) -> None:
+    """Switch ``conn``'s database to the WAL journal, retrying while another connection holds it.
+
+    The switch needs an exclusive lock; when several connections open a new store at once
+    (threads, or processes started together), SQLite may answer "database is locked" at once
+    instead of waiting (it will not wait where waiting could deadlock), so the busy timeout
+    alone is not enough.  Retries with a short busy timeout for up to ``patience`` seconds.
+    """
+    deadline = time.monotonic() + patience
+    conn.execute("PRAGMA busy_timeout = 50")
+    try:
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.02)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 def _open_read_only(path: Path) -> sqlite3.Connection | None:
@@ -342,6 +371,8 @@ class LocalObjectFiles:
             os.replace(temp, target)
 
     def _write_temp(self, directory: Path, write: Callable[[IO[bytes]], None]) -> str:
+        import tempfile  # here, not at the top: 3 ms (shutil, bz2, lzma) of `configlab run`
+
         self._ensure_dir(directory)
         try:
             fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-")
@@ -418,6 +449,8 @@ class ObjectStore:
         self._local = threading.local()  # per-thread zstd contexts
 
     def _zstd(self) -> tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor]:
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         local = self._local
         contexts: tuple[zstandard.ZstdCompressor, zstandard.ZstdDecompressor] | None = getattr(
             local, "contexts", None
@@ -561,6 +594,8 @@ class ObjectStore:
     # -- writing -----------------------------------------------------------------------------
 
     def _compressor(self, size: int) -> zstandard.ZstdCompressor:
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         threads = -1 if size >= THREADED_MIN else 0
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=threads, write_content_size=True)
 
@@ -591,6 +626,8 @@ class ObjectStore:
         Raises :class:`SnapshotCorruptedError` (storing nothing) when the source does not deliver
         ``size`` bytes or, with ``expected``, when the content does not hash to it.
         """
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         if size < self.inline_max:
             parts: list[bytes] = []
             got = 0
@@ -725,6 +762,8 @@ class ObjectStore:
 
     def _decompressed(self, digest: str, raw: bytes, size: int | None, where: str) -> bytes:
         """Decompress one stored frame and check its ``size`` (not its hash)."""
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         if not is_object_hash(digest):
             raise SnapshotError(f"malformed object hash {digest!r}")
         try:
@@ -760,6 +799,8 @@ class ObjectStore:
         On a mismatch :class:`SnapshotCorruptedError` is raised *after* data was written: write to
         a temporary file and only publish it when this returns.
         """
+        import zstandard  # lazy: see the TYPE_CHECKING import
+
         inline = self.get_inline(digest, size)
         if inline is not None:
             handle.write(inline)
@@ -824,6 +865,8 @@ def _write_all(handle: IO[bytes], data: bytes) -> None:
 
 def _classify(raw: bytes) -> ObjectState:
     """Tell a truncated zstd frame (ends early) from a damaged one."""
+    import zstandard  # lazy: see the TYPE_CHECKING import
+
     decompressor = zstandard.ZstdDecompressor().decompressobj()
     try:
         decompressor.decompress(raw)
@@ -847,6 +890,7 @@ __all__ = [
     "SpooledObject",
     "StagedObject",
     "StoredObject",
+    "enable_wal",
     "hash_bytes",
     "is_object_hash",
     "open_index",

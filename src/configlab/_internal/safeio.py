@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Iterator
@@ -196,7 +195,7 @@ def _atomic(where: str, what: str, error: type[ConfiglabError],
     try:
         for _ in range(100):
             temp = os.path.join(
-                directory, f"{TEMP_PREFIX}{name}.{secrets.token_hex(4)}{TEMP_SUFFIX}"
+                directory, f"{TEMP_PREFIX}{name}.{os.urandom(4).hex()}{TEMP_SUFFIX}"
             )
             try:
                 # mode 0o666 filtered by the umask, as a plain open() would create it
@@ -258,13 +257,14 @@ def open_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
-    parents: bool = False,
+    parents: bool = True,
 ) -> Iterator[IO[bytes]]:
     """A binary handle writing ``path`` safely (see the module docstring for the rules).
 
     A regular file is replaced only when the ``with`` block succeeds; on an error nothing is
-    left behind.  ``-`` is standard output.  ``parents=True`` creates missing parent
-    directories of a new file.  OSErrors become ``error`` naming ``path``.
+    left behind.  ``-`` is standard output.  Missing parent
+    directories of a new file are created (every output option of the CLI behaves the same
+    way); ``parents=False`` refuses them instead.  OSErrors become ``error`` naming ``path``.
     """
     where = os.fspath(path)
     writer = _stdout if where == "-" else _direct if _in_place(where) else _atomic
@@ -278,7 +278,7 @@ def write_output(
     *,
     what: str = "output file",
     error: type[ConfiglabError] = ConfiglabError,
-    parents: bool = False,
+    parents: bool = True,
 ) -> None:
     """Write ``data`` (str is UTF-8 encoded) to ``path`` by the rules of :func:`open_output`."""
     where = os.fspath(path)

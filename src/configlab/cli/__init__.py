@@ -10,7 +10,6 @@ from typing import Any
 
 import click
 
-from configlab import redaction
 from configlab._version import __version__
 from configlab.errors import ConfiglabError, ConstraintError
 
@@ -136,6 +135,8 @@ class _Group(click.Group):
                 message = error.caret()
             else:
                 message = _one_line(message)
+            from configlab import redaction  # on use: 3 ms of every command's start-up
+
             click.echo(f"configlab: error: {redaction.redact_text(message)}", err=True)
             ctx.exit(EXIT_USAGE)
 
@@ -152,6 +153,8 @@ def cli(ctx: click.Context, no_redact: bool, verbose: bool) -> None:
     """configlab: which configurations should we test, did we, what happened, and why."""
     ctx.meta["configlab.verbose"] = verbose
     if no_redact:
+        from configlab import redaction  # on use: 3 ms of every command's start-up
+
         ctx.with_resource(redaction.using(redaction.RedactionRules(enabled=False)))
 
 

@@ -7,12 +7,13 @@ the CI file's ``analyze: {md: PATH}`` means the same as the command line.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from configlab._internal import safeio
 from configlab.errors import IntegrationError
 
 STDOUT = "-"
@@ -36,13 +37,16 @@ def emit(target: str, text: str) -> None:
     if target == STDOUT:
         click.echo(text, nl=not text.endswith("\n"))
         return
-    path = Path(target)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as error:
-        raise IntegrationError(f"{path}: cannot write: {error.strerror or error}") from None
-    click.echo(f"wrote {path}", err=True)
+    # the one output door: parents created, devices and FIFOs written in place, regular files
+    # replaced atomically, other special files refused (issue 18)
+    safeio.write_output(target, text if text.endswith("\n") else text + "\n",
+                        what="output", error=IntegrationError)
+    click.echo(f"wrote {target}", err=True)
 
 
-__all__ = ["STDOUT", "emit", "output_option"]
+def emit_json(target: str, value: Any) -> None:
+    """:func:`emit` of ``value`` as indented JSON (non-JSON values as ``str``)."""
+    emit(target, json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+__all__ = ["STDOUT", "emit", "emit_json", "output_option"]

@@ -9,6 +9,7 @@ import json
 import click
 
 from configlab.cli import _output
+from configlab.integrations.ci import run_ci
 
 
 @click.command("ci")
@@ -23,8 +24,6 @@ from configlab.cli import _output
 def ci(ctx: click.Context, config_path: str, json_out: str | None, shard: str | None,
        jobs: int | None) -> None:
     """Run the configlab steps of a CI suite file and exit with a CI-friendly code."""
-    from configlab.integrations.ci import run_ci
-
     def emit(line: str) -> None:
         # workflow commands must reach stdout; progress goes to stderr
         click.echo(line, err=not line.startswith("::"))

@@ -9,8 +9,10 @@ from rich.console import Console
 from rich.table import Table
 
 from configlab import coverage as _coverage
+from configlab.charts import render
 from configlab.cli._output import STDOUT, emit, output_option
 from configlab.errors import AnalysisError
+from configlab.execution import Progress
 from configlab.exit_codes import EXIT_COVERAGE
 from configlab.integrations.ingest import load_results
 from configlab.space import Space, load_space
@@ -39,17 +41,28 @@ def _pct(value: float) -> str:
 @click.option("--include-skipped", is_flag=True, help="Count skipped runs as covering.")
 @click.option("--fail-under", type=click.FloatRange(0.0, 1.0), default=None,
               help="Exit with code 3 when t-way coverage is below this ratio (0..1).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 def coverage(space_path: str, results_path: str, strength: int, json_out: str | None,
              png_dir: str | None, svg_dir: str | None, pair: tuple[str, str] | None,
-             include_skipped: bool, fail_under: float | None) -> None:
-    """Measure t-way (NIST CCM) coverage of SPACE by RESULTS, list gaps, draw charts."""
+             include_skipped: bool, fail_under: float | None, quiet: bool) -> None:
+    """Measure t-way (NIST CCM) coverage of SPACE by RESULTS, list gaps, draw charts.
+
+    On large inputs a progress bar (plain lines every 5 s when stderr is not a terminal)
+    counts the parameter combinations scanned; --quiet hides it.
+    """
     space = load_space(space_path)
     if pair is not None:
         _check_pair(space, pair)
-    results = load_results(results_path)
-    encoded = results.encode(space)
-    report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped)
-    found = _coverage.gaps(encoded, space, report.strength, include_skipped=include_skipped)
+    total = (_coverage.scan_count(space, strength)
+             + _coverage.scan_count(space, strength, levels="top"))
+    with Progress(total, "coverage", quiet=quiet, final=False, failures=False) as progress:
+        with progress.working_on("reading results"):
+            results = load_results(results_path, output=False)  # the tails are not counted
+            encoded = results.encode(space)
+        report = _coverage.measure(encoded, space, strength, include_skipped=include_skipped,
+                                   progress=progress)
+        found = _coverage.gaps(encoded, space, report.strength,
+                               include_skipped=include_skipped, progress=progress)
     if json_out is not None:
         data = report.to_dict()
         data["gaps"] = [gap.to_dict() for gap in found]
@@ -58,8 +71,6 @@ def coverage(space_path: str, results_path: str, strength: int, json_out: str | 
         _print_summary(report, found)
     for directory, fmt in ((png_dir, "png"), (svg_dir, "svg")):
         if directory is not None:
-            from configlab.charts import render
-
             chart = _coverage.chart_data(encoded, space, report.strength, pair,
                                          include_skipped=include_skipped)
             for path in render(chart, directory, fmt):

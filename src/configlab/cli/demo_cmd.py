@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from configlab.demo import DEFAULT_SEED
+from configlab.demo import DEFAULT_SEED, run_demo
 
 
 @click.command("demo")
@@ -17,8 +17,6 @@ from configlab.demo import DEFAULT_SEED
               help="pytest-xdist workers (default 2; 1 with --reduced)")
 def demo(out_dir: str, seed: int, reduced: bool, workers: int | None) -> None:
     """Run configlab end to end on SQLite and write a Markdown report with charts."""
-    from configlab.demo import run_demo
-
     result = run_demo(out_dir, reduced=reduced, seed=seed, workers=workers,
                       progress=click.echo)
     click.echo(f"report: {result.report}")

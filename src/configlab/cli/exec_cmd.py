@@ -21,14 +21,23 @@ import click
 
 from configlab.cli._store_options import store_options
 from configlab.errors import ConfiglabError, ExecutionError
+from configlab.execution import (
+    EXTENSIONS,
+    CommandJob,
+    CommandTemplate,
+    Progress,
+    Shard,
+    make_executor,
+    shared_run_id,
+)
+from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
+from configlab.results import ResultSet
 from configlab.storage import StoreLocation
 
 _STRATEGIES = ("covering", "random", "boundary", "exhaustive", "mutate")
 
 
 def _template(command: tuple[str, ...]) -> Any:
-    from configlab.execution import CommandTemplate
-
     args = list(command)
     if args and args[0] == "--":
         args = args[1:]
@@ -41,13 +50,11 @@ def _template(command: tuple[str, ...]) -> Any:
 
 def _items(suite: str | None, space_path: str | None, strategy: str, strength: int,
            seed: int, count: int | None, fmt: str) -> list[Any]:
-    from configlab.execution import EXTENSIONS
-    from configlab.execution._suite_run import SuiteItem, load_suite
-
     if (suite is None) == (space_path is None):
         raise click.UsageError("give exactly one of --suite DIR and --space FILE")
     if suite is not None:
         return load_suite(suite)
+    # deferred: numpy and python-sat load only when configs are generated from --space
     from configlab.generation import generate
 
     assert space_path is not None
@@ -63,8 +70,6 @@ def _durations(store: StoreLocation, test_name: str, current_run: str) -> dict[s
     Results of ``current_run`` are left out: shards that share a store must all see the same
     history, whichever finished first.
     """
-    from configlab.results import ResultSet
-
     found: dict[str, float] = {}
     prefix = f"{test_name}["
     try:
@@ -110,6 +115,9 @@ def _durations(store: StoreLocation, test_name: str, current_run: str) -> dict[s
               "pipeline id, else a new one); every shard of a run must share it.")
 @click.option("--jsonl", "jsonl_path", default=None, type=click.Path(dir_okay=False),
               help="Also write the results (with output tails) as JSON lines here.")
+@click.option("--tail", "tail_kib", type=click.IntRange(min=0), default=64, show_default=True,
+              help="KiB of each run's stdout and of its stderr kept with its result (in the "
+                   "store, --jsonl and reports; 0: none).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress and no summary line.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @store_options
@@ -118,15 +126,12 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
                  strength: int, seed: int, count: int | None, fmt: str, jobs: int | None,
                  executor: str, timeout: float | None, shard: str | None, balance: bool,
                  store_path: StoreLocation, no_store: bool, no_snapshot: bool, test_name: str,
-                 run_id: str | None, jsonl_path: str | None, quiet: bool,
+                 run_id: str | None, jsonl_path: str | None, tail_kib: int, quiet: bool,
                  command: tuple[str, ...]) -> None:
     """Run COMMAND once per config of a suite, --jobs at a time; record every result.
 
     Put the command after `--`:  configlab exec --suite configs/ -j 8 -- ./app --config {config}
     """
-    from configlab.execution import CommandJob, Progress, Shard, make_executor, shared_run_id
-    from configlab.execution._suite_run import run_suite
-
     template = _template(command)
     if timeout is not None and timeout <= 0:
         raise ExecutionError(f"--timeout must be positive, got {timeout:g}")
@@ -141,7 +146,7 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
     job_list = [
         CommandJob(index=k + 1, name=items[k].name, config=items[k].config, command=template,
                    fmt=fmt, config_path=items[k].path if local else None, timeout=timeout,
-                   cwd=os.getcwd() if local else None)
+                   cwd=os.getcwd() if local else None, tail_bytes=tail_kib * 1024)
         for k in positions
     ]
     pool = make_executor(executor, jobs)
@@ -179,6 +184,4 @@ def _new_run_id() -> str:
 
 def _write_jsonl(path: str, outcome: Any) -> None:
     """The results, output tails included, as JSON lines (``ResultSet.from_jsonl`` reads them)."""
-    from configlab.results import ResultSet
-
     ResultSet(outcome.results).to_jsonl(path)

@@ -19,10 +19,14 @@ from typing import IO, Any
 
 import click
 
+from configlab import formats, tree
 from configlab._internal import safeio
 from configlab._version import __version__
+from configlab.cli._output import emit_json, output_option
 from configlab.errors import GenerationError
-from configlab.generation import STRATEGIES, generate
+from configlab.execution import Progress
+from configlab.generation import STRATEGIES, covering_suite, generate, prioritize
+from configlab.integrations.ingest import load_results
 from configlab.space import Space
 
 _FORMATS = ("yaml", "json", "toml", "xml", "properties", "ini", "env")
@@ -32,7 +36,6 @@ MANIFEST = "manifest.json"
 def _read_base(path: str | None) -> dict[str, Any] | None:
     if path is None:
         return None
-    from configlab import formats
 
     return formats.load(path)
 
@@ -72,7 +75,8 @@ def _read_base(path: str | None) -> dict[str, Any] | None:
 @click.option("--effort", type=float, default=None,
               help="covering: optimisation effort (default 1; higher: smaller suite, slower).")
 @click.option("--time-budget", type=float, default=None,
-              help="covering: wall-clock cap in seconds of the optimisation.")
+              help="covering: wall-clock limit in seconds (construction + optimisation; "
+                   "warns and completes the suite if even construction needs longer).")
 def generate_command(
     space_path: str, strategy: str, strength: int, seed: int, count: int | None,
     base_path: str | None, raw: bool, max_size: int | None, out_dir: str | None, fmt: str,
@@ -107,8 +111,6 @@ def generate_command(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if covering:
-            from configlab.generation import covering_suite
-
             report = covering_suite(space, strength, seed, base=base, **covering)
             report_lines = report.summary()
             options["report"] = {
@@ -168,16 +170,12 @@ def _covering_options(
     if extend_path is not None:
         existing += _read_suite(extend_path)[1]
     if extend_results is not None:
-        from configlab.integrations.ingest import load_results
-
         existing += [dict(r.config) for r in load_results(extend_results)]
     if extend_path is not None or extend_results is not None:
         options["existing"] = existing
     if groups:
         options["groups"] = list(groups)
     if weights_path is not None:
-        from configlab import formats
-
         options["weights"] = formats.load(weights_path)
     if negatives:
         table: dict[str, list[Any]] = {}
@@ -210,7 +208,6 @@ def _read_seeds(space: Space, source: str) -> list[dict[str, Any]]:
     of parameter names, empty cells left open)."""
     if not source.endswith((".tsv", ".txt")):
         return _read_suite(source)[1]
-    from configlab import tree
 
     by_name = {p.path.lower(): p.path for p in space.parameters}
     by_name.update({
@@ -253,8 +250,6 @@ def _prepare_out(out: Path, force: bool) -> None:
 
 def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: str | None,
           count: int | None) -> list[str]:
-    from configlab import formats
-
     files: list[str] = []
     with ExitStack() as stack:
         stream: IO[str] | None = None
@@ -265,7 +260,6 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
             binary = stack.enter_context(
                 safeio.open_output(jsonl, what="JSON-lines file", error=GenerationError))
             stream = stack.enter_context(io.TextIOWrapper(binary, encoding="utf-8"))
-        from configlab.execution import Progress
 
         # a bar on a terminal, a line every 5 s in CI logs for suites that take that long
         progress = stack.enter_context(Progress(count, "generate", final=False))
@@ -290,8 +284,6 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
 
 def _read_suite(source: str) -> tuple[list[str], list[dict[str, Any]]]:
     """Names and configs of a suite: a directory of config files or a JSON-lines file/stdin."""
-    from configlab import formats
-
     if source == "-":
         return _read_jsonl(sys.stdin, "<stdin>")
     path = Path(source)
@@ -352,13 +344,11 @@ def _flat_weights(data: Mapping[str, Any], prefix: str, out: dict[str, float]) -
               default=None,
               help="JSON lines of {\"config\": ..., \"outcome\": ...} from past runs.")
 @click.option("--max", "max_count", type=int, default=None, help="Keep only the first N.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@output_option("--json", "json_out", "the order as JSON")
 def prioritize_command(space_path: str, suite: str, strength: int, weights_path: str | None,
-                       history_path: str | None, max_count: int | None, as_json: bool) -> None:
+                       history_path: str | None, max_count: int | None,
+                       json_out: str | None) -> None:
     """Order SUITE (a directory of configs or a JSON-lines file) by t-tuple coverage."""
-    from configlab import formats
-    from configlab.generation import prioritize
-
     space = Space.load(space_path)
     names, configs = _read_suite(suite)
     weights: dict[str, float] | None = None
@@ -378,15 +368,15 @@ def prioritize_command(space_path: str, suite: str, strength: int, weights_path:
     if max_count is not None:
         result = result.head(max_count)
     ordered = [names[i] for i in result.order]
-    if as_json:
-        click.echo(json.dumps({
+    if json_out is not None:
+        emit_json(json_out, {
             "strength": result.strength,
             "total_tuples": result.total_tuples,
             "order": list(result.order),
             "files": ordered,
             "coverage_curve": list(result.coverage_curve),
             "gains": list(result.gains),
-        }, indent=2))
+        })
         return
     click.echo(f"{'rank':>4}  {'coverage':>8}  config")
     for rank, (name, cov) in enumerate(zip(ordered, result.coverage_curve, strict=True), 1):

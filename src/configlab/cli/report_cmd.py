@@ -2,10 +2,13 @@
 
 * ``report --results R --to junit|allure|ctrf|markdown|csv|parquet|jsonl -o OUT [--space S]``
   exports results (with ``--space``, the Markdown summary adds coverage and top suspects);
-* ``ingest REPORT... [--store PATH] [--record] [--to-jsonl OUT]`` reads JUnit XML,
-  pytest-json-report and CTRF reports (snapshot ids resolved through the store);
+* ``ingest REPORT... [--store DIR|URL] [--objects S3URL] [--record] [--to-jsonl OUT]`` reads
+  JUnit XML, pytest-json-report and CTRF reports (snapshot ids resolved through the store);
 * ``analyze --results R [--space S] [--json PATH|-] [--md PATH|-] [--png DIR]`` finds the
-  parameters behind failures (the space is inferred from the results without ``--space``).
+  parameters behind failures (the space is inferred from the results without ``--space``);
+  when ``R`` is a Parquet dataset (a directory that is not a store, a glob or an ``s3://`` URL)
+  DuckDB counts it where it lies (``configlab.analysis.analyze_dataset``: failure rate of every
+  value, single and pair causes; ``--param`` and ``--pairs`` narrow it).
 
 ``R`` is JSON lines, CSV, Parquet, a store directory, or any report ``ingest`` reads.
 Exit codes: 0 ok; 2 bad usage or input.
@@ -22,10 +25,16 @@ from typing import Any
 
 import click
 
+from configlab import storage
 from configlab.cli._output import STDOUT, emit, output_option
+from configlab.cli._store_options import store_options
 from configlab.errors import IntegrationError
-
-_STORE_HELP = "Store directory: resolves configlab.snapshot_id links (when it exists)."
+from configlab.execution import Progress
+from configlab.integrations.exporters import export
+from configlab.integrations.ingest import detect_report_format, load_results
+from configlab.results import ResultSet, ResultStore, Selection, is_dataset_source
+from configlab.snapshots import SnapshotStore
+from configlab.storage import StoreLocation
 
 
 @contextmanager
@@ -38,20 +47,24 @@ def _warnings_to_stderr() -> Iterator[None]:
         click.echo(f"configlab: warning: {note.message}", err=True)
 
 
-def _store_or_none(store_path: str | None) -> Path | None:
+def _store_or_none(store_path: StoreLocation | str | None) -> Any:
+    """The snapshot store resolving ``configlab.snapshot_id`` links: a team store, a store
+    directory that exists, else None (a missing local store just leaves links unresolved)."""
     if store_path is None:
         return None
-    store = Path(store_path)
-    return store if (store / "index.sqlite").is_file() else None
+    location = storage.resolve(store_path, environ={})
+    if not location.is_postgres and not (location.root / "index.sqlite").is_file():
+        return None
+
+    return SnapshotStore(location)
 
 
-def read_results(path: str, store_path: str | None = ".configlab") -> Any:
+def read_results(path: str, store_path: StoreLocation | str | None = ".configlab", *,
+                 output: bool = True) -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
-    stderr)."""
-    from configlab.integrations.ingest import load_results
-
+    stderr); ``output=False``: without a store's output tails."""
     with _warnings_to_stderr():
-        return load_results(path, _store_or_none(store_path))
+        return load_results(path, _store_or_none(store_path), output=output)
 
 
 def _selection_options(command: Any) -> Any:
@@ -87,6 +100,7 @@ def _select(results: Any, test: tuple[str, ...], run: tuple[str, ...],
 
 def _space(space_path: str | None, results: Any) -> Any:
     if space_path is not None:
+        # deferred: jsonschema and re2 load only with --space (start-up of report/ingest)
         from configlab.space import load_space
 
         return load_space(space_path)
@@ -106,23 +120,23 @@ def _space(space_path: str | None, results: Any) -> Any:
               help="Space file: adds coverage and top suspects to the Markdown summary.")
 @click.option("--strength", default=2, show_default=True, type=int,
               help="Coverage strength for the Markdown summary.")
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              help=_STORE_HELP)
+@store_options
 @output_option("--json", "json_out", "what was written, as JSON")
 @_selection_options
 def report(results_path: str, fmt: str, output: str, space_path: str | None, strength: int,
-           store_path: str, json_out: str | None, sel_test: tuple[str, ...],
+           store_path: StoreLocation, json_out: str | None, sel_test: tuple[str, ...],
            sel_run: tuple[str, ...], sel_outcome: tuple[str, ...], sel_since: str | None,
            sel_until: str | None, sel_where: str | None) -> None:
     """Export results as JUnit XML, Allure results, CTRF, Markdown, CSV or Parquet."""
-    from configlab.integrations.exporters import export
-
     results = _select(read_results(results_path, store_path), sel_test, sel_run, sel_outcome,
                       sel_since, sel_until, sel_where)
     coverage = analysis = None
     space = _space(space_path, results)
     if space is not None and fmt == "markdown" and len(results):
+        # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
         from configlab.analysis import analyze
+
+        # deferred: numpy loads only when coverage is asked (start-up of report/ingest)
         from configlab.coverage import measure
 
         coverage = measure(results, space, strength)
@@ -136,19 +150,15 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 
 @click.command("ingest")
 @click.argument("reports", nargs=-1, required=True, type=click.Path())
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              help=_STORE_HELP)
+@store_options
 @click.option("--record", is_flag=True, help="Append the results to the store's results table.")
 @click.option("--run-id", default=None, help="Run id recorded on results that name none.")
 @click.option("--to-jsonl", "jsonl", type=click.Path(dir_okay=False), default=None,
               help="Write all results as configlab JSON lines.")
 @output_option("--json", "json_out", "per-report counts as JSON")
-def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str | None,
+def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, run_id: str | None,
            jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
-    from configlab.integrations.ingest import detect_report_format, load_results
-    from configlab.results import ResultSet, ResultStore
-
     store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
@@ -183,7 +193,10 @@ def ingest(reports: tuple[str, ...], store_path: str, record: bool, run_id: str 
 def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar reader (:mod:`configlab.results._columns`), or None when
     the file needs the row reader."""
+    # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded
+
+    # deferred: as above (polars)
     from configlab.results._columns import FastPathUnavailable, encode_jsonl
 
     space = _space(space_path, None)
@@ -193,46 +206,97 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
         return None
     if encoded.n_rows == 0:
         return None
+    # deferred: as above
     from configlab.analysis._suggest import realise_suggestions
 
     return realise_suggestions(analyze_encoded(encoded), used_space)
 
 
+def _analyze_dataset(results_path: str, params: tuple[str, ...], pairs: int | None,
+                     selection: tuple[Any, ...]) -> Any:
+    """The DuckDB report of a Parquet dataset (``configlab.analysis.analyze_dataset``)."""
+    # deferred: numpy/DuckDB: only `analyze` of a Parquet dataset needs them
+    from configlab.analysis import analyze_dataset
+
+    test, run, outcome, since, until, where = selection
+    chosen = Selection(test, run, outcome, since, until, where)
+    return analyze_dataset(results_path, selection=chosen, params=params or None,
+                           pair_candidates=6 if pairs is None else pairs)
+
+
 @click.command("analyze")
-@click.option("--results", "results_path", required=True, type=click.Path(),
-              help="Results: JSON lines, CSV, Parquet, a store directory or a test report.")
+@click.option("--results", "results_path", required=True,
+              help="Results: JSON lines, CSV, Parquet, a store directory, a test report, or a "
+                   "Parquet dataset (a directory, glob or s3:// URL, counted by DuckDB).")
 @click.option("--space", "space_path", type=click.Path(dir_okay=False), default=None,
               help="Space file (default: inferred from the results' configs).")
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              help=_STORE_HELP)
+@store_options
 @output_option("--json", "json_out", "the report as JSON")
 @output_option("--md", "md_out", "the report as Markdown")
 @click.option("--png", "png_dir", type=click.Path(file_okay=False), default=None,
               help="Write the impact bar chart (impact.png) into this directory.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
+@click.option("--param", "params", multiple=True,
+              help="Parquet datasets: only this parameter's failure rates (repeatable).")
+@click.option("--pairs", "pairs", type=click.IntRange(min=0), default=None,
+              help="Parquet datasets: parameters grouped two by two for pair causes [6].")
 @_selection_options
-def analyze_command(results_path: str, space_path: str | None, store_path: str,
+def analyze_command(results_path: str, space_path: str | None, store_path: StoreLocation,
                     json_out: str | None, md_out: str | None, png_dir: str | None,
+                    quiet: bool, params: tuple[str, ...], pairs: int | None,
                     sel_test: tuple[str, ...], sel_run: tuple[str, ...],
                     sel_outcome: tuple[str, ...], sel_since: str | None, sel_until: str | None,
                     sel_where: str | None) -> None:
     """Which parameters, values and interactions drive failures and metrics.
 
     The text report goes to stdout unless --json or --md takes it (each to a PATH or '-').
+    On large inputs the step under way and the time spent show on stderr (a plain line every
+    5 s when it is not a terminal); --quiet hides them.  A Parquet dataset (directory, glob or
+    s3:// URL) is counted by DuckDB without loading it: failure rates of every value plus the
+    likeliest single and pair causes.
     """
-    from configlab.analysis import analyze
-
     if json_out == md_out == STDOUT:
         raise click.UsageError("--json and --md cannot both print to stdout")
     selecting = bool(sel_test or sel_run or sel_outcome or sel_since or sel_until or sel_where)
-    report_ = None
-    if not selecting and results_path.endswith(".jsonl") and Path(results_path).is_file():
-        report_ = _analyze_columns(results_path, space_path)
-    if report_ is None:
-        results = _select(read_results(results_path, store_path), sel_test, sel_run,
-                          sel_outcome, sel_since, sel_until, sel_where)
-        if not len(results):
-            raise IntegrationError(f"{results_path}: no results to analyse")
-        report_ = analyze(results, _space(space_path, results))
+    report_: Any = None
+    if is_dataset_source(results_path):
+        if space_path is not None or png_dir is not None:
+            raise click.UsageError("--space and --png do not apply to a Parquet dataset "
+                                   "(counted by DuckDB)")
+        with Progress(1, "analyze", quiet=quiet, final=False, failures=False) as progress:
+            with progress.working_on("counting the Parquet dataset with DuckDB"):
+                report_ = _analyze_dataset(results_path, params, pairs, (
+                    sel_test, sel_run, sel_outcome, sel_since, sel_until, sel_where))
+            progress.advance()
+    elif params or pairs is not None:
+        raise click.UsageError("--param and --pairs apply to Parquet datasets (a directory, "
+                               "glob or s3:// URL of Parquet files)")
+    else:
+        # two steps (read, analyse) that each run as one call: the progress names them
+        with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
+            if not selecting and results_path.endswith(".jsonl") \
+                    and Path(results_path).is_file():
+                with progress.working_on("reading and analysing results (columnar)"):
+                    report_ = _analyze_columns(results_path, space_path)
+                if report_ is not None:  # both steps in one
+                    progress.advance()
+            if report_ is None:
+                # deferred: numpy/scipy load only when analysis is asked (start-up of report/ingest)
+                from configlab.analysis import analyze
+
+                # the output tails (large, unused by the analysis) only when --where reads them
+                tails = sel_where is not None and ("stdout" in sel_where
+                                                   or "stderr" in sel_where)
+                with progress.working_on("reading results"):
+                    results = _select(read_results(results_path, store_path, output=tails),
+                                      sel_test, sel_run, sel_outcome, sel_since, sel_until,
+                                      sel_where)
+                progress.advance()
+                if not len(results):
+                    raise IntegrationError(f"{results_path}: no results to analyse")
+                with progress.working_on(f"analysing {len(results)} results"):
+                    report_ = analyze(results, _space(space_path, results))
+            progress.advance()
     if json_out is not None:
         emit(json_out, json.dumps(report_.to_dict(), indent=2, ensure_ascii=False))
     if md_out is not None:

@@ -19,8 +19,14 @@ from typing import Any
 
 import click
 
+from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import ResultsError
+from configlab.execution import check_complete
+from configlab.execution._suite_run import load_suite
+from configlab.integrations.compact import compact_results
+from configlab.integrations.ingest import load_results
+from configlab.results import ResultSet, ResultStore
 from configlab.storage import StoreLocation
 
 
@@ -32,7 +38,6 @@ def results() -> None:
 def _expected_ids(suite: str | None, test_name: str) -> list[str] | None:
     if suite is None:
         return None
-    from configlab.execution._suite_run import load_suite
 
     return [f"{test_name}[{item.name}]" for item in load_suite(suite)]
 
@@ -53,10 +58,6 @@ def _expected_ids(suite: str | None, test_name: str) -> list[str] | None:
 def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
           jsonl_path: str | None, suite: str | None, test_name: str, no_check: bool) -> None:
     """Merge the results of SOURCES (stores or result files) and check every run is complete."""
-    from configlab.execution import check_complete
-    from configlab.integrations.ingest import load_results
-    from configlab.results import ResultSet, ResultStore
-
     if into is not None and any(Path(s).resolve() == Path(into).resolve() for s in sources):
         raise ResultsError(f"--into {into} is also a source: its results would be doubled")
     merged = ResultSet()
@@ -96,19 +97,15 @@ def merge(sources: tuple[str, ...], run_id: str | None, into: str | None,
               help="Target directory or s3://bucket/prefix.")
 @click.option("--partition-by", default="run_id", show_default=True,
               help="Column whose values name the partitions.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_option("--json", "json_out", "the report as JSON")
 @store_options
-def compact(target: str, partition_by: str, as_json: bool, store_path: StoreLocation) -> None:
+def compact(target: str, partition_by: str, json_out: str | None,
+            store_path: StoreLocation) -> None:
     """Write the store's results as hive-partitioned Parquet (local directory or s3://)."""
-    import json
-
-    from configlab.integrations.compact import compact_results
-
     report = compact_results(store_path, target, partition_by=partition_by)
-    if as_json:
-        click.echo(json.dumps({"target": report.target, "rows": report.rows,
-                               "columns": report.columns,
-                               "partitions": list(report.partitions)}, indent=2))
+    if json_out is not None:
+        emit_json(json_out, {"target": report.target, "rows": report.rows,
+                             "columns": report.columns, "partitions": list(report.partitions)})
         return
     click.echo(f"wrote {report.rows} result(s), {report.columns} column(s), in"
                f" {len(report.partitions)} partition(s) of {partition_by} to {report.target}")

@@ -27,7 +27,12 @@ from typing import Any
 
 import click
 
+from configlab.cli._store_options import store_options
 from configlab.errors import ConfiglabError, IntegrationError
+from configlab.integrations.monitor import exit_code, run_command, start_failure_code
+from configlab.results import Result, ResultStore
+from configlab.storage import StoreLocation
+from configlab.tree import deep_copy
 
 #: Environment variable giving the run id (as for the pytest plugin).
 RUN_ID_ENV = "CONFIGLAB_RUN_ID"
@@ -35,8 +40,6 @@ RUN_ID_ENV = "CONFIGLAB_RUN_ID"
 
 def merge_configs(trees: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Deep-merge config trees in order (later files win; maps merge, other values replace)."""
-    from configlab.tree import deep_copy
-
     merged: dict[str, Any] = {}
     for tree in trees:
         _merge_into(merged, tree, deep_copy)
@@ -60,8 +63,7 @@ def _echo(message: str) -> None:
     "run",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option("--store", "store_path", default=".configlab", show_default=True,
-              type=click.Path(file_okay=False), help="Results/snapshot store directory.")
+@store_options
 @click.option("--config", "config_files", multiple=True, type=click.Path(dir_okay=False),
               help="Config file the command reads (repeatable): recorded as the result's "
                    "config and watched for drift.")
@@ -76,16 +78,13 @@ def _echo(message: str) -> None:
                    "KILL); the result is then an error and the exit code 124.")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
-def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
+def run(ctx: click.Context, store_path: StoreLocation, config_files: tuple[str, ...],
         take_snapshot: bool, test_id: str | None, run_id: str | None,
         timeout: float | None, command: tuple[str, ...]) -> None:
     """Run COMMAND under the execution monitor and record the result.
 
     Put the command after `--`:  configlab run --config app.yaml -- ./app --selftest
     """
-    from configlab.integrations.monitor import exit_code, run_command, start_failure_code
-    from configlab.results import Result
-
     argv = list(command)
     if argv and argv[0] == "--":
         argv = argv[1:]
@@ -93,6 +92,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         raise click.UsageError("no command given (put it after --)")
     trees = []
     if config_files:
+        # deferred: the format codecs add ~0.2 s to `configlab run` without --config (start-up)
         from configlab import formats
     for name in config_files:
         if not Path(name).is_file():
@@ -104,6 +104,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     )
     snapshot_id = None
     if take_snapshot:
+        # deferred: snapshots load the format codecs too (start-up of a plain run)
         from configlab.snapshots import SnapshotStore
 
         with SnapshotStore(store_path) as snapshots:
@@ -130,6 +131,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     if execution.drift:
         _echo(f"config drift: {', '.join(execution.drifted)} changed while the command ran")
         if take_snapshot:
+            # deferred: snapshots load the format codecs too (start-up of a plain run)
             from configlab.snapshots import SnapshotStore
 
             with SnapshotStore(store_path) as snapshots:
@@ -143,6 +145,8 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
         config=config, outcome=outcome, duration=execution.wall_s,
         metrics=execution.metrics(), test_id=test_id or shlex.join(argv),
         snapshot_id=snapshot_id, run_id=run_id,
+        # the output tails, for reports and `--where '"OOM" in stderr'`
+        stdout=execution.stdout or None, stderr=execution.stderr or None,
     ))
     where = f" [snapshot {snapshot_id[:12]}]" if snapshot_id else ""
     _echo(f"{outcome}: {execution.describe()}{where}")
@@ -152,9 +156,7 @@ def run(ctx: click.Context, store_path: str, config_files: tuple[str, ...],
     ctx.exit(code)
 
 
-def _record(store_path: str, result: Any) -> bool:
-    from configlab.results import ResultStore
-
+def _record(store_path: StoreLocation, result: Any) -> bool:
     try:
         with ResultStore(store_path) as store:
             store.record(result)

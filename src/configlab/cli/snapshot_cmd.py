@@ -11,18 +11,15 @@ from typing import Any
 import click
 
 from configlab import redaction
+from configlab.cli._output import STDOUT, emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
-from configlab.snapshots import Snapshot, SnapshotStore
+from configlab.snapshots import Snapshot, SnapshotQuery, SnapshotStore, select_snapshots
 from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
 from configlab.storage import StoreLocation
 from configlab.treediff import TreeDiff
 
 _STORE_OPTION = store_options
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
 def _shown(snapshot: Snapshot) -> dict[str, Any]:
@@ -79,8 +76,6 @@ def _query_options(function: Any) -> Any:
 def _select(store: SnapshotStore, refs: tuple[str, ...], options: dict[str, Any],
             *, default_all: bool = False) -> list[Snapshot]:
     """The snapshots REFS and the query options select (every snapshot only if allowed)."""
-    from configlab.snapshots import SnapshotQuery, select_snapshots
-
     query = SnapshotQuery(refs=refs, tag=options["q_tag"], test=options["q_test"],
                           run=options["q_run"], outcome=options["q_outcome"],
                           where=options["q_where"], latest=options["q_latest"])
@@ -116,7 +111,10 @@ def snapshot() -> None:
 @click.option("--tag", "tags", multiple=True, help="Tag to give the snapshot.")
 @click.option("--meta", "meta", multiple=True, help="Metadata KEY=VALUE (string value).")
 @click.option("--no-check", is_flag=True, help="Do not parse the files at capture time.")
-@click.option("--json", "as_json", is_flag=True, help="Print the snapshot as JSON.")
+@click.option("--each", is_flag=True,
+              help="One snapshot per FILE (a generated suite in one call); prints 'ID FILE' "
+                   "lines.")
+@output_option("--json", "json_out", "the snapshot as JSON (--each: a list)")
 @_STORE_OPTION
 def capture(
     files: tuple[str, ...],
@@ -125,43 +123,52 @@ def capture(
     tags: tuple[str, ...],
     meta: tuple[str, ...],
     no_check: bool,
-    as_json: bool,
+    each: bool,
+    json_out: str | None,
     store_path: StoreLocation,
 ) -> None:
     """Capture FILES (and selected environment variables) as a snapshot; print its id."""
+    if each and not files:
+        raise SnapshotError("--each needs at least one FILE")
     store = SnapshotStore(store_path)
-    snap = store.capture(
-        files=list(files),
-        env=list(env),
-        meta=_parse_meta(meta),
-        tags=list(tags),
-        allow_secrets=list(allow_secrets),
-        check=not no_check,
-    )
-    if as_json:
-        _echo_json(_shown(snap))
+    groups = [[file] for file in files] if each else [list(files)]
+    taken = [
+        store.capture(
+            files=group,
+            env=list(env),
+            meta=_parse_meta(meta),
+            tags=list(tags),
+            allow_secrets=list(allow_secrets),
+            check=not no_check,
+        )
+        for group in groups
+    ]
+    if json_out is not None:
+        shown = [_shown(snap) for snap in taken]
+        emit_json(json_out, shown if each else shown[0])
         return
-    click.echo(snap.id)
-    for name, entry in sorted(snap.files.items()):
-        if entry.parse_error:
-            click.echo(
-                f"warning: {name}: stored, but does not parse: {entry.parse_error}", err=True
-            )
+    for group, snap in zip(groups, taken, strict=True):
+        click.echo(f"{snap.id} {group[0]}" if each else snap.id)
+        for name, entry in sorted(snap.files.items()):
+            if entry.parse_error:
+                click.echo(
+                    f"warning: {name}: stored, but does not parse: {entry.parse_error}", err=True
+                )
 
 
 @snapshot.command(name="list")
 @click.option("--tag", default=None, help="Only snapshots with this tag.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_option("--json", "json_out", "the snapshots as JSON")
 @_STORE_OPTION
-def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
+def list_(tag: str | None, json_out: str | None, store_path: StoreLocation) -> None:
     """List snapshots, oldest first (a damaged snapshot is skipped with a warning on stderr)."""
 
     def skipped(snapshot_id: str, error: SnapshotCorruptedError) -> None:
         click.echo(f"warning: skipped damaged snapshot {snapshot_id[:12]}: {error}", err=True)
 
     found = SnapshotStore(store_path).list(tag=tag, on_corrupted=skipped)
-    if as_json:
-        _echo_json([_shown(s) for s in found])
+    if json_out is not None:
+        emit_json(json_out, [_shown(s) for s in found])
         return
     for snap in found:
         click.echo(_line(snap))
@@ -169,14 +176,14 @@ def list_(tag: str | None, as_json: bool, store_path: StoreLocation) -> None:
 
 @snapshot.command()
 @click.argument("ref")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@output_option("--json", "json_out", "the snapshot as JSON")
 @_STORE_OPTION
-def show(ref: str, as_json: bool, store_path: StoreLocation) -> None:
+def show(ref: str, json_out: str | None, store_path: StoreLocation) -> None:
     """Show one snapshot (REF: id, unique id prefix or tag)."""
     snap = SnapshotStore(store_path).get(ref)
     shown = _shown(snap)
-    if as_json:
-        _echo_json(shown)
+    if json_out is not None:
+        emit_json(json_out, shown)
         return
     click.echo(f"id:      {snap.id}")
     click.echo(f"created: {snap.created}")
@@ -234,18 +241,19 @@ def tag(args: tuple[str, ...], remove: bool, store_path: StoreLocation, **query:
 @click.argument("a")
 @click.argument("b")
 @click.option("--name", default=None, help="Compare only this file of both snapshots.")
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@output_option("--json", "json_out", "the entries as JSON")
 @click.option("--patch", "as_patch", is_flag=True, help="Print an RFC 6902 JSON Patch.")
 @_STORE_OPTION
 def diff(
-    a: str, b: str, name: str | None, as_json: bool, as_patch: bool, store_path: StoreLocation
+    a: str, b: str, name: str | None, json_out: str | None, as_patch: bool,
+    store_path: StoreLocation,
 ) -> None:
     """Structural diff of the configs of snapshots A and B."""
     result = _redacted_diff(SnapshotStore(store_path).diff(a, b, name=name))
     if as_patch:
-        _echo_json(result.to_json_patch())
-    elif as_json:
-        _echo_json(result.to_dicts())
+        emit_json(json_out or STDOUT, result.to_json_patch())
+    elif json_out is not None:
+        emit_json(json_out, result.to_dicts())
     else:
         click.echo(result.to_text())
 
@@ -277,28 +285,30 @@ def import_(bundle: str, store_path: StoreLocation) -> None:
 
 @snapshot.command()
 @click.argument("refs", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_option("--json", "json_out", "the report as JSON")
 @_query_options
 @_STORE_OPTION
-def verify(refs: tuple[str, ...], as_json: bool, store_path: StoreLocation, **query: Any) -> None:
+def verify(
+    refs: tuple[str, ...], json_out: str | None, store_path: StoreLocation, **query: Any
+) -> None:
     """Check every stored object and index row (or only the selected snapshots' files);
     exit 1 when anything is damaged."""
     store = SnapshotStore(store_path)
     if refs or any(value not in (None, False) for value in query.values()):
-        problems = _verify_selected(store, _select(store, refs, query), as_json)
+        problems = _verify_selected(store, _select(store, refs, query), json_out)
         if problems:
             sys.exit(1)
         return
     report = store.verify()
-    if as_json:
-        _echo_json(report.to_dict())
+    if json_out is not None:
+        emit_json(json_out, report.to_dict())
     else:
         click.echo(report.to_text())
     if not report.ok:
         sys.exit(1)
 
 
-def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool) -> int:
+def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], json_out: str | None) -> int:
     """Read back every file of each chosen snapshot (hashes checked); the number damaged."""
     rows = []
     for snap in chosen:
@@ -310,8 +320,8 @@ def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool
             problem = str(error)
         rows.append({"id": snap.id, "ok": problem is None, "problem": problem})
     damaged = sum(not row["ok"] for row in rows)
-    if as_json:
-        _echo_json({"checked": len(rows), "damaged": damaged, "snapshots": rows})
+    if json_out is not None:
+        emit_json(json_out, {"checked": len(rows), "damaged": damaged, "snapshots": rows})
     else:
         for row in rows:
             click.echo(f"{str(row['id'])[:12]}  {'ok' if row['ok'] else row['problem']}")
@@ -324,9 +334,9 @@ def _verify_selected(store: SnapshotStore, chosen: list[Snapshot], as_json: bool
 @click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
 @click.option("--grace", type=float, default=DEFAULT_GRACE_S, show_default=True,
               help="Keep temporary files younger than this many seconds (a running save).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@output_option("--json", "json_out", "the report as JSON")
 @_STORE_OPTION
-def gc(delete: bool, grace: float, as_json: bool, store_path: StoreLocation) -> None:
+def gc(delete: bool, grace: float, json_out: str | None, store_path: StoreLocation) -> None:
     """Remove the temporary files that interrupted saves left in the store (dry run default)."""
     if store_path.is_postgres or store_path.objects:
         raise SnapshotError(
@@ -334,8 +344,8 @@ def gc(delete: bool, grace: float, as_json: bool, store_path: StoreLocation) -> 
             " finds the unreferenced objects of a team store"
         )
     report = remove_temp_files(store_path.root, dry_run=not delete, grace=grace)
-    if as_json:
-        _echo_json({"dry_run": report.dry_run,
+    if json_out is not None:
+        emit_json(json_out, {"dry_run": report.dry_run,
                     "removed": [dataclasses.asdict(t) for t in report.removed],
                     "kept": [dataclasses.asdict(t) for t in report.kept]})
     else:

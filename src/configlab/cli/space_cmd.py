@@ -13,8 +13,9 @@ import click
 
 from configlab import formats
 from configlab._internal.safeio import write_output
+from configlab.cli._output import emit, emit_json, output_option
 from configlab.errors import ConfiglabError, FormatError, SpaceError
-from configlab.space import ABSENT, Space
+from configlab.space import ABSENT, Space, space_to_pict
 
 _SPACE_FORMATS = ("yaml", "json", "pict")
 
@@ -64,16 +65,16 @@ def space() -> None:
               help="Format of SPACE (auto: by extension; .pict is PICT).")
 @click.option("--config-format", default=None,
               help="Format of the configs (default: by extension).")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
+@output_option("--json", "json_out", "the report as JSON")
 @click.option("--strict", is_flag=True, help=_STRICT_HELP)
 def check(space_file: str, configs: tuple[str, ...], space_format: str,
-          config_format: str | None, as_json: bool, strict: bool) -> None:
+          config_format: str | None, json_out: str | None, strict: bool) -> None:
     """Load SPACE, list its parameters and value classes, and validate --config files."""
     try:
         loaded = _load_space(space_file, space_format, strict)
     except ConfiglabError as error:
-        if as_json:
-            click.echo(json.dumps({"space": space_file, "error": str(error)}, indent=2))
+        if json_out is not None:
+            emit_json(json_out, {"space": space_file, "error": str(error)})
         else:
             click.echo(f"configlab: error: {error}", err=True)
         raise SystemExit(2) from None
@@ -90,7 +91,7 @@ def check(space_file: str, configs: tuple[str, ...], space_format: str,
                 for v in violations
             ],
         })
-    if as_json:
+    if json_out is not None:
         report = {
             "space": space_file,
             "name": loaded.name,
@@ -104,7 +105,7 @@ def check(space_file: str, configs: tuple[str, ...], space_format: str,
             "warnings": list(loaded.warnings),
             "configs": results,
         }
-        click.echo(json.dumps(report, indent=2, default=repr))
+        emit(json_out, json.dumps(report, indent=2, default=repr))
     else:
         title = f" {loaded.name!r}" if loaded.name else ""
         click.echo(f"space{title}: {len(loaded.parameters)} parameter(s), "
@@ -174,12 +175,7 @@ def convert(space_file: str, target: str, output: str | None, space_format: str,
     loaded = _load_space(space_file, space_format, strict)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if target == "pict":
-        from configlab.space import space_to_pict
-
-        text = space_to_pict(loaded)
-    else:
-        text = formats.dumps(loaded.to_dict(), target)
+    text = space_to_pict(loaded) if target == "pict" else formats.dumps(loaded.to_dict(), target)
     _write(text, output)
 
 

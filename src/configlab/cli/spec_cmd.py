@@ -13,11 +13,21 @@ from typing import Any
 import click
 
 from configlab._internal.safeio import write_output
+from configlab.cli._output import STDOUT, emit_json, output_option
+from configlab.cli._store_options import store_options
 from configlab.errors import SpecError
-
-
-def _echo_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+from configlab.specs import (
+    PytestRunner,
+    diff_specs,
+    load_spec,
+    output_tail,
+    spec_from_store,
+    verify,
+)
+from configlab.specs import (
+    check as check_spec,
+)
+from configlab.storage import StoreLocation
 
 
 @click.group(name="spec")
@@ -66,36 +76,11 @@ def spec() -> None:
 @click.option("--max-per-rule", default=None, type=int, help="At most this many configs per rule.")
 @click.option("--witnesses", default=1, show_default=True, type=int,
               help="Distinct SAT witness configs for a rule no generated config satisfies.")
-@click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store receiving every config and the spec.",
-)
+@store_options
 @click.option("--no-store", is_flag=True, help="Do not save configs and spec in a store.")
-@click.option(
-    "--json",
-    "json_out",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Write the JSON report here ('-' for stdout).",
-)
-@click.option(
-    "--junit",
-    "junit_out",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Write a JUnit XML report here.",
-)
-@click.option(
-    "--md",
-    "md_out",
-    default=None,
-    type=click.Path(dir_okay=False),
-    help="Write a Markdown report here.",
-)
+@output_option("--json", "json_out", "the report as JSON")
+@output_option("--junit", "junit_out", "the report as JUnit XML")
+@output_option("--md", "md_out", "the report as Markdown")
 @click.option(
     "--progress/--no-progress",
     default=None,
@@ -114,7 +99,7 @@ def verify_cmd(
     workers: int | None,
     max_per_rule: int | None,
     witnesses: int,
-    store_path: str,
+    store_path: StoreLocation,
     no_store: bool,
     json_out: str | None,
     junit_out: str | None,
@@ -122,8 +107,6 @@ def verify_cmd(
     progress: bool | None,
 ) -> None:
     """Run the application under configs satisfying each rule of SPEC and judge the runs."""
-    from configlab.specs import PytestRunner, load_spec, verify
-
     if (command is None) == (node_id is None):
         raise SpecError("give exactly one of --run CMD or --pytest NODE_ID")
     the_spec = load_spec(spec_file, space=space_file)
@@ -141,19 +124,16 @@ def verify_cmd(
         max_per_rule=max_per_rule,
         witnesses=witnesses,
     )
-    for path, kind in ((json_out, "json"), (junit_out, "junit"), (md_out, "md")):
-        if path == "-" and kind == "json":
-            click.echo(report.to_json())
-        elif path is not None:
-            report.write(path, kind)
-    if json_out != "-":
+    outputs = ((json_out, "json"), (junit_out, "junit"), (md_out, "md"))
+    for path, kind in outputs:
+        if path is not None:
+            report.write(path, kind)  # "-": stdout
+    if all(path != STDOUT for path, _ in outputs):  # the summary would spoil a piped report
         _summary(report)
     click.get_current_context().exit(0 if report.ok else 1)
 
 
 def _summary(report: Any) -> None:
-    from configlab.specs import output_tail
-
     totals = report.totals()
     for rule in report.rules:
         line = (
@@ -190,15 +170,13 @@ def _summary(report: Any) -> None:
     type=click.Path(dir_okay=False),
     help="Space file (overrides the spec's own space).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-def lint_cmd(spec_file: str, space_file: str | None, as_json: bool) -> None:
+@output_option("--json", "json_out", "the report as JSON")
+def lint_cmd(spec_file: str, space_file: str | None, json_out: str | None) -> None:
     """Find contradictory rules (with a witness config) and dead rules in SPEC."""
-    from configlab.specs import check, load_spec
-
     the_spec = load_spec(spec_file, space=space_file)
-    report = check(the_spec, raise_on_contradiction=False)
-    if as_json:
-        _echo_json(report.to_dict())
+    report = check_spec(the_spec, raise_on_contradiction=False)
+    if json_out is not None:
+        emit_json(json_out, report.to_dict())
     else:
         click.echo(report.to_text())
     click.get_current_context().exit(0 if report.ok else 1)
@@ -207,28 +185,19 @@ def lint_cmd(spec_file: str, space_file: str | None, as_json: bool) -> None:
 @spec.command("diff")
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable JSON output.")
-def diff_cmd(old: str, new: str, as_json: bool) -> None:
+@output_option("--json", "json_out", "the changes as JSON")
+def diff_cmd(old: str, new: str, json_out: str | None) -> None:
     """Show rules added, removed and changed between two spec versions."""
-    from configlab.specs import diff_specs
-
     result = diff_specs(old, new)
-    if as_json:
-        _echo_json(result.to_dict())
+    if json_out is not None:
+        emit_json(json_out, result.to_dict())
     else:
         click.echo(result.to_text())
 
 
 @spec.command("show")
 @click.argument("ref")
-@click.option(
-    "--store",
-    "store_path",
-    default=".configlab",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Snapshot store directory.",
-)
+@store_options
 @click.option(
     "--output",
     "-o",
@@ -236,10 +205,8 @@ def diff_cmd(old: str, new: str, as_json: bool) -> None:
     type=click.Path(dir_okay=False),
     help="Write the spec's canonical JSON here instead of stdout.",
 )
-def show_cmd(ref: str, store_path: str, output: str | None) -> None:
+def show_cmd(ref: str, store_path: StoreLocation, output: str | None) -> None:
     """Print the exact spec kept in the store (REF: snapshot id, tag spec:NAME@VERSION or hash)."""
-    from configlab.specs import spec_from_store
-
     the_spec = spec_from_store(store_path, ref)
     text = json.dumps(the_spec.to_dict(), indent=2, ensure_ascii=False)
     if output is None:

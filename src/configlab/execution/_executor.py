@@ -115,6 +115,7 @@ def make_executor(spec: str | None, jobs: int | None = None) -> Executor:
     if spec is None or spec == "local":
         return LocalExecutor(jobs)
     if spec.startswith(("dask://", "tcp://")):
+        # deferred: dask is an optional extra (configlab[dask])
         from configlab.execution._dask import DaskExecutor
 
         return DaskExecutor(spec)

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from configlab import formats
 from configlab._internal import safeio
 from configlab.errors import ConfiglabError
 from configlab.execution._command import CONFIG_ENV, CommandTemplate
 from configlab.execution._process import DEFAULT_TAIL_BYTES, ProcessResult, run_process
+from configlab.results import Result
 
 if TYPE_CHECKING:
     from configlab.results import Result
@@ -107,8 +109,6 @@ def read_metrics(path: Path) -> dict[str, float]:
 
 def write_config(config: Mapping[str, Any], directory: str, fmt: str) -> Path:
     """Write ``config`` to ``directory/config.<ext>`` (raises ConfiglabError when it cannot)."""
-    from configlab import formats
-
     path = Path(directory) / f"config.{EXTENSIONS.get(fmt, fmt)}"
     formats.dump(dict(config), path, fmt)
     return path
@@ -116,8 +116,6 @@ def write_config(config: Mapping[str, Any], directory: str, fmt: str) -> Path:
 
 def run_job(job: CommandJob) -> JobResult:
     """Run one job (in a worker thread or on a Dask worker); never raises for the app's doing."""
-    from configlab.errors import ConfiglabError
-
     with tempfile.TemporaryDirectory(prefix="configlab-run-") as directory:
         if job.config_path is not None:
             path = Path(job.config_path)
@@ -157,8 +155,6 @@ def to_result(
     ``timed_out``), whatever the application wrote to ``$CONFIGLAB_METRICS`` and
     ``extra_metrics`` (e.g. the shard).
     """
-    from configlab.results import Result
-
     metrics = dict(done.app_metrics)
     if done.process is not None:
         metrics.update(done.process.metrics())

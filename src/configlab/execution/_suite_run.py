@@ -18,12 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from configlab import formats
 from configlab._internal import safeio
-from configlab.errors import ExecutionError
+from configlab.errors import ConfiglabError, ExecutionError
 from configlab.execution._executor import Executor
 from configlab.execution._jobs import CommandJob, JobResult, run_job, to_result
 from configlab.execution._progress import Progress
 from configlab.execution._shard import Shard
+from configlab.results import ResultStore
+from configlab.snapshots import SnapshotStore
 
 if TYPE_CHECKING:
     from configlab.results import Result
@@ -44,9 +47,6 @@ class SuiteItem:
 
 def load_suite(source: str | Path) -> list[SuiteItem]:
     """The configs of a suite directory (manifest order, else file names) or JSON-lines file."""
-    from configlab import formats
-    from configlab.errors import ConfiglabError
-
     path = Path(source)
     if path.is_dir():
         manifest = path / MANIFEST
@@ -127,8 +127,6 @@ def run_suite(
     """
     snapshot_ids: list[str | None] = [None] * len(jobs)
     if store is not None and snapshot:
-        from configlab.snapshots import SnapshotStore
-
         with SnapshotStore(store) as snapshots:
             snapshot_ids = [snapshots.save_config(dict(job.config), job.name,
                                                   meta={"source": "configlab.exec"}).id
@@ -142,8 +140,6 @@ def run_suite(
     last_flush = time.perf_counter()
     writer = None
     if store is not None:
-        from configlab.results import ResultStore
-
         writer = ResultStore(store)
 
     def flush() -> None:

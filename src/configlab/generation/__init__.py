@@ -3,7 +3,7 @@ prioritisation of suites."""
 
 from __future__ import annotations
 
-from configlab.generation._covering import build_covering_suite
+from configlab.generation._covering import CoveringBudgetWarning, build_covering_suite
 from configlab.generation._generate import (
     DEFAULT_MAX_SIZE,
     STRATEGIES,
@@ -24,6 +24,7 @@ __all__ = [
     "DEFAULT_MAX_SIZE",
     "FAILING_OUTCOMES",
     "STRATEGIES",
+    "CoveringBudgetWarning",
     "DeadValue",
     "DeadValueWarning",
     "PrioritizedSuite",

@@ -33,6 +33,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab._internal.finite import FiniteModel, ModelSolver
+from configlab._internal.validity import TupleValidity
 from configlab.errors import GenerationError
 
 IntArray = npt.NDArray[np.int64]
@@ -59,6 +61,12 @@ CUR_LIMIT = 32_000_000
 WORK_LIMIT = 2_000_000
 
 Tuple_ = tuple[tuple[int, int], ...]
+
+
+class CoveringBudgetWarning(UserWarning):
+    """The time budget ran out before the first complete covering suite: the greedy
+    construction went on (a suite missing valid tuples is not a covering suite), so the call
+    took longer than the budget and the suite was not optimised."""
 
 
 def _refuse_too_many_tuples(sizes: Sequence[int], t: int) -> None:
@@ -180,14 +188,14 @@ def _subset_rank(sub: tuple[int, ...], k: int) -> int:
 
 
 class _Validity:
-    """Decides validity of tuples via the constraint components of the model."""
+    """The t-tuple validity kernel plus the vectorised views of it over the tuple index."""
 
     def __init__(self, solver: ModelSolver, index: TupleIndex) -> None:
-        self.solver = solver
+        self.kernel = TupleValidity([int(s) for s in index.sizes], solver)
         self.index = index
         k = index.k
-        comp = np.array(solver.components, dtype=np.int64)
-        constrained = np.array([solver.is_constrained(p) for p in range(k)], dtype=bool)
+        comp = np.array(self.kernel.component, dtype=np.int64)
+        constrained = np.array(self.kernel.constrained, dtype=bool)
         # unconstrained parameters get a unique negative component id
         self.comp = np.where(constrained, comp, -np.arange(1, k + 1, dtype=np.int64))
         self.constrained = constrained
@@ -220,14 +228,7 @@ class _Validity:
 
     def tuple_valid(self, params: Sequence[int], codes: Sequence[int]) -> bool:
         """Exact validity of one tuple (components checked independently)."""
-        groups: dict[int, dict[int, int]] = {}
-        for p, v in zip(params, codes, strict=True):
-            p, v = int(p), int(v)
-            if self.dead[self.index.glob_offset[p] + v]:
-                return False
-            if self.constrained[p]:
-                groups.setdefault(int(self.comp[p]), {})[p] = v
-        return all(len(g) < 2 or self.solver.is_valid_partial(g) for _, g in sorted(groups.items()))
+        return self.kernel.tuple_valid(params, codes)
 
 
 def _prepare(
@@ -399,6 +400,10 @@ class _Builder:
     def _demand(self) -> IntArray:
         """Uncovered required tuples per global value (chunked to bound memory)."""
         idx = self.index
+        if self.need.all():
+            # nothing excluded yet: p = v lies in prod(other sizes) tuples of each subset of p
+            per_param = [int(idx.sizes[o].prod(axis=1).sum()) for o in idx.others]
+            return np.repeat(np.asarray(per_param, dtype=np.int64), idx.sizes)
         cnt = np.zeros(idx.num_values, dtype=np.int64)
         chunk = 1 << 21
         for start in range(0, idx.total, chunk):
@@ -407,10 +412,11 @@ class _Builder:
             cnt += np.bincount((idx.glob_offset[params] + vals).ravel(), minlength=idx.num_values)
         return cnt
 
-    def mark_covered(self, row: IntArray) -> None:
-        """Mark the tuples of ``row`` covered and update the demand counts."""
+    def mark_covered(self, row: IntArray, held: IntArray | None = None) -> None:
+        """Mark the tuples of ``row`` covered and update the demand counts (``held``: the
+        row's tuple indices when the caller has them already)."""
         idx = self.index
-        ti = idx.row_indices(row)
+        ti = idx.row_indices(row) if held is None else held
         new = self.need[ti]
         self.need[ti] = False
         sub = idx.subsets[new]
@@ -462,30 +468,45 @@ class _Builder:
                 self.cnt[best] -= 1
         return None
 
-    def fill(self, seed_p: Sequence[int], seed_v: Sequence[int], order: Sequence[int]) -> IntArray:
-        """A valid row holding ``seed_p = seed_v``, other parameters set greedily in ``order``."""
+    def fill(
+        self, seed_p: Sequence[int], seed_v: Sequence[int], order: Sequence[int]
+    ) -> tuple[IntArray, IntArray]:
+        """A valid row holding ``seed_p = seed_v``, other parameters set greedily in ``order``,
+        and the indices of the tuples it holds.
+
+        Per column subset the number of members already set and the partial tuple index are
+        kept, so the gain of ``p = v`` reads the subsets of ``p`` whose other members are all
+        set (once ``p`` is set too, the partial index is the tuple index) instead of
+        recomputing every subset's index per parameter.
+        """
         idx, solver, need = self.index, self.solver, self.need
-        k = idx.k
+        k, t = idx.k, idx.t
         row = np.full(k, -1, dtype=np.int64)
         fixed = np.zeros(k, dtype=bool)
-        row[list(seed_p)] = list(seed_v)
-        fixed[list(seed_p)] = True
+        n_set = np.zeros(len(idx.subsets), dtype=np.int8)
+        partial_idx = idx.base.copy()
+
+        def assign(p: int, v: int) -> None:
+            sids = idx.by_param[p]  # distinct subsets: fancy += is safe
+            n_set[sids] += 1
+            if v:
+                partial_idx[sids] += v * idx.p_mult[p]
+            row[p] = v
+            fixed[p] = True
+
+        for p, v in zip(seed_p, seed_v, strict=True):
+            assign(int(p), int(v))
         comp = self.validity.comp
         witnesses: dict[int, tuple[int, ...]] = {}
         for p in order:
             if fixed[p]:
                 continue
             size = int(idx.sizes[p])
-            others = idx.others[p]
-            ok = fixed[others].all(axis=1)
-            gains = np.zeros(size, dtype=np.int64)
-            if ok.any():
-                b = idx.base[idx.by_param[p][ok]] + (row[others[ok]] * idx.o_mult[p][ok]).sum(
-                    axis=1
-                )
-                pm = idx.p_mult[p][ok]
-                for v in range(size):
-                    gains[v] = np.count_nonzero(need[b + v * pm])
+            sids = idx.by_param[p]
+            ok = n_set[sids] == t - 1
+            b = partial_idx[sids[ok]]
+            pm = idx.p_mult[p][ok]
+            gains = np.array([np.count_nonzero(need[b + v * pm]) for v in range(size)])
             keys: list[Any] = [self.np_rng.random(size)]
             if self.weights is not None:
                 keys.append(-self.weights[idx.glob_offset[p] : idx.glob_offset[p] + size])
@@ -513,31 +534,32 @@ class _Builder:
                     raise GenerationError("internal error: no valid value while building a row")
             else:
                 chosen = int(choices[0])
-            row[p] = chosen
-            fixed[p] = True
-        return row
+            assign(int(p), chosen)
+        return row, partial_idx
 
-    def best_row(self, seed_p: Sequence[int], seed_v: Sequence[int]) -> IntArray:
-        """The best of ``candidates`` greedy rows around the seed assignment."""
+    def best_row(self, seed_p: Sequence[int], seed_v: Sequence[int]) -> tuple[IntArray, IntArray]:
+        """The best of ``candidates`` greedy rows around the seed assignment, with the
+        indices of the tuples it holds."""
         idx = self.index
         k = idx.k
         demand = np.add.reduceat(self.cnt, idx.glob_offset)
-        best_row: IntArray | None = None
+        best: tuple[IntArray, IntArray] | None = None
         best_gain = -1
         for c in range(self.candidates):
             if c == 0:
                 order = np.lexsort((self.np_rng.random(k), -demand)).tolist()
             else:
                 order = self.np_rng.permutation(k).tolist()
-            row = self.fill(seed_p, seed_v, order)
-            gain = int(np.count_nonzero(self.need[idx.row_indices(row)]))
+            row, held = self.fill(seed_p, seed_v, order)
+            gain = int(np.count_nonzero(self.need[held]))
             if gain > best_gain:
-                best_row, best_gain = row, gain
-        assert best_row is not None
-        return best_row
+                best, best_gain = (row, held), gain
+        assert best is not None
+        return best
 
-    def next_row(self) -> IntArray | None:
-        """The next greedy row, or None when every required tuple is covered."""
+    def next_row(self) -> tuple[IntArray, IntArray] | None:
+        """The next greedy row and its tuple indices, or None when every required tuple is
+        covered."""
         seed = self._pick_seed()
         return None if seed is None else self.best_row(*seed)
 
@@ -775,6 +797,8 @@ class CoveringResult:
     seed_covered: int
     _work: _Work | None = field(default=None, repr=False)
     _seed_idx: IntArray | None = field(default=None, repr=False)
+    #: the time budget ran out before the first complete suite (see CoveringBudgetWarning)
+    over_budget: bool = False
 
     def seed_tuples(self) -> list[Tuple_]:
         """The valid tuples the seeds already cover, as ``((param, code), ...)``."""
@@ -852,10 +876,13 @@ def build_covering(
             that higher strength (mixed strength, like PICT sub-models).
         weights: per parameter, a positive weight per code; when several codes cover
             equally many new tuples, the heavier one is preferred.
-        time_budget: optional wall-clock cap in seconds for the whole call; the
-            greedy phase always completes, the optimisation phase stops early.
-            When the cap (rather than the step budget) ends the search, the result
-            can depend on machine speed.
+        time_budget: optional wall-clock limit in seconds for the whole call: the greedy
+            construction reads the clock after every row and the optimisation after every
+            step; the best complete suite found by then is returned.  If the budget runs
+            out before the first complete suite, construction goes on to completion
+            without optimisation and :class:`CoveringBudgetWarning` is issued
+            (``over_budget`` in the result).  When the budget (rather than the step
+            budget) ends the search, the result can depend on machine speed.
         max_steps: step budget of the optimisation phase (deterministic); default
             ``5000 * effort`` for t <= 2, ``20000 * effort`` above; ``0`` disables it.
         candidates: candidate rows tried per greedy step (>= 1); default 3 when no
@@ -896,22 +923,16 @@ def build_covering(
     for r in seeds + required:
         builder.mark_covered(r)
     for part in parts:
-        packed = builder.best_row(list(part), list(part.values()))
-        builder.mark_covered(packed)
+        packed, held = builder.best_row(list(part), list(part.values()))
+        builder.mark_covered(packed, held)
         required.append(packed)
     seed_idx = np.flatnonzero(builder.required & ~builder.need)
-    rows: list[IntArray] = []
-    while True:
-        row = builder.next_row()
-        if row is None:
-            break
-        builder.mark_covered(row)
-        rows.append(row)
+    deadline = None if time_budget is None else start + float(time_budget)
+    rows, over_budget = _greedy_rows(builder, deadline)
     if max_steps is None:
         # pairwise: interactive speed by default, more with ``effort``
         max_steps = int((DEFAULT_STEPS_T2 if work.t <= 2 else DEFAULT_STEPS) * effort)
-    deadline = None if time_budget is None else start + float(time_budget)
-    if max_steps > 0 and rows:
+    if max_steps > 0 and rows and not over_budget:
         compactor = _Compactor(work.solver, index, builder.required, rows, seeds + required, rng)
         patience = int(
             effort * min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
@@ -924,8 +945,36 @@ def build_covering(
     k = work.k
     out = [tuple(int(v) for v in r[:k]) for r in required + rows]
     return CoveringResult(
-        out, len(required), int(np.count_nonzero(builder.required)), len(seed_idx), work, seed_idx
+        out, len(required), int(np.count_nonzero(builder.required)), len(seed_idx), work,
+        seed_idx, over_budget,
     )
+
+
+def _greedy_rows(builder: _Builder, deadline: float | None) -> tuple[list[IntArray], bool]:
+    """Greedy rows until every required tuple is covered, and whether the deadline passed
+    first.  The clock is read after every row; past the deadline the construction warns
+    once (:class:`CoveringBudgetWarning`) and finishes with one candidate per row, the
+    cheapest complete suite it can still give."""
+    rows: list[IntArray] = []
+    over = False
+    while True:
+        found = builder.next_row()
+        if found is None:
+            return rows, over
+        builder.mark_covered(*found)
+        rows.append(found[0])
+        if not over and deadline is not None and time.monotonic() > deadline:
+            over = True
+            left = int(np.count_nonzero(builder.need))
+            warnings.warn(
+                CoveringBudgetWarning(
+                    f"time budget exhausted after {len(rows)} greedy rows with {left} valid "
+                    "tuples still uncovered: completing the suite without optimisation "
+                    "(raise time_budget, or lower the strength)"
+                ),
+                stacklevel=3,
+            )
+            builder.candidates = 1
 
 
 def _flat_weights(work: _Work, weights: Sequence[Sequence[float]] | None) -> FloatArray | None:

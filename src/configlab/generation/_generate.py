@@ -29,6 +29,7 @@ from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import SpaceModel, space_model
 from configlab.constraints import ABSENT, values_equal
 from configlab.errors import GenerationError
+from configlab.generation._suite import build_suite
 from configlab.space import (
     FloatParam,
     IntParam,
@@ -682,8 +683,6 @@ def _boundary(plan: _Plan, rng: random.Random, base: Mapping[str, Any] | None) -
 
 def _covering(plan: _Plan, seed: int, strength: int, base: Mapping[str, Any] | None,
               settings: Mapping[str, Any]) -> Iterator[Config]:
-    from configlab.generation._suite import build_suite
-
     _, rows = build_suite(plan.sm, plan.solver, strength, seed, **settings)
     return _decode_unique(plan.sm, rows, base)
 

@@ -21,6 +21,7 @@ from typing import Any, Final
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import space_model
 from configlab.errors import GenerationError
+from configlab.generation._covering import TupleIndex, tuples_to_cover
 from configlab.space import SpaceSource, load_space
 
 Config = dict[str, Any]
@@ -113,8 +114,6 @@ def prioritize(
         UnsatisfiableSpaceError: the space has no valid configuration.
     """
     import numpy as np
-
-    from configlab.generation._covering import TupleIndex, tuples_to_cover
 
     if not isinstance(strength, int) or isinstance(strength, bool) or not 1 <= strength <= 4:
         raise GenerationError(f"strength must be an integer between 1 and 4, got {strength!r}")

@@ -132,7 +132,13 @@ def _per_value(space: Space, data: Mapping[str, Any], what: str) -> dict[int, di
         raise GenerationError(f"{what}: expected a mapping of parameter paths, got {data!r}")
     out: dict[int, dict[int, Any]] = {}
     for pattern, values in data.items():
-        entries = values.items() if isinstance(values, Mapping) else ((v, True) for v in values)
+        if isinstance(values, Mapping):
+            entries: Iterable[tuple[Any, Any]] = list(values.items())
+        elif isinstance(values, (list, tuple)):
+            entries = [(v, True) for v in values]
+        else:
+            shape = "{value: weight}" if what == "weights" else "{value: x} or a list of values"
+            raise GenerationError(f"{what} of {str(pattern)!r}: expected {shape}, got {values!r}")
         for n in _select(space, str(pattern), what):
             param = space.parameters[n]
             for value, x in entries:
@@ -144,6 +150,13 @@ def _weights(space: Space, data: Mapping[str, Any] | None) -> list[list[float]] 
     if not data:
         return None
     table = _per_value(space, data, "weights")
+    for n, by_code in table.items():
+        for weight in by_code.values():
+            if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+                raise GenerationError(
+                    f"weights of {space.parameters[n].path!r}: a weight must be a number, "
+                    f"got {weight!r}"
+                )
     return [
         [float(table.get(n, {}).get(c, 1.0)) for c in range(len(p.value_classes))]
         for n, p in enumerate(space.parameters)
@@ -240,7 +253,8 @@ def covering_suite(
             in single-fault configs, one negative value per config, combined with the other
             parameters' valid values at strength t-1; defaults to the space's PICT ``~``
             values.
-        time_budget: wall-clock cap in seconds of the optimisation.
+        time_budget: wall-clock limit in seconds of the covering construction and its
+            optimisation (see :func:`~configlab.generation._covering.build_covering`).
         max_steps: step budget of the optimisation (default 20,000 x ``effort``).
         candidates: candidate rows per greedy step.
         effort: longer optimisation (smaller suites), deterministic; default 1.

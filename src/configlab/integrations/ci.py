@@ -42,9 +42,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from configlab import formats, storage
 from configlab._internal.safeio import write_output
-from configlab.errors import ConfiglabError, IntegrationError
+from configlab.errors import AnalysisError, ConfiglabError, IntegrationError
+from configlab.execution import (
+    CommandJob,
+    CommandTemplate,
+    Progress,
+    Shard,
+    check_jobs,
+    default_jobs,
+    make_executor,
+    run_job,
+    shared_run_id,
+)
+from configlab.execution import to_result as job_result
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
+from configlab.integrations.exporters import export, markdown_summary, replay_command
+from configlab.integrations.ingest import IngestWarning, load_results
+from configlab.results import ResultSet, ResultStore
+from configlab.snapshots import SnapshotStore
+from configlab.space import load_space
 from configlab.storage import StoreLocation
 
 #: The step kinds, in the order they usually appear.
@@ -164,8 +182,6 @@ def load_ci_config(path: str | os.PathLike[str]) -> CIConfig:
         IntegrationError: unreadable file, malformed YAML, unknown keys or step kinds, or
             options of the wrong type (names the file and the step).
     """
-    from configlab import formats
-
     location = Path(path)
     if not location.is_file():
         raise IntegrationError(f"{location}: no such CI config file")
@@ -216,7 +232,6 @@ def load_ci_config(path: str | os.PathLike[str]) -> CIConfig:
         raise IntegrationError(f"{where}: 'space' must be a path")
     if any(k in kinds for k in ("generate", "coverage")) and space is None:
         raise IntegrationError(f"{where}: 'generate' and 'coverage' steps need 'space'")
-    from configlab import storage
 
     store = data.get("store", os.environ.get(storage.STORE_ENV) or storage.DEFAULT_STORE)
     objects = data.get("objects", os.environ.get(storage.OBJECTS_ENV) or None)
@@ -314,8 +329,6 @@ class _State:
 
     def store(self) -> StoreLocation:
         """The suite's store: a postgresql:// URL as written, a directory relative to the file."""
-        from configlab import storage
-
         text = self.config.store
         index = text if storage.is_postgres_url(text) else str(self.path(text))
         return storage.resolve(index, self.config.objects, environ={})
@@ -345,9 +358,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     Raises:
         IntegrationError: the suite file or an input it names is unusable (exit code 2).
     """
-    from configlab.execution import Shard, check_jobs, shared_run_id
-    from configlab.results import ResultSet
-
     cfg = config if isinstance(config, CIConfig) else load_ci_config(config)
     env = os.environ if environ is None else environ
     chosen = None
@@ -370,8 +380,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
             raise IntegrationError(str(error)) from None
     state = _State(cfg, emit or print, results=ResultSet(), shard=chosen, jobs=jobs)
     if cfg.space is not None:
-        from configlab.space import load_space
-
         try:
             state.space = load_space(state.path(cfg.space))
         except ConfiglabError as error:
@@ -387,8 +395,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
         state.steps.append(StepReport(step.label, status, detail))
         state.emit(f"configlab ci: {step.label}: {status}: {detail}")
     if state.new_results:
-        from configlab.results import ResultStore
-
         try:
             with ResultStore(state.store()) as store:
                 store.record_many(state.new_results)
@@ -398,7 +404,6 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
     if failures:
         state.failed = True
     code = EXIT_FAILURES if state.failed else EXIT_COVERAGE if state.below else EXIT_OK
-    from configlab.integrations.exporters import markdown_summary
 
     summary = markdown_summary(state.results, coverage=state.coverage_report,
                                analysis=state.analysis, title="configlab ci")
@@ -419,7 +424,7 @@ def run_ci(config: CIConfig | str | os.PathLike[str], *,
 
 
 def _generate(state: _State, step: Step) -> tuple[str, str]:
-    from configlab import formats
+    # deferred: numpy/python-sat load only for suites with a generate step
     from configlab.generation import generate
 
     o = step.options
@@ -466,11 +471,6 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _run(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.execution import CommandJob, CommandTemplate, Progress, make_executor, run_job
-    from configlab.execution import to_result as job_result
-    from configlab.integrations.exporters import replay_command
-    from configlab.snapshots import SnapshotStore
-
     o = step.options
     name = o.get("name", "run")
     try:
@@ -533,8 +533,6 @@ def _why(done: Any) -> str:
 
 
 def _ingest(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.integrations.ingest import IngestWarning, load_results
-
     patterns = step.options["reports"]
     if isinstance(patterns, str):
         patterns = [patterns]
@@ -551,7 +549,6 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
             raise IntegrationError(f"{state.config.path}: {step.label}: {message}")
         state.annotations.append(Annotation("warning", "configlab ingest", message))
         return "ok", message
-    from configlab.snapshots import SnapshotStore
 
     location = state.store()
     known = location.is_postgres or (location.root / "index.sqlite").is_file()
@@ -579,7 +576,7 @@ def _ingest(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _verify(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.execution import default_jobs
+    # deferred: numpy/python-sat load only for suites with a verify step
     from configlab.specs import CommandRunner, load_spec, verify
 
     o = step.options
@@ -604,6 +601,7 @@ def _verify(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _coverage(state: _State, step: Step) -> tuple[str, str]:
+    # deferred: numpy loads only for suites with a coverage step
     from configlab.coverage import measure
 
     o = step.options
@@ -623,8 +621,8 @@ def _coverage(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _analyze(state: _State, step: Step) -> tuple[str, str]:
+    # deferred: numpy/scipy load only for suites with an analyze step
     from configlab.analysis import analyze
-    from configlab.errors import AnalysisError
 
     o = step.options
     try:
@@ -653,8 +651,6 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
 
 
 def _export(state: _State, step: Step) -> tuple[str, str]:
-    from configlab.integrations.exporters import export
-
     written = []
     for fmt, out in step.options.items():
         target = state.path(out)

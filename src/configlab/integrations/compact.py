@@ -22,7 +22,7 @@ from typing import Any
 from configlab.errors import IntegrationError
 from configlab.integrations.exporters import parquet_table
 from configlab.results import ResultSet, ResultStore
-from configlab.storage import StoreLocation, is_s3_url, split_s3_url
+from configlab.storage import StoreLocation, is_s3_url, s3_filesystem, split_s3_url
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,8 @@ def _filesystem(target: str) -> tuple[Any, str]:
     """(pyarrow-compatible filesystem or None, path within it) for a local path or s3:// URL."""
     if not is_s3_url(target):
         return None, os.fspath(target)
-    import s3fs
-
     bucket, prefix = split_s3_url(target)
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
-    options = {"endpoint_url": endpoint} if endpoint else {}
-    return s3fs.S3FileSystem(client_kwargs=options), f"{bucket}/{prefix}".rstrip("/")
+    return s3_filesystem(), f"{bucket}/{prefix}".rstrip("/")
 
 
 def compact_results(

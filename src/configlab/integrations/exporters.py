@@ -32,7 +32,7 @@ from configlab import redaction
 from configlab import tree as _tree
 from configlab._internal.safeio import write_output
 from configlab._version import __version__
-from configlab.errors import IntegrationError
+from configlab.errors import IntegrationError, ResultsError
 from configlab.integrations.ingest import (
     CONFIG_KEY,
     CONFIG_KEY_PREFIX,
@@ -85,7 +85,8 @@ def _redacted(rows: ResultSet) -> ResultSet:
     """``rows`` with secret-looking config values redacted (configlab.redaction rules).
 
     Every export format is built from this, so a ``password`` field never reaches a JUnit
-    property, an Allure parameter or a CSV cell; ``configlab --no-redact`` keeps them.
+    property, an Allure parameter or a CSV cell, nor a URL password the application printed
+    a ``<system-err>``; ``configlab --no-redact`` keeps them.
     """
     rules = redaction.current()
     if not rules.enabled:
@@ -93,8 +94,13 @@ def _redacted(rows: ResultSet) -> ResultSet:
     out = ResultSet()
     for result in rows:
         config = rules.tree(result.config)
-        out.append(result if config == result.config else dataclasses.replace(result,
-                                                                                config=config))
+        # the output tails too: an application may print its connection URL with the password
+        stdout = None if result.stdout is None else rules.text(result.stdout)
+        stderr = None if result.stderr is None else rules.text(result.stderr)
+        if (config, stdout, stderr) == (result.config, result.stdout, result.stderr):
+            out.append(result)
+        else:
+            out.append(dataclasses.replace(result, config=config, stdout=stdout, stderr=stderr))
     return out
 
 
@@ -178,6 +184,21 @@ def _message(result: Result) -> str:
     return "; ".join(parts)
 
 
+#: Characters of output shown in a failure's text (JUnit) or trace (Allure): the end of it.
+OUTPUT_EXCERPT = 4000
+
+
+def output_excerpt(result: Result, limit: int = OUTPUT_EXCERPT) -> str:
+    """The end of what a result's command wrote (its stderr tail, else its stdout tail), at
+    most ``limit`` characters, starting at a whole line when one fits: what a failure shows."""
+    text = (result.stderr or "").strip() or (result.stdout or "").strip()
+    if len(text) <= limit:
+        return text
+    text = text[-limit:]
+    start = text.find("\n") + 1  # drop the cut line, unless it is most of the excerpt
+    return "…" + (text[start:] if 0 < start <= limit // 2 else text)
+
+
 def _flat_config(result: Result) -> dict[str, Any]:
     return _tree.flatten(result.config)
 
@@ -222,9 +243,11 @@ def junit_xml(results: ResultRows, *, name: str = "configlab") -> str:
     """JUnit XML text: one ``<testsuite>`` per run id (in order of first appearance), one
     ``<testcase>`` per result with its properties (:func:`config_properties`).
 
-    fail -> ``<failure>``, error -> ``<error>``, skip -> ``<skipped>``; ``time`` is left out when
-    the duration is unknown.  Suites get no ``timestamp`` (readers would give it to the
-    results that have none); each testcase carries its own.
+    fail -> ``<failure>``, error -> ``<error>`` (its text: the end of the output,
+    :func:`output_excerpt`), skip -> ``<skipped>``; the kept stdout / stderr tails are
+    ``<system-out>`` / ``<system-err>``; ``time`` is left out when the duration is unknown.
+    Suites get no ``timestamp`` (readers would give it to the results that have none); each
+    testcase carries its own.
     """
     rows = _results(results)
     groups: dict[str | None, list[Result]] = {}
@@ -261,14 +284,20 @@ def junit_xml(results: ResultRows, *, name: str = "configlab") -> str:
             props = ET.SubElement(case, "properties")
             for prop_name, prop_value in config_properties(result):
                 ET.SubElement(props, "property", {"name": prop_name, "value": prop_value})
-            if result.outcome == "fail":
-                ET.SubElement(case, "failure", {"message": _xml_safe(_message(result)),
-                                                "type": "configlab.fail"})
-            elif result.outcome == "error":
-                ET.SubElement(case, "error", {"message": _xml_safe(_message(result)),
-                                              "type": "configlab.error"})
+            if result.outcome in ("fail", "error"):
+                tag = "failure" if result.outcome == "fail" else "error"
+                problem = ET.SubElement(case, tag, {"message": _xml_safe(_message(result)),
+                                                    "type": f"configlab.{result.outcome}"})
+                excerpt = output_excerpt(result)
+                if excerpt:
+                    problem.text = _xml_safe(excerpt)
             elif result.outcome == "skip":
                 ET.SubElement(case, "skipped", {"message": "configlab outcome: skip"})
+            # the kept tails, whole (ingest reads them back as the result's stdout / stderr)
+            if result.stdout:
+                ET.SubElement(case, "system-out").text = _xml_safe(result.stdout)
+            if result.stderr:
+                ET.SubElement(case, "system-err").text = _xml_safe(result.stderr)
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("time", f"{total_time:.3f}")
@@ -292,7 +321,8 @@ def allure_results(results: ResultRows, *, snapshot_url: str | None = None
     fullName, status (passed/failed/broken/skipped), stage, statusDetails, start/stop (epoch
     ms), labels (framework, suite, parentSuite = run id, tag), parameters (one per config path,
     plus the snapshot id excluded from the history id), links (``snapshot_url`` with
-    ``{snapshot_id}`` when given), attachments (the config, and the metrics, as JSON).
+    ``{snapshot_id}`` when given), attachments (the config, and the metrics, as JSON; the kept
+    stdout / stderr as text), statusDetails (message, and the end of the output as trace).
     """
     rows = _results(results)
     out = []
@@ -329,6 +359,12 @@ def allure_results(results: ResultRows, *, snapshot_url: str | None = None
             files[metrics_file] = json.dumps(dict(result.metrics), indent=2, sort_keys=True) + "\n"
             attachments.append({"name": "metrics", "source": metrics_file,
                                 "type": "application/json"})
+        for stream in ("stdout", "stderr"):
+            text = getattr(result, stream)
+            if text:
+                files[f"{ident}-{stream}-attachment.txt"] = text
+                attachments.append({"name": stream, "source": f"{ident}-{stream}-attachment.txt",
+                                    "type": "text/plain"})
         data: dict[str, Any] = {
             "uuid": ident,
             "historyId": _hex(f"{full_name}\n{result.config_key}"),
@@ -347,6 +383,9 @@ def allure_results(results: ResultRows, *, snapshot_url: str | None = None
         }
         if result.outcome != "pass":
             data["statusDetails"] = {"message": _message(result)}
+            excerpt = output_excerpt(result)
+            if excerpt:
+                data["statusDetails"]["trace"] = excerpt
         out.append((ident, data, files))
     return out
 
@@ -403,7 +442,8 @@ def ctrf_report(results: ResultRows, *, tool_name: str = "configlab") -> dict[st
     result has a timestamp), suite (the test id's
     class part), ``parameters`` (the flattened config), ``labels`` (the snapshot id) and
     ``extra.configlab`` (config, snapshot_id, test_id, run_id, metrics, timestamp and the exact
-    duration in seconds), which
+    duration in seconds), ``stdout`` / ``stderr`` (the kept tails, as lines with their line
+    ends) and, for a failure, ``trace`` (the end of the output), which
     :func:`configlab.integrations.ingest.from_ctrf` reads back exactly.
     """
     rows = _results(results)
@@ -435,6 +475,13 @@ def ctrf_report(results: ResultRows, *, tool_name: str = "configlab") -> dict[st
             test["labels"] = {SNAPSHOT_KEY: result.snapshot_id}
         if result.outcome in ("fail", "error"):
             test["message"] = _message(result)
+            excerpt = output_excerpt(result)
+            if excerpt:
+                test["trace"] = excerpt
+        for stream in ("stdout", "stderr"):
+            text = getattr(result, stream)
+            if text:  # lines with their ends: joined they are the exact text again
+                test[stream] = text.splitlines(keepends=True)
         tests.append(test)
     count = {status: sum(t["status"] == status for t in tests)
              for status in ("passed", "failed", "skipped", "other")}
@@ -489,7 +536,8 @@ def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = N
                      analysis: AnalysisReport | None = None, max_failures: int = 20,
                      title: str = "configlab results") -> str:
     """A Markdown summary: outcome counts, the failing results (test, snapshot id, config,
-    replay command), and the coverage levels and top suspects when given.
+    the last line of their output, replay command), and the coverage levels and top suspects
+    when given.
 
     Meant for ``$GITHUB_STEP_SUMMARY`` or a merge-request comment.
     """
@@ -507,18 +555,20 @@ def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = N
     failing = [r for r in rows if r.outcome in ("fail", "error")]
     if failing:
         out += [f"### Failures ({len(failing)})", "",
-                "| test | outcome | snapshot | config | replay |",
-                "|---|---|---|---|---|"]
+                "| test | outcome | snapshot | config | output | replay |",
+                "|---|---|---|---|---|---|"]
         for result in failing[:max_failures]:
             snap = f"`{result.snapshot_id[:12]}`" if result.snapshot_id else ""
             replay = replay_command(result)
+            last = output_excerpt(result).rsplit("\n", 1)[-1].strip()
             out.append(
                 f"| `{_cell(result.test_id or split_test_id(result)[1])}` | {result.outcome} | "
                 f"{snap} | `{_cell(_config_text(result))}` | "
+                f"{f'`{_cell(last)}`' if last else ''} | "
                 f"{f'`{_cell(replay, 200)}`' if replay else ''} |"
             )
         if len(failing) > max_failures:
-            out.append(f"| … and {len(failing) - max_failures} more | | | | |")
+            out.append(f"| … and {len(failing) - max_failures} more | | | | | |")
         out.append("")
     if coverage is not None:
         out += [f"### Coverage (strength {coverage.strength}, {coverage.n_rows} runs)", "",
@@ -557,14 +607,16 @@ def to_markdown(results: ResultRows, path: str | os.PathLike[str], **options: An
 
 
 def to_csv(results: ResultRows, path: str | os.PathLike[str]) -> Path:
-    """Write the results table as CSV (:meth:`ResultSet.to_csv` layout); returns the path."""
+    """Write the results table as CSV (:meth:`ResultSet.to_csv` layout); returns the path.
+
+    Like Parquet, a table of configs, outcomes and metrics: the output tails are left out
+    (JSON lines, JUnit, CTRF and Allure keep them)."""
     rows = _results(results)
     location = Path(path)
     try:
         location.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise IntegrationError(f"{location}: cannot write: {error.strerror or error}") from None
-    from configlab.errors import ResultsError
 
     try:
         return rows.to_csv(location)
@@ -592,10 +644,10 @@ def _column_type(values: list[Any]) -> str | None:
 def parquet_table(results: ResultRows) -> Any:
     """The results table of :func:`to_parquet` as a ``pyarrow.Table`` (needs pyarrow).
 
-    Columns as in the CSV form.  A config column whose present values all share one plain type
-    (bool, int64, float64, string) is typed, a missing cell meaning the path is absent; any
-    other config column (mixed types, explicit nulls, lists, objects) holds canonical text and
-    is listed in the ``configlab.text_columns`` schema metadata.
+    Columns as in the CSV form (no output tails).  A config column whose present values all
+    share one plain type (bool, int64, float64, string) is typed, a missing cell meaning the
+    path is absent; any other config column (mixed types, explicit nulls, lists, objects)
+    holds canonical text and is listed in the ``configlab.text_columns`` schema metadata.
     """
     try:
         import pyarrow as pa
@@ -697,6 +749,7 @@ __all__ = [
     "export",
     "junit_xml",
     "markdown_summary",
+    "output_excerpt",
     "parquet_table",
     "replay_command",
     "split_test_id",

@@ -15,7 +15,10 @@ Supported producers:
 Linking a test case to its configuration (see ``docs/integration.md``): every reader collects
 the key/value pairs a producer attaches to a test case (JUnit ``<properties>``, testcase
 attributes and ``configlab.*`` lines in ``<system-out>``; pytest-json-report ``user_properties``
-and ``metadata``; CTRF ``extra``, ``labels`` and ``parameters``) and reads these keys:
+and ``metadata``; CTRF ``extra``, ``labels`` and ``parameters``) and reads these keys (the
+output a report kept — JUnit ``<system-out>``/``<system-err>``, pytest-json-report's captured
+``stdout``/``stderr``, CTRF ``stdout``/``stderr`` lines — becomes the result's
+``stdout``/``stderr``, so ``--where '"OOM" in stderr'`` finds it):
 
 =============================  ===========================================================
 ``configlab.snapshot_id``      id (or unique prefix, or tag) of a snapshot holding the config
@@ -51,9 +54,18 @@ from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
 from configlab._internal import safeio
-from configlab.errors import ConfiglabError, IntegrationError, ResultsError
-from configlab.results import Result, ResultSet, format_cell, parse_cell
+from configlab.errors import ConfiglabError, IntegrationError, ResultsError, SnapshotNotFoundError
+from configlab.results import (
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+    Result,
+    ResultSet,
+    format_cell,
+    normalize_timestamp,
+    parse_cell,
+)
 from configlab.snapshots import SnapshotStore
+from configlab.storage import StoreLocation, is_postgres_url
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -73,7 +85,7 @@ METRIC_KEY_PREFIX = "configlab.metric."
 CONFIG_KEY_PREFIX = "config."
 
 #: Where snapshot ids are resolved: a store, its directory, or None (ids left unresolved).
-StoreRef = SnapshotStore | str | os.PathLike[str] | None
+StoreRef = SnapshotStore | StoreLocation | str | os.PathLike[str] | None
 
 _XML_LINE_RE = re.compile(r":\s*line \d+, column \d+$")
 _STDOUT_KEY_RE = re.compile(
@@ -149,6 +161,9 @@ class _Case:
     #: typed canonically (JUnit properties, ``record_property``), True: kept as they are.
     pairs: list[tuple[str, Any, bool]] = field(default_factory=list)
     run_id: str | None = None
+    #: what the test wrote, as the report kept it (JUnit system-out/-err, CTRF stdout/stderr)
+    stdout: str | None = None
+    stderr: str | None = None
 
 
 class _Linker:
@@ -215,6 +230,7 @@ class _Linker:
                 config=config, outcome=case.outcome, duration=duration, metrics=metrics,
                 test_id=test_id, snapshot_id=snapshot_id, timestamp=timestamp,
                 run_id=run_id if run_id is not None else self.run_id,
+                stdout=case.stdout or None, stderr=case.stderr or None,
             )
         except ConfiglabError as error:
             raise IntegrationError(f"{case.where}: {error}") from None
@@ -223,8 +239,6 @@ class _Linker:
         if self.store is None:
             return None
         if ref not in self._snapshots:
-            from configlab.errors import SnapshotNotFoundError
-
             try:
                 snapshot = self.store.get(ref)
                 merged: dict[str, Any] = {}
@@ -265,11 +279,14 @@ class _Linker:
 
 
 def _open_store(store: StoreRef) -> tuple[SnapshotStore | None, bool]:
-    """(SnapshotStore or None, whether it was opened here) from a store, a directory or None."""
+    """(SnapshotStore or None, whether it was opened here) from a store, a directory, a team
+    store (``postgresql://`` URL or :class:`~configlab.storage.StoreLocation`) or None."""
     if store is None:
         return None, False
     if isinstance(store, SnapshotStore):
         return store, False
+    if isinstance(store, StoreLocation) or (isinstance(store, str) and is_postgres_url(store)):
+        return SnapshotStore(store), True  # a team store: reached when a link is resolved
     if isinstance(store, str | os.PathLike):
         root = Path(store)
         if not (root / "index.sqlite").is_file():
@@ -343,8 +360,6 @@ def _seconds(text: str | None, where: str) -> float | None:
 
 
 def _timestamp(value: Any, where: str) -> str | None:
-    from configlab.results import normalize_timestamp
-
     try:
         return normalize_timestamp(value)
     except ConfiglabError as error:
@@ -448,6 +463,8 @@ def _junit_case(suite: Element, case: Element, run_id: str | None, location: Pat
     for output in case.iterfind("system-out"):
         for match in _STDOUT_KEY_RE.finditer(output.text or ""):
             junit_case.pairs.append((match.group(1), match.group(2), False))
+    junit_case.stdout = "".join(o.text or "" for o in case.iterfind("system-out"))
+    junit_case.stderr = "".join(o.text or "" for o in case.iterfind("system-err"))
     for prop in case.iterfind("properties/property"):
         prop_name = prop.get("name")
         if prop_name is None:
@@ -552,6 +569,10 @@ def from_pytest_json(path: str | os.PathLike[str], store: StoreRef = None, *,
                 duration = seconds if duration is None else duration + seconds
         case = _Case(test_id=nodeid, outcome=outcome, duration=duration, timestamp=stamp,
                      where=where)
+        # the output pytest captured, phase by phase
+        case.stdout, case.stderr = ("".join(
+            str(test[phase].get(stream) or "") for phase in ("setup", "call", "teardown")
+            if isinstance(test.get(phase), dict)) for stream in ("stdout", "stderr"))
         properties = test.get("user_properties") or []
         if not isinstance(properties, list):
             raise IntegrationError(f"{where}: user_properties must be a list")
@@ -610,6 +631,8 @@ def from_ctrf(path: str | os.PathLike[str], store: StoreRef = None, *,
             timestamp=_epoch_ms(test.get("start"), f"{where}: start"),
             where=where,
         )
+        case.stdout, case.stderr = (_ctrf_lines(test, stream, where)
+                                    for stream in ("stdout", "stderr"))
         extra = test.get("extra") or {}
         case.pairs.extend(_pairs_from(test.get("labels"), where, "labels"))
         case.pairs.extend(_pairs_from(test.get("parameters"), where, "parameters"))
@@ -619,6 +642,22 @@ def from_ctrf(path: str | os.PathLike[str], store: StoreRef = None, *,
             case.pairs.extend(_ctrf_own(own, where))
         results.append(linker.result(case))
     return linker.finish(results)
+
+
+def _ctrf_lines(test: Mapping[str, Any], stream: str, where: str) -> str | None:
+    """A CTRF test's ``stdout`` / ``stderr`` (a list of lines) as one text.
+
+    Lines that keep their ends (as configlab writes them) are joined as they are; lines without
+    (other tools) get a newline each.
+    """
+    lines = test.get(stream)
+    if lines is None:
+        return None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise IntegrationError(f"{where}: {stream!r} must be a list of strings")
+    if all(line.endswith("\n") for line in lines[:-1]):
+        return "".join(lines)
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _ctrf_own(own: Any, where: str) -> Iterable[tuple[str, Any, bool]]:
@@ -661,7 +700,6 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
         raise IntegrationError(f"{location}: cannot read Parquet: {error}") from None
     meta = table.schema.metadata or {}
     text_columns = set(json.loads(meta.get(b"configlab.text_columns", b"[]")))
-    from configlab.results import METRIC_PREFIX, RESERVED_COLUMNS
 
     columns = table.column_names
     if "outcome" not in columns:
@@ -754,7 +792,7 @@ def detect_report_format(path: str | os.PathLike[str]) -> str:
 
 
 def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = None, *,
-                 run_id: str | None = None) -> ResultSet:
+                 run_id: str | None = None, output: bool = True) -> ResultSet:
     """Read results from any supported file, choosing the reader from the content.
 
     The one door for reading results: JSON lines, CSV, Parquet and store directories are
@@ -762,17 +800,16 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
     URL; JUnit XML, pytest-json-report and CTRF go through
     :func:`from_junit`, :func:`from_pytest_json` and :func:`from_ctrf` (``store`` and ``run_id``
     apply to those).  A :class:`ResultSet` is returned as it is, so callers may take either.
+    ``output=False`` leaves a store's output tails unread (coverage and analysis need none).
 
     Raises:
         IntegrationError: missing file, unknown or malformed content (names the file).
     """
     if isinstance(source, ResultSet):
         return source
-    from configlab.storage import is_postgres_url
-
     if is_postgres_url(os.fspath(source)):  # a team store: its results table
         try:
-            return ResultSet.from_store(os.fspath(source))
+            return ResultSet.from_store(os.fspath(source), output=output)
         except ConfiglabError as error:
             raise IntegrationError(str(error)) from None
     path = source
@@ -787,7 +824,7 @@ def load_results(source: str | os.PathLike[str] | ResultSet, store: StoreRef = N
         return from_parquet(path)
     try:
         if kind == "store":
-            return ResultSet.from_store(path)
+            return ResultSet.from_store(path, output=output)
         if kind == "jsonl":
             return ResultSet.from_jsonl(path)
         return ResultSet.from_csv(path)

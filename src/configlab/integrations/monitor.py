@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from configlab.errors import IntegrationError
+from configlab.execution import run_process
 
 if sys.platform != "win32":
     import resource
@@ -300,8 +301,6 @@ def run_command(
         IntegrationError: empty ``argv``, or the command cannot be started (not found, not
             executable; the OSError is its ``__cause__``, see :func:`start_failure_code`).
     """
-    from configlab.execution import run_process
-
     args = [os.fspath(a) for a in argv]
     if not args:
         raise IntegrationError("no command given")

@@ -3,6 +3,7 @@ result store."""
 
 from __future__ import annotations
 
+from configlab.results._dataset import ResultDataset, is_dataset_source
 from configlab.results._model import (
     METRIC_PREFIX,
     NULL_CELL,
@@ -18,6 +19,7 @@ from configlab.results._model import (
     normalize_timestamp,
     parse_cell,
 )
+from configlab.results._select import Selection
 
 __all__ = [
     "METRIC_PREFIX",
@@ -25,12 +27,15 @@ __all__ = [
     "OUTCOMES",
     "RESERVED_COLUMNS",
     "Result",
+    "ResultDataset",
     "ResultSet",
     "ResultStore",
+    "Selection",
     "canonical_json",
     "config_key",
     "encode_results",
     "format_cell",
+    "is_dataset_source",
     "normalize_timestamp",
     "parse_cell",
 ]

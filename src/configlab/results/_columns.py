@@ -22,9 +22,13 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
-from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS
+from configlab.constraints import ABSENT
+from configlab.errors import ResultsError, SpaceError
+from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS, normalize_timestamp
 from configlab.results.encoded import EncodedResults
 from configlab.space import Space
+from configlab.space._infer import _scalar_param
+from configlab.space._params import FloatParam, IntParam
 
 
 class FastPathUnavailable(Exception):
@@ -111,9 +115,6 @@ def _observed(series: Any) -> list[Any]:
 
 def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred") -> Space:
     """The space :func:`configlab.space.Space.infer` infers from the same rows."""
-    from configlab.errors import SpaceError
-    from configlab.space._infer import _scalar_param
-
     warnings: list[str] = []
     parameters = []
     for path, series in columns:
@@ -129,8 +130,6 @@ def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred")
 def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
     """Value-class codes of a numeric column by vectorised nearest class (what
     ``classify`` does value by value); None when the parameter needs ``classify``."""
-    from configlab.space._params import FloatParam, IntParam
-
     if type(param) is FloatParam:
         grid = False
     elif type(param) is IntParam and getattr(param, "step", 1) == 1 and series.dtype.is_integer():
@@ -190,8 +189,6 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     for j, param in enumerate(space.parameters):
         series = by_path.get(param.path)
         if series is None:
-            from configlab.constraints import ABSENT
-
             codes[:, j] = param.classify(ABSENT)
             if param.kind in ("int", "float"):
                 numeric[param.path] = np.full(n, np.nan)
@@ -232,14 +229,10 @@ def _check_text_fields(frame: Any) -> None:
     """The row reader's checks of the fields analysis does not use (errors stay errors)."""
     import polars as pl
 
-    from configlab.results._model import normalize_timestamp
-
     for name in ("test_id", "snapshot_id", "run_id", "timestamp", "stdout", "stderr"):
         if name in frame.columns and frame.schema[name] not in (pl.String, pl.Null):
             raise FastPathUnavailable(f"{name} is not a string in every row")
     if "timestamp" in frame.columns:
-        from configlab.errors import ResultsError
-
         for value in frame.get_column("timestamp").drop_nulls().unique().to_list():
             try:
                 normalize_timestamp(value)

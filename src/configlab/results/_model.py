@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
 import io
 import json
@@ -31,20 +30,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from configlab import storage
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
-from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._select import Selection, select
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
+from configlab.storage import StoreLocation, is_postgres_url
+from configlab.tree import ABSENT
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
 
     from configlab._internal.objectstore import IndexConnection
+
+    # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
     from configlab.space import Space
     from configlab.storage import StoreLocation
 
@@ -107,8 +111,9 @@ class Result:
         snapshot_id: id of the snapshot of the configuration state, if any.
         timestamp: ISO 8601 UTC time of the run, if known.
         run_id: identifier of the test run (CI job, session) the result belongs to.
-        stdout: the last part of what the command wrote to stdout (``configlab exec`` and
-            ``ci`` keep the last 64 KiB), if kept.
+        stdout: the last part of what the command wrote to stdout (``configlab run``, ``exec``,
+            ``ci`` and the pytest plugin keep the last 64 KiB; the store has it as a column),
+            if kept.
         stderr: the same for stderr.
     """
 
@@ -238,6 +243,7 @@ def parse_cell(text: str, where: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
+    # deferred: see format_cell (start-up of `configlab run`)
     from configlab.formats._common import infer_scalar
 
     return infer_scalar(text)
@@ -459,8 +465,6 @@ class ResultSet(Sequence[Result]):
         Raises:
             ResultsError: an unknown outcome, a malformed time or condition.
         """
-        from configlab.results._select import Selection, select
-
         def many(value: str | Sequence[str] | None) -> tuple[str, ...]:
             if value is None:
                 return ()
@@ -514,6 +518,8 @@ class ResultSet(Sequence[Result]):
         Cells are typed canonically (``true``, ``null``, ``42``, ``0.5``; JSON for quoted
         strings, lists and objects); an empty cell means the path is absent.
         """
+        import csv  # here, not at the top: `configlab run` imports this module (start-up)
+
         location = Path(path)
         results = cls()
         try:
@@ -578,11 +584,10 @@ class ResultSet(Sequence[Result]):
 
     @classmethod
     def from_store(cls, store: Any = ".configlab", *, run_id: str | None = None,
-                   since: Any = None) -> ResultSet:
+                   since: Any = None, output: bool = True) -> ResultSet:
         """Read the results table of a store (a directory, a ``postgresql://`` URL, a
-        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore)."""
-        from configlab.storage import StoreLocation, is_postgres_url
-
+        :class:`configlab.storage.StoreLocation`, a :class:`ResultStore` or a SnapshotStore);
+        ``output=False`` leaves the output tails out (see :meth:`ResultStore.load`)."""
         root = (store if isinstance(store, str | os.PathLike | StoreLocation)
                 else getattr(store, "location", None))
         if not isinstance(root, str | os.PathLike | StoreLocation):
@@ -597,7 +602,7 @@ class ResultSet(Sequence[Result]):
                 raise ResultsError(f"{location}: no store index (index.sqlite) found")
         result_store = ResultStore(location)
         try:
-            return result_store.load(run_id=run_id, since=since)
+            return result_store.load(run_id=run_id, since=since, output=output)
         finally:
             result_store.close()
 
@@ -611,6 +616,8 @@ class ResultSet(Sequence[Result]):
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write CSV in the :meth:`from_csv` layout (reads back to an equal ResultSet)."""
+        import csv  # here, not at the top: `configlab run` imports this module (start-up)
+
         location = Path(path)
         columns, rows = _rows(self._results)
         buffer = io.StringIO()
@@ -650,6 +657,7 @@ class ResultSet(Sequence[Result]):
     # -- analysis
     def infer_space(self, *, name: str = "inferred") -> Space:
         """A space inferred from the configs of these results (:meth:`Space.infer`)."""
+        # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
         from configlab.space import Space
 
         if not self._results:
@@ -812,11 +820,58 @@ _SCHEMA = (
         snapshot_id TEXT,
         timestamp TEXT,
         recorded_at TEXT NOT NULL,
-        ts REAL NOT NULL
+        ts REAL NOT NULL,
+        stdout TEXT,
+        stderr TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS results_run ON results (run_id)",
     "CREATE INDEX IF NOT EXISTS results_ts ON results (ts)",
 )
+#: Columns added to the results table after it was first released (a store written before gets
+#: them the next time it is opened, unless this process cannot write to it): the output tails.
+_ADDED_COLUMNS = ("stdout", "stderr")
+#: Every column :meth:`ResultStore.load` reads, in the order of the :class:`Result` it builds.
+_LOAD_COLUMNS = ("run_id", "test_id", "outcome", "duration", "config", "metrics", "snapshot_id",
+                 "timestamp", *_ADDED_COLUMNS)
+
+
+def _table_columns(conn: IndexConnection) -> frozenset[str] | None:
+    """The columns of the results table, or None when there is none (one cheap query)."""
+    try:
+        cursor = conn.execute("SELECT * FROM results LIMIT 0")
+    except sqlite3.Error:
+        return None
+    return frozenset(str(column[0]) for column in cursor.description)
+
+
+def _upgrade_schema(conn: IndexConnection) -> frozenset[str]:
+    """Create the results table, or add the columns it lacks, as the only writer; its columns.
+
+    Run only when :func:`_table_columns` found the table missing or old, so an up-to-date store
+    costs one query to open.
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # asked again now that no other writer can change it (and without a failing statement,
+        # which would abort a PostgreSQL transaction)
+        exists = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", ("results",)
+        ).fetchone()
+        if exists is None:
+            for statement in _SCHEMA:
+                conn.execute(statement)
+        else:
+            present = {str(c[0]) for c in conn.execute("SELECT * FROM results LIMIT 0").description}
+            for name in _ADDED_COLUMNS:
+                if name not in present:
+                    conn.execute(f"ALTER TABLE results ADD COLUMN {name} TEXT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    columns = _table_columns(conn)
+    assert columns is not None
+    return columns
 
 
 class ResultStore:
@@ -830,14 +885,14 @@ class ResultStore:
     """
 
     def __init__(self, path: str | os.PathLike[str] | StoreLocation = ".configlab") -> None:
-        from configlab import storage
-
         try:
             self.location = storage.resolve(path, environ={})
         except ConfiglabError as error:
             raise ResultsError(f"results store: {error}") from None
         self.root = self.location.root
         self._connections = ThreadConnections(self._open)
+        #: whether the results table has the output-tail columns (set when a connection opens)
+        self._output_columns = True
 
     def __repr__(self) -> str:
         return f"ResultStore({str(self.location)!r})"
@@ -848,10 +903,19 @@ class ResultStore:
     def _open(self) -> IndexConnection:
         try:
             conn = self.location.connect()
-            for statement in _SCHEMA:
-                conn.execute(statement)
-        except (ConfiglabError, sqlite3.Error) as error:
+        except ConfiglabError as error:
             raise ResultsError(f"results store {self.location}: {error}") from None
+        columns = _table_columns(conn)
+        if columns is None or not columns.issuperset(_ADDED_COLUMNS):
+            try:
+                columns = _upgrade_schema(conn)
+            except sqlite3.Error as error:
+                if columns is None:  # no results table and none can be created
+                    conn.close()
+                    raise ResultsError(f"results store {self.location}: {error}") from None
+                # an older table in a store this process cannot change (read-only): readable,
+                # without output tails; writing fails as it would anyway
+        self._output_columns = columns.issuperset(_ADDED_COLUMNS)
         return conn
 
     @contextlib.contextmanager
@@ -889,6 +953,7 @@ class ResultStore:
                 result.run_id, result.test_id, result.outcome, result.duration,
                 canonical_json(result.config), canonical_json(dict(result.metrics)),
                 result.snapshot_id, result.timestamp, now, _epoch(stamp),
+                result.stdout, result.stderr,
             ))
         if not rows:
             return 0
@@ -897,7 +962,8 @@ class ResultStore:
             try:
                 conn.executemany(
                     "INSERT INTO results (run_id, test_id, outcome, duration, config, metrics,"
-                    " snapshot_id, timestamp, recorded_at, ts) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    " snapshot_id, timestamp, recorded_at, ts, stdout, stderr)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     rows,
                 )
             except BaseException:
@@ -906,11 +972,13 @@ class ResultStore:
             conn.execute("COMMIT")
         return len(rows)
 
-    def load(self, run_id: str | None = None, since: Any = None) -> ResultSet:
+    def load(self, run_id: str | None = None, since: Any = None, *,
+             output: bool = True) -> ResultSet:
         """Results in recording order, optionally of one run and/or at or after ``since``.
 
         ``since`` is a datetime, ISO text or epoch seconds; it is compared with each result's
-        timestamp (or the time it was recorded when it has none).
+        timestamp (or the time it was recorded when it has none).  ``output=False`` leaves the
+        output tails out (up to 128 KiB a result: coverage and analysis do not need them).
         """
         where: list[str] = []
         params: list[Any] = []
@@ -922,20 +990,21 @@ class ResultStore:
             assert stamp is not None
             where.append("ts >= ?")
             params.append(_epoch(stamp))
-        sql = ("SELECT run_id, test_id, outcome, duration, config, metrics, snapshot_id,"
-               " timestamp FROM results")
+        sql = "SELECT {columns} FROM results"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         with self._db() as conn:
-            records = conn.execute(sql, params).fetchall()
+            with_tails = output and self._output_columns
+            columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
+            records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
         results = ResultSet()
         for record in records:
-            run, test, outcome, duration, config, metrics, snapshot, stamp = record
+            run, test, outcome, duration, config, metrics, snapshot, stamp, out, err = record
             results.append(Result(
                 config=json.loads(config), outcome=outcome, duration=duration,
                 metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
-                timestamp=stamp, run_id=run,
+                timestamp=stamp, run_id=run, stdout=out, stderr=err,
             ))
         return results
 

@@ -89,6 +89,7 @@ def select(results: Iterable[_R], selection: Selection) -> list[_R]:
     until = _moment(selection.until, "--until")
     condition = None
     if selection.where:
+        # deferred: the constraint parser stays off the path of `configlab run` (start-up)
         from configlab.constraints import parse
 
         try:

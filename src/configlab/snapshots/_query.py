@@ -22,7 +22,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from configlab.constraints import parse
 from configlab.errors import ConfiglabError, SnapshotError, SnapshotNotFoundError
+from configlab.results import OUTCOMES, ResultStore
+from configlab.tree import flatten
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.snapshots._model import Snapshot
@@ -67,8 +70,6 @@ def _from_refs(store: SnapshotStore, refs: Iterable[str]) -> list[Snapshot]:
 
 
 def _from_results(store: SnapshotStore, query: SnapshotQuery) -> set[str]:
-    from configlab.results import OUTCOMES, ResultStore
-
     if query.outcome is not None and query.outcome not in OUTCOMES:
         raise SnapshotError(f"--outcome must be one of {', '.join(OUTCOMES)}, "
                             f"got {query.outcome!r}")
@@ -97,9 +98,6 @@ def select(store: SnapshotStore, query: SnapshotQuery) -> list[Snapshot]:
         SnapshotNotFoundError: nothing matches (or a reference names no snapshot).
         SnapshotError: a bad ``outcome`` or ``where`` expression.
     """
-    from configlab.constraints import parse
-    from configlab.tree import flatten
-
     condition = None
     if query.where is not None:
         try:

@@ -54,24 +54,29 @@ def _is_number(value: Any) -> bool:
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:
-    # values of one hashable type and value are equal under values_equal too: dropping their
-    # repeats first (order kept) leaves the quadratic values_equal pass a handful of values
-    # instead of every example (a 100,000-row result set infers in seconds, not minutes)
-    candidates: list[Any] = []
-    keys: set[tuple[type, Any]] = set()
+    """Distinct values under ``values_equal``, in first-seen order.
+
+    Hashable values are equal under ``values_equal`` exactly when their keys are: numbers by
+    value (``1`` and ``1.0`` share a key, as they share a hash, while ``True`` does not), any
+    other value by type and value.  So only unhashable values (lists) need the pairwise
+    ``values_equal`` pass, among themselves: linear in the number of examples, where a pass
+    over every distinct value was quadratic (10,000 distinct floats took 40 s).
+    """
+    found: list[Any] = []
+    keys: set[tuple[Any, Any]] = set()
+    unhashable: list[Any] = []
     for value in values:
+        kind: Any = "number" if _is_number(value) else type(value)
         try:
-            key = (type(value), value)
+            key = (kind, value)
             if key in keys:
                 continue
             keys.add(key)
-        except TypeError:  # unhashable (lists): compared below
-            pass
-        candidates.append(value)
-    found: list[Any] = []
-    for value in candidates:
-        if not any(values_equal(value, seen) for seen in found):
-            found.append(value)
+        except TypeError:  # unhashable (lists): compared with the other unhashable values
+            if any(values_equal(value, seen) for seen in unhashable):
+                continue
+            unhashable.append(value)
+        found.append(value)
     return found
 
 

@@ -17,9 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from configlab import formats
 from configlab import tree as _tree
+from configlab._internal import safeio
 from configlab.constraints import ABSENT, Constraint, Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
+from configlab.formats._common import decode
+from configlab.formats._yaml import loads_core
 from configlab.space._elements import (
     MapParam,
     MemberParam,
@@ -27,6 +31,7 @@ from configlab.space._elements import (
     check_containers,
     set_member,
 )
+from configlab.space._hints import hints_from_dict, hints_to_dict
 from configlab.space._params import Parameter, Violation, parameter_from_spec
 
 
@@ -122,7 +127,9 @@ class Space:
         """Build a space from its space-file form (see docs/space.md)."""
         if not isinstance(data, Mapping):
             raise SpaceError(f"{source}: a space file must be a mapping")
-        unknown = set(data) - {"name", "parameters", "constraints", "description", "version"}
+        unknown = set(data) - {
+            "name", "parameters", "constraints", "description", "version", "covering"
+        }
         if unknown:
             raise SpaceError(f"{source}: unknown top-level key(s) {sorted(unknown)}")
         raw_params = data.get("parameters")
@@ -156,8 +163,11 @@ class Space:
                     text=text,
                     position=error.position,
                 ) from None
+        hints = hints_from_dict(data.get("covering"), {p.path: p for p in parameters}, source)
         try:
-            return cls(parameters, tuple(constraints), name=str(data.get("name", "")))
+            return cls(
+                parameters, tuple(constraints), name=str(data.get("name", "")), hints=hints
+            )
         except SpaceError as error:
             raise SpaceError(f"{source}: {error}") from None
 
@@ -168,22 +178,16 @@ class Space:
         ``strict`` refuses a JSON Schema with a keyword that cannot be honoured (see
         :meth:`from_json_schema`).
         """
-        from configlab._internal import safeio
-
         location = Path(path)
         # regular files only (a FIFO or /dev/zero would hang), bounded, UTF-8 checked
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
             text = safeio.read_text(location, what="space file", error=SpaceError)
             return IMPORTERS["pict"](text, source=str(location))
-        from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
         fmt = fmt or formats.detect_format(location, raw)
         if fmt in ("yaml", "yml"):
             # Space files are read with YAML 1.2 scalars: `values: [yes, no]` stays strings.
-            from configlab.formats._common import decode
-            from configlab.formats._yaml import loads_core
-
             data: Any = loads_core(decode(raw, str(location)), str(location))
         else:
             data = formats.loads(raw, fmt, source=str(location))
@@ -426,11 +430,17 @@ class Space:
                 c.text if c.name == c.text else {"name": c.name, "expr": c.text}
                 for c in self.constraints
             ]
+        if self.hints:
+            covering = hints_to_dict(self.hints, {p.path: p for p in self.parameters})
+            if covering:
+                data["covering"] = covering
         return data
 
     def digest(self) -> str:
         """Stable sha256 of the canonical definition (same space => same digest, any process)."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=repr)
+        # the covering hints are generation defaults, not part of what the space accepts
+        definition = {k: v for k, v in self.to_dict().items() if k != "covering"}
+        canonical = json.dumps(definition, sort_keys=True, separators=(",", ":"), default=repr)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def describe_classes(self) -> dict[str, list[str]]:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from configlab._internal.saferegex import SafePattern, compile_pattern
 from configlab.constraints import ABSENT, Constraint, parse, values_equal
 from configlab.errors import ConstraintError, SpaceError
+from configlab.space._regex import longest_match, shortest_match
 
 #: Default bounds for numbers declared without them (documented in the space-file reference).
 DEFAULT_INT_MIN = -(2**31)
@@ -419,8 +420,6 @@ class StringParam(Parameter):
         _ = self.value_classes  # fail at definition time when no string can satisfy the rules
 
     def _base_classes(self) -> list[ValueClass]:
-        from configlab.space._regex import longest_match, shortest_match
-
         candidates: list[tuple[str, str | None]] = []
         if self.pattern is None:
             candidates.append(

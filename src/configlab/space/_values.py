@@ -20,6 +20,9 @@ from typing import Any
 
 import jsonschema
 
+from configlab._internal.saferegex import compile_pattern
+from configlab.space._regex import longest_match, shortest_match
+
 #: Expansion depth of ``$ref`` s before only required content is produced (recursion bound).
 DEFAULT_MAX_DEPTH = 3
 #: Largest number of elements/entries a "max" instance gets where the schema sets no bound.
@@ -284,8 +287,6 @@ class Synthesizer:
         return {} if extra is True else extra
 
     def _extra_key(self, schema: Mapping[str, Any], index: int) -> tuple[str | None, Any]:
-        from configlab.space._regex import shortest_match
-
         names = schema.get("propertyNames")
         name_schema = self._resolve(names) if isinstance(names, Mapping) else {}
         for pattern, sub in (schema.get("patternProperties") or {}).items():
@@ -480,8 +481,6 @@ def format_examples(fmt: str) -> tuple[str, ...]:
 
 
 def _string(schema: Mapping[str, Any], mode: str, suffix: str = "") -> str:
-    from configlab.space._regex import longest_match, shortest_match
-
     low = int(schema.get("minLength", 0) or 0)
     high = schema.get("maxLength")
     high = high if isinstance(high, int) else max(low, 64)
@@ -552,8 +551,6 @@ def _number(schema: Mapping[str, Any], mode: str, integer: bool) -> int | float:
 
 
 def _fullmatch(pattern: str, text: str) -> bool:
-    from configlab._internal.saferegex import compile_pattern
-
     try:
         return compile_pattern(pattern, where="pattern").fullmatch(text) is not None
     except Exception:

@@ -8,15 +8,14 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from configlab._internal.safeio import write_output
 from configlab.errors import SpecError
+from configlab.execution import DEFAULT_TAIL_BYTES
+from configlab.results import Result, ResultSet
 from configlab.specs._model import Outcome
 from configlab.tree import flatten
-
-if TYPE_CHECKING:
-    from configlab.results import ResultSet
 
 
 @dataclass(frozen=True)
@@ -180,10 +179,12 @@ class VerificationReport:
 
     def to_results(self, run_id: str | None = None) -> ResultSet:
         """Every check as a :class:`configlab.results._model.Result` (held=pass, violated=fail,
-        errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id
-        and ``run_id`` (default :attr:`run_id`, which carries the spec hash and version)."""
-        # deferred: configlab.results loads numpy; reading or rendering a report does not need it
-        from configlab.results import Result, ResultSet
+        errored=error), ``test_id`` ``spec:<name>@<version>::<rule>``, the config's snapshot id,
+        ``run_id`` (default :attr:`run_id`, which carries the spec hash and version) and the
+        output tails the runner kept."""
+
+        def tail(text: str) -> str | None:
+            return text[-DEFAULT_TAIL_BYTES:] or None
 
         verdict_outcome = {"held": "pass", "violated": "fail", "errored": "error"}
         results = [
@@ -195,6 +196,7 @@ class VerificationReport:
                 test_id=f"spec:{self.spec_name}@{self.spec_version}::{check.rule_id}",
                 snapshot_id=check.snapshot_id,
                 run_id=run_id or self.run_id,
+                stdout=tail(check.outcome.stdout), stderr=tail(check.outcome.stderr),
             )
             for check in self.checks
         ]

@@ -19,8 +19,10 @@ import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.constraints import ABSENT, Constraint, Node, values_equal
 from configlab.space import Space
+from configlab.tree import flatten
 
 _COMPARISONS = ("==", "!=", "<", "<=", ">", ">=")
 
@@ -70,8 +72,6 @@ class RuleModel:
     """A space plus guarded rule conditions, answering witness queries with one SAT solver."""
 
     def __init__(self, space: Space, conditions: Sequence[Constraint]) -> None:
-        from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
-
         self.space = space
         self.conditions = tuple(conditions)
         extra: dict[str, list[Any]] = {}
@@ -148,11 +148,9 @@ def condition_env(space: Space | None, config: Mapping[str, Any]) -> dict[str, A
     """The environment a rule condition is evaluated on for ``config``."""
     if space is not None:
         env = space.extract(config)
-        from configlab.tree import flatten
 
         for path, value in flatten(config).items():
             env.setdefault(path, value)
         return env
-    from configlab.tree import flatten
 
     return flatten(config)

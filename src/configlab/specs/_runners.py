@@ -20,8 +20,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from configlab import formats
 from configlab.errors import ConfiglabError, SpecError
-from configlab.execution import CONFIG_ENV, METRICS_ENV, read_metrics
+from configlab.execution import (
+    CONFIG_ENV,
+    METRICS_ENV,
+    CommandTemplate,
+    LocalExecutor,
+    Progress,
+    read_metrics,
+    run_process,
+)
 from configlab.execution import EXTENSIONS as _EXTENSIONS
 from configlab.specs._model import Outcome
 
@@ -57,8 +66,6 @@ def _write_config(
     config: Mapping[str, Any], directory: str, fmt: str
 ) -> tuple[Path, Outcome | None]:
     """Write the config file; on failure the errored outcome of the run."""
-    from configlab import formats
-
     extension = _EXTENSIONS.get(fmt, fmt)
     path = Path(directory) / f"config.{extension}"
     try:
@@ -77,8 +84,6 @@ def _run_process(
     timeout: float | None,
 ) -> tuple[int | None, str, str, float, str | None]:
     """Run a process through the one runner (own session; the whole tree is killed on timeout)."""
-    from configlab.execution import run_process
-
     del shell  # a string runs under /bin/sh -c, a list directly
     done = run_process(argv, env=env, cwd=cwd, timeout=timeout)
     problem = done.problem if (done.timed_out or done.start_error) else None
@@ -146,8 +151,6 @@ class CommandRunner:
         cwd: str | os.PathLike[str] | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        from configlab.execution import CommandTemplate
-
         if not isinstance(template, str) or not template.strip():
             raise SpecError("a command runner needs a non-empty command template")
         _check_timeout(timeout)
@@ -306,8 +309,6 @@ def run_all(
     count, failures so far and ETA are shown on stderr (a bar on a terminal, plain lines
     otherwise; see :class:`configlab.execution.Progress`).
     """
-    from configlab.execution import LocalExecutor, Progress
-
     shown = Progress(len(tasks), label, quiet=not progress)
 
     def done(_: int, value: Any) -> None:

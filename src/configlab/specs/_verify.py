@@ -16,6 +16,7 @@ from typing import Any
 
 from configlab.errors import ConfiglabError, SpecError
 from configlab.generation import generate
+from configlab.results import ResultStore
 from configlab.snapshots import SnapshotStore
 from configlab.specs._load import as_spec
 from configlab.specs._model import (
@@ -217,9 +218,6 @@ def verify(
         seed=seed,
     )
     if opened is not None:
-        # deferred: configlab.results loads numpy, which only a verification with a store needs
-        from configlab.results import ResultStore
-
         with ResultStore(opened.location) as results:
             results.record_many(report.to_results())
     return report

@@ -50,7 +50,9 @@ def record_spec(store: SnapshotStore | str | os.PathLike[str], spec: Spec) -> Sn
     return opened.capture(files=files, meta=meta, tags=[f"spec:{spec.label}"], check=False)
 
 
-def spec_from_store(store: SnapshotStore | str | os.PathLike[str], ref: str) -> Spec:
+def spec_from_store(
+    store: SnapshotStore | str | os.PathLike[str] | StoreLocation, ref: str
+) -> Spec:
     """Reload the spec kept by :func:`record_spec` (``ref``: snapshot id, tag or spec hash)."""
     opened = open_store(store)
     assert opened is not None

@@ -33,7 +33,7 @@ from configlab._internal.objectstore import (
 )
 from configlab.errors import SnapshotError
 from configlab.storage.postgres import PgIndexConnection, is_postgres_url, redact
-from configlab.storage.s3 import S3ObjectFiles, is_s3_url, split_s3_url
+from configlab.storage.s3 import S3ObjectFiles, is_s3_url, s3_filesystem, split_s3_url
 
 #: Environment variable naming the store when no ``--store`` is given.
 STORE_ENV = "CONFIGLAB_STORE"
@@ -151,5 +151,6 @@ __all__ = [
     "is_s3_url",
     "redact",
     "resolve",
+    "s3_filesystem",
     "split_s3_url",
 ]

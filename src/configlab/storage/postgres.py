@@ -93,9 +93,13 @@ class _Rows:
     """What :meth:`PgIndexConnection.execute` returns: the rows and ``rowcount`` of a statement
     (a :class:`sqlite3.Cursor` look-alike)."""
 
-    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int) -> None:
+    def __init__(self, rows: list[tuple[Any, ...]], rowcount: int,
+                 names: Sequence[str] | None = None) -> None:
         self._rows = rows
         self.rowcount = rowcount
+        #: DB-API column descriptions (7-tuples, only the name known) or None for no result set
+        self.description = (None if names is None
+                            else tuple((name, *(None,) * 6) for name in names))
 
     def fetchone(self) -> tuple[Any, ...] | None:
         return self._rows.pop(0) if self._rows else None
@@ -221,8 +225,10 @@ class PgIndexConnection:
                 cursor.executemany(statement, parameters)
             else:
                 cursor.execute(statement, parameters)
-            rows = cursor.fetchall() if cursor.description is not None else []
-            return _Rows(list(rows), cursor.rowcount)
+            if cursor.description is None:
+                return _Rows([], cursor.rowcount)
+            return _Rows(list(cursor.fetchall()), cursor.rowcount,
+                         [column.name for column in cursor.description])
 
     def _begin_write(self, *, shared: bool) -> None:
         """Start the pending ``BEGIN IMMEDIATE``, taking the writers' lock.

@@ -16,7 +16,6 @@ expect: ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``), ``AWS_ACCESS_KEY_ID``
 from __future__ import annotations
 
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -58,6 +57,19 @@ def _client() -> Any:
         ) from error
     config = Config(retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
     return boto3.client("s3", config=config)
+
+
+def s3_filesystem() -> Any:
+    """An ``s3fs.S3FileSystem`` (fsspec) configured like the boto3 client: the endpoint from
+    ``AWS_ENDPOINT_URL_S3`` (or ``AWS_ENDPOINT_URL``), credentials from the standard sources.
+    pyarrow writes Parquet datasets and DuckDB reads them through it."""
+    try:
+        import s3fs
+    except ImportError as error:  # pragma: no cover - s3fs is a dependency of the team extra
+        raise SnapshotError("s3:// Parquet needs s3fs: pip install 'configlab[team]'") from error
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    options = {"endpoint_url": endpoint} if endpoint else {}
+    return s3fs.S3FileSystem(client_kwargs=options)
 
 
 def _error_code(error: Exception) -> str:
@@ -146,6 +158,8 @@ class S3ObjectFiles:
                 time.sleep(0.05 * (attempt + 1))  # a concurrent conditional write: try again
 
     def spool(self, write: Callable[[IO[bytes]], None]) -> SpooledObject:
+        import tempfile  # here: 3 ms of `configlab run` start-up, which never spools to S3
+
         handle = tempfile.TemporaryFile()  # noqa: SIM115 - closed by publish/discard
         try:
             write(handle)

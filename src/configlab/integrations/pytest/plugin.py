@@ -10,9 +10,9 @@ store, and its snapshot id is added to the test's ``user_properties`` as
 coverage / suspects summary.  See ``docs/pytest-plugin.md``.
 
 pytest imports this module in every run, so it only holds the hooks: they return at once for
-tests that are not configlab tests, and the implementation
-(:mod:`configlab.integrations.pytest.session` and the modules it uses) is imported by the hooks
-that need it (deferred imports below: they keep every pytest start-up light).
+tests that are not configlab tests; the implementation is
+:mod:`configlab.integrations.pytest.session`, imported at the top: ``pytest_configure`` needs it
+in every run anyway, and it keeps its own heavy imports (numpy, jsonschema, the codecs) deferred.
 """
 
 from __future__ import annotations
@@ -22,7 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from configlab.errors import ConfiglabError
+from configlab.execution import Shard
 from configlab.integrations.pytest._names import FIXTURE, MARKER, RUN_ID_ENV, SHARD_METRICS
+from configlab.integrations.pytest.session import (
+    config_fixture,
+    configure,
+    deselect_mismatched,
+    generate_tests,
+    report_phase,
+    start_call,
+    terminal_summary,
+    unconfigure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.integrations.pytest.handle import ConfigHandle
@@ -36,8 +48,6 @@ def _is_configlab(item: pytest.Item) -> bool:
 @pytest.fixture
 def configlab_config(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
     """The configuration of this configlab test execution (a ``ConfigHandle``)."""
-    from configlab.integrations.pytest.session import config_fixture
-
     yield from config_fixture(request)
 
 
@@ -73,15 +83,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "**options): run the test once per config generated from the space "
         "(see configlab.parametrize)",
     )
-    from configlab.integrations.pytest.session import configure
 
     configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Close the store connections."""
-    from configlab.integrations.pytest.session import unconfigure
-
     unconfigure(config)
 
 
@@ -89,8 +96,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize marked tests over ``configlab_config`` with the generated configs."""
     marker = metafunc.definition.get_closest_marker(MARKER)
     if marker is not None:
-        from configlab.integrations.pytest.session import generate_tests
-
         generate_tests(metafunc, marker)
 
 
@@ -98,8 +103,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Replay: deselect the tests whose space is not the replayed snapshot's; shard: deselect
     the configs other shards run."""
     if config.getoption("configlab_replay") is not None:
-        from configlab.integrations.pytest.session import deselect_mismatched
-
         deselect_mismatched(config, items)
     if config.getoption("configlab_shard") is not None:
         _deselect_other_shards(config, items)
@@ -111,9 +114,6 @@ def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> N
     Every shard generates the same seeded configs, so the slices are disjoint and together
     cover every config once; tests that are not configlab-parametrized run in every shard.
     """
-    from configlab.errors import ConfiglabError
-    from configlab.execution import Shard
-
     try:
         shard = Shard.parse(str(config.getoption("configlab_shard")))
     except ConfiglabError as error:
@@ -141,7 +141,6 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """Measure the call phase of configlab tests with the execution monitor."""
     if not _is_configlab(item):
         return (yield)
-    from configlab.integrations.pytest.session import start_call
 
     stop = start_call(item)
     try:
@@ -158,8 +157,6 @@ def pytest_runtest_makereport(
     """Collect phase outcomes; on teardown record the result and tell the controller."""
     report = yield
     if _is_configlab(item):
-        from configlab.integrations.pytest.session import report_phase
-
         report_phase(item, report)
     return report
 
@@ -167,8 +164,6 @@ def pytest_runtest_makereport(
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
     """The configlab summary (controller only; never fails the run)."""
-    from configlab.integrations.pytest.session import terminal_summary
-
     terminal_summary(terminalreporter, config)
 
 

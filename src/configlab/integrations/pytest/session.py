@@ -22,7 +22,7 @@ import pytest
 
 from configlab import storage
 from configlab.errors import ConfiglabError, GenerationError, ResultsError, SpaceError
-from configlab.execution import shared_run_id
+from configlab.execution import DEFAULT_TAIL_BYTES, shared_run_id
 from configlab.integrations.monitor import Execution, Monitor
 from configlab.integrations.pytest._names import (
     DEFAULT_STORE,
@@ -54,6 +54,9 @@ class _ItemRecord:
     durations: dict[str, float] = field(default_factory=dict)
     execution: Execution | None = None
     drift: tuple[str, ...] = ()
+    #: the output pytest captured (all phases, its last DEFAULT_TAIL_BYTES characters each)
+    stdout: str | None = None
+    stderr: str | None = None
 
 
 @dataclass
@@ -299,6 +302,7 @@ class _State:
             self.results().record(Result(
                 config=case.config, outcome=outcome, duration=duration, metrics=metrics,
                 test_id=item.nodeid, snapshot_id=record.snapshot_id, run_id=self.run_id,
+                stdout=record.stdout, stderr=record.stderr,
             ))
             info["recorded"] = True
         except ConfiglabError as error:
@@ -505,6 +509,9 @@ def report_phase(item: pytest.Item, report: pytest.TestReport) -> None:
     record.phases[report.when] = report.outcome
     record.durations[report.when] = report.duration
     if report.when == "teardown":
+        # the teardown report holds what was captured in every phase (none with -s)
+        record.stdout = report.capstdout[-DEFAULT_TAIL_BYTES:] or None
+        record.stderr = report.capstderr[-DEFAULT_TAIL_BYTES:] or None
         info = _state(item.config).record(item, record)
         if info is not None:
             # an extra report attribute travels to the xdist controller with the report

@@ -65,7 +65,8 @@ class ServiceConfigTest {
         System.out.println("configlab.snapshot_id=" + snapshotId);
         Service service = Service.start(Files.readString(CONFIG_DIR.resolve(file)));
         try {
-            assertTrue(service.health().isOk());
+            Service.Health health = service.health();
+            assertTrue(health.isOk(), "GET /health: " + health.status() + " " + health.body());
         } finally {
             service.stop();
         }

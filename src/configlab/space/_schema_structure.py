@@ -52,6 +52,10 @@ MAX_WILDCARDS = 2
 #: whole-value parameter: every element parameter is a factor of covering and of the
 #: constraint model, and hundreds of them would make generation slow for little gain.
 MAX_ELEMENT_PARAMETERS = 40
+#: Element parameters of one whole import, at most (first come, first split; later containers
+#: stay whole values): a Kubernetes Deployment has 35 arrays of objects, and splitting all of
+#: them doubles its parameters and makes its pairwise suite take minutes instead of seconds.
+MAX_ELEMENT_PARAMETERS_TOTAL = 48
 #: Most generated keys of a map (its largest value class).
 MAP_KEYS = 3
 #: A ``minItems`` of 1 on a members list is a constraint over every factor; above this many
@@ -396,7 +400,10 @@ class _StructureImporter(_ImporterState):
         here = _tree.join_path(element)
         added = list(self.params)[mark.params + 1:]
         inside = [p for p in added if p == here or p.startswith(f"{here}.")]
+        total = sum(1 for p in self.params if p not in inside and _wildcards(
+            _tree.split_path(p))) + len(inside)
         if not inside or len(inside) != len(added) or len(inside) > MAX_ELEMENT_PARAMETERS \
+                or total > MAX_ELEMENT_PARAMETERS_TOTAL \
                 or self.unsound > mark.unsound \
                 or len(self.dropped) > mark.dropped or self.oversized(mark) \
                 or (here.endswith(EACH_ELEMENT) and here in self.params):
@@ -414,4 +421,5 @@ class _StructureImporter(_ImporterState):
         return True
 
 
-__all__ = ["MAP_KEYS", "MAX_COUNTED_MEMBERS", "MAX_ELEMENT_PARAMETERS", "MAX_WILDCARDS"]
+__all__ = ["MAP_KEYS", "MAX_COUNTED_MEMBERS", "MAX_ELEMENT_PARAMETERS",
+           "MAX_ELEMENT_PARAMETERS_TOTAL", "MAX_WILDCARDS"]

@@ -175,3 +175,28 @@ def check_store(location: StoreLocation, run: WriteRun, writers: int, count: int
     store.close()
     results.close()
     return {"snapshots": len(stored), "objects": report.objects_checked, "results": len(loaded)}
+
+
+def paused_writer(location: StoreLocation, data: bytes, pause: str, reached: Any, go: Any,
+                  env: dict[str, str]) -> None:
+    """Save one snapshot holding ``data``, stopping at ``pause`` until ``go`` is set.
+
+    ``pause`` is where: ``"record"`` (object stored or found, snapshot row not written yet: the
+    moment garbage collection must not take the object away) or ``"lease"`` (before the
+    writer leases the object).  Run in its own process: a real concurrent writer, whose pause
+    lets a test put a sweep exactly into that window.
+    """
+    from configlab._internal.objectstore import ObjectStore
+
+    os.environ.update(env)
+    owner: Any = SnapshotStore if pause == "record" else ObjectStore
+    name = "_record" if pause == "record" else "lease"
+    original = getattr(owner, name)
+
+    def paused(self: Any, *args: Any, **kwargs: Any) -> Any:
+        reached.set()
+        go.wait(120)
+        return original(self, *args, **kwargs)
+
+    setattr(owner, name, paused)
+    SnapshotStore(location).capture(files=[("blob.bin", data)], check=False)

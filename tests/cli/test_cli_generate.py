@@ -90,6 +90,29 @@ def test_generate_other_formats_base_and_exhaustive(space_file: Path, tmp_path: 
     assert result.exit_code == 2 and "exhaustive generation refused" in result.stderr
 
 
+def test_generate_directive_files_on_a_redis_conf_base(tmp_path: Path) -> None:
+    """A redis.conf user writes redis.conf files: ``--format directive`` gives ``.conf`` files
+    that read back as directive files (by content) and keep the base's other directives."""
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  maxmemory: {type: choice, values: [0, 1mb]}\n"
+                     "  save: ['', '3600 1']\n")
+    base = tmp_path / "redis.conf"
+    base.write_text("port 6379\nbind 127.0.0.1 -::1\nsave 900 1\n")
+    out = tmp_path / "suite"
+    result = invoke("generate", "--space", str(space), "--base", str(base), "--out", str(out),
+                    "--format", "directive")
+    assert result.exit_code == 0, result.stderr
+    files = sorted(out.glob("config-*.conf"))
+    assert len(files) == 4
+    trees = [formats.load(path) for path in files]
+    assert {(t["maxmemory"], t["save"]) for t in trees} == {
+        (m, s) for m in (0, "1mb") for s in ("", "3600 1")}
+    assert all(t["port"] == 6379 and t["bind"] == "127.0.0.1 -::1" for t in trees)
+    assert 'save ""' in "".join(path.read_text() for path in files)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == "directive" and manifest["files"][0] == "config-0001.conf"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -384,3 +384,30 @@ def test_tail_option_bounds_the_kept_output(tmp_path: Path) -> None:
     small = ResultSet.from_store(tmp_path / "store", run_id="small")
     assert small and all(len(r.stdout) == 1024 and r.stdout.endswith("x\n") for r in small)
     assert all(not r.stdout for r in ResultSet.from_store(tmp_path / "store", run_id="none"))
+
+
+def test_exec_on_a_suite_of_directive_conf_files(tmp_path: Path) -> None:
+    """redis.conf-style suites (``generate --format directive``: ``.conf`` files, whose format
+    the name does not tell) run, snapshot and restore as directive files."""
+    (tmp_path / "space.yaml").write_text(
+        "parameters:\n  maxmemory: [0, 1mb]\n  save: ['', '60 1']\n")
+    (tmp_path / "app.py").write_text(
+        "import sys\ntext = open(sys.argv[1]).read()\nprint(text)\n"
+        "sys.exit('maxmemory 1mb' in text)\n")
+    suite = tmp_path / "suite"
+    done = CliRunner().invoke(cli, ["generate", "--space", str(tmp_path / "space.yaml"),
+                                    "--format", "directive", "--out", str(suite)])
+    assert done.exit_code == 0, done.output
+    assert [item.fmt for item in load_suite(suite)] == ["directive"] * 4
+    code, err = _exec(tmp_path, "--suite", str(suite), "--jobs", "2", "--run-id", "conf")
+    assert code == 1, err
+    stored = ResultSet.from_store(tmp_path / "store", run_id="conf")
+    assert sorted(r.outcome for r in stored) == ["fail", "fail", "pass", "pass"]
+    assert all('save ""' in r.stdout or "save 60 1" in r.stdout for r in stored)
+    failing = next(r for r in stored if r.outcome == "fail")
+    assert failing.snapshot_id is not None
+    done = CliRunner().invoke(cli, ["snapshot", "restore", "--store", str(tmp_path / "store"),
+                                    failing.snapshot_id, str(tmp_path / "replay")])
+    assert done.exit_code == 0, done.output
+    restored = next((tmp_path / "replay").glob("*.conf"))
+    assert "maxmemory 1mb" in restored.read_text()

@@ -159,6 +159,18 @@ def test_markdown_summary_content() -> None:
     assert clean.startswith("## ✅") and "Failures" not in clean and "Coverage" not in clean
 
 
+def test_markdown_config_cell_shows_the_space_parameters() -> None:
+    """A config built on a whole redis.conf base: the cell shows the varied parameters, in the
+    space's order, not the base's alphabetically first directives (report --space)."""
+    base = {f"aa-directive-{n}": "yes" for n in range(30)}
+    results = ResultSet([Result({**base, "maxmemory": 2, "databases": 1}, "fail")])
+    plain = exporters.markdown_summary(results)
+    assert "`aa-directive-0=yes" in plain and "maxmemory=2" not in plain
+    text = exporters.markdown_summary(results, parameters=["maxmemory", "databases", "gone"])
+    assert "| `maxmemory=2, databases=1` |" in text and "aa-directive" not in text
+    assert "| `(empty)` |" in exporters.markdown_summary(results, parameters=["gone"])
+
+
 def test_replay_command_forms() -> None:
     assert exporters.replay_command(Result({}, "fail")) is None
     assert exporters.replay_command(Result({}, "fail", snapshot_id="ab" * 32, test_id="x::y")) \

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from click.testing import CliRunner
 from configlab.analysis import analyze, analyze_encoded
 from configlab.cli import cli
 from configlab.results import Result, ResultSet
-from configlab.results._columns import FastPathUnavailable, encode_jsonl
+from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
 from tests.paths import ROOT_DIR
 
 EXAMPLE = ROOT_DIR / "examples" / "analysis" / "redis-like.jsonl"
@@ -109,3 +110,69 @@ def test_cli_analyze_same_report_both_ways_and_errors_stay_errors(tmp_path: Path
     stamp.write_text('{"config": {"a": 1}, "outcome": "pass", "timestamp": "soon"}\n')
     run = CliRunner().invoke(cli, ["analyze", "--results", str(stamp)])
     assert run.exit_code == 2 and "soon" in run.output and "stamp.jsonl:1" in run.output
+
+
+def _same_encoding(fast: Any, slow: Any) -> None:
+    assert fast.params == slow.params and fast.class_labels == slow.class_labels
+    for name in ("codes", "outcomes"):
+        assert np.array_equal(getattr(fast, name), getattr(slow, name))
+    for name in ("numeric", "metrics"):
+        left, right = getattr(fast, name), getattr(slow, name)
+        assert left.keys() == right.keys()
+        assert all(np.array_equal(left[k], right[k], equal_nan=True) for k in right)
+    assert fast.test_ids == slow.test_ids
+
+
+def test_parquet_columns_match_the_row_reader(tmp_path: Path) -> None:
+    from configlab.integrations.exporters import to_parquet
+    from configlab.integrations.ingest import from_parquet, load_encoded
+
+    # "mode" mixes ints and floats: a text column, which the row reader reads
+    typed = [Result({k: v for k, v in r.config.items() if k != "mode"}, r.outcome,
+                    duration=r.duration, metrics=r.metrics, test_id=r.test_id,
+                    timestamp=r.timestamp) for r in _rows()]
+    path = to_parquet(ResultSet(typed), tmp_path / "r.parquet")
+    rows = from_parquet(path)
+    space = rows.infer_space()
+    fast, fast_space = encode_parquet(path)
+    assert fast_space.to_dict() == space.to_dict()
+    _same_encoding(fast, rows.encode(space))
+    encoded, _ = load_encoded(path)
+    assert np.array_equal(encoded.codes, fast.codes)
+    cli_fast = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json", "-"])
+    cli_slow = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json", "-",
+                                        "--outcome", "pass", "--outcome", "fail"])
+    assert cli_fast.exit_code == cli_slow.exit_code == 0, cli_fast.output
+    assert json.loads(cli_fast.output)["patterns"] == json.loads(cli_slow.output)["patterns"]
+
+
+def test_parquet_with_text_columns_goes_through_the_row_reader(tmp_path: Path) -> None:
+    from configlab.integrations.exporters import to_parquet
+    from configlab.integrations.ingest import columnar_encoded, from_parquet, load_encoded
+
+    mixed = ResultSet([Result({"a": v, "b": i % 2 == 0}, "fail" if i % 3 else "pass")
+                       for i, v in enumerate([1, "x", None, [1]] * 5)])
+    path = to_parquet(mixed, tmp_path / "mixed.parquet")
+    with pytest.raises(FastPathUnavailable, match="canonical text"):
+        encode_parquet(path)
+    assert columnar_encoded(path) is None
+    assert columnar_encoded(tmp_path / "nope.parquet") is None
+    encoded, _ = load_encoded(path)
+    expected = from_parquet(path)
+    assert np.array_equal(encoded.codes, expected.encode(expected.infer_space()).codes)
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    with pytest.raises(FastPathUnavailable, match="cannot read"):
+        encode_parquet(tmp_path / "junk.parquet")
+
+
+def test_timestamps_are_checked_by_columns_and_malformed_ones_fall_back(tmp_path: Path) -> None:
+    rows = [{"config": {"a": i}, "outcome": "pass", "timestamp": stamp}
+            for i, stamp in enumerate(["2026-01-01T00:00:00Z", "2026-01-01T00:00:00+02:00",
+                                       "2026-01-01", "2026-01-01 10:00"])]
+    path = tmp_path / "r.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert encode_jsonl(path)[0].n_rows == 4
+    path.write_text("\n".join(json.dumps(r) for r in [*rows, {**rows[0], "timestamp":
+                                                               "2026-02-30T00:00:00"}]) + "\n")
+    with pytest.raises(FastPathUnavailable, match="malformed timestamp"):
+        encode_jsonl(path)

@@ -18,8 +18,14 @@ from configlab.analysis._scale import _p
 from configlab.cli import cli
 from configlab.errors import AnalysisError, ResultsError
 from configlab.integrations.compact import compact_results
-from configlab.results import Result, ResultDataset, ResultSet, Selection, is_dataset_source
-from configlab.results._dataset import Key
+from configlab.results import (
+    GroupKey,
+    Result,
+    ResultDataset,
+    ResultSet,
+    Selection,
+    is_dataset_source,
+)
 
 ROWS = 10_000
 
@@ -69,7 +75,7 @@ def _counts(results: ResultSet, read: Any) -> dict[Any, tuple[int, int]]:
     return {v: (runs[v], fails[v]) for v in runs}
 
 
-def _dataset_counts(dataset: ResultDataset, key: Key) -> dict[Any, tuple[int, int]]:
+def _dataset_counts(dataset: ResultDataset, key: GroupKey) -> dict[Any, tuple[int, int]]:
     return {c.value: (c.runs, c.failures) for c in dataset.value_counts(key) if c.runs}
 
 
@@ -97,17 +103,17 @@ def test_failure_rates_match_the_in_memory_path(results: ResultSet, dataset_dir:
         assert len(dataset.files) == 4
         assert set(dataset.params) == {"db", "cache", "tls", "workers", "timeout", "net.mtu"}
         for param in ("db", "cache"):
-            assert {str(k): v for k, v in _dataset_counts(dataset, Key(param)).items()} \
+            assert {str(k): v for k, v in _dataset_counts(dataset, GroupKey(param)).items()} \
                 == memory[param]
-        tls = _dataset_counts(dataset, Key("tls"))
+        tls = _dataset_counts(dataset, GroupKey("tls"))
         assert {("true" if k else "false"): v for k, v in tls.items()} == memory["tls"]
-        workers = _dataset_counts(dataset, Key("workers"))
+        workers = _dataset_counts(dataset, GroupKey("workers"))
         names = {1: "min", 2: "min+1", 3: "max-1", 4: "max"}
         assert {names[k]: v for k, v in workers.items()} == memory["workers"]
-        assert _dataset_counts(dataset, Key("net.mtu")) == _counts(
+        assert _dataset_counts(dataset, GroupKey("net.mtu")) == _counts(
             results, lambda c: c["net"]["mtu"])
         edges = (2.5, 5.0, 7.5)
-        binned = _dataset_counts(dataset, Key("timeout", edges))
+        binned = _dataset_counts(dataset, GroupKey("timeout", edges))
         assert binned == _counts(results, lambda c: sum(c["timeout"] > e for e in edges))
         assert dataset.totals() == (len(results), sum(r.outcome != "skip" for r in results),
                                     sum(r.outcome in ("fail", "error") for r in results))
@@ -148,7 +154,7 @@ def test_selection_is_pushed_down_with_the_resultset_meaning(
                               until=selection.until, where=selection.where)
     with ResultDataset(dataset_dir, selection) as dataset:
         assert dataset.totals()[0] == len(expected)
-        got = _dataset_counts(dataset, Key("db"))
+        got = _dataset_counts(dataset, GroupKey("db"))
     assert got == _counts(expected, lambda c: c["db"])
 
 
@@ -160,7 +166,7 @@ def test_selection_errors_are_clear(dataset_dir: Path) -> None:
     with pytest.raises(ResultsError, match="--since"):
         ResultDataset(dataset_dir, Selection(since="yesterday"))
     with ResultDataset(dataset_dir) as dataset, pytest.raises(ResultsError, match="no parameter"):
-        dataset.value_counts(Key("nope"))
+        dataset.value_counts(GroupKey("nope"))
 
 
 def test_analyze_dataset_finds_the_planted_causes(dataset_dir: Path) -> None:
@@ -219,7 +225,7 @@ def test_text_columns_are_decoded(tmp_path: Path) -> None:
     with ResultDataset(tmp_path / "mixed") as dataset:
         assert "level" in dataset.text_columns
         counts = {json.dumps(c.value): (c.runs, c.failures)
-                  for c in dataset.value_counts(Key("level"))}
+                  for c in dataset.value_counts(GroupKey("level"))}
     assert counts == {"null": (3, 3), "1": (6, 3), '"high"': (3, 0), "[1, 2]": (3, 3)}
     with ResultDataset(tmp_path / "mixed", Selection(where="level == 'high'")) as dataset:
         assert dataset.totals() == (3, 3, 0)
@@ -305,3 +311,26 @@ def test_cli_analyze_on_a_parquet_directory(dataset_dir: Path) -> None:
     bad = runner.invoke(cli, ["analyze", "--results", str(jsonl), "--param", "db"])
     assert bad.exit_code == 2 and "apply to Parquet datasets" in bad.output
     assert math.isfinite(data["failure_rate"])
+
+
+def test_redis_like_causes_through_duckdb(tmp_path: Path) -> None:
+    """The three Redis-shaped causes, an interval among them, from Parquet partitions."""
+    from configlab.integrations.ingest import load_results
+    from tests.paths import ROOT_DIR
+
+    results = load_results(ROOT_DIR / "examples" / "analysis" / "redis-like.jsonl")
+    compact_results(results, tmp_path / "redis")
+    report = analyze_dataset(tmp_path / "redis", pair_candidates=4)
+    assert [c.condition for c in report.causes[:3]] == [
+        "databases <= 3", "maxmemory >= 1 and maxmemory <= 1048576",
+        "save == '' and appendonly == 'no'"]
+    save = next(p for p in report.parameters if p.param == "save")
+    assert save.classes[0].label == '""'
+
+
+def test_same_files_same_report(dataset_dir: Path) -> None:
+    first = analyze_dataset(dataset_dir, selection=Selection(where="workers > 1"))
+    again = analyze_dataset(str(dataset_dir / "*" / "*.parquet"),
+                            selection=Selection(where="workers > 1"))
+    assert json.dumps(first.to_dict() | {"source": ""}) == json.dumps(
+        again.to_dict() | {"source": ""})

@@ -21,6 +21,7 @@ from configlab.results._sync import copy_results
 from configlab.snapshots import SnapshotStore
 from configlab.snapshots._gc import collect_garbage
 from configlab.snapshots._sync import transfer
+from configlab.storage import StoreLocation
 from configlab.storage.s3 import S3ObjectFiles
 
 
@@ -210,18 +211,17 @@ def test_every_command_naming_a_store_takes_objects() -> None:
                 assert param.help == _store_options.OBJECTS_HELP, name
 
 
-def _padded_space(tmp_path: Path) -> Path:
-    """The demo spec with a space file over the inline threshold (so it goes to S3)."""
+def _big_spec(tmp_path: Path) -> Path:
+    """The demo spec as a JSON file over the inline threshold (so it goes to S3)."""
     data = Path(__file__).parent.parent / "data" / "specs"
-    space = tmp_path / "space.yaml"
-    space.write_text((data / "space.yaml").read_text() + "# padding\n" * 8000)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "name: demo-app\nversion: 1\nspace: space.yaml\nrules:\n"
-        "  - id: small-cache-ok\n"
-        "    when: cache.enabled == true and cache.size <= 32 and fault == \"none\"\n"
-        "    expect:\n      - exit_code: 0\n"
-    )
+    (tmp_path / "space.yaml").write_bytes((data / "space.yaml").read_bytes())
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "name": "demo-app", "version": 1, "space": "space.yaml", "description": "x" * 70_000,
+        "rules": [{"id": "small-cache-ok",
+                   "when": "cache.enabled == true and cache.size <= 32 and fault == 'none'",
+                   "expect": [{"exit_code": 0}]}],
+    }))
     return spec
 
 
@@ -261,18 +261,164 @@ def test_store_commands_put_large_objects_on_s3(pg_url: str, s3_url: str, tmp_pa
     run("report", "--results", "junit.xml", *team, "--to", "jsonl", "-o", "out.jsonl")
     exported = ResultSet.from_jsonl("out.jsonl")
     assert [r.config for r in exported] == [big]
-    # spec verify keeps configs and the spec (its big space file on S3) in the team store
-    spec = _padded_space(tmp_path)
+    # spec verify keeps configs and the spec (its big source file on S3) in the team store
+    spec = _big_spec(tmp_path)
     app = f"{sys.executable} {Path(__file__).parent.parent / 'data' / 'specs' / 'app.py'}"
     out = run("spec", "verify", str(spec), "--run", app + " {config}", "--max-per-rule", "1",
               "--no-progress", *team)
     assert "OK: demo-app@1" in out
     shown = json.loads(run("spec", "show", "spec:demo-app@1", *team))
     assert shown["name"] == "demo-app"
-    space_hash = store.get("spec:demo-app@1").files["source/space/space.yaml"].hash
-    assert space_hash in set(on_s3.hashes())
+    spec_hash = store.get("spec:demo-app@1").files["source/spec.json"].hash
+    assert spec_hash in set(on_s3.hashes())
     assert store.verify().ok
     # analyze reads the team store's results (the spec's checks; the big config left out:
     # analysing a 100 KB string value is slow, not the store's business)
     text = run("analyze", "--results", pg_url, *team, "--test-id", "spec:*", "--json", "-")
     assert json.loads(text)["summary"]["n_rows"] == 1
+
+
+def _age(store: SnapshotStore, digest: str, seconds: float) -> None:
+    """Make object ``digest`` (a local file) and its lease look ``seconds`` old."""
+    path = store.objects.path_for(digest)
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    with store._write() as conn:
+        conn.execute("UPDATE object_leases SET taken = taken - ?", (seconds,))
+
+
+def _sweep_while_paused(location: StoreLocation, data: bytes, pause: str, grace: float,
+                        env: dict[str, str] | None = None) -> Any:
+    """A writer process saving ``data`` stops at ``pause``; a sweep runs; the writer goes on."""
+    import multiprocessing
+
+    from tests.team_workload import paused_writer
+
+    context = multiprocessing.get_context("fork")
+    reached, go = context.Event(), context.Event()
+    writer = context.Process(target=paused_writer,
+                             args=(location, data, pause, reached, go, env or {}))
+    writer.start()
+    try:
+        assert reached.wait(120), "the writer did not reach its pause"
+        report = collect_garbage(SnapshotStore(location), dry_run=False, grace=grace)
+    finally:
+        go.set()
+        writer.join(120)
+    assert writer.exitcode == 0
+    return report
+
+
+def test_gc_beside_a_writer_reusing_an_old_object(tmp_path: Path) -> None:
+    """The documented race, made safe: a writer found an old unreferenced object (so did not
+    write it again) and is about to record its snapshot when the sweep runs."""
+    store = SnapshotStore(tmp_path / "s")
+    data = os.urandom(100_000)
+    orphan = store.objects.put_bytes(data)  # a killed writer's leftover, two hours old
+    _age(store, orphan.hash, 7200)
+    assert collect_garbage(store).unreferenced == (orphan.hash,)  # due for deletion
+    report = _sweep_while_paused(store.location, data, "record", grace=3600)
+    assert report.deleted == () and report.young == (orphan.hash,)  # the writer's lease
+    assert store.verify().ok and store.read_bytes(store.list()[0]) == data
+    # the other order: the sweep deletes the object first, the writer then stores it again
+    other = SnapshotStore(tmp_path / "t")
+    orphan = other.objects.put_bytes(data)
+    _age(other, orphan.hash, 7200)
+    report = _sweep_while_paused(other.location, data, "lease", grace=3600)
+    assert report.deleted == (orphan.hash,)
+    assert other.verify().ok and other.read_bytes(other.list()[0]) == data
+    # expired leases are removed by the sweep
+    with other._db() as conn:
+        assert conn.execute("SELECT count(*) FROM object_leases").fetchone()[0] == 1
+    collect_garbage(other, dry_run=False, grace=60, now=time.time() + 120)
+    with other._db() as conn:
+        assert conn.execute("SELECT count(*) FROM object_leases").fetchone()[0] == 0
+
+
+def test_gc_beside_a_writer_on_the_team_store(pg_url: str, s3_url: str, s3_server: Any) -> None:
+    """The same race on PostgreSQL + S3, where the writer's conditional write finds the object
+    (412) and the sweep decides under the exclusive advisory lock."""
+    location = StoreLocation(pg_url, s3_url)
+    store = SnapshotStore(location)
+    data = os.urandom(100_000)
+    orphan = store.objects.put_bytes(data)
+    with store._write() as conn:  # the leftover's own lease is long expired
+        conn.execute("UPDATE object_leases SET taken = taken - 7200")
+    time.sleep(3.5)  # S3 keeps its own clock: the object is now older than a 3 s grace
+    env = {**s3_server.env(), "PGPASSWORD": os.environ["PGPASSWORD"]}
+    report = _sweep_while_paused(location, data, "record", grace=3, env=env)
+    assert report.deleted == () and report.young == (orphan.hash,)
+    assert store.verify().ok and store.read_bytes(store.list()[0]) == data
+
+
+def test_leases_on_a_damaged_or_lease_free_index(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "s")
+    store.objects.put_bytes(b"small and inline")  # no object file, so no lease table yet
+    report = collect_garbage(store, dry_run=False, grace=0)
+    assert len(report.deleted) == 1
+    with store._db() as conn:  # a lease table of the wrong shape is reported, not ignored
+        conn.execute("CREATE TABLE object_leases (other TEXT)")
+    with pytest.raises(SnapshotError, match=r"cannot lease object .* object_leases"):
+        store.objects.put_bytes(os.urandom(70_000))
+
+
+def test_transfer_streams_objects_in_batches(tmp_path: Path) -> None:
+    from configlab.errors import SnapshotCorruptedError
+
+    source = SnapshotStore(tmp_path / "a", inline_max=1_000_000)  # big content inline here
+    big, other = os.urandom(200_000), os.urandom(150_000)
+    first = source.capture(files=[("big.bin", big), ("a.yaml", b"a: 1\n")])
+    second = source.capture(files=[("big.bin", big), ("b.yaml", b"b: 2\n")], tags=["t"])
+    third = source.capture(files=[("other.bin", other)])
+    target = SnapshotStore(tmp_path / "b")
+    target.objects.put_bytes(other)  # already there: not sent again
+    report = transfer(source, target, batch=2)
+    assert report.copied == tuple(sorted([first.id, second.id, third.id]))
+    assert target.verify().ok and target.get("t").id == second.id
+    assert target.objects.path_for(first.files["big.bin"].hash).is_file()  # a file there
+    assert target.read_bytes(third) == other
+    # a damaged source object stops the transfer before the rows naming it are written
+    damaged = SnapshotStore(tmp_path / "c")
+    snap = damaged.capture(files=[("x.bin", os.urandom(90_000))])
+    path = damaged.objects.path_for(snap.files["x.bin"].hash)
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes()[:-10])
+    fresh = SnapshotStore(tmp_path / "d")
+    with pytest.raises(SnapshotCorruptedError):
+        transfer(damaged, fresh)
+    assert fresh.list() == [] and fresh.verify().ok
+
+
+_PEAK = """
+import json, resource, subprocess, sys
+code = subprocess.run(json.loads(sys.argv[1])).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+"""
+
+
+def _peak_mib(argv: list[str]) -> int:
+    """Peak resident memory (MiB) of ``argv`` run in its own process (which must succeed)."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    out = subprocess.run([sys.executable, "-c", _PEAK, json.dumps(argv)], env=env,
+                         capture_output=True, text=True, check=True).stdout.splitlines()[-1].split()
+    assert out[0] == "0", out
+    return int(out[1])
+
+
+def test_store_push_memory_stays_bounded(tmp_path: Path) -> None:
+    """Pushing 40 MB of objects costs a bounded amount of memory over the bare imports."""
+    source = SnapshotStore(tmp_path / "src", durable=False)
+    for index in range(300):
+        source.save_config({"port": index}, "app.yaml")
+    for index in range(8):  # 8 x 5 MB, incompressible
+        source.capture(files=[(f"blob{index}.bin", os.urandom(5 * 1024 * 1024))], check=False)
+    python = [sys.executable, "-c"]
+    bare = _peak_mib([*python, "import configlab.cli.store_cmd, configlab.snapshots,"
+                      " configlab.results, configlab.results._sync"])
+    pushed = _peak_mib([*python, "from configlab.cli import main; main()", "store", "push",
+                        str(tmp_path / "dst"), "--store", str(tmp_path / "src")])
+    assert SnapshotStore(tmp_path / "dst").verify().snapshots_checked == 308
+    # one 5 MB object held whole would already be +5 MiB per copy; generous: +40 MiB
+    assert pushed - bare < 40, (bare, pushed)

@@ -65,6 +65,11 @@ BLOB_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS object_blobs ("
     "hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL)"
 )
+#: The index table of object-file leases (see :meth:`ObjectStore.lease`): created on first
+#: use, so an index made before leases existed (or a read-only one) needs no migration.
+LEASE_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS object_leases (hash TEXT PRIMARY KEY, taken REAL NOT NULL)"
+)
 
 _HASH_RE = re.compile(r"[0-9a-f]{64}")
 
@@ -599,17 +604,56 @@ class ObjectStore:
         threads = -1 if size >= THREADED_MIN else 0
         return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=threads, write_content_size=True)
 
+    def lease(self, digest: str) -> None:
+        """Record (committed) that this writer is about to write or reuse object file ``digest``.
+
+        Garbage collection never deletes an object leased less than its grace period ago, and
+        it decides under the index's exclusive write lock: a lease committed before that sweep
+        keeps the object; a sweep that committed first has deleted it already, so the writer's
+        own existence check or conditional write, which comes *after* the lease, stores it
+        again.  Either way the snapshot row that follows never names a deleted object.  One row
+        per hash (its latest lease); expired rows are removed by the sweep.  A no-op for an
+        object store without an index.
+        """
+        if self.index is None:
+            return
+        self._check_digest(digest)
+        rows = [(digest, time.time())]
+        try:
+            conn = self.index()
+            for attempt in range(2):
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO object_leases (hash, taken) VALUES (?, ?)", rows
+                    )
+                except (sqlite3.OperationalError, sqlite3.ProgrammingError) as error:
+                    conn.execute("ROLLBACK")
+                    if attempt or "object_leases" not in str(error):
+                        raise
+                    conn.execute(LEASE_SCHEMA)  # first lease of this index
+                    continue
+                except BaseException:  # pragma: no cover - an interrupt mid-statement
+                    conn.execute("ROLLBACK")
+                    raise
+                conn.execute("COMMIT")
+                return
+        except sqlite3.Error as error:
+            raise SnapshotError(f"cannot lease object {digest} in the index: {error}") from error
+
     def put_bytes(self, data: bytes) -> StoredObject:
         """Store ``data`` (once: existing content is not rewritten) and return its hash and size.
 
         Small content goes inline in its own transaction; prefer :meth:`stage` to record it in
-        the transaction of the rows that use it.
+        the transaction of the rows that use it.  An object file is leased (:meth:`lease`)
+        before it is looked for or written.
         """
         if len(data) < self.inline_max:
             staged = self.stage(data)
             self._put_inline(staged)
             return StoredObject(staged.hash, staged.size)
         digest = hash_bytes(data)
+        self.lease(digest)
         if not self.files.probe_before_write or not self._file_exists(digest):
             compressed = self._compressor(len(data)).compress(data)
             try:
@@ -669,6 +713,7 @@ class ObjectStore:
         try:
             if expected is not None and digest != expected:
                 raise SnapshotCorruptedError(f"content hashes to {digest}, expected {expected}")
+            self.lease(digest)  # before publishing, which may find (and reuse) an existing copy
             spooled.publish(digest)
         except OSError as error:
             spooled.discard()
@@ -879,6 +924,7 @@ __all__ = [
     "BLOB_SCHEMA",
     "CHUNK",
     "INLINE_MAX",
+    "LEASE_SCHEMA",
     "ZSTD_LEVEL",
     "IndexConnection",
     "IndexCursor",

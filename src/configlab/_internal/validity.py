@@ -47,6 +47,8 @@ class TupleValidity:
         #: Per parameter: which of its codes are dead (no valid configuration takes them).
         self.dead: list[BoolArray] = [np.zeros(s, dtype=bool) for s in self.sizes]
         self._dead_pairs: frozenset[tuple[int, int]] = frozenset()
+        #: Per parameter: whether any of its codes is dead (read once per combination scanned).
+        self._has_dead: list[bool] = [False] * k
         self._tables: dict[tuple[int, ...], BoolArray] = {}
         if solver is None:
             return
@@ -55,6 +57,7 @@ class TupleValidity:
         self._dead_pairs = frozenset(solver.dead_values())
         for p, v in self._dead_pairs:
             self.dead[p][v] = True
+            self._has_dead[p] = True
 
     def _groups_valid(self, groups: dict[int, dict[int, int]]) -> bool:
         """Whether each component's part of a tuple extends to a valid assignment."""
@@ -89,7 +92,7 @@ class TupleValidity:
             if self.constrained[p]:
                 groups.setdefault(self.component[p], []).append(pos)
         multi = [g for _, g in sorted(groups.items()) if len(g) >= 2]
-        with_dead = [pos for pos, p in enumerate(combo) if self.dead[p].any()]
+        with_dead = [pos for pos, p in enumerate(combo) if self._has_dead[p]]
         if not multi and not with_dead:
             return None
         sizes = [self.sizes[p] for p in combo]
@@ -110,9 +113,11 @@ class TupleValidity:
         """Validity of every code combination of ``params`` (one component, mixed radix)."""
         table = self._tables.get(params)
         if table is None:
+            solver = self.solver
+            assert solver is not None  # constrained parameters imply a solver
             sizes = [self.sizes[p] for p in params]
             table = np.fromiter(
-                (self._groups_valid({0: dict(zip(params, codes, strict=True))})
+                (solver.is_valid_partial(dict(zip(params, codes, strict=True)))
                  for codes in itertools.product(*(range(s) for s in sizes))),
                 dtype=bool, count=math.prod(sizes),
             )

@@ -7,8 +7,9 @@ not, so ``configlab analyze --results parquet-dir/ --param p`` answers in about 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from configlab._internal.lazy import lazy_attributes
 
 if TYPE_CHECKING:
     from configlab.analysis._analysis import (
@@ -70,15 +71,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'configlab.analysis' has no attribute {name!r}")
-    module = importlib.import_module(
-        "configlab.analysis._scale" if name in _SCALE else "configlab.analysis._analysis")
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
+_ENGINE = "configlab.analysis._analysis"
+_LAZY = {name: "configlab.analysis._scale" if name in _SCALE else _ENGINE for name in __all__}
 
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -29,15 +29,17 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import sparse
 
 from configlab.analysis import _causes
 from configlab.analysis import _stats as st
+from configlab.analysis._confounding import confounded_pairs
 from configlab.analysis._impact import (
     _class_counts,
     _failure_impact,
+    _Layout,
     _layout,
     _metric_data,
+    _MetricData,
     _prepare,
     _Prepared,
 )
@@ -323,100 +325,6 @@ def _masked(
 
 
 
-# =========================================================================== confidence
-
-
-def _eq_cooccurrence(enc: EncodedResults, counts: _F, used: _I) -> tuple[_I, _I, _F]:
-    """(parameter, class) of every class seen on the analysed rows of parameters with two or
-    more seen classes, and their co-occurrence counts (for confounding checks)."""
-    cols: list[int] = []
-    codes: list[int] = []
-    for j in range(len(enc.params)):
-        present = np.flatnonzero(counts[j] > 0)
-        if present.size >= 2:
-            cols.extend([j] * present.size)
-            codes.extend(int(c) for c in present)
-    col = np.array(cols, dtype=np.int64)
-    code = np.array(codes, dtype=np.int64)
-    if col.size == 0 or used.size == 0:
-        return col, code, np.zeros((col.size, col.size))
-    index = {(int(a), int(b)): i for i, (a, b) in enumerate(zip(col, code, strict=True))}
-    lookup = np.full((len(enc.params), int(counts.shape[1])), -1, dtype=np.int64)
-    for (a, b), i in index.items():
-        lookup[a, b] = i
-    params = np.unique(col)
-    sub = np.asarray(enc.codes[used][:, params], dtype=np.int64)
-    atom = lookup[params[None, :], sub]
-    rows = np.repeat(np.arange(used.size), params.size)
-    flat = atom.ravel()
-    keep = flat >= 0
-    x = sparse.csr_matrix(
-        (np.ones(int(keep.sum())), (rows[keep], flat[keep])), shape=(used.size, col.size)
-    )
-    block = np.asarray((x.T @ x).toarray(), dtype=np.float64)
-    return col, code, block
-
-
-#: rows of the cheap screen for confounded pairs on large result sets
-_SCREEN_ROWS = 4_000
-
-
-def _may_be_confounded(enc: EncodedResults, counts: _F, rows: _I) -> bool:
-    """False when no pair can be confounded: a pair whose classes co-occur in more
-    combinations than either parameter has classes, on some rows, does so on all of them."""
-    cols, _, block = _eq_cooccurrence(enc, counts, rows)
-    params = np.unique(cols)
-    if params.size < 2:
-        return False
-    starts = np.searchsorted(cols, params)
-    seen = (block > 0).astype(np.int64)
-    nnz = np.add.reduceat(np.add.reduceat(seen, starts, axis=0), starts, axis=1)
-    k = np.diff(np.concatenate([starts, [cols.size]]))
-    candidate = (nnz <= k[:, None]) | (nnz <= k[None, :])
-    return bool(np.triu(candidate, k=1).any())
-
-
-def _confounded(enc: EncodedResults, counts: _F, used: _I) -> list[ConfoundedPair]:
-    """Parameter pairs whose observed classes determine each other, from the class
-    co-occurrence counts of the analysed rows."""
-    if used.size > _SCREEN_ROWS and not _may_be_confounded(enc, counts, used[:_SCREEN_ROWS]):
-        return []
-    cols, codes, eq_block = _eq_cooccurrence(enc, counts, used)
-    if cols.size == 0:
-        return []
-    eq = np.arange(cols.size)
-    params = np.unique(cols)
-    if params.size < 2:
-        return []
-    starts = np.searchsorted(cols, params)
-    seen = (eq_block > 0).astype(np.int64)
-    nnz = np.add.reduceat(np.add.reduceat(seen, starts, axis=0), starts, axis=1)
-    k = np.diff(np.concatenate([starts, [eq.size]]))
-    ident = (nnz == k[:, None]) & (nnz == k[None, :])
-    nest_xy = (nnz == k[:, None]) & ~ident  # x determines y
-    nest_yx = (nnz == k[None, :]) & ~ident
-    out: list[ConfoundedPair] = []
-    xs, ys = np.nonzero(np.triu(ident | nest_xy | nest_yx, k=1))
-    for x, y in zip(xs.tolist(), ys.tolist(), strict=True):
-        if ident[x, y]:
-            kind, first, second = "identical", x, y
-        elif nest_xy[x, y]:
-            kind, first, second = "nested", x, y
-        else:
-            kind, first, second = "nested", y, x
-        ia = np.flatnonzero(cols == params[first])
-        ib = np.flatnonzero(cols == params[second])
-        sub = eq_block[np.ix_(ia, ib)]
-        pa, pb = int(params[first]), int(params[second])
-        missing = tuple(
-            (enc.class_labels[pa][int(codes[ia[r]])], enc.class_labels[pb][int(codes[ib[c]])])
-            for r, c in np.argwhere(sub == 0)[:12]
-        )
-        out.append(ConfoundedPair((enc.params[pa], enc.params[pb]), kind, missing))
-    return out
-
-
-
 # =========================================================================== entry points
 
 
@@ -491,6 +399,86 @@ def analyze_encoded(
         all_counts = _class_counts(enc, lay, not_skip_rows, [None])[0]
 
     # ---- what the data can support
+    rare, constant, absent, flaky_rows = _data_warnings(
+        enc, prep, settings, all_counts, n_used, n_fail, warnings
+    )
+    # ---- impact
+    failure, metric_names, metric_data = _impact_inputs(
+        enc, prep, lay, counts, fails, settings, warnings
+    )
+    # ---- patterns
+    mined = _cause_patterns(enc, prep, settings, all_counts)
+    if mined.hit_limit:
+        warnings.append(
+            AnalysisWarning(
+                "pattern_limit",
+                f"more significant patterns exist than max_patterns={settings.max_patterns}",
+            )
+        )
+    if n_fail and n_fail < n_used and not mined.patterns and n_params:
+        warnings.append(
+            AnalysisWarning(
+                "no_pattern",
+                f"no condition explains the {n_fail} failure(s) significantly "
+                f"(alpha={settings.alpha}, min_support={settings.min_support})",
+            )
+        )
+
+    # ---- confounding
+    patterns, confounded, suggestions = _confounding(
+        enc, counts, used, mined, failure, rare, warnings
+    )
+    pattern_params = {p for pat in mined.patterns for p in pat.params}
+
+    # ---- sensitivity
+    sensitivity = [_sensitivity(enc, md, lay, settings) for md in metric_data]
+    impacts = _impacts(enc, counts, fails, failure, metric_data, pattern_params, settings)
+
+    headline = _headline(n_used, n_fail, patterns, impacts)
+    summary = Summary(
+        n_rows=enc.n_rows,
+        n_skipped=int((~prep.not_skip).sum()),
+        n_excluded_flaky=flaky_rows if settings.flaky == "exclude" else 0,
+        n_used=n_used,
+        n_failures=n_fail,
+        failure_rate=n_fail / n_used if n_used else 0.0,
+        n_params=n_params,
+        metrics=metric_names,
+        n_atoms=mined.n_atoms,
+        n_candidates=mined.n_candidates,
+        headline=headline,
+    )
+    confidence = Confidence(
+        rare_classes=tuple(rare),
+        constant_params=tuple(constant),
+        absent_params=tuple(absent),
+        confounded=tuple(confounded),
+        flaky_groups=prep.flaky_groups,
+        flaky_rows=flaky_rows,
+        flaky_policy=settings.flaky,
+        suggestions=tuple(suggestions),
+    )
+    return AnalysisReport(
+        summary=summary,
+        impact=tuple(impacts),
+        patterns=tuple(patterns),
+        masked=mined.masked,
+        sensitivity=tuple(sensitivity),
+        confidence=confidence,
+        warnings=tuple(warnings),
+        settings=settings,
+    )
+
+
+
+def _data_warnings(
+    enc: EncodedResults, prep: _Prepared, settings: AnalysisSettings, all_counts: _F,
+    n_used: int, n_fail: int, warnings: list[AnalysisWarning],
+) -> tuple[list[RareClass], list[str], list[str], int]:
+    """Warnings about what the data can support (appended to ``warnings``): rare, constant
+    and always-absent parameters, flaky configs.  Returns (rare classes, constant
+    parameters, absent parameters, flaky rows)."""
+    n_params = len(enc.params)
     if n_params == 0:
         warnings.append(AnalysisWarning("no_parameters", "the results describe no parameters"))
     if n_used == 0:
@@ -599,8 +587,14 @@ def analyze_encoded(
                     "failure is intermittent by nature, rerun the analysis with flaky='keep'",
                 )
             )
+    return rare, constant, absent, flaky_rows
 
-    # ---- impact
+
+def _impact_inputs(
+    enc: EncodedResults, prep: _Prepared, lay: _Layout, counts: _F, fails: _F,
+    settings: AnalysisSettings, warnings: list[AnalysisWarning],
+) -> tuple[list[FailureImpact], tuple[str, ...], list[_MetricData]]:
+    """Failure impact per parameter and the analysed metrics' data (with their warnings)."""
     failure = _failure_impact(counts, fails, enc, settings.alpha)
     metric_names = tuple(sorted(m for m in enc.metrics if not _bookkeeping(m, enc.metrics)))
     skipped_metrics = sorted(m for m in enc.metrics if m not in metric_names)
@@ -634,27 +628,17 @@ def analyze_encoded(
                     f"metric {md.name!r} never varies: no parameter can explain it",
                 )
             )
+    return failure, metric_names, metric_data
 
-    # ---- patterns
-    mined = _cause_patterns(enc, prep, settings, all_counts)
-    if mined.hit_limit:
-        warnings.append(
-            AnalysisWarning(
-                "pattern_limit",
-                f"more significant patterns exist than max_patterns={settings.max_patterns}",
-            )
-        )
-    if n_fail and n_fail < n_used and not mined.patterns and n_params:
-        warnings.append(
-            AnalysisWarning(
-                "no_pattern",
-                f"no condition explains the {n_fail} failure(s) significantly "
-                f"(alpha={settings.alpha}, min_support={settings.min_support})",
-            )
-        )
 
-    # ---- confounding
-    confounded = _confounded(enc, counts, used)
+def _confounding(
+    enc: EncodedResults, counts: _F, used: _I, mined: _Mined, failure: list[FailureImpact],
+    rare: list[RareClass], warnings: list[AnalysisWarning],
+) -> tuple[list[Pattern], list[ConfoundedPair], list[Suggestion]]:
+    """Confounded parameter pairs, the patterns they affect, and the configs to run to tell
+    them apart (and to support patterns resting on rare classes)."""
+    n_params = len(enc.params)
+    confounded = confounded_pairs(enc, counts, used)
     pattern_params = {p for pat in mined.patterns for p in pat.params}
     impl = pattern_params | {enc.params[j] for j in range(n_params) if failure[j].significant}
     patterns = list(mined.patterns)
@@ -714,13 +698,15 @@ def analyze_encoded(
                             f"(only {rare_lookup[key]} run(s) support pattern {pat.rank})",
                         )
                     )
+    return patterns, confounded, suggestions
 
-    # ---- sensitivity
-    sensitivity: list[MetricSensitivity] = []
-    for md in metric_data:
-        sensitivity.append(_sensitivity(enc, md, lay, settings))
 
-    # ---- assemble impact
+def _impacts(
+    enc: EncodedResults, counts: _F, fails: _F, failure: list[FailureImpact],
+    metric_data: list[_MetricData], pattern_params: set[str], settings: AnalysisSettings,
+) -> list[ParameterImpact]:
+    """Per-parameter impact, ranked by failure p-value, effect size and metric effect."""
+    n_params = len(enc.params)
     impacts: list[ParameterImpact] = []
     metric_bh = [st.bh_adjust(md.kruskal_p) for md in metric_data]
     keys = []
@@ -754,41 +740,7 @@ def analyze_encoded(
                 in_pattern=enc.params[j] in pattern_params,
             )
         )
-
-    headline = _headline(n_used, n_fail, patterns, impacts)
-    summary = Summary(
-        n_rows=enc.n_rows,
-        n_skipped=int((~prep.not_skip).sum()),
-        n_excluded_flaky=flaky_rows if settings.flaky == "exclude" else 0,
-        n_used=n_used,
-        n_failures=n_fail,
-        failure_rate=n_fail / n_used if n_used else 0.0,
-        n_params=n_params,
-        metrics=metric_names,
-        n_atoms=mined.n_atoms,
-        n_candidates=mined.n_candidates,
-        headline=headline,
-    )
-    confidence = Confidence(
-        rare_classes=tuple(rare),
-        constant_params=tuple(constant),
-        absent_params=tuple(absent),
-        confounded=tuple(confounded),
-        flaky_groups=prep.flaky_groups,
-        flaky_rows=flaky_rows,
-        flaky_policy=settings.flaky,
-        suggestions=tuple(suggestions),
-    )
-    return AnalysisReport(
-        summary=summary,
-        impact=tuple(impacts),
-        patterns=tuple(patterns),
-        masked=mined.masked,
-        sensitivity=tuple(sensitivity),
-        confidence=confidence,
-        warnings=tuple(warnings),
-        settings=settings,
-    )
+    return impacts
 
 
 def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:

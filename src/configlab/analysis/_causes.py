@@ -39,6 +39,7 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from configlab.analysis import _stats as st
+from configlab.analysis._counting import PairGram, pair_scores
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
@@ -112,6 +113,7 @@ class _Column:
     n_classes: int = 0
     n_distinct: int = 0  # distinct raw values (numeric)
     cell_regions: list[Region | None] = field(default_factory=list)  # code -> region
+    order: _I | None = None  # rows by ascending raw value (numeric; computed on first use)
 
 
 def _g_score(n: _F, f: _F, total: float, fails: float) -> _F:
@@ -161,6 +163,7 @@ class _Cells:
         self.offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.n = np.zeros(int(self.offsets[-1]), dtype=np.float64)
         self.f = np.zeros_like(self.n)
+        self._gram: PairGram | None = None
 
     def add(self, rows: _I, fail: _B, sign: float) -> None:
         """Add (``sign=1``) or remove (``sign=-1``) ``rows`` from every cell's counts."""
@@ -170,11 +173,18 @@ class _Cells:
         by_size: dict[int, list[int]] = {}
         for i, combo in enumerate(self.combos):
             by_size.setdefault(len(combo), []).append(i)
+        low = by_size.pop(1, []) + by_size.pop(2, [])
+        if low and self._gram is None:
+            self._gram = PairGram(ks.tolist(), [self.combos[i] for i in low],
+                                  [int(self.offsets[i]) for i in low])
         for part_rows, target in ((rows, self.n), (rows[fail[rows]], self.f)):
             if part_rows.size == 0:
                 continue
             # one row of codes per column: gathering columns for a combo is then contiguous
             cells = np.stack([c.cell[part_rows] for c in self.cols]).astype(np.int32)
+            if self._gram is not None:
+                # singles and pairs: one one-hot matrix product (see _counting)
+                self._gram.add(cells, target, sign)
             chunk = max(1, int(4_000_000 // part_rows.size))
             for idx_list in by_size.values():
                 idx = np.array(idx_list, dtype=np.int64)
@@ -310,15 +320,9 @@ class _Search:
             if g[best] <= 0:
                 return None
             return Region(col.index, codes=tuple(sorted(int(c) for c in order[: best + 1])))
-        raw = col.raw[base]
-        finite = np.isfinite(raw)
-        vals = raw[finite]
-        fv = fail[finite].astype(np.float64)
+        vals, fv = self._sorted_values(col, base)
         if vals.size == 0:
             return None
-        order = np.argsort(vals, kind="stable")
-        vals = vals[order]
-        fv = fv[order]
         distinct, first = np.unique(vals, return_index=True)
         if distinct.size <= 1:
             return None
@@ -355,6 +359,21 @@ class _Search:
         if lo == -math.inf and hi == math.inf:
             return None
         return Region(col.index, lo=lo, hi=hi)
+
+    def _sorted_values(self, col: _Column, base: _I) -> tuple[_F, _F]:
+        """Finite raw values of ``col`` on ``base`` rows in ascending order, and the failure
+        flags of those rows in the same order.  The column is sorted once; each call filters
+        that order to ``base`` (linear), where sorting every subset cost most of refinement."""
+        assert col.raw is not None
+        if col.order is None:
+            # NaN sorts last; ties keep row order, as a stable sort of any row subset does
+            col.order = np.argsort(col.raw, kind="stable").astype(np.int64)
+        member = np.zeros(col.raw.size, dtype=np.bool_)
+        member[base] = True
+        rows = col.order[member[col.order]]
+        vals = col.raw[rows]
+        finite = np.isfinite(vals)
+        return vals[finite], self.fail[rows[finite]].astype(np.float64)
 
     def refine(self, regions: list[Region], active: _I, total: float, fails: float
                ) -> list[Region]:
@@ -422,13 +441,49 @@ class _Search:
         return rows
 
 
-def _combos(cols: list[_Column], n_rows: int) -> tuple[list[tuple[int, ...]], int]:
-    """Every single and pair of enumeration columns (within budget); triples come later."""
+def _combos(cols: list[_Column], n_rows: int, fail: _B | None = None
+            ) -> tuple[list[tuple[int, ...]], bool]:
+    """Every single and pair of enumeration columns; when the pairs do not all fit the budget,
+    the pairs with the best screening score (see :func:`_screen_pairs`) up to the budget.
+    Triples come later."""
     m = len(cols)
     singles: list[tuple[int, ...]] = [(i,) for i in range(m)]
-    pairs: list[tuple[int, ...]] = [(i, j) for i in range(m) for j in range(i + 1, m)]
+    pairs: list[tuple[int, int]] = [(i, j) for i in range(m) for j in range(i + 1, m)]
     max_pairs = int(_PAIR_BUDGET // max(n_rows, 1))
-    return singles + pairs[:max_pairs], len(pairs) > max_pairs
+    if len(pairs) <= max_pairs:
+        return [*singles, *pairs], False
+    if fail is None or max_pairs <= 0:
+        return [*singles, *pairs[:max_pairs]], True
+    return [*singles, *_screen_pairs(cols, pairs, fail, max_pairs)], True
+
+
+#: (sampled rows) x (cells of all columns)^2 multiply-adds of the pair screen
+_SCREEN_BUDGET = 4.0e9
+
+
+def _screen_pairs(cols: list[_Column], pairs: list[tuple[int, int]], fail: _B, keep: int
+                  ) -> list[tuple[int, int]]:
+    """The ``keep`` pairs whose best cell scores highest on evenly spaced rows (all of them
+    while the screen's budget allows), in column order.
+
+    Taking the first pairs in column order, as before, dropped every pair of the last columns
+    however strong its cell; a pair cell's score needs both members, so an interaction-only
+    cause (flat single marginals) still ranks by its own cells.
+    """
+    ks = [c.k for c in cols]
+    width = sum(ks)
+    n_rows = int(fail.size)
+    budget = max(2000, int(_SCREEN_BUDGET // max(width * width, 1)))
+    step = max(1, -(-n_rows // budget))
+    rows = np.arange(0, n_rows, step, dtype=np.int64)
+    gram = PairGram(ks, [], [])
+    cells = np.stack([c.cell[rows] for c in cols]).astype(np.int32)
+    sample_fail = fail[rows]
+    n = gram.gram(cells)
+    f = gram.gram(cells[:, sample_fail])
+    scores = pair_scores(n, f, ks, pairs, float(rows.size), float(sample_fail.sum()), _g_score)
+    best = np.lexsort((np.arange(len(pairs)), -scores))[:keep]
+    return [pairs[int(i)] for i in np.sort(best)]
 
 
 def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fails: float,
@@ -523,7 +578,7 @@ def find_causes(
     if not cols or n_rows == 0 or not fail.any() or fail.all():
         return [], 0, 0, False
     cols = _cap_cells(cols, fail, max_cells)
-    combos, _ = _combos(cols, n_rows)
+    combos, _ = _combos(cols, n_rows, fail)
     if max_order < 2:
         combos = [c for c in combos if len(c) == 1]
     all_rows = np.arange(n_rows, dtype=np.int64)

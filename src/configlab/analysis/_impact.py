@@ -38,19 +38,15 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
     flaky_rows = np.zeros(n, dtype=np.bool_)
     groups: list[FlakyGroup] = []
     if enc.config_keys:
-        tests = enc.test_ids if enc.test_ids else ("",) * n
-        ids: dict[tuple[str, str], int] = {}
-        gid = np.empty(n, dtype=np.int64)
-        for i in range(n):
-            key = (str(enc.config_keys[i]), str(tests[i]))
-            gid[i] = ids.setdefault(key, len(ids))
-        runs = np.bincount(gid[not_skip], minlength=len(ids))
-        fails = np.bincount(gid[not_skip & fail], minlength=len(ids))
+        gid, first = _groups(enc)
+        runs = np.bincount(gid[not_skip], minlength=first.size)
+        fails = np.bincount(gid[not_skip & fail], minlength=first.size)
         flaky_gid = (fails > 0) & (fails < runs)
         flaky_rows = flaky_gid[gid] & not_skip
-        keys = list(ids)
         for g in np.flatnonzero(flaky_gid):
-            groups.append(FlakyGroup(keys[g][0], keys[g][1], int(runs[g]), int(fails[g])))
+            row = int(first[g])
+            test = str(enc.test_ids[row]) if enc.test_ids else ""
+            groups.append(FlakyGroup(str(enc.config_keys[row]), test, int(runs[g]), int(fails[g])))
     used = not_skip & ~flaky_rows if policy == "exclude" else not_skip
     return _Prepared(
         not_skip=not_skip,
@@ -59,6 +55,22 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
         flaky_rows=flaky_rows,
         flaky_groups=tuple(groups),
     )
+
+
+def _groups(enc: EncodedResults) -> tuple[_I, _I]:
+    """Group id of each row by (config key, test id), numbered in first-seen order, and the
+    first row of each group (one vectorised pass; a dict per row cost ~0.5 s per 100k rows)."""
+    inverse = np.unique(np.asarray([str(k) for k in enc.config_keys]), return_inverse=True)[1]
+    combined = inverse.astype(np.int64).ravel()
+    if enc.test_ids:
+        tests = np.unique(np.asarray([str(t) for t in enc.test_ids]), return_inverse=True)[1]
+        tests = tests.astype(np.int64).ravel()
+        combined = combined * (int(tests.max()) + 1) + tests
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    return rank[inverse.ravel()].astype(np.int64), first[order].astype(np.int64)
 
 
 @dataclass(frozen=True)

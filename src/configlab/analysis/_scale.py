@@ -39,8 +39,7 @@ import numpy as np
 from configlab.analysis._report import ClassStat
 from configlab.constraints import ABSENT
 from configlab.errors import AnalysisError
-from configlab.results._dataset import Counts, Key, ResultDataset
-from configlab.results._select import Selection
+from configlab.results import GroupCounts, GroupKey, ResultDataset, Selection
 
 #: Numeric columns with more distinct values than this are cut into deciles.
 MAX_VALUES = 32
@@ -204,7 +203,7 @@ def _path(param: str) -> str:
     return ".".join(s if s.isidentifier() else "`" + s.replace("`", "") + "`" for s in segments)
 
 
-def _atom(key: Key, value: Any) -> tuple[str, str]:
+def _atom(key: GroupKey, value: Any) -> tuple[str, str]:
     """(label, condition) of one group of ``key``."""
     name = _path(key.param)
     if value is ABSENT:
@@ -220,7 +219,8 @@ def _atom(key: Key, value: Any) -> tuple[str, str]:
         return (f"({_number(low)}, {_number(high)}]",
                 f"{name} > {_number(low)} and {name} <= {_number(high)}")
     literal = _literal(value)
-    label = value if isinstance(value, str) else literal or json.dumps(value, sort_keys=True)
+    label = (value or '""') if isinstance(value, str) else (
+        literal or json.dumps(value, sort_keys=True))
     if literal is None:
         literal = json.dumps(json.dumps(value, sort_keys=True))
     return str(label), f"{name} == {literal}"
@@ -229,7 +229,7 @@ def _atom(key: Key, value: Any) -> tuple[str, str]:
 # --------------------------------------------------------------------------- the analysis
 
 
-def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> list[Key]:
+def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> list[GroupKey]:
     numeric = [p for p in params if dataset.is_numeric(p)]
     sample = dataset.sample(numeric)
     keys = []
@@ -237,18 +237,80 @@ def _keys(dataset: ResultDataset, params: Sequence[str], max_values: int) -> lis
         distinct, edges = sample.get(param, (0, ()))
         if distinct > max_values and edges:
             rounded = tuple(sorted({float(f"{e:.6g}") for e in edges}))
-            keys.append(Key(param, rounded))
+            keys.append(GroupKey(param, rounded))
         else:
-            keys.append(Key(param))
+            keys.append(GroupKey(param))
     return keys
 
 
-@dataclass
-class _Cell:
-    key: Key
-    value: Any
+_RANGE = object()  # the value of a candidate that spans several groups
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A single-parameter condition: one group of a key, or a range of a numeric key's groups."""
+
+    param: str
+    condition: str
     runs: int
     failures: int
+    span: frozenset[int]
+    value: Any = _RANGE  # the group's (hashable) value for one group
+    #: (runs, failures) of the first and last group of a range
+    ends: tuple[tuple[int, int], ...] = ()
+
+
+def _candidates(key: GroupKey, table: list[GroupCounts]) -> list[_Candidate]:
+    """Every group of ``key``, plus every contiguous range of two or more (not all) of its
+    numeric groups: ``x <= 3``, ``x >= 8``, ``x >= 1 and x <= 1048576`` (counts are sums of
+    the groups' counts: no query)."""
+    out = [_Candidate(key.param, _atom(key, c.value)[1], c.runs, c.failures, frozenset({i}),
+                      _hashable(c.value)) for i, c in enumerate(table) if c.runs > 0]
+    ordered = [(i, c) for i, c in enumerate(table) if (key.edges and c.value is not ABSENT)
+               or (isinstance(c.value, int | float) and not isinstance(c.value, bool))]
+    name = _path(key.param)
+    for a in range(len(ordered)):
+        for b in range(a + 1, len(ordered)):
+            if a == 0 and b == len(ordered) - 1:
+                continue
+            group = ordered[a:b + 1]
+            runs = sum(c.runs for _, c in group)
+            fails = sum(c.failures for _, c in group)
+            low, high = _bounds(key, group[0][1].value, group[-1][1].value)
+            parts = ([low] if a > 0 else []) + ([high] if b < len(ordered) - 1 else [])
+            condition = " and ".join(f"{name} {part}" for part in parts)
+            ends = tuple((c.runs, c.failures) for c in (group[0][1], group[-1][1]))
+            out.append(_Candidate(key.param, condition, runs, fails,
+                                  frozenset(i for i, _ in group), ends=ends))
+    return out
+
+
+def _ends_fail(cand: _Candidate, runs: int, failures: int, alpha: float) -> bool:
+    """A range is stretched no further than the failures go: each of its end groups fails
+    more than the rows outside the range (``databases <= 3``, not ``databases <= 8`` because
+    4 and 8 fail no more than 16 and 64 do)."""
+    outside_runs, outside_fail = runs - cand.runs, failures - cand.failures
+    return all(_p(f, outside_runs + n, outside_fail + f, n) < alpha for n, f in cand.ends)
+
+
+def _bounds(key: GroupKey, first: Any, last: Any) -> tuple[str, str]:
+    """(lower, upper) bound texts of a range from group ``first`` to group ``last``."""
+    if key.edges:
+        low = f"> {_number(key.edges[int(first) - 1])}" if int(first) > 0 else ""
+        high = f"<= {_number(key.edges[int(last)])}" if int(last) < len(key.edges) else ""
+        return low, high
+    return f">= {_number(first)}", f"<= {_number(last)}"
+
+
+def _disjoint(accepted: list[tuple[_Candidate, DatasetCause]]
+              ) -> list[tuple[_Candidate, DatasetCause]]:
+    """The best (Ochiai) conditions of each parameter that share no group with a better one:
+    ``databases <= 3`` keeps ``databases == 2`` out."""
+    kept: list[tuple[_Candidate, DatasetCause]] = []
+    for cand, cause in sorted(accepted, key=lambda item: (-item[1].ochiai, item[1].condition)):
+        if all(other.param != cand.param or not (other.span & cand.span) for other, _ in kept):
+            kept.append((cand, cause))
+    return kept
 
 
 def _hashable(value: Any) -> Any:
@@ -346,7 +408,7 @@ def _analyze(dataset: ResultDataset, params: Sequence[str] | None, pair_candidat
              min_lift: float) -> DatasetReport:
     chosen = list(dataset.params if params is None else params)
     keys = _keys(dataset, chosen, max_values)
-    tables: dict[str, list[Counts]] = {k.param: dataset.value_counts(k) for k in keys}
+    tables: dict[str, list[GroupCounts]] = {k.param: dataset.value_counts(k) for k in keys}
     if keys:  # every table counts every selected row: no separate scan for the totals
         first = tables[keys[0].param]
         runs, failures = sum(c.runs for c in first), sum(c.failures for c in first)
@@ -358,22 +420,22 @@ def _analyze(dataset: ResultDataset, params: Sequence[str] | None, pair_candidat
                             " all skipped)" if results else f"{dataset.source}: no results "
                             "selected")
     rates = tuple(_rates(key, tables[key.param]) for key in keys)
-    cells = [_Cell(key, c.value, c.runs, c.failures) for key in keys for c in tables[key.param]
-             if c.runs > 0]
-    tested = max(1, len(cells))
-    singles: dict[tuple[str, Any], DatasetCause] = {}
-    for cell in cells:
-        if cell.failures < min_support or cell.failures * runs <= failures * cell.runs:
+    candidates = [cand for key in keys for cand in _candidates(key, tables[key.param])]
+    tested = max(1, len(candidates))
+    accepted: list[tuple[_Candidate, DatasetCause]] = []
+    for cand in candidates:
+        if cand.failures < min_support or cand.failures * runs <= failures * cand.runs:
             continue
-        p_value = _p(cell.failures, runs, failures, cell.runs)
-        if p_value * tested < alpha:
-            _, condition = _atom(cell.key, cell.value)
-            singles[(cell.key.param, _hashable(cell.value))] = _cause(
-                condition, (cell.key.param,), cell.runs, cell.failures, failures, p_value)
+        p_value = _p(cand.failures, runs, failures, cand.runs)
+        if p_value * tested < alpha and _ends_fail(cand, runs, failures, alpha):
+            accepted.append((cand, _cause(cand.condition, (cand.param,), cand.runs,
+                                          cand.failures, failures, p_value)))
+    singles = _disjoint(accepted)
     pair_keys = _pair_keys(keys, tables, pair_candidates)
     pairs, shadows = _pairs(dataset, pair_keys, tables, runs, failures, alpha, min_support,
                             min_lift)
-    kept = [c for atom, c in singles.items() if atom not in shadows]
+    kept = [c for cand, c in singles if cand.value is _RANGE or (cand.param, cand.value)
+            not in shadows]
     causes = sorted(kept + pairs, key=lambda c: (-c.ochiai, c.condition))[:max_causes]
     notes = []
     binned = [k.param for k in keys if k.edges]
@@ -383,7 +445,7 @@ def _analyze(dataset: ResultDataset, params: Sequence[str] | None, pair_candidat
                          tuple(causes), tuple(k.param for k in pair_keys), tuple(notes))
 
 
-def _rates(key: Key, counts: list[Counts]) -> ValueRates:
+def _rates(key: GroupKey, counts: list[GroupCounts]) -> ValueRates:
     classes = tuple(ClassStat(_atom(key, c.value)[0], c.runs, c.failures) for c in counts)
     return ValueRates(key.param, "intervals" if key.edges else "values", classes, key.edges)
 
@@ -404,7 +466,8 @@ def _cramers_v(runs: Sequence[int], fails: Sequence[int]) -> float:
     return math.sqrt(stat / total)
 
 
-def _pair_keys(keys: list[Key], tables: dict[str, list[Counts]], count: int) -> list[Key]:
+def _pair_keys(keys: list[GroupKey], tables: dict[str, list[GroupCounts]],
+               count: int) -> list[GroupKey]:
     """The ``count`` parameters most associated with failure (Cramér's V), strongest first."""
     if count < 2 or len(keys) < 2:
         return []
@@ -417,8 +480,8 @@ def _pair_keys(keys: list[Key], tables: dict[str, list[Counts]], count: int) -> 
     return [key for _, _, key in ranked[:count]]
 
 
-def _pairs(dataset: ResultDataset, keys: list[Key], tables: dict[str, list[Counts]], runs: int,
-           failures: int, alpha: float, min_support: int, min_lift: float
+def _pairs(dataset: ResultDataset, keys: list[GroupKey], tables: dict[str, list[GroupCounts]],
+           runs: int, failures: int, alpha: float, min_support: int, min_lift: float
            ) -> tuple[list[DatasetCause], set[tuple[str, Any]]]:
     """Pair causes among ``keys`` and the single values that are only shadows of one."""
     margins = {(k.param, _hashable(c.value)): (c.runs, c.failures)

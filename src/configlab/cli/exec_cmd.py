@@ -27,10 +27,12 @@ from configlab.execution import (
     CommandTemplate,
     Progress,
     Shard,
+    SuiteItem,
+    load_suite,
     make_executor,
+    run_suite,
     shared_run_id,
 )
-from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
 from configlab.results import ResultSet
 from configlab.storage import StoreLocation
 
@@ -145,7 +147,8 @@ def exec_command(ctx: click.Context, suite: str | None, space_path: str | None, 
     local = executor == "local"
     job_list = [
         CommandJob(index=k + 1, name=items[k].name, config=items[k].config, command=template,
-                   fmt=fmt, config_path=items[k].path if local else None, timeout=timeout,
+                   fmt=items[k].fmt or fmt, config_path=items[k].path if local else None,
+                   timeout=timeout,
                    cwd=os.getcwd() if local else None, tail_bytes=tail_kib * 1024)
         for k in positions
     ]

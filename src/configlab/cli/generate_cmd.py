@@ -24,12 +24,13 @@ from configlab._internal import safeio
 from configlab._version import __version__
 from configlab.cli._output import emit_json, output_option
 from configlab.errors import GenerationError
-from configlab.execution import Progress
+from configlab.execution import EXTENSIONS, Progress
 from configlab.generation import STRATEGIES, covering_suite, generate, prioritize
 from configlab.integrations.ingest import load_results
 from configlab.space import Space
 
-_FORMATS = ("yaml", "json", "toml", "xml", "properties", "ini", "env")
+#: every format configlab writes; directive (redis.conf, sshd_config) and nginx files get ``.conf``
+_FORMATS = formats.FORMATS
 MANIFEST = "manifest.json"
 
 
@@ -268,7 +269,7 @@ def _emit(configs: Iterator[dict[str, Any]], out: Path | None, fmt: str, jsonl: 
             if stream is not None:
                 stream.write(json.dumps(config, separators=(",", ":")) + "\n")
             if out is not None:
-                name = f"config-{n:0{width}d}.{fmt}"
+                name = f"config-{n:0{width}d}.{EXTENSIONS.get(fmt, fmt)}"
                 formats.dump(config, out / name, fmt)
                 files.append(name)
             elif stream is not None:

@@ -22,8 +22,7 @@ import click
 from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import ResultsError
-from configlab.execution import check_complete
-from configlab.execution._suite_run import load_suite
+from configlab.execution import check_complete, load_suite
 from configlab.integrations.compact import compact_results
 from configlab.integrations.ingest import load_results
 from configlab.results import ResultSet, ResultStore

@@ -14,8 +14,14 @@ from configlab import redaction
 from configlab.cli._output import STDOUT, emit_json, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import SnapshotCorruptedError, SnapshotError
-from configlab.snapshots import Snapshot, SnapshotQuery, SnapshotStore, select_snapshots
-from configlab.snapshots._tidy import DEFAULT_GRACE_S, remove_temp_files
+from configlab.snapshots import (
+    DEFAULT_GRACE_S,
+    Snapshot,
+    SnapshotQuery,
+    SnapshotStore,
+    remove_temp_files,
+    select_snapshots,
+)
 from configlab.storage import StoreLocation
 from configlab.treediff import TreeDiff
 

@@ -14,12 +14,8 @@ import click
 from configlab import storage
 from configlab.cli._output import emit_json, output_option
 from configlab.cli._store_options import OBJECTS_HELP, store_options
-from configlab.results import ResultStore
-from configlab.results._sync import copy_results
-from configlab.snapshots import SnapshotStore
-from configlab.snapshots._gc import collect_garbage
-from configlab.snapshots._sync import transfer
-from configlab.snapshots._tidy import remove_temp_files
+from configlab.results import ResultStore, copy_results
+from configlab.snapshots import SnapshotStore, collect_garbage, remove_temp_files, transfer
 from configlab.storage import StoreLocation
 
 _REMOTE_OBJECTS = click.option(

@@ -7,15 +7,18 @@
 * :class:`LocalExecutor` (``--jobs N``) and ``DaskExecutor`` (``--executor dask://H:P``)
   behind one :class:`Executor` interface (:func:`make_executor`);
 * :class:`Shard` (``--shard i/n``), :func:`check_complete` for merged shards;
-* :class:`Progress` — bar on a terminal, plain lines in CI logs, silent when quiet.
+* :class:`Progress` — bar on a terminal, plain lines in CI logs, silent when quiet;
+* :func:`load_suite` / :func:`run_suite` (:class:`SuiteItem`) — a suite directory or JSON-lines
+  file run through an executor (``configlab exec``).
 
 See docs/execution.md.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from configlab._internal.lazy import lazy_attributes
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.execution._command import CONFIG_ENV, CommandTemplate, needs_shell
@@ -45,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from configlab.execution._progress import Progress
     from configlab.execution._shard import MergeCheck, Shard, assign, check_complete, shared_run_id
+    from configlab.execution._suite_run import SuiteItem, load_suite, run_suite
 
 #: Public name -> defining module, imported on first use (``configlab run`` must start fast and
 #: needs only the process runner).
@@ -63,34 +67,26 @@ _LAZY: dict[str, str] = {
     "ProcessResult": "configlab.execution._process",
     "Progress": "configlab.execution._progress",
     "Shard": "configlab.execution._shard",
+    "SuiteItem": "configlab.execution._suite_run",
     "assign": "configlab.execution._shard",
     "check_complete": "configlab.execution._shard",
     "check_jobs": "configlab.execution._executor",
     "default_jobs": "configlab.execution._executor",
     "descendants": "configlab.execution._process",
+    "load_suite": "configlab.execution._suite_run",
     "make_executor": "configlab.execution._executor",
     "needs_shell": "configlab.execution._command",
     "read_metrics": "configlab.execution._jobs",
     "run_job": "configlab.execution._jobs",
     "run_process": "configlab.execution._process",
+    "run_suite": "configlab.execution._suite_run",
     "shared_run_id": "configlab.execution._shard",
     "to_result": "configlab.execution._jobs",
     "write_config": "configlab.execution._jobs",
 }
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = importlib.import_module(_LAZY[name])
-    except KeyError:
-        raise AttributeError(f"module 'configlab.execution' has no attribute {name!r}") from None
-    value = getattr(module, name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
@@ -108,16 +104,19 @@ __all__ = [
     "ProcessResult",
     "Progress",
     "Shard",
+    "SuiteItem",
     "assign",
     "check_complete",
     "check_jobs",
     "default_jobs",
     "descendants",
+    "load_suite",
     "make_executor",
     "needs_shell",
     "read_metrics",
     "run_job",
     "run_process",
+    "run_suite",
     "shared_run_id",
     "to_result",
     "write_config",

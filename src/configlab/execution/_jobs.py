@@ -35,6 +35,8 @@ INDEX_ENV: Final = "CONFIGLAB_INDEX"
 EXTENSIONS: Final = {
     "yaml": "yaml", "yml": "yaml", "json": "json", "toml": "toml", "ini": "ini", "xml": "xml",
     "properties": "properties", "env": "env", "dotenv": "env", "hcl": "hcl",
+    # redis.conf, sshd_config, nginx.conf: read back by content (formats.sniff_format)
+    "directive": "conf", "redis": "conf", "sshd": "conf", "nginx": "conf",
 }
 
 

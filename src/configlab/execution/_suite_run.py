@@ -38,11 +38,13 @@ MANIFEST = "manifest.json"
 
 @dataclass(frozen=True)
 class SuiteItem:
-    """One config of a suite: its name, the file holding it (if any) and the tree."""
+    """One config of a suite: its name, the file holding it (if any), the tree and the format
+    of that file (None without a file)."""
 
     name: str
     config: Mapping[str, Any]
     path: str | None = None
+    fmt: str | None = None
 
 
 def load_suite(source: str | Path) -> list[SuiteItem]:
@@ -64,7 +66,10 @@ def load_suite(source: str | Path) -> list[SuiteItem]:
         for name in names:
             file = path / name
             try:
-                items.append(SuiteItem(name, formats.load(file), str(file)))
+                config = formats.load(file)
+                # by content for .conf files (INI, directive or nginx): load just succeeded
+                fmt = formats.detect_format(file, file.read_bytes())
+                items.append(SuiteItem(name, config, str(file), fmt))
             except ConfiglabError as error:
                 raise ExecutionError(f"suite {path}: {error}") from None
         return items
@@ -107,6 +112,12 @@ class SuiteRun:
         return all(r.outcome == "pass" for r in self.results)
 
 
+def _snapshot_format(job: CommandJob) -> str | None:
+    """Format of the snapshot file ``job.name``: None (its extension tells) unless the name
+    ends in ``.conf``/``.cfg``, shared by INI, directive and nginx files: then the job's."""
+    return job.fmt if job.name.lower().endswith(formats.AMBIGUOUS_EXTENSIONS) else None
+
+
 def run_suite(
     jobs: Sequence[CommandJob],
     executor: Executor,
@@ -129,6 +140,7 @@ def run_suite(
     if store is not None and snapshot:
         with SnapshotStore(store) as snapshots:
             snapshot_ids = [snapshots.save_config(dict(job.config), job.name,
+                                                  _snapshot_format(job),
                                                   meta={"source": "configlab.exec"}).id
                             for job in jobs]
     extra: dict[str, float] = {}

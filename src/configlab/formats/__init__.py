@@ -31,7 +31,8 @@ from configlab.formats import (
     _xml,
     _yaml,
 )
-from configlab.formats._common import Codec, decode
+from configlab.formats._common import Codec, decode, format_scalar, infer_scalar
+from configlab.formats._yaml import loads_core as loads_yaml_core
 from configlab.tree import Tree
 
 #: Largest file :func:`load` reads by default (bytes); configs up to 100 MB must load.
@@ -201,5 +202,18 @@ def dump(
     safeio.write_output(where, data, what="config file", error=FormatError)
 
 
-__all__ = ["AMBIGUOUS_EXTENSIONS", "DEFAULT_MAX_BYTES", "FORMATS", "detect_format", "dump",
-           "dumps", "load", "loads", "sniff_format"]
+__all__ = [
+    "AMBIGUOUS_EXTENSIONS",
+    "DEFAULT_MAX_BYTES",
+    "FORMATS",
+    "decode",
+    "detect_format",
+    "dump",
+    "dumps",
+    "format_scalar",
+    "infer_scalar",
+    "load",
+    "loads",
+    "loads_yaml_core",
+    "sniff_format",
+]

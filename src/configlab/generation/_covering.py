@@ -688,13 +688,22 @@ class _Compactor:
         return np.union1d(np.setdiff1d(unc, came, assume_unique=True), gone)
 
     def _candidate_rows(self, tparams: IntArray, tvals: IntArray, touched: int) -> IntArray:
-        """Rows whose move to hold tau is evaluated: all of them, or on big models the ones
-        already agreeing most with tau (fewest cells to change), ties broken at random."""
+        """Rows whose move to hold tau is evaluated.
+
+        At t >= 3 only the rows already agreeing most with tau (fewest cells to change):
+        on spinv that reaches a given size in about a third of the CPU time of evaluating
+        every row, because a step costs rows x touched subsets and the far rows rarely win.
+        At t <= 2 every row (the tuned pairwise search).  At most ``limit`` rows either way
+        (big models): the most agreeing ones, ties broken at random."""
         n = len(self.mat)
         limit = max(4, WORK_LIMIT // max(1, touched * self.index.t))
-        if n <= limit:
-            return np.arange(n)
         agree = (self.mat[:, tparams] == tvals).sum(axis=1)
+        if self.index.t >= 3:
+            near = np.flatnonzero(agree == agree.max())
+            if len(near) <= limit:
+                return near
+        elif n <= limit:
+            return np.arange(n)
         order = np.lexsort((self.np_rng.random(n), -agree))
         return np.sort(order[:limit])
 

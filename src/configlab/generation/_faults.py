@@ -11,10 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.errors import GenerationError
 from configlab.generation._covering import CoveringResult, Group, build_covering
+
+
+class CoveringOptions(TypedDict, total=False):
+    """The keyword options of :func:`build_covering` that :func:`build_with_negatives` passes on
+    (meanings and defaults there)."""
+
+    seed_rows: Iterable[Sequence[int]]
+    required_rows: Iterable[Sequence[int]]
+    required_tuples: Iterable[Mapping[int, int]]
+    groups: Iterable[Group]
+    weights: Sequence[Sequence[float]] | None
+    time_budget: float | None
+    max_steps: int | None
+    candidates: int | None
+    effort: float
 
 
 @dataclass(frozen=True)
@@ -76,16 +92,7 @@ def build_with_negatives(
     strength: int,
     seed: int,
     negatives: Mapping[int, Collection[int]],
-    *,
-    seed_rows: Iterable[Sequence[int]] = (),
-    required_rows: Iterable[Sequence[int]] = (),
-    required_tuples: Iterable[Mapping[int, int]] = (),
-    groups: Iterable[Group] = (),
-    weights: Sequence[Sequence[float]] | None = None,
-    time_budget: float | None = None,
-    max_steps: int | None = None,
-    candidates: int | None = None,
-    effort: float = 1.0,
+    **options: Unpack[CoveringOptions],
 ) -> FaultSuite:
     """A covering suite that avoids the ``negatives`` codes, plus single-fault rows.
 
@@ -106,11 +113,7 @@ def build_with_negatives(
         for p, codes in negatives.items() if codes
     }
     positive = build_covering(
-        _only(model, positive_codes, "takes no negative value"), strength, seed,
-        seed_rows=seed_rows, required_rows=required_rows, required_tuples=required_tuples,
-        groups=groups, weights=weights, time_budget=time_budget, max_steps=max_steps,
-        candidates=candidates, effort=effort,
-    )
+        _only(model, positive_codes, "takes no negative value"), strength, seed, **options)
     faults: list[FaultRow] = []
     for p in sorted(positive_codes):
         for code in sorted(set(negatives[p])):
@@ -129,8 +132,9 @@ def build_with_negatives(
                 rows = [found]
             else:
                 rows = build_covering(
-                    single, strength - 1, seed, solver=solver, weights=weights,
-                    max_steps=max_steps, candidates=candidates, effort=effort,
+                    single, strength - 1, seed, solver=solver, weights=options.get("weights"),
+                    max_steps=options.get("max_steps"), candidates=options.get("candidates"),
+                    effort=options.get("effort", 1.0),
                 ).rows
             faults.extend(FaultRow(tuple(r), p, code) for r in rows)
     return FaultSuite(positive, tuple(faults))

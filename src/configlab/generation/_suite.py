@@ -12,14 +12,14 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import SpaceModel, space_model
 from configlab.constraints import ABSENT
 from configlab.errors import GenerationError
 from configlab.generation._covering import Group, build_covering
-from configlab.generation._faults import build_with_negatives
+from configlab.generation._faults import CoveringOptions, build_with_negatives
 from configlab.space import Parameter, Space, SpaceSource, load_space
 
 Config = dict[str, Any]
@@ -215,6 +215,22 @@ def _existing_codes(
     return rows, invalid, total
 
 
+class SuiteOptions(TypedDict, total=False):
+    """The keyword options of :func:`covering_suite` (meanings and defaults there), as
+    :func:`build_suite` takes them."""
+
+    seeds: Iterable[Mapping[str, Any]]
+    existing: Iterable[Mapping[str, Any]]
+    groups: Any
+    weights: Mapping[str, Any] | None
+    negative: Mapping[str, Sequence[Any]] | None
+    time_budget: float | None
+    max_steps: int | None
+    candidates: int | None
+    effort: float
+    base: Mapping[str, Any] | None
+
+
 def covering_suite(
     space: SpaceSource,
     strength: int = 2,
@@ -283,40 +299,33 @@ def build_suite(
     solver: ModelSolver,
     strength: int,
     seed: int,
-    *,
-    seeds: Iterable[Mapping[str, Any]] = (),
-    existing: Iterable[Mapping[str, Any]] = (),
-    groups: Any = (),
-    weights: Mapping[str, Any] | None = None,
-    negative: Mapping[str, Sequence[Any]] | None = None,
-    time_budget: float | None = None,
-    max_steps: int | None = None,
-    candidates: int | None = None,
-    effort: float = 1.0,
-    base: Mapping[str, Any] | None = None,
+    **options: Unpack[SuiteOptions],
 ) -> tuple[SuiteReport, list[tuple[int, ...]]]:
     """:func:`covering_suite` on a prepared space model and solver; also returns the rows."""
     resolved = sm.space
     hints: Mapping[str, Any] = getattr(resolved, "hints", None) or {}
-    req_rows, combos = _seed_codes(sm, solver, seeds)
-    old_rows, invalid, n_existing = _existing_codes(sm, solver, existing)
-    group_list = _groups(resolved, groups or hints.get("groups", ()))
+    req_rows, combos = _seed_codes(sm, solver, options.get("seeds", ()))
+    old_rows, invalid, n_existing = _existing_codes(sm, solver, options.get("existing", ()))
+    group_list = _groups(resolved, options.get("groups") or hints.get("groups", ()))
+    weights = options.get("weights")
     weight_table = _weights(resolved, weights if weights is not None else hints.get("weights"))
+    negative = options.get("negative")
     neg_data = negative if negative is not None else hints.get("negative")
     neg_codes = _per_value(resolved, neg_data or {}, "negative")
     neg = {p: sorted(codes) for p, codes in neg_codes.items()}
-    options: dict[str, Any] = {
+    covering: CoveringOptions = {
         "seed_rows": old_rows, "required_rows": req_rows, "required_tuples": combos,
-        "groups": group_list, "weights": weight_table, "time_budget": time_budget,
-        "max_steps": max_steps, "candidates": candidates, "effort": effort,
+        "groups": group_list, "weights": weight_table, "time_budget": options.get("time_budget"),
+        "max_steps": options.get("max_steps"), "candidates": options.get("candidates"),
+        "effort": options.get("effort", 1.0),
     }
     if neg:
-        suite = build_with_negatives(sm.model, strength, seed, neg, **options)
+        suite = build_with_negatives(sm.model, strength, seed, neg, **covering)
         result, faults = suite.positive, suite.faults
     else:
-        result, faults = build_covering(sm.model, strength, seed, solver=solver, **options), ()
+        result, faults = build_covering(sm.model, strength, seed, solver=solver, **covering), ()
     rows = result.rows + [f.row for f in faults]
-    configs = [sm.decode(row, base) for row in rows]
+    configs = [sm.decode(row, options.get("base")) for row in rows]
     labels = sm.labels
     fault_info = tuple(
         (len(result.rows) + n, resolved.parameters[f.param].path, labels[f.param][f.code])

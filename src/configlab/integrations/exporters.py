@@ -527,19 +527,26 @@ def _cell(text: str, limit: int = 120) -> str:
     return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
-def _config_text(result: Result) -> str:
+def _config_text(result: Result, parameters: Sequence[str] | None = None) -> str:
     flat = _flat_config(result)
+    if parameters is not None:
+        # a config built on a large base file (a whole redis.conf) would otherwise show only
+        # the base's first keys in the cell; the varied parameters are what tells runs apart
+        flat = {path: flat[path] for path in parameters if path in flat}
     return ", ".join(f"{k}={encode_value(v)}" for k, v in flat.items()) or "(empty)"
 
 
 def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = None,
                      analysis: AnalysisReport | None = None, max_failures: int = 20,
-                     title: str = "configlab results") -> str:
+                     title: str = "configlab results",
+                     parameters: Sequence[str] | None = None) -> str:
     """A Markdown summary: outcome counts, the failing results (test, snapshot id, config,
     the last line of their output, replay command), and the coverage levels and top suspects
     when given.
 
-    Meant for ``$GITHUB_STEP_SUMMARY`` or a merge-request comment.
+    ``parameters`` (e.g. a space's paths): the config cell shows only these, in this order,
+    instead of every key of the config.  Meant for ``$GITHUB_STEP_SUMMARY`` or a
+    merge-request comment.
     """
     rows = _results(results)
     counts = {o: sum(r.outcome == o for r in rows) for o in ("pass", "fail", "error", "skip")}
@@ -563,7 +570,7 @@ def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = N
             last = output_excerpt(result).rsplit("\n", 1)[-1].strip()
             out.append(
                 f"| `{_cell(result.test_id or split_test_id(result)[1])}` | {result.outcome} | "
-                f"{snap} | `{_cell(_config_text(result))}` | "
+                f"{snap} | `{_cell(_config_text(result, parameters))}` | "
                 f"{f'`{_cell(last)}`' if last else ''} | "
                 f"{f'`{_cell(replay, 200)}`' if replay else ''} |"
             )
@@ -712,16 +719,18 @@ def to_parquet(results: ResultRows, path: str | os.PathLike[str]) -> Path:
 
 def export(results: ResultRows, fmt: str, out: str | os.PathLike[str], *,
            coverage: CoverageReport | None = None,
-           analysis: AnalysisReport | None = None) -> Path:
+           analysis: AnalysisReport | None = None,
+           parameters: Sequence[str] | None = None) -> Path:
     """Write ``results`` in format ``fmt`` (one of :data:`EXPORT_FORMATS`) to ``out``.
 
-    ``coverage`` and ``analysis`` are used by the Markdown summary only.
+    ``coverage``, ``analysis`` and ``parameters`` are used by the Markdown summary only.
     """
     writers: dict[str, Callable[[], Path]] = {
         "junit": lambda: to_junit(results, out),
         "allure": lambda: to_allure(results, out),
         "ctrf": lambda: to_ctrf(results, out),
-        "markdown": lambda: to_markdown(results, out, coverage=coverage, analysis=analysis),
+        "markdown": lambda: to_markdown(results, out, coverage=coverage, analysis=analysis,
+                                        parameters=parameters),
         "csv": lambda: to_csv(results, out),
         "parquet": lambda: to_parquet(results, out),
         "jsonl": lambda: _jsonl(results, out),

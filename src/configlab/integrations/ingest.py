@@ -49,7 +49,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from xml.etree.ElementTree import Element, ParseError
 
 from configlab import tree as _tree
@@ -66,6 +66,10 @@ from configlab.results import (
 )
 from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation, is_postgres_url
+
+if TYPE_CHECKING:
+    from configlab.results.encoded import EncodedResults
+    from configlab.space import Space
 
 #: Key carrying the snapshot id of the config a test ran with.
 SNAPSHOT_KEY = "configlab.snapshot_id"
@@ -735,6 +739,44 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
     return results
 
 
+# --------------------------------------------------------------------------- encoded
+
+
+def columnar_encoded(path: str | os.PathLike[str], space: Space | None = None
+                     ) -> tuple[EncodedResults, Space] | None:
+    """A JSON lines or Parquet results file read straight to columns and encoded (no Python
+    object per row), or None when the file needs the row readers (an unusual shape: missing
+    keys, nulls, lists, mixed types; those readers also give the exact error messages)."""
+    # imported here: the columnar readers load numpy and polars, which `configlab run` avoids
+    from configlab.results import FastPathUnavailable, encode_jsonl, encode_parquet
+
+    text = os.fspath(path)
+    reader = encode_parquet if text.endswith(".parquet") else encode_jsonl
+    if not text.endswith((".jsonl", ".parquet")) or not Path(text).is_file():
+        return None
+    try:
+        return reader(text, space)
+    except FastPathUnavailable:
+        return None
+
+
+def load_encoded(path: str | os.PathLike[str], space: Space | None = None, *,
+                 store: Any = None) -> tuple[EncodedResults, Space]:
+    """Read any results file :func:`load_results` reads and encode it against ``space``
+    (inferred from the configs when None): ``analyze_encoded(*load_encoded(path)[:1])``.
+
+    JSON lines and Parquet in the common shape go straight to columns (1,000,000 results x 50
+    parameters in seconds); everything else through :func:`load_results`.
+    """
+    found = columnar_encoded(path, space)
+    if found is not None:
+        return found
+    results = load_results(path, store)
+    if space is None:
+        space = results.infer_space()
+    return results.encode(space), space
+
+
 # --------------------------------------------------------------------------- dispatch
 
 
@@ -842,6 +884,7 @@ __all__ = [
     "TEST_ID_KEY",
     "TIMESTAMP_KEY",
     "IngestWarning",
+    "columnar_encoded",
     "decode_value",
     "detect_report_format",
     "encode_value",
@@ -849,5 +892,6 @@ __all__ = [
     "from_junit",
     "from_parquet",
     "from_pytest_json",
+    "load_encoded",
     "load_results",
 ]

@@ -3,7 +3,10 @@ result store."""
 
 from __future__ import annotations
 
-from configlab.results._dataset import ResultDataset, is_dataset_source
+from typing import TYPE_CHECKING
+
+from configlab._internal.lazy import lazy_attributes
+from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
     METRIC_PREFIX,
     NULL_CELL,
@@ -20,12 +23,31 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results._select import Selection
+from configlab.results._sync import copy_results
+
+if TYPE_CHECKING:  # pragma: no cover
+    from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
+
+#: Public names imported on first use: the columnar reader loads numpy and polars, and
+#: ``configlab run`` imports this package (start-up).
+_LAZY: dict[str, str] = {
+    "FastPathUnavailable": "configlab.results._columns",
+    "encode_jsonl": "configlab.results._columns",
+    "encode_parquet": "configlab.results._columns",
+}
+
+
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
+
 
 __all__ = [
     "METRIC_PREFIX",
     "NULL_CELL",
     "OUTCOMES",
     "RESERVED_COLUMNS",
+    "FastPathUnavailable",
+    "GroupCounts",
+    "GroupKey",
     "Result",
     "ResultDataset",
     "ResultSet",
@@ -33,6 +55,9 @@ __all__ = [
     "Selection",
     "canonical_json",
     "config_key",
+    "copy_results",
+    "encode_jsonl",
+    "encode_parquet",
     "encode_results",
     "format_cell",
     "is_dataset_source",

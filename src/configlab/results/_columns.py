@@ -24,10 +24,15 @@ import numpy.typing as npt
 from configlab import tree as _tree
 from configlab.constraints import ABSENT
 from configlab.errors import ResultsError, SpaceError
-from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS, normalize_timestamp
+from configlab.results._model import (
+    _OUTCOME_CODE,
+    _RESULT_KEYS,
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+    normalize_timestamp,
+)
 from configlab.results.encoded import EncodedResults
-from configlab.space import Space
-from configlab.space._infer import _scalar_param
+from configlab.space import Space, infer_parameter
 from configlab.space._params import FloatParam, IntParam
 
 
@@ -65,20 +70,25 @@ def _read(path: Path) -> Any:
     return frame
 
 
-def _columns(frame: Any) -> list[tuple[str, Any]]:
+def _check_column(series: Any, segments: tuple[str, ...]) -> None:
+    """A config column the fast path can encode: scalar, one type, no missing cell."""
     import polars as pl
 
+    if series.null_count():
+        raise FastPathUnavailable(f"{'.'.join(segments)}: null or missing in some rows")
+    if not (series.dtype == pl.Boolean or series.dtype == pl.String
+            or series.dtype.is_integer() or series.dtype.is_float()):
+        raise FastPathUnavailable(f"{'.'.join(segments)}: {series.dtype} values")
+    if any(s == "" or "`" in s for s in segments):
+        raise FastPathUnavailable("a key that cannot be addressed by a path")
+
+
+def _columns(frame: Any) -> list[tuple[str, Any]]:
     leaves: list[tuple[tuple[str, ...], Any]] = []
     _leaves(frame.get_column("config").struct.unnest(), (), leaves)
     columns = []
     for segments, series in leaves:
-        if series.null_count():
-            raise FastPathUnavailable(f"{'.'.join(segments)}: null or missing in some rows")
-        if not (series.dtype == pl.Boolean or series.dtype == pl.String
-                or series.dtype.is_integer() or series.dtype.is_float()):
-            raise FastPathUnavailable(f"{'.'.join(segments)}: {series.dtype} values")
-        if any(s == "" or "`" in s for s in segments):
-            raise FastPathUnavailable("a key that cannot be addressed by a path")
+        _check_column(series, segments)
         columns.append((_tree.join_path(segments), series))
     return columns
 
@@ -118,7 +128,7 @@ def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred")
     warnings: list[str] = []
     parameters = []
     for path, series in columns:
-        param = _scalar_param(path, _observed(series), warnings, optional=False,
+        param = infer_parameter(path, _observed(series), warnings, optional=False,
                               nullable=False, inferred=True)
         if param is not None:
             parameters.append(param)
@@ -168,11 +178,59 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     Raises:
         FastPathUnavailable: the file needs the row reader (see the module docstring).
     """
-    import polars as pl
-
     frame = _read(Path(path))
     columns = _first_seen_order(_columns(frame), Path(path))
+    metrics = _metrics(frame)
+    config_hash = frame.get_column("config").hash(seed=0).to_numpy()
+    return _encode(frame, columns, metrics, config_hash, space)
+
+
+def encode_parquet(path: str | Path, space: Space | None = None) -> tuple[EncodedResults, Space]:
+    """Read, infer (when ``space`` is None) and encode a Parquet results table (the layout of
+    :func:`configlab.integrations.exporters.to_parquet`) by columns.
+
+    Raises:
+        FastPathUnavailable: the file needs the row reader: columns holding canonical text
+            (mixed types, nulls, lists), missing cells, unknown columns, or unreadable.
+    """
+    try:
+        import polars as pl
+        import pyarrow.parquet as pq
+    except ImportError:  # pragma: no cover - both installed with the scale/test extras
+        raise FastPathUnavailable("polars or pyarrow is not installed") from None
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        frame = pl.read_parquet(path)
+        # dictionary-encoded strings (pyarrow, DuckDB and Spark write them) are strings here
+        frame = frame.with_columns(pl.col(pl.Categorical).cast(pl.String))
+    except Exception as error:  # any failure means "use the row reader" (exact errors)
+        raise FastPathUnavailable(f"cannot read it: {error}") from None
+    if metadata.get(b"configlab.text_columns", b"[]") != b"[]":
+        raise FastPathUnavailable("config columns holding canonical text")
+    if "outcome" not in frame.columns:
+        raise FastPathUnavailable("no outcome column")
+    config = [c for c in frame.columns
+              if c not in RESERVED_COLUMNS and not c.startswith(METRIC_PREFIX)]
+    columns = []
+    for name in config:
+        series = frame.get_column(name)
+        _check_column(series, (name,))
+        columns.append((name, series))
+    metrics = _flat_metrics(frame)
+    config_hash = (frame.select(pl.struct(config).hash(seed=0)).to_series().to_numpy()
+                   if config else np.zeros(frame.height, dtype=np.uint64))
+    return _encode(frame, columns, metrics, config_hash, space)
+
+
+def _encode(frame: Any, columns: list[tuple[str, Any]],
+            metrics: dict[str, npt.NDArray[np.float64]], config_hash: Any,
+            space: Space | None) -> tuple[EncodedResults, Space]:
+    """Encode config ``columns`` of ``frame`` (outcome, test ids and text fields read from it)."""
+    import polars as pl
+
     outcome = frame.get_column("outcome")
+    if outcome.dtype == pl.Categorical or outcome.dtype == pl.Enum:
+        outcome = outcome.cast(pl.String)
     if outcome.dtype != pl.String or outcome.null_count():
         raise FastPathUnavailable("outcome is not a string in every row")
     bad = set(outcome.unique().to_list()) - set(_OUTCOME_CODE)
@@ -203,13 +261,10 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     outcomes = np.asarray(
         outcome.replace_strict(_OUTCOME_CODE, return_dtype=pl.Int8).to_numpy(), dtype=np.int8
     )
-    metrics = _metrics(frame)
     _check_text_fields(frame)
-    # equal configs get equal keys (flaky detection): a hash of the row's config values
-    config_hash = frame.get_column("config").hash(seed=0).to_numpy()
     test_ids: tuple[str, ...] = ()
     if "test_id" in frame.columns:
-        test_ids = tuple(frame.get_column("test_id").fill_null("").cast(pl.String).to_list())
+        test_ids = tuple(frame.get_column("test_id").cast(pl.String).fill_null("").to_list())
     return (
         EncodedResults(
             params=space.paths,
@@ -225,6 +280,26 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     )
 
 
+def _flat_metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
+    """``duration`` and ``metric.<name>`` columns of a flat (Parquet) results table."""
+    import polars as pl
+
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for name in frame.columns:
+        if name != "duration" and not name.startswith(METRIC_PREFIX):
+            continue
+        series = frame.get_column(name)
+        if not (series.dtype.is_numeric() or series.dtype == pl.Null):
+            raise FastPathUnavailable(f"{name} is not a number")
+        if name == "duration" and series.null_count() == frame.height:
+            continue
+        key = name if name == "duration" else name[len(METRIC_PREFIX):]
+        if key in out:
+            raise FastPathUnavailable("a metric named duration")
+        out[key] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    return dict(sorted(out.items()))
+
+
 def _check_text_fields(frame: Any) -> None:
     """The row reader's checks of the fields analysis does not use (errors stay errors)."""
     import polars as pl
@@ -233,7 +308,15 @@ def _check_text_fields(frame: Any) -> None:
         if name in frame.columns and frame.schema[name] not in (pl.String, pl.Null):
             raise FastPathUnavailable(f"{name} is not a string in every row")
     if "timestamp" in frame.columns:
-        for value in frame.get_column("timestamp").drop_nulls().unique().to_list():
+        stamps = frame.get_column("timestamp").drop_nulls().unique()
+        # a million distinct times cost seconds in Python: Polars parses the plain ISO forms,
+        # and Python's own parser judges only what Polars could not read
+        try:
+            unparsed = stamps.filter(
+                stamps.str.to_datetime(strict=False, time_zone="UTC").is_null())
+        except Exception:  # no format Polars can infer: Python judges them all
+            unparsed = stamps
+        for value in unparsed.to_list():
             try:
                 normalize_timestamp(value)
             except ResultsError:
@@ -265,4 +348,4 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["FastPathUnavailable", "encode_jsonl", "infer_columns"]
+__all__ = ["FastPathUnavailable", "encode_jsonl", "encode_parquet", "infer_columns"]

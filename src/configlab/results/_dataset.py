@@ -69,7 +69,7 @@ def is_dataset_source(source: str | os.PathLike[str]) -> bool:
 
 
 @dataclass(frozen=True)
-class Key:
+class GroupKey:
     """What a count groups by: a config column, or a numeric column cut at ``edges``.
 
     With edges ``(e1, ..., ek)`` the groups are ``x <= e1``, ``e1 < x <= e2``, ...,
@@ -90,7 +90,7 @@ class Key:
 
 
 @dataclass(frozen=True)
-class Counts:
+class GroupCounts:
     """Runs (results not skipped), failures (``fail`` or ``error``) and results of one group."""
 
     value: Any
@@ -247,6 +247,7 @@ class ResultDataset:
     def _where_join(self, source: str, where: str) -> str:
         """``source`` semi-joined with the distinct combinations of the condition's columns
         that satisfy it (evaluated by the constraint language itself)."""
+        # deferred: the constraint parser stays off the path of `configlab run` (start-up)
         from configlab.constraints import parse
 
         try:
@@ -320,19 +321,25 @@ class ResultDataset:
 
     def sample(self, params: Sequence[str], rows: int = 200_000,
                quantiles: int = 10) -> dict[str, tuple[int, tuple[float, ...]]]:
-        """Per column: (distinct values, quantile cut points (numeric columns only)) in the
-        first ``rows`` selected rows: how to group a column without reading it all."""
+        """Per column: (distinct values, quantile cut points (numeric columns only)) of the
+        first ``rows`` selected rows in file order: how to group a column without reading it
+        all.  Exact statistics of rows in a fixed order, so the same files give the same cuts
+        (DuckDB's approximate ones depend on how threads interleave)."""
         self._known(params)
         if not params:
             return {}
         cuts = [i / quantiles for i in range(1, quantiles)]
         parts = []
         for p in params:
-            parts.append(f"approx_count_distinct({quote(p)})")
-            parts.append(f"approx_quantile({quote(p)}, {cuts!r})" if self.is_numeric(p)
+            parts.append(f"count(DISTINCT {quote(p)})")
+            parts.append(f"quantile_cont({quote(p)}, {cuts!r})" if self.is_numeric(p)
                          else "NULL")
-        row = self._query(
-            f"SELECT {', '.join(parts)} FROM (SELECT * FROM selected LIMIT {int(rows)})")[0]
+        self._execute("SET preserve_insertion_order = true")
+        try:
+            row = self._query(
+                f"SELECT {', '.join(parts)} FROM (SELECT * FROM selected LIMIT {int(rows)})")[0]
+        finally:
+            self._execute("SET preserve_insertion_order = false")
         out = {}
         for i, p in enumerate(params):
             points = row[2 * i + 1]
@@ -346,17 +353,17 @@ class ResultDataset:
             raise ResultsError(f"{self.source}: no parameter(s) {', '.join(unknown)} "
                                f"(columns: {', '.join(self.params) or 'none'})")
 
-    def value_counts(self, key: Key) -> list[Counts]:
+    def value_counts(self, key: GroupKey) -> list[GroupCounts]:
         """Runs and failures per value (or per bin) of one column: one ``GROUP BY``."""
         self._known([key.param])
         folded = _fold(self._query(
             f"SELECT {key.sql()} AS v, outcome, count(*) FROM selected GROUP BY v, outcome"),
             1, self.source)
-        return sorted((Counts(self._label_value(key, v), n, f, r)
+        return sorted((GroupCounts(self._label_value(key, v), n, f, r)
                        for (v,), (n, f, r) in folded.items()),
                       key=lambda c: _sort_key(c.value))
 
-    def pair_counts(self, first: Key, second: Key) -> list[tuple[Any, Any, int, int]]:
+    def pair_counts(self, first: GroupKey, second: GroupKey) -> list[tuple[Any, Any, int, int]]:
         """(value of ``first``, value of ``second``, runs, failures) of every combination that
         occurs: one ``GROUP BY`` of two columns."""
         self._known([first.param, second.param])
@@ -366,7 +373,7 @@ class ResultDataset:
         return [(self._label_value(first, a), self._label_value(second, b), n, f)
                 for (a, b), (n, f, _) in folded.items()]
 
-    def _label_value(self, key: Key, value: Any) -> Any:
+    def _label_value(self, key: GroupKey, value: Any) -> Any:
         if value is None:
             return ABSENT  # a missing cell: the path is absent (a config null is "null" text)
         if key.edges:
@@ -425,4 +432,5 @@ def _first_line(error: BaseException) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-__all__ = ["DEFAULT_MEMORY_LIMIT", "Counts", "Key", "ResultDataset", "is_dataset_source", "quote"]
+__all__ = ["DEFAULT_MEMORY_LIMIT", "GroupCounts", "GroupKey", "ResultDataset", "is_dataset_source",
+           "quote"]

@@ -20,7 +20,6 @@ import hashlib
 import io
 import json
 import math
-import operator
 import os
 import sqlite3
 import sys
@@ -37,6 +36,7 @@ from configlab._internal.canonical import canonical_json
 from configlab._internal.objectstore import ThreadConnections
 from configlab._internal.safeio import write_output
 from configlab.errors import ConfiglabError, ResultsError
+from configlab.results._encode import encode_results
 from configlab.results._select import Selection, select
 from configlab.results._time import normalize_timestamp
 from configlab.results.encoded import OUTCOME_NAMES, EncodedResults
@@ -44,13 +44,9 @@ from configlab.storage import StoreLocation, is_postgres_url
 from configlab.tree import ABSENT
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
 
     from configlab._internal.objectstore import IndexConnection
-
-    # deferred: jsonschema and re2; `configlab run` imports this module (start-up)
     from configlab.space import Space
-    from configlab.storage import StoreLocation
 
 #: The outcomes a result may have.
 OUTCOMES = OUTCOME_NAMES
@@ -225,7 +221,7 @@ class Result:
 def format_cell(value: Any) -> str:
     """Canonical CSV text of a config value (strings that would read back typed are JSON-quoted)."""
     # imported here: loading every codec would slow the start of `configlab run`
-    from configlab.formats._common import format_scalar, infer_scalar
+    from configlab.formats import format_scalar, infer_scalar
 
     if isinstance(value, str):
         if value == "" or infer_scalar(value) != value or value[:1] in ('"', "[", "{"):
@@ -244,7 +240,7 @@ def parse_cell(text: str, where: str) -> Any:
         except json.JSONDecodeError as error:
             raise ResultsError(f"{where}: malformed JSON value {text!r}: {error.msg}") from None
     # deferred: see format_cell (start-up of `configlab run`)
-    from configlab.formats._common import infer_scalar
+    from configlab.formats import infer_scalar
 
     return infer_scalar(text)
 
@@ -688,6 +684,7 @@ def _whole_float_column(records: Sequence[Mapping[str, Any]], column: str) -> bo
     return seen_missing and seen_number
 
 
+<<<<<<< HEAD
 # --------------------------------------------------------------------------- encoding
 
 
@@ -806,6 +803,8 @@ def encode_results(results: Sequence[Result], space: Space) -> EncodedResults:
     )
 
 
+=======
+>>>>>>> main
 # --------------------------------------------------------------------------- ResultStore
 
 _SCHEMA = (

@@ -4,16 +4,23 @@ Snapshots are never deleted, so unreferenced objects come from writers that stop
 storing an object and recording the snapshot that names it (a killed CI job, a failed import):
 by design an object is written *before* the index row naming it, so a crash leaves at worst an
 unreferenced object, never a dangling reference.  :func:`collect_garbage` finds them and, when
-asked (``dry_run=False``), deletes them:
+asked (``dry_run=False``), deletes them.  It is safe to run while writers are busy:
 
-* an object file (local or on S3) is deleted only when it is older than ``grace`` seconds (one
-  hour by default): a younger one may belong to a writer that is about to record its snapshot;
-* every deletion happens inside an exclusive index write transaction that checks again that no
-  snapshot names the object, so no snapshot recorded meanwhile can lose its content.
+* before a writer writes *or reuses* an object file it commits a **lease** on the object's hash
+  in the index (:meth:`ObjectStore.lease`), then looks for or writes the file, then records its
+  snapshot;
+* every deletion happens inside an exclusive index write transaction (SQLite's single writer;
+  on PostgreSQL the writers' advisory lock taken exclusively) that checks again that no
+  snapshot names the object and that no lease younger than ``grace`` seconds covers it;
+* so a lease committed before that transaction keeps the object, and a sweep that committed
+  first has already deleted it when the writer looks for it (or writes it conditionally), so
+  the writer stores it again: no snapshot can name a deleted object;
+* in addition an object file younger than ``grace`` is never deleted, and leases older than
+  ``grace`` are removed by the sweep.
 
-Run it when writers are quiet: a writer that found an old unreferenced object already stored
-(and so did not write it again) in the instant before the sweep deletes it would record a
-snapshot naming a missing object; ``configlab snapshot verify`` reports such a case.
+The rule for operators: ``grace`` (one hour by default) must exceed the longest time one save
+takes from its lease to its snapshot row, plus the clock skew between hosts (lease times are
+written by the writers' clocks, object ages come from the object storage).
 """
 
 from __future__ import annotations
@@ -82,6 +89,7 @@ def collect_garbage(
     with store._db() as conn:
         referenced = {str(row[0]) for row in conn.execute("SELECT hash FROM snapshot_files")}
         inline = {str(row[0]) for row in conn.execute("SELECT hash FROM object_blobs")}
+        leased = _leases(conn, moment, grace)
     every = list(store.objects.iter_hashes())
     unreferenced = [digest for digest in every if digest not in referenced]
     young: list[str] = []
@@ -89,7 +97,7 @@ def collect_garbage(
     for digest in unreferenced:
         if digest in inline:
             candidates.append(digest)
-        elif moment - store.objects.modified(digest) < grace:
+        elif digest in leased or moment - store.objects.modified(digest) < grace:
             young.append(digest)
         else:
             candidates.append(digest)
@@ -102,9 +110,36 @@ def collect_garbage(
                     "SELECT 1 FROM snapshot_files WHERE hash = ? LIMIT 1", (digest,)
                 ).fetchone():
                     continue  # a snapshot recorded meanwhile names it
+                if digest in _leases(conn, moment, grace, digest):
+                    young.append(digest)  # a writer leased it meanwhile: it may record it soon
+                    continue
                 store.objects.delete(digest)
             deleted.append(digest)
+        with store._write() as conn:  # expired leases (the read first takes the lock)
+            if _has_leases(conn):
+                conn.execute("DELETE FROM object_leases WHERE taken <= ?", (moment - grace,))
     return GcReport(len(every), tuple(unreferenced), tuple(young), tuple(deleted), dry_run)
+
+
+def _has_leases(conn: Any) -> bool:
+    """Whether the index has a lease table (created by the first lease of a writer)."""
+    return conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", ("object_leases",)
+    ).fetchone() is not None
+
+
+def _leases(conn: Any, moment: float, grace: float, digest: str | None = None) -> set[str]:
+    """The hashes (or only ``digest``) under a lease younger than ``grace`` at ``moment``."""
+    if not _has_leases(conn):
+        return set()
+    since = moment - grace
+    if digest is None:
+        rows = conn.execute("SELECT hash FROM object_leases WHERE taken > ?", (since,))
+    else:
+        rows = conn.execute(
+            "SELECT hash FROM object_leases WHERE hash = ? AND taken > ?", (digest, since)
+        )
+    return {str(row[0]) for row in rows}
 
 
 __all__ = ["DEFAULT_GRACE_S", "GcReport", "collect_garbage"]

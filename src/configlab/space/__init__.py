@@ -4,6 +4,7 @@ JSON Schema, PICT and example configs."""
 from __future__ import annotations
 
 from configlab.space import _model
+<<<<<<< HEAD
 from configlab.space._elements import (
     MapParam,
     MemberParam,
@@ -13,6 +14,9 @@ from configlab.space._elements import (
     set_member,
 )
 from configlab.space._infer import infer_space
+=======
+from configlab.space._infer import infer_parameter, infer_space
+>>>>>>> main
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space, SpaceSource, load_space
 from configlab.space._params import (
@@ -56,6 +60,7 @@ __all__ = [
     "StringParam",
     "ValueClass",
     "Violation",
+    "infer_parameter",
     "load_space",
     "parameter_from_spec",
     "set_member",

@@ -94,9 +94,12 @@ def _float_bounds(numbers: list[int | float]) -> tuple[float, float]:
     return lo, hi
 
 
-def _scalar_param(path: str, values: list[Any], warnings: list[str], **common: Any
+def infer_parameter(path: str, values: list[Any], warnings: list[str], **common: Any
                   ) -> Parameter | None:
-    """The parameter for non-null scalar ``values`` (None with a warning when none fits)."""
+    """The parameter inferred for the non-null scalar ``values`` seen at ``path`` (None, with a
+    warning appended to ``warnings``, when none fits); ``common`` holds the shared parameter
+    fields (``optional``, ``nullable``, ...).  :meth:`Space.infer` and the columnar results
+    reader both infer through it, so they agree."""
     if not values:
         return ChoiceParam(path, values=(None,), **common)
     if all(isinstance(v, bool) for v in values):
@@ -147,7 +150,7 @@ def _list_param(path: str, lists: list[list[Any]], warnings: list[str], **common
     if not elements:
         item: Parameter | None = StringParam(f"{path}[]", max_length=0)
     else:
-        item = _scalar_param(f"{path}[]", non_null, warnings, nullable=item_nullable)
+        item = infer_parameter(f"{path}[]", non_null, warnings, nullable=item_nullable)
     if item is None:
         return None
     sizes = [len(value) for value in lists]
@@ -226,7 +229,7 @@ def infer_space(configs: Iterable[Mapping[str, Any]], *, name: str = "inferred")
             warnings.append(f"{path}: lists mixed with other values; not modelled")
             continue
         else:
-            param = _scalar_param(path, observed.values, warnings, **common)
+            param = infer_parameter(path, observed.values, warnings, **common)
         if param is not None:
             parameters.append(param)
     if not parameters:

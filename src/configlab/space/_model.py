@@ -22,8 +22,6 @@ from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab.constraints import ABSENT, Constraint, Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
-from configlab.formats._common import decode
-from configlab.formats._yaml import loads_core
 from configlab.space._elements import (
     MapParam,
     MemberParam,
@@ -188,7 +186,7 @@ class Space:
         fmt = fmt or formats.detect_format(location, raw)
         if fmt in ("yaml", "yml"):
             # Space files are read with YAML 1.2 scalars: `values: [yes, no]` stays strings.
-            data: Any = loads_core(decode(raw, str(location)), str(location))
+            data: Any = formats.loads_yaml_core(formats.decode(raw, str(location)), str(location))
         else:
             data = formats.loads(raw, fmt, source=str(location))
         if _looks_like_json_schema(data):

@@ -1,0 +1,150 @@
+"""Results at scale (issue 14 section 1, issue 17): ``.venv/bin/python benchmarks/bench_scale.py``.
+
+One command: generates seeded results (``benchmarks/scale_data.py``: 50 parameters, three planted
+causes) into a temporary directory and measures, each in a fresh process (wall time, CPU time
+and peak RSS from ``os.wait4``):
+
+1. **10,000,000 results in partitioned Parquet** (20 hive partitions, the layout of
+   ``configlab results compact``) through ``configlab analyze --results DIR`` (DuckDB): every
+   value of all 50 parameters plus pair causes (target < 60 s, < 1 GiB) and one parameter
+   (``--param c03 --pairs 0``, target < 2 s); baseline: the same ``GROUP BY`` queries written
+   by hand in plain DuckDB on the same files.  The planted causes must be the top causes.
+2. **1,000,000 results x 50 parameters** as JSON lines and as one Parquet file through
+   ``configlab.integrations.ingest.load_encoded`` (read + infer the space + encode; target
+   < 10 s, < 2 GiB); baseline: a plain ``polars.read_ndjson`` / ``polars.read_parquet`` of the
+   same file.
+
+``--quick`` uses 1,000,000 and 100,000 rows (a smoke run).  The ratios printed are configlab's
+time over the baseline's, measured in the same run, so machine load affects both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import scale_data  # noqa: E402
+
+PYTHON = sys.executable
+ENV = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+
+_last_cpu = 0.0
+
+
+def _cpu_delta() -> float:
+    import resource
+
+    global _last_cpu
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    total = usage.ru_utime + usage.ru_stime
+    delta, _last_cpu = total - _last_cpu, total
+    return delta
+
+
+def _measure(code: str) -> tuple[float, float, float, str]:
+    """Run ``code`` in a fresh interpreter that prints its own peak RSS last (VmHWM: unlike
+    ``ru_maxrss``, which Linux carries over ``exec`` from the forking parent, it starts anew)."""
+    wrapped = (code + "\nimport sys\n"
+               "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+               "print('RSS', int(hwm.split()[1]) / 1024, file=sys.stderr)\n")
+    start = time.perf_counter()
+    process = subprocess.run([PYTHON, "-c", wrapped], capture_output=True, text=True, env=ENV)
+    wall = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"benchmark step failed:\n{process.stderr[-3000:]}")
+    rss = float(process.stderr.strip().splitlines()[-1].split()[1])
+    return wall, _cpu_delta(), rss, process.stdout
+
+
+def _cli(args: list[str]) -> str:
+    return ("from configlab.cli import main\n"
+            f"try:\n    main({args!r})\nexcept SystemExit as exit:\n"
+            "    assert not exit.code, exit.code\n")
+
+
+def _row(name: str, measured: tuple[float, float, float, str],
+         baseline: tuple[float, float, float, str], target: str) -> None:
+    wall, cpu, rss, _ = measured
+    print(f"{name:<46} {wall:7.2f} s wall {cpu:7.2f} s CPU {rss:7.0f} MiB   "
+          f"baseline {baseline[0]:6.2f} s wall {baseline[1]:6.2f} s CPU {baseline[2]:5.0f} MiB"
+          f"   ratio {wall / baseline[0]:5.2f}x   target {target}")
+
+
+def _duckdb_baseline(directory: Path, params: list[str]) -> str:
+    """Plain DuckDB: one GROUP BY (value, outcome) per parameter over the same files."""
+    return (
+        "import duckdb\nc = duckdb.connect()\n"
+        "src = \"read_parquet('" + str(directory) + "/**/*.parquet', hive_partitioning=true)\"\n"
+        f"for p in {params!r}:\n"
+        "    c.execute(f'SELECT \"{p}\", outcome, count(*) FROM {src} GROUP BY ALL').fetchall()\n"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="1M and 100k rows (smoke run)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="generate into (and keep) this directory")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+    big, medium = (1_000_000, 100_000) if args.quick else (10_000_000, 1_000_000)
+    work = args.keep or Path(tempfile.mkdtemp(prefix="configlab-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        print(f"machine: {os.cpu_count()} cores, load average "
+              f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        start = time.perf_counter()
+        dataset = work / "dataset"
+        if not dataset.exists():
+            scale_data.generate_parquet(dataset, big, partitions=20)
+        jsonl, parquet = work / "results.jsonl", work / "results.parquet"
+        if not jsonl.exists():
+            scale_data.generate_jsonl(jsonl, medium)
+        if not parquet.exists():
+            scale_data.generate_single_parquet(parquet, medium)
+        print(f"generated {big:,} + 2 x {medium:,} results in "
+              f"{time.perf_counter() - start:.0f} s (seeded, {work})\n")
+        _cpu_delta()
+        params = scale_data.columns()
+        print(f"== {big:,} results x {len(params)} parameters, partitioned Parquet, DuckDB")
+        full = _measure(_cli(["analyze", "--results", str(dataset), "--json", "-", "-q"]))
+        full_base = _measure(_duckdb_baseline(dataset, params))
+        _row("analyze DIR (every value + pair causes)", full, full_base, "< 60 s, < 1 GiB")
+        one = _measure(_cli(["analyze", "--results", str(dataset), "--param", "c03",
+                             "--pairs", "0", "--json", "-", "-q"]))
+        one_base = _measure(_duckdb_baseline(dataset, ["c03"]))
+        _row("analyze DIR --param c03 --pairs 0", one, one_base, "< 2 s")
+        report = json.loads(full[3])
+        found = [c["condition"] for c in report["causes"]]
+        print(f"top causes: {found[:4]}")
+        expected = {"c03 == 'v2'", "c07 == 'v1' and b02 == true"}
+        threshold = any(c.startswith("f04 >") for c in found[:3])
+        print(f"planted causes in the top 3: {expected <= set(found[:3]) and threshold}\n")
+
+        print(f"== {medium:,} results x {len(params)} parameters: load + infer + encode")
+        for path, reader in ((jsonl, "read_ndjson"), (parquet, "read_parquet")):
+            mine = _measure(
+                "from configlab.integrations.ingest import load_encoded\n"
+                f"enc, space = load_encoded({str(path)!r})\n"
+                "assert enc.n_rows and len(space.parameters) == 50\n")
+            base = _measure(f"import polars as pl\nframe = pl.{reader}({str(path)!r})\n")
+            _row(f"load_encoded({path.name})", mine, base, "< 10 s, < 2 GiB")
+        return 0
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,96 @@
+"""Counting kernels of the cause search: every 1- and 2-way cell in one matrix product.
+
+The cause search (:mod:`configlab.analysis._causes`) keeps row and failure counts of every
+value class of every parameter and of every pair of them.  Counting pairs one ``bincount``
+per pair walks rows x pairs elements several times (gather, combine, count); here the rows are
+turned into a one-hot matrix ``X`` (rows x cells of all columns, float32) and ``X.T @ X`` gives
+every single count (its diagonal) and every pair count (its off-diagonal blocks) at once, in
+BLAS.  Counts are sums of 0/1 in float32, exact while a chunk has fewer than 2**24 rows (the
+chunks here are far smaller) and summed into float64: the same integers as the bincounts, so
+the search finds the same causes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+_F = npt.NDArray[np.float64]
+_I = npt.NDArray[np.int64]
+
+#: most one-hot matrix elements built at once (float32: 4 bytes each)
+_ONE_HOT_ELEMENTS = 8_000_000
+
+
+class PairGram:
+    """Where each 1- and 2-way cell of a list of combos sits in the Gram matrix of one-hot codes.
+
+    ``ks`` are the enumeration sizes of the columns; ``combos`` the column tuples (size 1 or 2)
+    whose cells are laid out one after the other from ``offsets[i]``: a pair (a, b) has its
+    cell (code_a, code_b) at ``code_a + k_a * code_b`` (the first member varies fastest).
+    """
+
+    def __init__(self, ks: Sequence[int], combos: Sequence[tuple[int, ...]],
+                 offsets: Sequence[int]) -> None:
+        self.ks = np.asarray(ks, dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(self.ks)]).astype(np.int64)
+        self.width = int(self.starts[-1])
+        dest: list[_I] = []
+        source: list[_I] = []
+        width = self.width
+        for combo, offset in zip(combos, offsets, strict=True):
+            if len(combo) == 1:
+                (a,) = combo
+                diag = np.arange(int(self.ks[a]), dtype=np.int64) + self.starts[a]
+                source.append(diag * width + diag)
+                dest.append(offset + np.arange(diag.size, dtype=np.int64))
+            else:
+                a, b = combo
+                ka, kb = int(self.ks[a]), int(self.ks[b])
+                # flat cell code_a + ka * code_b <- G[start_a + code_a, start_b + code_b]
+                code_b, code_a = np.divmod(np.arange(ka * kb, dtype=np.int64), ka)
+                source.append((self.starts[a] + code_a) * width + self.starts[b] + code_b)
+                dest.append(offset + np.arange(ka * kb, dtype=np.int64))
+        self.dest = np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
+        self.source = np.concatenate(source) if source else np.zeros(0, dtype=np.int64)
+
+    def gram(self, cells: npt.NDArray[np.int32]) -> _F:
+        """``X.T @ X`` of the one-hot codes of ``cells`` (columns x rows, as the search keeps
+        them), summed over row chunks in float64."""
+        n_cols, n_rows = cells.shape
+        out = np.zeros((self.width, self.width), dtype=np.float64)
+        if n_rows == 0 or self.width == 0:
+            return out
+        chunk = max(1, _ONE_HOT_ELEMENTS // self.width)
+        shifted = cells.T.astype(np.int64) + self.starts[None, :n_cols]
+        for start in range(0, n_rows, chunk):
+            part = shifted[start : start + chunk]
+            x = np.zeros((part.shape[0], self.width), dtype=np.float32)
+            np.put_along_axis(x, part, np.float32(1.0), axis=1)
+            out += (x.T @ x).astype(np.float64)
+        return out
+
+    def add(self, cells: npt.NDArray[np.int32], target: _F, sign: float) -> None:
+        """Add (``sign=1``) or subtract (``sign=-1``) the 1- and 2-way counts of ``cells``."""
+        if self.dest.size == 0:
+            return
+        g = self.gram(cells).ravel()
+        target[self.dest] += sign * g[self.source]
+
+
+def pair_scores(gram: _F, fail_gram: _F, ks: Sequence[int], pairs: Sequence[tuple[int, int]],
+                total: float, fails: float, score: Callable[[_F, _F, float, float], _F]) -> _F:
+    """Best cell score of each pair, from the Gram matrices of all rows and of the failing rows
+    (``score(n, f, total, fails)`` is the search's cell score, vectorised)."""
+    starts = np.concatenate([[0], np.cumsum(np.asarray(ks, dtype=np.int64))])[:-1]
+    if not pairs:
+        return np.zeros(0, dtype=np.float64)
+    cell = score(gram.ravel(), fail_gram.ravel(), total, fails).reshape(gram.shape)
+    best = np.maximum.reduceat(np.maximum.reduceat(cell, starts, axis=0), starts, axis=1)
+    a, b = np.array(pairs, dtype=np.int64).T
+    return np.asarray(best[a, b], dtype=np.float64)
+
+
+__all__ = ["PairGram", "pair_scores"]

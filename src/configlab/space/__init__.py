@@ -4,7 +4,6 @@ JSON Schema, PICT and example configs."""
 from __future__ import annotations
 
 from configlab.space import _model
-<<<<<<< HEAD
 from configlab.space._elements import (
     MapParam,
     MemberParam,
@@ -13,10 +12,7 @@ from configlab.space._elements import (
     Route,
     set_member,
 )
-from configlab.space._infer import infer_space
-=======
 from configlab.space._infer import infer_parameter, infer_space
->>>>>>> main
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space, SpaceSource, load_space
 from configlab.space._params import (

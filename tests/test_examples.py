@@ -20,6 +20,7 @@ RUN_BY = {
     "exec": "docs",
     "pict": "docs",
     "redis": "docs",
+    "ruff": "docs",
     "sqlite": "tests/test_demo.py",
     "webapp-config.yaml": "docs",
     "webapp-space.yaml": "docs",

@@ -10,7 +10,8 @@ process, and prints the peak resident memory (``ru_maxrss`` of that process) and
 3. after: ``configlab store push`` (store to store, streamed in batches).
 
 The ratio printed is after / before for the peak memory above the baseline, and for the wall
-time.  ``--team`` also pushes into PostgreSQL + S3 (moto) started on 127.0.0.1.
+time.  (Local to local: the team store's S3 side spools each large object through a local
+temporary file as before, so its memory follows the same pattern.)
 """
 
 from __future__ import annotations

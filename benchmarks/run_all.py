@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "bench_causes.py": (["--seeds", "2"], ["--quick"]),
     "bench_plugin.py": ([], ["--tests", "300", "--repeat", "1"]),
     "bench_team_store.py": ([], ["--quick"]),
+    "bench_store_push.py": ([], ["--small", "200", "--big", "2"]),
     "bench_exec.py": ([], ["--sizes", "100"]),
     "bench_startup.py": ([], ["--repeat", "5"]),
     "bench_hostile.py": ([], ["--quick"]),

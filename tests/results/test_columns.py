@@ -112,6 +112,26 @@ def test_cli_analyze_same_report_both_ways_and_errors_stay_errors(tmp_path: Path
     assert run.exit_code == 2 and "soon" in run.output and "stamp.jsonl:1" in run.output
 
 
+def test_pyarrow_reads_results_and_polars_takes_what_it_would_type(tmp_path: Path) -> None:
+    """pyarrow reads configlab's own results (timestamps stay text); a config string that
+    looks like a date (pyarrow would make it a timestamp) sends the file to Polars' reader,
+    and both give the row reader's encoding."""
+    from configlab.results._columns import _read_arrow
+
+    plain = tmp_path / "plain.jsonl"
+    ResultSet(_rows(seed=5, n=60)).to_jsonl(plain)
+    frame = _read_arrow(plain)
+    assert frame is not None and str(frame.schema["timestamp"]) == "String"
+    _same(plain)
+    dated = tmp_path / "dated.jsonl"
+    rows = [Result({"since": f"2026-01-0{1 + i % 3}", "n": i % 4},
+                   "fail" if i % 4 == 1 else "pass", test_id="t") for i in range(40)]
+    ResultSet(rows).to_jsonl(dated)
+    assert _read_arrow(dated) is None
+    _same(dated)
+    assert _read_arrow(tmp_path / "missing.jsonl") is None
+
+
 def _same_encoding(fast: Any, slow: Any) -> None:
     assert fast.params == slow.params and fast.class_labels == slow.class_labels
     for name in ("codes", "outcomes"):

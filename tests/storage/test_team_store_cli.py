@@ -422,3 +422,20 @@ def test_store_push_memory_stays_bounded(tmp_path: Path) -> None:
     assert SnapshotStore(tmp_path / "dst").verify().snapshots_checked == 308
     # one 5 MB object held whole would already be +5 MiB per copy; generous: +40 MiB
     assert pushed - bare < 40, (bare, pushed)
+
+
+def test_verify_streams_objects_on_s3(pg_url: str, s3_url: str) -> None:
+    """``verify`` re-hashes a 24 MB object on S3 without holding it (or its frame) whole."""
+    import tracemalloc
+
+    store = SnapshotStore(pg_url, objects=s3_url)
+    snap = store.capture(files=[("big.bin", os.urandom(24 * 1024 * 1024))], check=False)
+    tracemalloc.start()
+    try:
+        report = store.verify()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert report.ok and report.objects_checked == 1
+    assert peak < 8 * 1024 * 1024, peak  # a whole copy would be 24 MB
+    assert snap.files["big.bin"].hash in set(S3ObjectFiles(s3_url).hashes())

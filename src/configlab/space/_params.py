@@ -366,8 +366,9 @@ class ChoiceParam(Parameter):
         values = [v for v in self.values if v is not None]
         bare = [v if isinstance(v, str) else json.dumps(v) for v in values]
         # A label must name one class: where bare labels collide (the string "1" and the
-        # number 1) or shadow the null/absent classes, strings are shown quoted.
-        reserved = {"null", "absent"}
+        # number 1) or shadow the null/absent classes, strings are shown quoted; so is the
+        # empty string, which would otherwise print as nothing ("save=" in a coverage table)
+        reserved = {"null", "absent", ""}
         counts = Counter(bare)
         return [
             ValueClass(

@@ -24,6 +24,24 @@ _I = npt.NDArray[np.int64]
 _ONE_HOT_ELEMENTS = 8_000_000
 
 
+def one_hot_gram(index: _I, width: int) -> _F:
+    """``X.T @ X`` where row r of ``X`` (width columns) has a 1 at each ``index[r, :]``: the
+    co-occurrence counts of ``width`` indicators whose positions per row are given.  Built in
+    float32 by row chunks (exact: a chunk has far fewer than 2**24 rows) and summed in
+    float64."""
+    n_rows = int(index.shape[0])
+    out = np.zeros((width, width), dtype=np.float64)
+    if n_rows == 0 or width == 0:
+        return out
+    chunk = max(1, _ONE_HOT_ELEMENTS // width)
+    for start in range(0, n_rows, chunk):
+        part = index[start : start + chunk]
+        x = np.zeros((part.shape[0], width), dtype=np.float32)
+        np.put_along_axis(x, part, np.float32(1.0), axis=1)
+        out += (x.T @ x).astype(np.float64)
+    return out
+
+
 class PairGram:
     """Where each 1- and 2-way cell of a list of combos sits in the Gram matrix of one-hot codes.
 
@@ -63,18 +81,8 @@ class PairGram:
     def gram(self, cells: npt.NDArray[np.int32]) -> _F:
         """``X.T @ X`` of the one-hot codes of ``cells`` (columns x rows, as the search keeps
         them), summed over row chunks in float64."""
-        n_cols, n_rows = cells.shape
-        out = np.zeros((self.width, self.width), dtype=np.float64)
-        if n_rows == 0 or self.width == 0:
-            return out
-        chunk = max(1, _ONE_HOT_ELEMENTS // self.width)
-        shifted = cells.T.astype(np.int64) + self.starts[None, :n_cols]
-        for start in range(0, n_rows, chunk):
-            part = shifted[start : start + chunk]
-            x = np.zeros((part.shape[0], self.width), dtype=np.float32)
-            np.put_along_axis(x, part, np.float32(1.0), axis=1)
-            out += (x.T @ x).astype(np.float64)
-        return out
+        n_cols = cells.shape[0]
+        return one_hot_gram(cells.T.astype(np.int64) + self.starts[None, :n_cols], self.width)
 
     def add(self, cells: npt.NDArray[np.int32], target: _F, sign: float) -> None:
         """Add (``sign=1``) or subtract (``sign=-1``) the 1- and 2-way counts of ``cells``."""
@@ -97,4 +105,4 @@ def pair_scores(gram: _F, fail_gram: _F, ks: Sequence[int], pairs: Sequence[tupl
     return np.asarray(best[a, b], dtype=np.float64)
 
 
-__all__ = ["PairGram", "pair_scores"]
+__all__ = ["PairGram", "one_hot_gram", "pair_scores"]

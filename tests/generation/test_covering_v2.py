@@ -388,3 +388,17 @@ def test_big_model_paths_sample_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(covering, "CUR_LIMIT", 0)
     assert build_covering(model, 2, 2, max_steps=400).rows == rows
     assert build_covering(FiniteModel((), ()), 2, 0).seed_tuples() == []
+
+
+def test_t3_single_change_steps_agree_with_and_without_held_indices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # at t=3 the steps evaluate only the subsets of the one parameter a row changes, read
+    # from the held-index matrix or recomputed: both give the same search, hence suite
+    import configlab.generation._covering as covering
+
+    model = _model()
+    rows = build_covering(model, 3, 5, max_steps=600).rows
+    assert _missing(model, rows, _subsets(7, 3)) == set()
+    monkeypatch.setattr(covering, "CUR_LIMIT", 0)
+    assert build_covering(model, 3, 5, max_steps=600).rows == rows

@@ -37,24 +37,28 @@ class PairGram:
         self.ks = np.asarray(ks, dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.ks)]).astype(np.int64)
         self.width = int(self.starts[-1])
-        dest: list[_I] = []
-        source: list[_I] = []
-        width = self.width
-        for combo, offset in zip(combos, offsets, strict=True):
-            if len(combo) == 1:
-                (a,) = combo
-                diag = np.arange(int(self.ks[a]), dtype=np.int64) + self.starts[a]
-                source.append(diag * width + diag)
-                dest.append(offset + np.arange(diag.size, dtype=np.int64))
-            else:
-                a, b = combo
-                ka, kb = int(self.ks[a]), int(self.ks[b])
-                # flat cell code_a + ka * code_b <- G[start_a + code_a, start_b + code_b]
-                code_b, code_a = np.divmod(np.arange(ka * kb, dtype=np.int64), ka)
-                source.append((self.starts[a] + code_a) * width + self.starts[b] + code_b)
-                dest.append(offset + np.arange(ka * kb, dtype=np.int64))
-        self.dest = np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
-        self.source = np.concatenate(source) if source else np.zeros(0, dtype=np.int64)
+        self.source = self.dest = np.zeros(0, dtype=np.int64)
+        if not combos:
+            return
+        # one vectorised pass over every cell of every combo (a loop per combo cost ~0.4 s
+        # for the 19,900 pairs of 200 parameters)
+        first = np.array([c[0] for c in combos], dtype=np.int64)
+        second = np.array([c[-1] for c in combos], dtype=np.int64)
+        single = np.array([len(c) == 1 for c in combos], dtype=np.bool_)
+        ka = self.ks[first]
+        sizes = np.where(single, ka, ka * self.ks[second])
+        combo = np.repeat(np.arange(len(combos), dtype=np.int64), sizes)
+        starts = np.asarray(offsets, dtype=np.int64)
+        local = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(
+            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64), sizes)
+        # flat cell code_a + ka * code_b <- G[start_a + code_a, start_b + code_b]; a single
+        # cell code_a <- G[start_a + code_a, start_a + code_a] (the diagonal)
+        code_b, code_a = np.divmod(local, ka[combo])
+        code_b = np.where(single[combo], code_a, code_b)
+        row = self.starts[first[combo]] + code_a
+        col = self.starts[second[combo]] + code_b
+        self.source = (row * self.width + col).astype(np.int64)
+        self.dest = (starts[combo] + local).astype(np.int64)
 
     def gram(self, cells: npt.NDArray[np.int32]) -> _F:
         """``X.T @ X`` of the one-hot codes of ``cells`` (columns x rows, as the search keeps

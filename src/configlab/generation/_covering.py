@@ -680,6 +680,40 @@ class _Compactor:
             new_vals[:, cols == p] = v
         return base + (old_vals * mult).sum(axis=2), base + (new_vals * mult).sum(axis=2)
 
+    def _single_change(
+        self, mat: IntArray, sel: IntArray, tparams: IntArray, tvals: IntArray
+    ) -> tuple[IntArray, IntArray, IntArray] | None:
+        """Step indices when every candidate row differs from tau in exactly one parameter
+        (the usual case at t >= 3, see :meth:`_candidate_rows`): per row only the subsets of
+        that parameter can change, a third of the union of tau's subsets at t=3.  Returns
+        (old, new, subset ids) per row, or None when the shortcut does not apply (rows
+        differing in several parameters; subsets of unequal count per parameter, as with
+        mixed strength)."""
+        idx = self.index
+        differ = mat[:, tparams] != tvals
+        if idx.t < 3 or not (differ.sum(axis=1) == 1).all():
+            return None
+        widths = {len(idx.by_param[int(p)]) for p in tparams}
+        if len(widths) != 1:
+            return None
+        which = np.argmax(differ, axis=1)
+        old_idx = np.empty((len(sel), widths.pop()), dtype=np.int64)
+        new_idx = np.empty_like(old_idx)
+        held = np.empty_like(old_idx)
+        for j in np.unique(which).tolist():
+            rows = np.flatnonzero(which == j)
+            p, v = int(tparams[j]), int(tvals[j])
+            sids = idx.by_param[p]
+            held[rows] = sids
+            if self.cur is not None:
+                old = self.cur[np.ix_(sel[rows], sids)].astype(np.int64)
+            else:
+                cols = idx.subsets[sids]
+                old = idx.base[sids] + (mat[rows][:, cols] * idx.mult[sids]).sum(axis=2)
+            old_idx[rows] = old
+            new_idx[rows] = old + (v - mat[rows, p])[:, None] * idx.p_mult[p][None, :]
+        return old_idx, new_idx, held
+
     def _refresh(self, unc: IntArray, old_idx: IntArray, new_idx: IntArray) -> IntArray:
         """The sorted uncovered required tuples after a move that uncovered some of
         ``old_idx`` and covered some of ``new_idx`` (only those can have changed)."""
@@ -740,7 +774,12 @@ class _Compactor:
             cols = idx.subsets[touched]  # (m, t)
             sel = self._candidate_rows(tparams, tvals, len(touched))
             mat = self.mat[sel]
-            old_idx, new_idx = self._step_indices(mat, sel, touched, cols, tparams, tvals)
+            single = self._single_change(mat, sel, tparams, tvals)
+            if single is None:
+                old_idx, new_idx = self._step_indices(mat, sel, touched, cols, tparams, tvals)
+                held_sids: IntArray = np.broadcast_to(touched, old_idx.shape)
+            else:
+                old_idx, new_idx, held_sids = single
             diff = old_idx != new_idx
             lost = (self.cover[old_idx] == 1) & diff
             won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
@@ -778,7 +817,7 @@ class _Compactor:
                 self.cover[new_idx[r][d]] += 1
                 self.mat[int(sel[r]), tparams] = tvals
                 if self.cur is not None:
-                    self.cur[int(sel[r]), touched] = new_idx[r]
+                    self.cur[int(sel[r]), held_sids[r]] = new_idx[r]
                 tabu[int(sel[r]), tparams] = step + tenure
                 unc = self._refresh(unc, old_idx[r][d], new_idx[r][d])
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier

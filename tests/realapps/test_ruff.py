@@ -91,5 +91,7 @@ def test_analysis_names_what_ruff_says(suite: Path, tmp_path: Path) -> None:
     # the refused versions, as a set or (versions are ordered) as a bound
     assert {"tool.ruff.target-version in {py35, py36}",
             "tool.ruff.target-version <= py36"} & set(conditions), conditions
-    assert any("tool.ruff.lint.select" in c and "tool.ruff.target-version in {" in c
-               and "py39" in c and "py37" not in c for c in conditions), conditions
+    # UP006: UP selected (the max-items class) and py39 or newer, as a set or a bound
+    assert any("tool.ruff.lint.select" in c and (
+        ("tool.ruff.target-version in {" in c and "py39" in c and "py37" not in c)
+        or "tool.ruff.target-version >= py39" in c) for c in conditions), conditions

@@ -281,3 +281,4 @@ def test_timestamps_are_checked_by_columns_and_malformed_ones_fall_back(tmp_path
                                                                "2026-02-30T00:00:00"}]) + "\n")
     with pytest.raises(FastPathUnavailable, match="malformed timestamp"):
         encode_jsonl(path)
+

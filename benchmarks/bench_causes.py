@@ -46,8 +46,7 @@ TARGETS = {
 
 
 def run_configlab(case: Case, directory: Path) -> tuple[list, float, list[str]]:
-    path = directory / f"{case.family}-{case.seed}.jsonl"
-    case.write_jsonl(path)
+    path = case.write(directory / f"{case.family}-{case.seed}")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()

@@ -35,9 +35,10 @@ Reported = dict[str, Mask]
 @dataclass
 class Param:
     name: str
-    kind: str  # bool, choice, int, float
+    kind: str  # bool, choice (levels in natural order for ordered ones), int, float
     values: np.ndarray  # raw column (bool / int codes for choice / int / float)
     levels: tuple[str, ...] = ()  # choice labels
+    ordered: bool = False  # choice levels have a natural order (versions): py37 < ... < py312
 
     def raw(self, i: int) -> Any:
         v = self.values[i]
@@ -47,7 +48,7 @@ class Param:
             return self.levels[int(v)]
         if self.kind == "int":
             return int(v)
-        return round(float(v), 4)
+        return float(v)
 
     def label_mask(self, label: Any) -> Mask:
         """Rows whose value equals a reported label or value."""
@@ -99,6 +100,8 @@ class Case:
     causes: list[Cause]
     fail: Mask
     flaky: Mask = field(default_factory=lambda: np.zeros(0, bool))
+    #: runner bookkeeping per row (exit status, wall time): present in the data, never causes
+    wall_time: Mask = field(default_factory=lambda: np.zeros(0))
 
     @property
     def n(self) -> int:
@@ -107,18 +110,55 @@ class Case:
     def by_name(self) -> dict[str, Param]:
         return {p.name: p for p in self.params}
 
+    @property
+    def file_format(self) -> str:
+        """``jsonl`` or ``csv``: families alternate, as users' data comes in both."""
+        return "csv" if self.family in CSV_FAMILIES else "jsonl"
+
+    def write(self, path: Path) -> Path:
+        """Write the results file (``path`` gets the format's suffix); returns its path."""
+        path = path.with_suffix("." + self.file_format)
+        if self.file_format == "csv":
+            self.write_csv(path)
+        else:
+            self.write_jsonl(path)
+        return path
+
     def write_jsonl(self, path: Path) -> None:
+        """configlab JSON lines; the runner's exit status and wall time as metrics."""
         with path.open("wb") as handle:
             for i in range(self.n):
                 config = {p.name: p.raw(i) for p in self.params}
                 row = {"config": config, "outcome": "fail" if self.fail[i] else "pass",
-                       "test_id": "test_app"}
+                       "test_id": "test_app",
+                       "metrics": {"exit_status": int(self.fail[i]),
+                                   "wall_time": round(float(self.wall_time[i]), 3)}}
                 handle.write(orjson.dumps(row) + b"\n")
 
+    def write_csv(self, path: Path) -> None:
+        """One flat row per run, with the bookkeeping columns a runner adds (``exit_status``,
+        ``wall_time``) beside the parameters, as an exported spreadsheet would have them."""
+        import csv
+
+        with path.open("w", newline="") as handle:
+            out = csv.writer(handle)
+            out.writerow([p.name for p in self.params]
+                         + ["outcome", "test_id", "exit_status", "wall_time"])
+            for i in range(self.n):
+                cells = []
+                for p in self.params:
+                    v = p.raw(i)
+                    cells.append(str(v).lower() if isinstance(v, bool) else v)
+                out.writerow([*cells, "fail" if self.fail[i] else "pass", "test_app",
+                              int(self.fail[i]), round(float(self.wall_time[i]), 3)])
+
+
+#: families written as flat CSV (the others as JSON lines)
+CSV_FAMILIES = frozenset({"sparse", "threshold", "wide"})
 
 #: family -> (params, results, flaky share, cause firing probability range, cause kinds)
 FAMILIES: dict[str, tuple[int, int, float, tuple[float, float], tuple[str, ...]]] = {
-    "easy": (20, 2000, 0.01, (1.0, 1.0), ("single", "pair", "threshold")),
+    "easy": (20, 2000, 0.01, (1.0, 1.0), ("value", "pair", "threshold")),
     "noisy": (30, 2000, 0.10, (0.6, 0.9),
               ("single", "pair", "triple", "threshold", "masker+masked")),
     "sparse": (50, 200, 0.03, (1.0, 1.0), ("single", "pair")),
@@ -128,6 +168,10 @@ FAMILIES: dict[str, tuple[int, int, float, tuple[float, float], tuple[str, ...]]
     "large": (50, 100_000, 0.05, (1.0, 1.0),
               ("single", "pair", "pair", "triple", "threshold", "masker+masked")),
 }
+#: background failure rate (failures no configuration explains) per family
+BACKGROUND = {"noisy": 0.02}
+#: version-like level names of ordered choices (a parameter takes a contiguous run of them)
+VERSIONS = ("py36", "py37", "py38", "py39", "py310", "py311", "py312", "py313")
 
 
 class _Builder:
@@ -141,47 +185,88 @@ class _Builder:
         self.params = [self._param(j) for j in range(n_params)]
         self.used: set[str] = set()
 
+    def _weights(self, k: int) -> np.ndarray:
+        if not self.skew:
+            return np.full(k, 1.0 / k)
+        # skewed sampling: a few values common, the rest rare (Zipf-like)
+        w = 1.0 / np.arange(1, k + 1) ** 1.3
+        return self.rng.permutation(w / w.sum())
+
     def _param(self, j: int) -> Param:
         rng = self.rng
         name = f"p{j:03d}"
-        kind = str(rng.choice(["bool", "choice", "choice", "int", "float"]))
+        kind = str(rng.choice(["bool", "choice", "choice", "ordered", "int", "float"]))
         if self.family == "interaction" and j < 10:
             kind = "bool" if j < 5 else "choice4"
         if kind == "bool":
-            return Param(name, "bool", rng.random(self.n) < 0.5)
+            share = float(rng.uniform(0.2, 0.8)) if self.skew else 0.5
+            return Param(name, "bool", rng.random(self.n) < share)
         if kind in ("choice", "choice4"):
-            k = 4 if kind == "choice4" else int(rng.integers(3, 7))
-            if self.skew:
-                w = 1.0 / np.arange(1, k + 1) ** 1.2
-                w = rng.permutation(w / w.sum())
-            else:
-                w = np.full(k, 1.0 / k)
-            return Param(name, "choice", rng.choice(k, size=self.n, p=w),
+            k = 4 if kind == "choice4" else int(rng.integers(3, 9))
+            return Param(name, "choice", rng.choice(k, size=self.n, p=self._weights(k)),
                          tuple(f"v{c}" for c in range(k)))
+        if kind == "ordered":
+            k = int(rng.integers(4, len(VERSIONS) + 1))
+            first = int(rng.integers(0, len(VERSIONS) - k + 1))
+            return Param(name, "choice", rng.choice(k, size=self.n, p=self._weights(k)),
+                         VERSIONS[first : first + k], ordered=True)
         if kind == "int":
-            return Param(name, "int", rng.integers(0, 1000, size=self.n))
-        return Param(name, "float", rng.random(self.n))
+            hi = int(rng.choice([64, 1000, 100_000]))
+            return Param(name, "int", rng.integers(0, hi, size=self.n))
+        if rng.random() < 0.5:
+            return Param(name, "float", np.round(rng.random(self.n), 4))
+        # heavy-tailed floats with many distinct values (latencies, sizes)
+        return Param(name, "float", np.round(rng.lognormal(0.0, 1.0, self.n), 4))
 
-    def pick(self, kinds: Sequence[str]) -> Param:
-        free = [p for p in self.params if p.kind in kinds and p.name not in self.used]
+    def free(self, kinds: Sequence[str], ordered: bool | None = None,
+             levels: int | None = None) -> list[Param]:
+        return [p for p in self.params if p.kind in kinds and p.name not in self.used
+                and (ordered is None or p.ordered == ordered)
+                and (levels is None or len(p.levels) == levels)]
+
+    def pick(self, kinds: Sequence[str], ordered: bool | None = None,
+             levels: int | None = None) -> Param:
+        free = self.free(kinds, ordered, levels)
         p = free[int(self.rng.integers(len(free)))]
         self.used.add(p.name)
         return p
+
+    def _common(self, p: Param, share: float) -> np.ndarray:
+        counts = np.bincount(p.values, minlength=len(p.levels))
+        # values seen often enough to be learnable (skewed sampling makes some rare)
+        return np.flatnonzero(counts >= max(3, counts.max() * share))
 
     def value_atom(self, p: Param, share: float = 0.3) -> tuple[Mask, str]:
         if p.kind == "bool":
             v = bool(self.rng.random() < 0.5)
             return p.values == v, f"{p.name} == {str(v).lower()}"
-        counts = np.bincount(p.values, minlength=len(p.levels))
-        # a value seen often enough to be learnable (skewed sampling makes some rare)
-        ok = np.flatnonzero(counts >= max(3, counts.max() * share))
+        ok = self._common(p, share)
         c = int(ok[int(self.rng.integers(ok.size))])
         return p.values == c, f"{p.name} == {p.levels[c]}"
 
+    def set_atom(self, p: Param) -> tuple[Mask, str]:
+        """``p in {a, b}`` (two levels, not neighbours when the choice is ordered)."""
+        ok = self._common(p, 0.2)
+        if ok.size < 2 or len(p.levels) < 4:
+            return self.value_atom(p)
+        pair = sorted(int(c) for c in self.rng.choice(ok, size=2, replace=False))
+        return np.isin(p.values, pair), f"{p.name} in {{{', '.join(p.levels[c] for c in pair)}}}"
+
+    def order_atom(self, p: Param) -> tuple[Mask, str]:
+        """``p <= level`` or ``p >= level`` on an ordered choice, a quarter to a half of rows."""
+        k = len(p.levels)
+        cut = int(self.rng.integers(1, max(2, k // 2) + 1))
+        if self.rng.random() < 0.5:
+            return p.values < cut, f"{p.name} <= {p.levels[cut - 1]}"
+        return p.values >= k - cut, f"{p.name} >= {p.levels[k - cut]}"
+
     def threshold(self, p: Param, below: bool, share: float) -> tuple[Mask, str]:
-        q = float(np.quantile(p.values, share if below else 1 - share))
-        if p.kind == "int":
-            q = float(math.floor(q))
+        """A cut at an arbitrary point (not a quantile, not a round number) so that about
+        ``share`` of the rows are on the failing side."""
+        jitter = float(self.rng.uniform(0.7, 1.3))
+        q = float(np.quantile(p.values, min(share * jitter, 0.5) if below
+                              else 1 - min(share * jitter, 0.5)))
+        q = float(math.floor(q)) if p.kind == "int" else float(f"{q:.3g}")
         if below:
             return p.values < q, f"{p.name} < {q:g}"
         return p.values > q, f"{p.name} > {q:g}"
@@ -195,10 +280,26 @@ class _Builder:
             texts.append(t)
         return Cause("conj", [term], " and ".join(texts))
 
+    def single(self) -> Cause:
+        """A one-parameter cause on a choice: ``==`` (half), ``in {..}`` or an order bound."""
+        form = self.rng.random()
+        if form < 0.25 and self.free(("choice",), ordered=True):
+            p = self.pick(("choice",), ordered=True)
+            mask, text = self.order_atom(p)
+        elif form < 0.5:
+            p = self.pick(("choice",))
+            mask, text = self.set_atom(p)
+        else:
+            p = self.pick(("choice",))
+            mask, text = self.value_atom(p)
+        return Cause("single", [{p.name: mask}], text)
+
     def cause(self, kind: str) -> list[Cause]:
         cat = ("bool", "choice")
-        if kind == "single":
+        if kind == "value":
             return [self.conj(("choice",), 1)]
+        if kind == "single":
+            return [self.single()]
         if kind == "pair":
             return [self.conj(cat, 2)]
         if kind == "triple":
@@ -208,11 +309,11 @@ class _Builder:
                 "int", "float")
             p = self.pick(kinds)
             below = kind == "int_lt" or (kind == "threshold" and bool(self.rng.random() < 0.5))
-            mask, text = self.threshold(p, below, 0.08)
+            mask, text = self.threshold(p, below, float(self.rng.uniform(0.05, 0.15)))
             return [Cause("threshold", [{p.name: mask}], text)]
         if kind == "num_and_bool":
             p = self.pick(("int", "float"))
-            m1, t1 = self.threshold(p, False, 0.3)
+            m1, t1 = self.threshold(p, False, float(self.rng.uniform(0.2, 0.4)))
             b = self.pick(("bool",))
             m2, t2 = self.value_atom(b)
             return [Cause("conj", [{p.name: m1, b.name: m2}], f"{t1} and {t2}")]
@@ -221,7 +322,8 @@ class _Builder:
             terms = [{a.name: a.values == va, b.name: b.values == (not va)} for va in (True, False)]
             return [Cause("xor", terms, f"{a.name} xor {b.name}")]
         if kind == "mod4":
-            a, b = self.pick(("choice",)), self.pick(("choice",))
+            a = self.pick(("choice",), ordered=False, levels=4)
+            b = self.pick(("choice",), ordered=False, levels=4)
             terms = [{a.name: a.values == i, b.name: b.values == (4 - i) % 4} for i in range(4)]
             return [Cause("mod4", terms, f"({a.name} + {b.name}) mod 4 == 0")]
         if kind == "parity3":
@@ -233,7 +335,7 @@ class _Builder:
                     terms.append({p.name: p.values == v for p, v in zip(ps, vals, strict=True)})
             return [Cause("parity3", terms, "parity(" + ", ".join(p.name for p in ps) + ")")]
         if kind == "masker+masked":
-            masker = self.pick(("choice",))
+            masker = self.pick(("choice",), ordered=False)
             m_mask, m_text = self.value_atom(masker, share=0.5)
             masked = self.conj(("bool", "choice"), 2)
             rows = masked.rows()
@@ -251,7 +353,7 @@ class _Builder:
         for kind in self.kinds:
             causes.extend(self.cause(kind))
         lo, hi = self.fire
-        fail = self.rng.random(self.n) < 0.005
+        fail = self.rng.random(self.n) < BACKGROUND.get(self.family, 0.005)
         for cause in causes:
             prob = float(self.rng.uniform(lo, hi))
             fail |= cause.rows() & (self.rng.random(self.n) < prob)
@@ -272,7 +374,10 @@ class _Builder:
             causes = [Cause(c.kind, [{name: _mask(by[name], sp) for name, sp in term.items()}
                                      for term in terms], c.text)
                       for c, terms in zip(causes, specs, strict=True)]
-        return Case(self.family, self.seed, self.params, causes, fail, flaky)
+        # the runner's wall time: failures crash early, passing runs take their time
+        wall = np.where(fail, self.rng.uniform(0.01, 0.2, self.n),
+                        self.rng.uniform(0.5, 3.0, self.n))
+        return Case(self.family, self.seed, self.params, causes, fail, flaky, wall)
 
 
 def _spec(p: Param, mask: Mask) -> tuple[Any, ...]:

@@ -144,12 +144,19 @@ def unflatten(flat: Mapping[str, Any]) -> Tree:
     return tree
 
 
+#: Exact types copied by value in :func:`deep_copy` (no recursive call for them).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def deep_copy(value: Any) -> Any:
     """Copy a tree of dicts/lists/scalars (much faster than copy.deepcopy for plain data)."""
+    # Scalars inside a container are taken as they are, without a call per item: generation
+    # copies every structured value of every config it builds.
+    scalars = _SCALARS
     if isinstance(value, dict):
-        return {k: deep_copy(v) for k, v in value.items()}
+        return {k: v if type(v) in scalars else deep_copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [deep_copy(v) for v in value]
+        return [v if type(v) in scalars else deep_copy(v) for v in value]
     return value
 
 

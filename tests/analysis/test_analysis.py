@@ -175,7 +175,7 @@ def test_flaky_rows_are_excluded_and_reported() -> None:
         config_keys=keys,
         test_ids=("t",) * (2 * half),
     )
-    report = analyze_encoded(enc)
+    report = analyze_encoded(enc, flaky="exclude")
     assert report.patterns[0].condition == "p0 == v2 and p1 == v1"
     conf = report.confidence
     assert conf.flaky_policy == "exclude" and conf.flaky_rows > 0
@@ -187,6 +187,35 @@ def test_flaky_rows_are_excluded_and_reported() -> None:
     kept = analyze_encoded(enc, flaky="keep")
     assert kept.summary.n_used == 2 * half and kept.summary.n_excluded_flaky == 0
     assert kept.patterns[0].condition == "p0 == v2 and p1 == v1"
+
+
+def test_flaky_configs_are_down_weighted_to_one_run_with_their_majority_outcome() -> None:
+    # each config runs three times; 10 % of configs are flaky: one of the three runs flips
+    rng = np.random.Generator(np.random.PCG64(5))
+    n_cfg = 900
+    codes = np.repeat(rng.integers(0, 3, size=(n_cfg, 3)).astype(np.int32), 3, axis=0)
+    cause = codes[:, 0] == 1
+    fail = cause.copy()
+    flip = np.flatnonzero(rng.random(n_cfg) < 0.1) * 3 + rng.integers(0, 3)
+    fail[flip] = ~fail[flip]
+    keys = tuple(f"cfg{i // 3}" for i in range(3 * n_cfg))
+    enc = EncodedResults(("a", "b", "c"), tuple(("x", "y", "z") for _ in range(3)), codes,
+                         np.where(fail, FAIL, PASS).astype(np.int8), config_keys=keys)
+    report = analyze_encoded(enc)
+    conf = report.confidence
+    assert conf.flaky_policy == "weight" and len(conf.flaky_groups) == flip.size
+    # one run per flaky config is kept (2 of 3 runs agree: never a tie) ...
+    assert report.summary.n_used == 3 * n_cfg - 2 * flip.size
+    assert report.summary.n_excluded_flaky == 2 * flip.size
+    # ... with its majority outcome: the cause then explains every failure, exactly
+    top = report.patterns[0]
+    assert top.condition == "a == y"
+    assert top.support == top.coverage == report.summary.n_failures
+    assert any(w.code == "flaky" and "majority" in w.message for w in report.warnings)
+    # kept as they are, the flipped runs dilute the cause; excluded, they are lost
+    kept = analyze_encoded(enc, flaky="keep")
+    assert kept.patterns[0].confidence < 1.0
+    assert analyze_encoded(enc, flaky="exclude").summary.n_used == 3 * (n_cfg - flip.size)
 
 
 def test_intermittent_failure_warns_when_most_failures_are_flaky() -> None:
@@ -535,7 +564,7 @@ def encoded_results(draw: Any) -> EncodedResults:
                           numeric, keys)
 
 
-@given(encoded_results(), hs.integers(1, 3), hs.sampled_from(["exclude", "keep"]))
+@given(encoded_results(), hs.integers(1, 3), hs.sampled_from(["weight", "exclude", "keep"]))
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_encoded_results_never_raise(enc: EncodedResults, order: int, flaky: str) -> None:
     try:

@@ -101,7 +101,9 @@ def ruff_like(seed: int = 3) -> ResultSet:
 def test_ruff_like_set_condition_is_significant_and_top() -> None:
     report = analyze(ruff_like())
     top = report.patterns[0]
-    assert top.condition == "target-version in {py37, py38, py39}"
+    # the versions are ordered (py310 after py39): a user writes the bound, not the set
+    assert top.condition == "target-version <= py39"
+    assert top.atoms[0].to_dict() == {"param": "target-version", "op": "<=", "value": "py39"}
     assert top.support == top.coverage >= 28
     assert top.p_adjusted < 0.01
 
@@ -225,6 +227,36 @@ def test_statistics_match_scipy() -> None:
     assert ours == pytest.approx(g, rel=1e-9)
     # a cell whose failure rate is not above the rest scores 0
     assert _causes._g_score(np.array([100.0]), np.array([10.0]), total, fails)[0] == 0.0
+
+
+def test_order_bounds_only_on_version_like_choices() -> None:
+    from configlab.analysis._causes import natural_order, order_bound
+
+    labels = ["py310", "py37", "py39", "py38", "py311"]
+    assert [labels[c] for c in natural_order(labels) or []] == [
+        "py37", "py38", "py39", "py310", "py311"]
+    assert natural_order(["1.10", "1.2", "1.9"]) == [1, 2, 0]
+    assert natural_order(["fast", "slow", "auto"]) is None  # names: no order
+    assert natural_order(["py37", "v38", "py39"]) is None  # mixed prefixes
+    assert natural_order(["a1", "a2"]) is None  # too few levels to read an order into
+    seen = list(range(5))
+    assert order_bound(labels, seen, [1, 3]) == ("<=", "py38")
+    assert order_bound(labels, seen, [0, 4]) == (">=", "py310")
+    assert order_bound(labels, seen, [1, 2]) is None  # py37, py39: not contiguous, a set
+    assert order_bound(labels, seen, [1, 3, 2, 0]) is None  # all but one: reads as !=
+    assert order_bound(["x", "y", "z", "w"], [0, 1, 2, 3], [0, 1]) is None
+
+
+def test_set_condition_on_unordered_choice() -> None:
+    rng = random.Random(9)
+    rows = []
+    for _ in range(400):
+        backend = rng.choice(["sqlite", "postgres", "mysql", "oracle", "mssql"])
+        fails = backend in ("mysql", "mssql") or rng.random() < 0.02
+        rows.append(Result({"backend": backend, "pool": rng.choice([1, 2, 4, 8]),
+                            "tls": rng.choice([True, False])}, "fail" if fails else "pass"))
+    report = analyze(ResultSet(rows))
+    assert report.patterns[0].condition == "backend in {mssql, mysql}"
 
 
 def test_patterns_carry_confidence_intervals() -> None:

@@ -144,3 +144,24 @@ def test_cli_exports_read_back(cli_run: CliRun, results_file: Path, tmp_path: Pa
     cli_run("report", "--results", str(results_file), "--to", "junit", "-o", str(junit))
     cli_run("report", "--results", str(results_file), "--to", "ctrf", "-o", str(ctrf))
     assert from_junit(junit) == from_ctrf(ctrf) == ResultSet.from_jsonl(results_file)
+
+
+def test_analyze_asks_for_one_blas_thread_unless_told(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before numpy loads, analyze sets one BLAS thread (extra threads only spin on a busy
+    machine); a user's own setting is kept, and once numpy is loaded nothing is touched."""
+    import os
+    import sys
+
+    import numpy  # noqa: F401 - the first call below finds it loaded
+
+    from configlab.cli import report_cmd
+
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    report_cmd._single_threaded_blas()  # numpy is loaded in this process: no change
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    monkeypatch.delitem(sys.modules, "numpy")
+    report_cmd._single_threaded_blas()
+    assert [os.environ.get(name) for name in names] == ["1", "1", "3"]

@@ -59,3 +59,14 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for name in LAZY_COMMANDS:
         assert f"  {name} " in result.output
+
+
+def test_python_dash_m_configlab_cli_runs_the_cli() -> None:
+    """``python -m configlab.cli`` (the spelling of the developers' guide) is the CLI too,
+    not "'configlab.cli' is a package and cannot be directly executed"."""
+    env = {**os.environ, "PYTHONPATH": str(SRC_DIR)}
+    for module in ("configlab", "configlab.cli"):
+        done = subprocess.run([sys.executable, "-m", module, "--version"], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert "configlab" in done.stdout

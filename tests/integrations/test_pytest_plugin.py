@@ -137,6 +137,32 @@ def test_results_recorded_with_snapshot_outcome_duration_metrics(
     assert len({r.run_id for r in again}) == 2
 
 
+def test_analyze_since_sees_what_the_plugin_recorded(project: pytest.Pytester) -> None:
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    from click.testing import CliRunner
+
+    from configlab.cli import cli
+
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    project.makepyfile(test_db=FAILING_TEST)
+    project.runpytest()
+    after = datetime.now(UTC) + timedelta(seconds=1)
+    stored = _results(project.path)
+    assert all(r.timestamp is not None and before <= datetime.fromisoformat(r.timestamp)
+               <= after for r in stored)
+    store = str(project.path / ".configlab")
+    run = CliRunner().invoke(cli, ["analyze", "--results", store, "--json",
+                                   "--since", before.isoformat(), "--until", after.isoformat()])
+    assert run.exit_code == 0, run.output
+    report = json.loads(run.stdout)
+    assert report["summary"]["n_rows"] == len(stored)
+    assert report["summary"]["n_failures"] == sum(r.outcome == "fail" for r in stored) > 0
+    later = CliRunner().invoke(cli, ["analyze", "--results", store, "--since", after.isoformat()])
+    assert later.exit_code == 2 and "no results to analyse" in later.output
+
+
 def test_the_store_finds_the_snapshot_the_plugin_saves(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path / "s")
     meta = {"source": "configlab.pytest", "space": "x", "space_digest": "ab"}

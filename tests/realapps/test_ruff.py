@@ -3,7 +3,7 @@
 A pairwise suite over examples/ruff/space.yaml ([tool.ruff] / [tool.ruff.lint]) is written as
 TOML, examples/ruff/check.py runs the real ruff of this environment over examples/ruff/project
 under each one, and ``configlab analyze`` must name what ruff's own output says: the target
-versions ruff refuses ("unknown variant") as a set condition, and the rule UP006 firing only
+versions ruff refuses ("unknown variant") as a set or a bound, and the rule UP006 firing only
 when UP is selected and the target is py39 or newer.  A few seconds.
 """
 
@@ -88,6 +88,10 @@ def test_analysis_names_what_ruff_says(suite: Path, tmp_path: Path) -> None:
                      str(EXAMPLE / "space.yaml"), "--json", str(report))
     assert done.exit_code == 0, done.output
     conditions = [p["condition"] for p in json.loads(report.read_text())["patterns"]]
-    assert "tool.ruff.target-version in {py35, py36}" in conditions
-    assert any("tool.ruff.lint.select" in c and "tool.ruff.target-version in {" in c
-               and "py39" in c and "py37" not in c for c in conditions), conditions
+    # the refused versions, as a set or (versions are ordered) as a bound
+    assert {"tool.ruff.target-version in {py35, py36}",
+            "tool.ruff.target-version <= py36"} & set(conditions), conditions
+    # UP006: UP selected (the max-items class) and py39 or newer, as a set or a bound
+    assert any("tool.ruff.lint.select" in c and (
+        ("tool.ruff.target-version in {" in c and "py39" in c and "py37" not in c)
+        or "tool.ruff.target-version >= py39" in c) for c in conditions), conditions

@@ -112,6 +112,91 @@ def test_cli_analyze_same_report_both_ways_and_errors_stay_errors(tmp_path: Path
     assert run.exit_code == 2 and "soon" in run.output and "stamp.jsonl:1" in run.output
 
 
+def _flat_rows(seed: int = 2, n: int = 300) -> list[Result]:
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        config = {"engine": rng.choice(["pg", "lite", "maria"]), "pool": rng.randint(1, 64),
+                  "cache": rng.random() < 0.5, "ratio": round(rng.random(), 3) + 0.0005,
+                  "target": rng.choice(["py38", "py39", "py310", "py311"])}
+        fail = config["engine"] == "pg" and not config["cache"]
+        rows.append(Result(config, "fail" if fail else "pass", duration=rng.random(),
+                           metrics={"qps": rng.random()}, test_id="t"))
+    return rows
+
+
+def test_flat_csv_by_columns_matches_the_row_reader(tmp_path: Path) -> None:
+    from configlab.results._columns import encode_csv
+
+    path = ResultSet(_flat_rows()).to_csv(tmp_path / "r.csv")
+    rows = ResultSet.from_csv(path)
+    space = rows.infer_space()
+    slow = rows.encode(space)
+    fast, fast_space = encode_csv(path)
+    assert fast_space.to_dict() == space.to_dict()
+    assert fast.class_labels == slow.class_labels and np.array_equal(fast.codes, slow.codes)
+    assert np.array_equal(fast.outcomes, slow.outcomes)
+    assert fast.metrics.keys() == slow.metrics.keys() == {"duration", "qps"}
+    for name in slow.numeric:
+        assert np.array_equal(fast.numeric[name], slow.numeric[name], equal_nan=True)
+    assert analyze_encoded(fast).to_dict()["patterns"] == analyze(rows, space).to_dict()[
+        "patterns"]
+
+
+def test_bookkeeping_columns_are_metrics_never_parameters(tmp_path: Path) -> None:
+    from configlab.results._columns import encode_csv
+
+    # a runner's export: exit status and wall time beside the parameters; the exit status
+    # "explains" every failure and must not become a cause
+    lines = ["engine,cache,outcome,exit_status,wall_time"]
+    jsonl = []
+    rng = random.Random(3)
+    for _ in range(200):
+        engine, cache = rng.choice(["pg", "lite"]), rng.choice(["true", "false"])
+        fail = engine == "pg" and cache == "false"
+        wall = round(rng.random(), 3)
+        lines.append(f"{engine},{cache},{'fail' if fail else 'pass'},{int(fail)},{wall}")
+        jsonl.append(json.dumps({"config": {"engine": engine, "cache": cache == "true"},
+                                 "outcome": "fail" if fail else "pass",
+                                 "exit_status": int(fail), "wall_time": wall}))
+    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "r.jsonl").write_text("\n".join(jsonl) + "\n")
+    fast, space = encode_csv(tmp_path / "r.csv")
+    assert space.paths == ("engine", "cache")
+    assert set(fast.metrics) == {"exit_status", "wall_time"}
+    by_rows = ResultSet.from_csv(tmp_path / "r.csv")
+    assert by_rows[0].metrics.keys() == {"exit_status", "wall_time"}
+    assert ResultSet.from_jsonl(tmp_path / "r.jsonl")[0].metrics.keys() == {
+        "exit_status", "wall_time"}
+    for name in ("r.csv", "r.jsonl"):
+        run = CliRunner().invoke(cli, ["analyze", "--results", str(tmp_path / name), "--json"])
+        assert run.exit_code == 0, run.output
+        report = json.loads(run.stdout)
+        assert [p["condition"] for p in report["patterns"]] == [
+            "cache == false and engine == pg"]
+        assert report["summary"]["metrics"] == []
+        assert any(w["code"] == "bookkeeping_metrics" for w in report["warnings"])
+
+
+@pytest.mark.parametrize("text", [
+    "a,outcome\n1,pass\n,pass\n",              # an empty cell: an absent path
+    "a.b,outcome\n1,pass\n2,pass\n",           # a nested path
+    "a,outcome\n1,pass\nx,pass\n",             # mixed types
+    'a,outcome\n1,pass\n"[1, 2]",pass\n',      # a JSON list
+    "a,outcome\n1,pass\n2,maybe\n",            # an unknown outcome
+    "a,outcome,metric.m\n1,pass,x\n2,pass,1\n",  # a text metric
+    "a,outcome,duration\n1,pass,x\n2,pass,1\n",  # a text duration
+    "outcome\npass\n",                          # no config column
+])
+def test_unusual_csv_falls_back_to_the_row_reader(tmp_path: Path, text: str) -> None:
+    from configlab.results._columns import encode_csv
+
+    path = tmp_path / "r.csv"
+    path.write_text(text)
+    with pytest.raises(FastPathUnavailable):
+        encode_csv(path)
+
+
 def test_pyarrow_reads_results_and_polars_takes_what_it_would_type(tmp_path: Path) -> None:
     """pyarrow reads configlab's own results (timestamps stay text); a config string that
     looks like a date (pyarrow would make it a timestamp) sends the file to Polars' reader,
@@ -196,3 +281,4 @@ def test_timestamps_are_checked_by_columns_and_malformed_ones_fall_back(tmp_path
                                                                "2026-02-30T00:00:00"}]) + "\n")
     with pytest.raises(FastPathUnavailable, match="malformed timestamp"):
         encode_jsonl(path)
+

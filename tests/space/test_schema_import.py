@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configlab.errors import SpaceError
+from configlab.space import MapParam, MemberParam, MembersParam, RecordsParam
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space
 from configlab.space._params import (
@@ -74,10 +75,13 @@ def test_prettierrc_details() -> None:
     assert isinstance(parser, StringParam) and "babel-ts" in parser.examples
     plugins = space.param("plugins")
     assert isinstance(plugins, ListParam) and isinstance(plugins.item, StringParam)
-    # An array of objects: whole values, each valid against the schema.
+    # An array of objects: a records length plus element parameters for the fields.
     overrides = space.param("overrides")
-    assert isinstance(overrides, JsonParam)
-    assert [c.label for c in overrides.value_classes][:3] == ["min", "typical", "max"]
+    assert isinstance(overrides, RecordsParam)
+    assert [c.label for c in overrides.value_classes][:3] == ["empty", "one", "typical"]
+    assert isinstance(space.param("overrides[*].options.semi"), BoolParam)
+    semi = space.param("overrides[*].options.semi").active_if
+    assert semi is not None and semi.text == "len(overrides) > 0"
     base = "#/definitions/optionsDefinition/properties"
     assert warned(space, f"{base}/printWidth", "type")
     assert "unbounded integer" in next(w for w in space.warnings if "printWidth" in w)
@@ -286,15 +290,18 @@ def test_unhonoured_keywords_are_warnings_never_silent() -> None:
         ("#/properties/t", "pattern"), ("#/properties/v", "schema"),
         ("#/properties/y", "contentEncoding"), ("#/properties/ext", "$ref"),
         ("#/properties/anc", "$ref"), ("#/properties/weird", "type"),
-        ("#/properties/nums", "maxItems"), ("#/properties/empty/items", "items"),
+        ("#/properties/w", "maxItems"), ("#/properties/empty/items", "items"),
     ):
         assert warned(space, pointer, keyword), (pointer, keyword, space.warnings)
-    assert space.paths == ("s", "t", "m", "k", "u", "w", "x", "y", "z", "free", "mix", "nums",
-                           "empty", "obj")
-    # Formats, fractional grids, uniqueItems, arrays of objects, maps, unions, free values and
-    # objects with pattern keys are honoured as whole values (each one valid), not warned about.
-    structured = ("s", "m", "k", "u", "w", "x", "z", "free", "mix", "obj")
+    assert space.paths == ("s", "t", "m", "k", "u", "w", "w[*].a", "x", "y", "z", "z.*", "free",
+                           "mix", "nums", "empty", "obj")
+    # Formats, fractional grids, uniqueItems, unions, free values and objects with pattern
+    # keys are honoured as whole values (each one valid), not warned about; an array of
+    # objects and a map are split into element parameters.
+    structured = ("s", "m", "k", "u", "w[*].a", "x", "free", "mix", "obj")
     assert all(isinstance(space.param(p), JsonParam) for p in structured)
+    assert isinstance(space.param("w"), RecordsParam)
+    assert isinstance(space.param("z"), MapParam) and isinstance(space.param("z.*"), StringParam)
     assert [c.value for c in space.param("s").value_classes][:2] == [
         "a@example.com", "first.last+tag@sub.example.org"]
     assert all(len(set(c.value)) == len(c.value)
@@ -561,7 +568,7 @@ def test_strict_refuses_unhonoured_keywords_but_not_default_bounds() -> None:
     assert space.warnings and space.paths == ("n",)
 
 
-def test_lists_of_enum_members_are_subsets_reaching_every_member() -> None:
+def test_lists_of_enum_members_are_factors_or_subsets_reaching_every_member() -> None:
     schema = {"properties": {
         "select": {"type": "array", "uniqueItems": True,
                    "items": {"enum": ["B", "C90", "E", "F", "I", "N", "SIM"]}},
@@ -570,13 +577,19 @@ def test_lists_of_enum_members_are_subsets_reaching_every_member() -> None:
         "nums": {"type": "array", "items": {"enum": [1, 2]}, "maxItems": 1},
     }}
     space = space_from_json_schema(schema)
-    select = space.param("select")
+    # Members combine freely: one false/true factor per member (pairs of members covered).
+    assert isinstance(space.param("select"), MembersParam)
+    for member in ("B", "C90", "E", "F", "I", "N", "SIM"):
+        factor = space.param(f"select[{member}]")
+        assert isinstance(factor, MemberParam) and factor.member == member
+        assert factor.active_if is not None and factor.active_if.text == "select != null"
+    # Counts the factors cannot hold (exactly two; at most one): one subset parameter.
+    select = space.param("pair")
     assert isinstance(select, JsonParam)
     labels = [c.label for c in select.value_classes]
-    assert labels[0] == "min" and "all" in labels
-    assert {f"member:{m}" for m in ("B", "C90", "E", "F", "I", "N", "SIM")} <= set(labels)
+    assert labels[0] == "min" and {"member:b", "member:c"} <= set(labels)
     check = jsonschema.Draft202012Validator(schema)
-    for path in ("select", "pair", "nums"):
+    for path in ("pair", "nums"):
         for cls in space.param(path).value_classes:
             if cls.value is not ABSENT:
                 assert check.is_valid({path: cls.value}), (path, cls)

@@ -86,6 +86,8 @@ def test_choice_bool_optional_nullable() -> None:
         ChoiceParam("x", values=(1, 1.0))
     tricky = ChoiceParam("t", values=("1", 1, True, "true", "absent"), optional=True)
     assert labels(tricky) == ['"1"', "1", "true", '"true"', '"absent"', "absent"]
+    # redis.conf's `save ""`: the empty string is shown quoted, never as an empty label
+    assert labels(ChoiceParam("save", values=("", "3600 1"))) == ['""', "3600 1"]
     with pytest.raises(SpaceError, match="at least one"):
         ChoiceParam("x", values=())
     with pytest.raises(SpaceError, match="scalars"):

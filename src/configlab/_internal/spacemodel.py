@@ -20,7 +20,7 @@ from configlab import tree as _tree
 from configlab._internal.finite import FiniteConstraint, FiniteModel
 from configlab.constraints import ABSENT, Constraint
 from configlab.errors import SpaceError
-from configlab.space import Space, ValueClass
+from configlab.space import MemberParam, Route, Space, ValueClass, set_member
 
 #: Labels of interior ("typical") value classes; every other class is an edge class.
 INTERIOR_LABELS = frozenset({"nominal"})
@@ -39,6 +39,23 @@ class _Slot:
     parents: tuple[str, ...]
     leaf: str
     path: str
+
+
+#: Writes one value of an element parameter or member factor into a config being built.
+_Writer = Callable[[dict[str, Any], Any], None]
+
+
+def _writer(space: Space, index: int) -> _Writer:
+    """How parameter ``index`` (an element parameter or a member factor) is written."""
+    param = space.parameters[index]
+    if isinstance(param, MemberParam):
+        container, member = _tree.split_path(param.container), param.member
+
+        def write_member(config: dict[str, Any], value: Any) -> None:
+            set_member(config, container, member, value is True)
+
+        return write_member
+    return space.route(param.path).write
 
 
 def _allows(constraint: Constraint, paths: tuple[str, ...],
@@ -68,6 +85,10 @@ class SpaceModel:
     edges: tuple[tuple[bool, ...], ...]
     constraints: tuple[Constraint, ...]
     _slots: tuple[_Slot, ...] = field(repr=False, compare=False)
+    #: (index, route or None, writer) of the parameters written through a container, in
+    #: declaration order (containers come first, so they are written before their elements).
+    _routed: tuple[tuple[int, Route | None, _Writer], ...] = field(
+        default=(), repr=False, compare=False)
 
     @property
     def labels(self) -> tuple[tuple[str, ...], ...]:
@@ -82,10 +103,25 @@ class SpaceModel:
 
     def build(self, values: Sequence[Any], base: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Nested config from one raw value (or ``ABSENT``) per parameter, over ``base``."""
+        root = self._build_plain(values, base)
+        if base is None:
+            found: dict[Any, list[Any]] = {}
+            for index, route, write in self._routed:
+                if route is not None:
+                    route.write_new(root, values[index], found)
+                else:
+                    write(root, values[index])
+            return root
+        for index, _, write in self._routed:
+            write(root, values[index])
+        return root
+
+    def _build_plain(self, values: Sequence[Any], base: Mapping[str, Any] | None
+                     ) -> dict[str, Any]:
         if base is None:
             root: dict[str, Any] = {}
             for slot, value in zip(self._slots, values, strict=True):
-                if value is ABSENT:
+                if value is ABSENT or slot.leaf == "":
                     continue
                 node = root
                 for segment in slot.parents:
@@ -99,6 +135,8 @@ class SpaceModel:
             return root
         root = _tree.deep_copy(dict(base))
         for slot, value in zip(self._slots, values, strict=True):
+            if slot.leaf == "":
+                continue
             if value is ABSENT:
                 _tree.delete_path(root, slot.path)
                 continue
@@ -130,10 +168,16 @@ def space_model(space: Space) -> SpaceModel:
         constraints=tuple(finite),
     )
     slots = []
-    for p in space.parameters:
+    routed: list[tuple[int, Route | None, _Writer]] = []
+    for i, p in enumerate(space.parameters):
+        if space.routed(p.path):  # written by ``_routed`` (an empty leaf skips the slot)
+            slots.append(_Slot((), "", p.path))
+            route = None if isinstance(p, MemberParam) else space.route(p.path)
+            routed.append((i, route, _writer(space, i)))
+            continue
         segments = _tree.split_path(p.path)
         slots.append(_Slot(segments[:-1], segments[-1], p.path))
-    return SpaceModel(space, model, values, edges, constraints, tuple(slots))
+    return SpaceModel(space, model, values, edges, constraints, tuple(slots), tuple(routed))
 
 
 __all__ = ["INTERIOR_LABELS", "SpaceModel", "is_edge_class", "space_model"]

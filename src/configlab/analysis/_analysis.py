@@ -66,6 +66,7 @@ from configlab.analysis._report import (
 )
 from configlab.analysis._sensitivity import _sensitivity
 from configlab.errors import AnalysisError, SpaceError
+from configlab.results import BOOKKEEPING_FIELDS
 from configlab.results.encoded import SKIP, EncodedResults
 from configlab.space import Space
 
@@ -116,8 +117,8 @@ def _check_settings(settings: AnalysisSettings) -> None:
         problems.append(
             f"max_interactions must be a non-negative integer (got {settings.max_interactions!r})"
         )
-    if settings.flaky not in ("exclude", "keep"):
-        problems.append(f"flaky must be 'exclude' or 'keep' (got {settings.flaky!r})")
+    if settings.flaky not in ("weight", "exclude", "keep"):
+        problems.append(f"flaky must be 'weight', 'exclude' or 'keep' (got {settings.flaky!r})")
     if problems:
         raise AnalysisError("invalid analysis settings: " + "; ".join(problems))
 
@@ -198,6 +199,9 @@ def _region_atoms(
         return [Atom(path, "==", labels[inside[0]])]
     if len(outside) == 1 and len(seen) >= 3:
         return [Atom(path, "!=", labels[outside[0]])]
+    bound = _causes.order_bound(labels, seen, inside)
+    if bound is not None:  # versions, levels: ``target-version <= py39``
+        return [Atom(path, bound[0], bound[1])]
     return [Atom(path, "in", tuple(labels[c] for c in inside))]
 
 
@@ -337,7 +341,7 @@ def analyze_encoded(
     min_count: int = 5,
     max_patterns: int = 10,
     top_k: int = 24,
-    flaky: FlakyPolicy = "exclude",
+    flaky: FlakyPolicy = "weight",
     max_cuts: int = 8,
     max_atoms: int = 2000,
     max_interactions: int = 5,
@@ -354,8 +358,10 @@ def analyze_encoded(
         max_patterns: most patterns reported.
         top_k: atoms (by their best single or synergistic pairwise score) among which 3-way
             conjunctions are enumerated.
-        flaky: "exclude" leaves rows of configs that both passed and failed (same config key and
-            test id) out of failure impact and pattern mining; "keep" uses them as they are.
+        flaky: configs that both passed and failed (same config key and test id) are flaky;
+            "weight" (default) counts each as a single run with its majority outcome (a tie is
+            set aside), so reruns neither add nor cancel evidence; "exclude" leaves all their
+            runs out of failure impact and pattern mining; "keep" uses them as they are.
         max_cuts: numeric parameters with at most ``max_cuts + 1`` distinct values get a cut at
             every value; others get the best supervised cuts plus the quartiles.
         max_atoms: cap on candidate atoms (the best by single score are kept).
@@ -438,7 +444,7 @@ def analyze_encoded(
     summary = Summary(
         n_rows=enc.n_rows,
         n_skipped=int((~prep.not_skip).sum()),
-        n_excluded_flaky=flaky_rows if settings.flaky == "exclude" else 0,
+        n_excluded_flaky=flaky_rows - int(prep.flaky_rows[prep.used_idx].sum()),
         n_used=n_used,
         n_failures=n_fail,
         failure_rate=n_fail / n_used if n_used else 0.0,
@@ -565,11 +571,12 @@ def _data_warnings(
             )
     flaky_rows = int(prep.flaky_rows.sum())
     if prep.flaky_groups:
-        action = (
-            "excluded from failure impact and pattern mining"
-            if settings.flaky == "exclude"
-            else "kept in the analysis (flaky='keep')"
-        )
+        action = {
+            "weight": "down-weighted: each such config counts as one run with its majority "
+            "outcome (ties set aside)",
+            "exclude": "excluded from failure impact and pattern mining",
+            "keep": "kept in the analysis (flaky='keep')",
+        }[settings.flaky]
         warnings.append(
             AnalysisWarning(
                 "flaky",
@@ -577,9 +584,9 @@ def _data_warnings(
                 f"runs; those runs were {action}",
             )
         )
-        all_fail = int((prep.fail & prep.not_skip).sum())
-        flaky_fail = int((prep.fail & prep.flaky_rows).sum())
-        if settings.flaky == "exclude" and flaky_fail * 5 > all_fail:
+        all_fail = int((prep.run_fail & prep.not_skip).sum())
+        flaky_fail = int((prep.run_fail & prep.flaky_rows).sum())
+        if settings.flaky != "keep" and flaky_fail * 5 > all_fail:
             warnings.append(
                 AnalysisWarning(
                     "flaky_share_high",
@@ -761,13 +768,13 @@ def _replace_confounded(pat: Pattern, partners: tuple[str, ...]) -> Pattern:
     )
 
 
-#: metrics the runner records about the run itself (the outcome, again): never explained
-_BOOKKEEPING = frozenset({"exit_status", "exit_code", "returncode", "signal"})
+#: metrics the runner records about the run itself (the outcome again, or the wall time of the
+#: whole process): never explained
+_BOOKKEEPING = frozenset({*BOOKKEEPING_FIELDS, "signal"})
 
 
 def _bookkeeping(name: str, metrics: Any) -> bool:
-    # the runner's wall time duplicates ``duration`` when both are present
-    return name in _BOOKKEEPING or (name == "wall_s" and "duration" in metrics)
+    return name in _BOOKKEEPING
 
 
 def _mixed_tests(enc: EncodedResults, prep: _Prepared) -> list[str]:

@@ -31,6 +31,7 @@ vectorised; acceptance uses exact hypergeometric tail probabilities.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -114,6 +115,44 @@ class _Column:
     n_distinct: int = 0  # distinct raw values (numeric)
     cell_regions: list[Region | None] = field(default_factory=list)  # code -> region
     order: _I | None = None  # rows by ascending raw value (numeric; computed on first use)
+
+
+_VERSION = re.compile(r"([A-Za-z_-]*)(\d+(?:\.\d+)*)")
+
+
+def natural_order(labels: Sequence[str]) -> list[int] | None:
+    """Class codes of ``labels`` in their natural order when the labels are ordered like
+    versions or levels (``py37, py38, ..., py312``; ``1.2, 1.10``; ``v1, v2``: one shared
+    alphabetic prefix then a dotted number), else None.  ``py310`` sorts after ``py39``."""
+    keys: list[tuple[int, ...]] = []
+    prefix: str | None = None
+    for label in labels:
+        m = _VERSION.fullmatch(label)
+        if m is None or (prefix is not None and m.group(1) != prefix):
+            return None
+        prefix = m.group(1)
+        keys.append(tuple(int(part) for part in m.group(2).split(".")))
+    if len(keys) < 3 or len(set(keys)) < len(keys):
+        return None
+    return sorted(range(len(labels)), key=lambda c: keys[c])
+
+
+def order_bound(labels: Sequence[str], seen: Sequence[int], inside: Sequence[int]
+                ) -> tuple[str, str] | None:
+    """``("<=", label)`` / ``(">=", label)`` when the ``inside`` classes are the lowest /
+    highest of the ``seen`` ones in natural order (at least two inside and two outside, where
+    an order reads better than a set or ``!=``), else None."""
+    order = natural_order(labels)
+    if order is None or len(inside) < 2 or len(seen) - len(inside) < 2:
+        return None
+    ranked = [c for c in order if c in set(seen)]
+    held = set(inside)
+    k = len(held)
+    if set(ranked[:k]) == held:
+        return "<=", labels[ranked[k - 1]]
+    if set(ranked[-k:]) == held:
+        return ">=", labels[ranked[-k]]
+    return None
 
 
 def _g_score(n: _F, f: _F, total: float, fails: float) -> _F:
@@ -414,6 +453,11 @@ class _Search:
                     inside = _mask(col, region, outside)
                     p = st.hypergeom_sf(int(self.fail[outside][inside].sum()), int(outside.size),
                                        int(self.fail[outside].sum()), int(inside.sum()))
+                    # the region was chosen as the best of many (every set of classes, every
+                    # interval): correct for those choices, or one chance pass row left out by
+                    # ``x != v`` looks like a reason to keep the atom
+                    p = min(1.0, p * (self.choices(region) if wider is None
+                                      else self.bound_choices(region)))
                     if p > self.atom_alpha and p > worst_p and (wider is not None
                                                                or len(regions) > 1):
                         worst, worst_p, worst_new = i, p, wider
@@ -433,6 +477,10 @@ class _Search:
         if region.lo > -math.inf and region.hi < math.inf:
             return max(distinct * (distinct - 1) / 2.0, 1.0)
         return max(2.0 * distinct, 1.0)
+
+    def bound_choices(self, region: Region) -> float:
+        """How many positions one bound of a numeric region was chosen among."""
+        return max(float(self.by_param[region.param].n_distinct), 1.0)
 
     def rows_where(self, regions: Sequence[Region], rows: _I) -> _I:
         """The subset of ``rows`` where every region holds."""
@@ -722,4 +770,4 @@ def _best_candidate(search: _Search, cells: _Cells, act: _I, total: float, fails
     return best
 
 
-__all__ = ["Found", "Region", "find_causes"]
+__all__ = ["Found", "Region", "find_causes", "natural_order", "order_bound"]

@@ -24,6 +24,24 @@ _I = npt.NDArray[np.int64]
 _ONE_HOT_ELEMENTS = 8_000_000
 
 
+def one_hot_gram(index: _I, width: int) -> _F:
+    """``X.T @ X`` where row r of ``X`` (width columns) has a 1 at each ``index[r, :]``: the
+    co-occurrence counts of ``width`` indicators whose positions per row are given.  Built in
+    float32 by row chunks (exact: a chunk has far fewer than 2**24 rows) and summed in
+    float64."""
+    n_rows = int(index.shape[0])
+    out = np.zeros((width, width), dtype=np.float64)
+    if n_rows == 0 or width == 0:
+        return out
+    chunk = max(1, _ONE_HOT_ELEMENTS // width)
+    for start in range(0, n_rows, chunk):
+        part = index[start : start + chunk]
+        x = np.zeros((part.shape[0], width), dtype=np.float32)
+        np.put_along_axis(x, part, np.float32(1.0), axis=1)
+        out += (x.T @ x).astype(np.float64)
+    return out
+
+
 class PairGram:
     """Where each 1- and 2-way cell of a list of combos sits in the Gram matrix of one-hot codes.
 
@@ -37,40 +55,34 @@ class PairGram:
         self.ks = np.asarray(ks, dtype=np.int64)
         self.starts = np.concatenate([[0], np.cumsum(self.ks)]).astype(np.int64)
         self.width = int(self.starts[-1])
-        dest: list[_I] = []
-        source: list[_I] = []
-        width = self.width
-        for combo, offset in zip(combos, offsets, strict=True):
-            if len(combo) == 1:
-                (a,) = combo
-                diag = np.arange(int(self.ks[a]), dtype=np.int64) + self.starts[a]
-                source.append(diag * width + diag)
-                dest.append(offset + np.arange(diag.size, dtype=np.int64))
-            else:
-                a, b = combo
-                ka, kb = int(self.ks[a]), int(self.ks[b])
-                # flat cell code_a + ka * code_b <- G[start_a + code_a, start_b + code_b]
-                code_b, code_a = np.divmod(np.arange(ka * kb, dtype=np.int64), ka)
-                source.append((self.starts[a] + code_a) * width + self.starts[b] + code_b)
-                dest.append(offset + np.arange(ka * kb, dtype=np.int64))
-        self.dest = np.concatenate(dest) if dest else np.zeros(0, dtype=np.int64)
-        self.source = np.concatenate(source) if source else np.zeros(0, dtype=np.int64)
+        self.source = self.dest = np.zeros(0, dtype=np.int64)
+        if not combos:
+            return
+        # one vectorised pass over every cell of every combo (a loop per combo cost ~0.4 s
+        # for the 19,900 pairs of 200 parameters)
+        first = np.array([c[0] for c in combos], dtype=np.int64)
+        second = np.array([c[-1] for c in combos], dtype=np.int64)
+        single = np.array([len(c) == 1 for c in combos], dtype=np.bool_)
+        ka = self.ks[first]
+        sizes = np.where(single, ka, ka * self.ks[second])
+        combo = np.repeat(np.arange(len(combos), dtype=np.int64), sizes)
+        starts = np.asarray(offsets, dtype=np.int64)
+        local = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(
+            np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64), sizes)
+        # flat cell code_a + ka * code_b <- G[start_a + code_a, start_b + code_b]; a single
+        # cell code_a <- G[start_a + code_a, start_a + code_a] (the diagonal)
+        code_b, code_a = np.divmod(local, ka[combo])
+        code_b = np.where(single[combo], code_a, code_b)
+        row = self.starts[first[combo]] + code_a
+        col = self.starts[second[combo]] + code_b
+        self.source = (row * self.width + col).astype(np.int64)
+        self.dest = (starts[combo] + local).astype(np.int64)
 
     def gram(self, cells: npt.NDArray[np.int32]) -> _F:
         """``X.T @ X`` of the one-hot codes of ``cells`` (columns x rows, as the search keeps
         them), summed over row chunks in float64."""
-        n_cols, n_rows = cells.shape
-        out = np.zeros((self.width, self.width), dtype=np.float64)
-        if n_rows == 0 or self.width == 0:
-            return out
-        chunk = max(1, _ONE_HOT_ELEMENTS // self.width)
-        shifted = cells.T.astype(np.int64) + self.starts[None, :n_cols]
-        for start in range(0, n_rows, chunk):
-            part = shifted[start : start + chunk]
-            x = np.zeros((part.shape[0], self.width), dtype=np.float32)
-            np.put_along_axis(x, part, np.float32(1.0), axis=1)
-            out += (x.T @ x).astype(np.float64)
-        return out
+        n_cols = cells.shape[0]
+        return one_hot_gram(cells.T.astype(np.int64) + self.starts[None, :n_cols], self.width)
 
     def add(self, cells: npt.NDArray[np.int32], target: _F, sign: float) -> None:
         """Add (``sign=1``) or subtract (``sign=-1``) the 1- and 2-way counts of ``cells``."""
@@ -93,4 +105,4 @@ def pair_scores(gram: _F, fail_gram: _F, ks: Sequence[int], pairs: Sequence[tupl
     return np.asarray(best[a, b], dtype=np.float64)
 
 
-__all__ = ["PairGram", "pair_scores"]
+__all__ = ["PairGram", "one_hot_gram", "pair_scores"]

@@ -24,10 +24,13 @@ _CHUNK = 8192
 @dataclass(frozen=True)
 class _Prepared:
     not_skip: _B
+    #: failure flag of each row as analysed (a flaky config's kept run has its majority outcome)
     fail: _B
     used_idx: _I
     flaky_rows: _B
     flaky_groups: tuple[FlakyGroup, ...]
+    #: what each run actually did (metrics are measured on the runs that really passed)
+    run_fail: _B
 
 
 def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
@@ -47,6 +50,21 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
             row = int(first[g])
             test = str(enc.test_ids[row]) if enc.test_ids else ""
             groups.append(FlakyGroup(str(enc.config_keys[row]), test, int(runs[g]), int(fails[g])))
+        if policy == "weight" and groups:
+            # each flaky config counts as one run (not one per rerun), with its majority
+            # outcome; a tie says nothing either way and is set aside
+            flaky_g = np.flatnonzero(flaky_gid)
+            order = np.flatnonzero(flaky_rows)
+            lowest = np.full(first.size, -1, dtype=np.int64)
+            lowest[gid[order[::-1]]] = order[::-1]  # lowest analysed row of each group
+            decided = flaky_g[fails[flaky_g] * 2 != runs[flaky_g]]
+            rep = lowest[decided]
+            voted = fail.copy()
+            voted[rep] = fails[decided] * 2 > runs[decided]
+            used = not_skip & ~flaky_rows
+            used[rep] = True
+            return _Prepared(not_skip, voted, np.flatnonzero(used).astype(np.int64), flaky_rows,
+                             tuple(groups), fail)
     used = not_skip & ~flaky_rows if policy == "exclude" else not_skip
     return _Prepared(
         not_skip=not_skip,
@@ -54,6 +72,7 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
         used_idx=np.flatnonzero(used).astype(np.int64),
         flaky_rows=flaky_rows,
         flaky_groups=tuple(groups),
+        run_fail=fail,
     )
 
 
@@ -178,7 +197,7 @@ def _metric_data(enc: EncodedResults, lay: _Layout, prep: _Prepared, name: str) 
     finite = prep.not_skip & np.isfinite(raw)
     # durations and metrics of failing runs measure the failure (a crash is fast, a timeout
     # slow): they are analysed on passing runs, unless fewer than two passed
-    passing = finite & ~prep.fail
+    passing = finite & ~prep.run_fail
     rows = np.flatnonzero(passing if passing.sum() >= 2 else finite).astype(np.int64)
     values = raw[rows]
     n = int(rows.size)

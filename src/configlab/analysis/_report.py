@@ -24,7 +24,7 @@ _B = npt.NDArray[np.bool_]
 _CHUNK = 8192
 
 
-FlakyPolicy = Literal["exclude", "keep"]
+FlakyPolicy = Literal["weight", "exclude", "keep"]
 AtomValue = str | float | tuple[str, ...]
 
 # =========================================================================== report objects
@@ -45,7 +45,7 @@ class AnalysisSettings:
     min_count: int = 5
     max_patterns: int = 10
     top_k: int = 24
-    flaky: FlakyPolicy = "exclude"
+    flaky: FlakyPolicy = "weight"
     max_cuts: int = 8
     max_atoms: int = 2000
     max_interactions: int = 5
@@ -185,7 +185,8 @@ class Atom:
     """One elementary condition: ``param op value``.
 
     ``op`` is one of ``==``, ``!=`` (value: a class label), ``in`` (value: tuple of labels),
-    ``<``, ``<=``, ``>``, ``>=`` (value: a number compared with the raw parameter value).
+    ``<``, ``<=``, ``>``, ``>=`` (value: a number compared with the raw parameter value, or
+    a class label of a choice ordered like versions: ``target-version <= py39``).
     """
 
     param: str
@@ -482,7 +483,8 @@ class Confidence:
     confounded: tuple[ConfoundedPair, ...]
     flaky_groups: tuple[FlakyGroup, ...]
     flaky_rows: int
-    #: "exclude" (flaky rows left out of failure impact and pattern mining) or "keep".
+    #: "weight" (each flaky config counts once, with its majority outcome), "exclude" (flaky
+    #: rows left out of failure impact and pattern mining) or "keep".
     flaky_policy: str
     suggestions: tuple[Suggestion, ...]
 

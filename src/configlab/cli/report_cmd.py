@@ -283,7 +283,7 @@ def analyze_command(results_path: str, space_path: str | None, store_path: Store
     else:
         # two steps (read, analyse) that each run as one call: the progress names them
         with Progress(2, "analyze", quiet=quiet, final=False, failures=False) as progress:
-            if not selecting and results_path.endswith((".jsonl", ".parquet")) \
+            if not selecting and results_path.endswith((".jsonl", ".parquet", ".csv")) \
                     and Path(results_path).is_file():
                 with progress.working_on("reading and analysing results (columnar)"):
                     report_ = _analyze_columns(results_path, space_path)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from configlab._internal.lazy import lazy_attributes
 from configlab.results._dataset import GroupCounts, GroupKey, ResultDataset, is_dataset_source
 from configlab.results._model import (
+    BOOKKEEPING_FIELDS,
     METRIC_PREFIX,
     NULL_CELL,
     OUTCOMES,
@@ -26,12 +27,18 @@ from configlab.results._select import Selection
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover
-    from configlab.results._columns import FastPathUnavailable, encode_jsonl, encode_parquet
+    from configlab.results._columns import (
+        FastPathUnavailable,
+        encode_csv,
+        encode_jsonl,
+        encode_parquet,
+    )
 
 #: Public names imported on first use: the columnar reader loads numpy and polars, and
 #: ``configlab run`` imports this package (start-up).
 _LAZY: dict[str, str] = {
     "FastPathUnavailable": "configlab.results._columns",
+    "encode_csv": "configlab.results._columns",
     "encode_jsonl": "configlab.results._columns",
     "encode_parquet": "configlab.results._columns",
 }
@@ -41,6 +48,7 @@ __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 __all__ = [
+    "BOOKKEEPING_FIELDS",
     "METRIC_PREFIX",
     "NULL_CELL",
     "OUTCOMES",
@@ -56,6 +64,7 @@ __all__ = [
     "canonical_json",
     "config_key",
     "copy_results",
+    "encode_csv",
     "encode_jsonl",
     "encode_parquet",
     "encode_results",

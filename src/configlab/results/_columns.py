@@ -23,13 +23,15 @@ import numpy.typing as npt
 
 from configlab import tree as _tree
 from configlab.constraints import ABSENT
-from configlab.errors import ResultsError, SpaceError
+from configlab.errors import ConfiglabError, ResultsError, SpaceError
 from configlab.results._model import (
     _OUTCOME_CODE,
     _RESULT_KEYS,
+    BOOKKEEPING_FIELDS,
     METRIC_PREFIX,
     RESERVED_COLUMNS,
     normalize_timestamp,
+    parse_cell,
 )
 from configlab.results.encoded import EncodedResults
 from configlab.space import Space, infer_parameter
@@ -203,7 +205,9 @@ def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
         return None
     index = np.array([i for i, _ in classes], dtype=np.int32)
     points = np.array([v for _, v in classes])
-    distinct, inverse = np.unique(values, return_inverse=True)
+    # sort + binary search: np.unique(return_inverse=True) costs twice as much on 1M values
+    distinct = np.unique(values)
+    inverse = np.searchsorted(distinct, values)
     nearest = index[np.argmin(np.abs(distinct[:, None] - points[None, :]), axis=1)]
     valid = (distinct >= param.min) & (distinct <= param.max) & ~np.isnan(distinct)
     return np.asarray(np.where(valid, nearest, -1)[inverse], dtype=np.int32)
@@ -235,6 +239,85 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     return _encode(frame, columns, metrics, config_hash, space)
 
 
+def encode_csv(path: str | Path, space: Space | None = None) -> tuple[EncodedResults, Space]:
+    """Read, infer (when ``space`` is None) and encode a flat CSV results file by columns
+    (the layout :meth:`ResultSet.from_csv` reads): each column's distinct cells are typed once
+    with the row reader's :func:`~configlab.results._model.parse_cell`.
+
+    Raises:
+        FastPathUnavailable: the file needs the row reader: empty cells (absent paths), dotted
+        (nested) columns, JSON cells, columns mixing types, a malformed row.
+    """
+    frame, columns = _read_csv(Path(path))
+    config_hash = frame.get_column("config").hash(seed=0).to_numpy()
+    return _encode(frame, columns, _metrics(frame), config_hash, space)
+
+
+def _typed(name: str, series: Any) -> Any:
+    """A CSV column of text cells as the typed column the row reader would see."""
+    import polars as pl
+
+    distinct = series.unique(maintain_order=True).to_list()
+    try:
+        values = [parse_cell(text, name) for text in distinct]
+    except ConfiglabError:
+        raise FastPathUnavailable(f"{name}: a cell the row reader rejects") from None
+    kinds = {type(v) for v in values}
+    if kinds == {str}:
+        return series
+    dtype = {frozenset({bool}): pl.Boolean, frozenset({int}): pl.Int64,
+             frozenset({float}): pl.Float64}.get(frozenset(kinds))
+    if dtype is None:
+        raise FastPathUnavailable(f"{name}: mixed or structured values")
+    return series.replace_strict(dict(zip(distinct, values, strict=True)), return_dtype=dtype)
+
+
+def _read_csv(path: Path) -> tuple[Any, list[tuple[str, Any]]]:
+    try:
+        import polars as pl
+    except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
+        raise FastPathUnavailable("polars is not installed") from None
+
+    try:
+        raw = pl.read_csv(path, infer_schema=False)
+    except Exception as error:  # any Polars failure means "use the row reader"
+        raise FastPathUnavailable(f"polars cannot read it: {error}") from None
+    if "outcome" not in raw.columns or raw.height == 0:
+        raise FastPathUnavailable("no outcome column or no rows")
+    columns: list[tuple[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    for name in raw.columns:
+        series = raw.get_column(name)
+        if name in RESERVED_COLUMNS:
+            fields[name] = series
+        elif name.startswith(METRIC_PREFIX) or name in BOOKKEEPING_FIELDS:
+            try:
+                value = series.cast(pl.Float64, strict=True)
+            except Exception:  # a text metric: the row reader says where
+                raise FastPathUnavailable(f"{name}: not a number in every row") from None
+            if name in BOOKKEEPING_FIELDS:
+                fields[name] = value
+            else:
+                metrics[name.removeprefix(METRIC_PREFIX)] = value
+        else:
+            if series.null_count() or not name or "." in name or "`" in name:
+                raise FastPathUnavailable(f"{name}: an empty cell or a nested path")
+            columns.append((name, _typed(name, series)))
+    if "duration" in fields:
+        try:
+            fields["duration"] = fields["duration"].cast(pl.Float64, strict=True)
+        except Exception:  # the row reader reports the cell
+            raise FastPathUnavailable("duration is not a number in every row") from None
+    if not columns:
+        raise FastPathUnavailable("no config column")
+    data = {"config": pl.struct([c.alias(n) for n, c in columns], eager=True), **fields}
+    if metrics:
+        data["metrics"] = pl.struct([c.alias(n) for n, c in metrics.items()], eager=True)
+    frame = pl.DataFrame(data)
+    return frame, columns
+
+
 def encode_parquet(path: str | Path, space: Space | None = None) -> tuple[EncodedResults, Space]:
     """Read, infer (when ``space`` is None) and encode a Parquet results table (the layout of
     :func:`configlab.integrations.exporters.to_parquet`) by columns.
@@ -259,8 +342,8 @@ def encode_parquet(path: str | Path, space: Space | None = None) -> tuple[Encode
         raise FastPathUnavailable("config columns holding canonical text")
     if "outcome" not in frame.columns:
         raise FastPathUnavailable("no outcome column")
-    config = [c for c in frame.columns
-              if c not in RESERVED_COLUMNS and not c.startswith(METRIC_PREFIX)]
+    config = [c for c in frame.columns if c not in RESERVED_COLUMNS
+              and c not in BOOKKEEPING_FIELDS and not c.startswith(METRIC_PREFIX)]
     columns = []
     for name in config:
         series = frame.get_column(name)
@@ -288,6 +371,8 @@ def _encode(frame: Any, columns: list[tuple[str, Any]],
         raise FastPathUnavailable(f"unknown outcomes {sorted(bad)}")
     if space is None:
         space = infer_columns(columns)
+    if any(space.routed(p.path) for p in space.parameters):
+        raise FastPathUnavailable("element parameters are read through their containers")
     by_path = dict(columns)
     n = frame.height
     codes = np.empty((n, len(space.parameters)), dtype=np.int32)
@@ -329,19 +414,21 @@ def _encode(frame: Any, columns: list[tuple[str, Any]],
 
 
 def _flat_metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
-    """``duration`` and ``metric.<name>`` columns of a flat (Parquet) results table."""
+    """``duration``, ``metric.<name>`` and bookkeeping (``exit_status``, ...) columns of a flat
+    (Parquet) results table."""
     import polars as pl
 
     out: dict[str, npt.NDArray[np.float64]] = {}
     for name in frame.columns:
-        if name != "duration" and not name.startswith(METRIC_PREFIX):
+        if (name != "duration" and name not in BOOKKEEPING_FIELDS
+                and not name.startswith(METRIC_PREFIX)):
             continue
         series = frame.get_column(name)
         if not (series.dtype.is_numeric() or series.dtype == pl.Null):
             raise FastPathUnavailable(f"{name} is not a number")
         if name == "duration" and series.null_count() == frame.height:
             continue
-        key = name if name == "duration" else name[len(METRIC_PREFIX):]
+        key = name.removeprefix(METRIC_PREFIX)
         if key in out:
             raise FastPathUnavailable("a metric named duration")
         out[key] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
@@ -393,7 +480,14 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
             if name == "duration" and "duration" in out:
                 raise FastPathUnavailable("a metric named duration")
             out[name] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
+    for name in BOOKKEEPING_FIELDS:
+        # a runner's top-level exit status / wall time is a metric (as the row reader reads it)
+        if name in frame.columns:
+            series = frame.get_column(name)
+            if not series.dtype.is_numeric() or name in out:
+                raise FastPathUnavailable(f"{name} is not a number, or also a metric")
+            out[name] = series.cast(pl.Float64).fill_null(np.nan).to_numpy()
     return dict(sorted(out.items()))
 
 
-__all__ = ["FastPathUnavailable", "encode_jsonl", "encode_parquet", "infer_columns"]
+__all__ = ["FastPathUnavailable", "encode_csv", "encode_jsonl", "encode_parquet", "infer_columns"]

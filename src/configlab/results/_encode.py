@@ -7,7 +7,7 @@ so it needs no runtime import of that module.
 from __future__ import annotations
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from configlab import tree as _tree
@@ -63,9 +63,11 @@ _PLAIN_MARKERS = frozenset({type(None), type(ABSENT)})
 
 
 def _top_level_columns(configs: Sequence[Mapping[str, Any]],
-                       params: Sequence[Any]) -> dict[int, Sequence[Any]]:
+                       params: Sequence[Any], routed: Collection[str] = ()
+                       ) -> dict[int, Sequence[Any]]:
     """Values of the top-level (one-segment) parameters, read row by row (cache friendly)."""
-    wanted = [(column, _tree.split_path(p.path)) for column, p in enumerate(params)]
+    wanted = [(column, _tree.split_path(p.path)) for column, p in enumerate(params)
+              if p.path not in routed]
     wanted = [(column, path) for column, path in wanted if len(path) == 1]
     if not wanted:
         return {}
@@ -91,13 +93,15 @@ def encode_results(results: Sequence[EncodableResult], space: Space) -> EncodedR
     numeric: dict[str, np.ndarray[Any, np.dtype[np.float64]]] = {}
     configs = [r.config for r in results]
     simple = _SIMPLE_TYPES
-    top = _top_level_columns(configs, params)
+    # element parameters and member factors are read through their containers
+    routed = {p.path for p in params if space.routed(p.path)}
+    top = _top_level_columns(configs, params, routed)
     for column, param in enumerate(params):
         path = _tree.split_path(param.path)
         if column in top:
             values = top[column]
         else:
-            read = _reader(path)
+            read = space.reader(param.path) if param.path in routed else _reader(path)
             values = [read(config) for config in configs]
         classify = param.classify
         kinds = set(map(type, values))

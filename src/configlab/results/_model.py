@@ -53,12 +53,16 @@ OUTCOMES = OUTCOME_NAMES
 #: Non-config columns of the CSV / data-frame form (``metric.<name>`` columns are metrics).
 RESERVED_COLUMNS = ("outcome", "duration", "test_id", "snapshot_id", "timestamp", "run_id")
 METRIC_PREFIX = "metric."
+#: What a test runner records about the run itself, not about the config: read as metrics
+#: wherever they appear (a CSV column, a top-level JSON field), never as config parameters,
+#: and never explained by the analysis (the exit status *is* the outcome again).
+BOOKKEEPING_FIELDS = ("exit_status", "exit_code", "returncode", "wall_time", "wall_s")
 #: How a config ``null`` is spelled in a data-frame cell (as in CSV); a missing cell is absent.
 NULL_CELL = "null"
 _OUTCOME_CODE = {name: code for code, name in enumerate(OUTCOMES)}
 _RESULT_KEYS = frozenset(
     {"config", "outcome", "duration", "metrics", "test_id", "snapshot_id", "timestamp", "run_id",
-     "stdout", "stderr"}
+     "stdout", "stderr", *BOOKKEEPING_FIELDS}
 )
 
 
@@ -198,12 +202,17 @@ class Result:
             raise ResultsError(f"{where}: unknown field(s) {unknown}")
         if "config" not in data or "outcome" not in data:
             raise ResultsError(f"{where}: a result needs 'config' and 'outcome'")
+        metrics = data.get("metrics") or {}
+        extra = [key for key in BOOKKEEPING_FIELDS if key in data]
+        if extra and isinstance(metrics, Mapping):
+            # a runner's top-level exit status / wall time: a metric, like the others
+            metrics = {**metrics, **{key: data[key] for key in extra}}
         try:
             return cls(
                 config=data["config"],
                 outcome=data["outcome"],
                 duration=data.get("duration"),
-                metrics=data.get("metrics") or {},
+                metrics=metrics,
                 test_id=data.get("test_id") or "",
                 snapshot_id=data.get("snapshot_id"),
                 timestamp=data.get("timestamp"),
@@ -313,8 +322,8 @@ def _result_from_row(row: Mapping[str, Any], where: str, *, text_cells: bool) ->
                 continue
         if column in RESERVED_COLUMNS:
             fields[column] = value
-        elif column.startswith(METRIC_PREFIX):
-            name = column[len(METRIC_PREFIX):]
+        elif column.startswith(METRIC_PREFIX) or column in BOOKKEEPING_FIELDS:
+            name = column.removeprefix(METRIC_PREFIX)
             if text_cells:
                 try:
                     metrics[name] = float(value)
@@ -670,7 +679,8 @@ class ResultSet(Sequence[Result]):
 
 
 def _whole_float_column(records: Sequence[Mapping[str, Any]], column: str) -> bool:
-    if column in RESERVED_COLUMNS or column.startswith(METRIC_PREFIX):
+    if column in RESERVED_COLUMNS or column in BOOKKEEPING_FIELDS or column.startswith(
+            METRIC_PREFIX):
         return False
     seen_missing = seen_number = False
     for record in records:

@@ -4,6 +4,14 @@ JSON Schema, PICT and example configs."""
 from __future__ import annotations
 
 from configlab.space import _model
+from configlab.space._elements import (
+    MapParam,
+    MemberParam,
+    MembersParam,
+    RecordsParam,
+    Route,
+    set_member,
+)
 from configlab.space._infer import infer_parameter, infer_space
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space, SpaceSource, load_space
@@ -37,7 +45,12 @@ __all__ = [
     "IntParam",
     "JsonParam",
     "ListParam",
+    "MapParam",
+    "MemberParam",
+    "MembersParam",
     "Parameter",
+    "RecordsParam",
+    "Route",
     "Space",
     "SpaceSource",
     "StringParam",
@@ -46,5 +59,6 @@ __all__ = [
     "infer_parameter",
     "load_space",
     "parameter_from_spec",
+    "set_member",
     "space_to_pict",
 ]

@@ -29,10 +29,11 @@ from configlab.space._schema_base import (
     bundle,
 )
 from configlab.space._schema_conditions import _ConditionImporter
+from configlab.space._schema_structure import _StructureImporter
 from configlab.space._schema_values import _ValueImporter
 
 
-class _Importer(_ValueImporter, _ConditionImporter):
+class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
     """Walks a schema's objects, delegating properties and object keywords to its parts."""
 
     def walk_object(
@@ -202,7 +203,10 @@ class _Importer(_ValueImporter, _ConditionImporter):
             if not isinstance(schema.get("properties"), Mapping) or not schema["properties"] \
                     or any(k in schema for k in ("minProperties", "maxProperties",
                                                  "propertyNames", "dependentSchemas")):
-                # A map or free-form object: whole values (with generated keys).
+                if self.map_entries(schema, pointer, segments, optional,
+                                    "null" in types and not optional):
+                    return
+                # A free-form object: whole values (with generated keys).
                 self.add_param(path, self.whole_values(schema, pointer, path, optional))
                 return
             mark = self.snapshot()
@@ -217,6 +221,10 @@ class _Importer(_ValueImporter, _ConditionImporter):
                 # Ties between its properties that constraints cannot express: whole values.
                 self.rollback(mark)
                 self.add_param(path, self.whole_values(schema, pointer, path, optional))
+            return
+        if (nonnull == ["array"] or (not types and "items" in schema)) and \
+                self.structured_array(schema, pointer, segments, optional, (
+                    "null" in types or schema.get("nullable") is True) and not optional):
             return
         param = self.parameter(schema, pointer, path, optional)
         if param is None and not optional:
@@ -251,15 +259,31 @@ class _Importer(_ValueImporter, _ConditionImporter):
     def run(self, name: str) -> Space:
         schema, pointer = self.resolve(self.root, "#")
         if isinstance(schema, Mapping) and "properties" not in schema and "allOf" not in schema:
+            # A union at the root: its object alternatives merged under one constraint (when
+            # that constraint is small and sound), or else its only object alternative.
+            union = self.root_union(schema)
+            if union is not None:
+                mark = self.snapshot()
+                self.resolving.append(pointer)
+                self.walk_object(union, pointer, (), False)
+                self.resolving.pop()
+                if self.unsound == mark.unsound and not self.oversized(mark) and self.params:
+                    return self.result(name)
+                self.rollback(mark)
             schema, pointer = self.root_branch(schema, pointer)
         if not isinstance(schema, Mapping) or not (
             "properties" in schema or "allOf" in schema
         ):
             raise SpaceError(
-                f"{self.source}: the schema must describe an object with 'properties'"
+                f"{self.source}: the schema must describe an object with 'properties' "
+                "(or a root oneOf/anyOf of such objects)"
             )
         self.resolving.append(pointer)
         self.walk_object(schema, pointer, (), False)
+        return self.result(name)
+
+    def result(self, name: str) -> Space:
+        """The space of everything imported (after the walk of the root)."""
         if not self.params:
             raise SpaceError(
                 f"{self.source}: no parameter could be imported "

@@ -22,6 +22,13 @@ from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab.constraints import ABSENT, Constraint, Node, parse
 from configlab.errors import ConfiglabError, ConstraintError, SpaceError
+from configlab.space._elements import (
+    MapParam,
+    MemberParam,
+    Route,
+    check_containers,
+    set_member,
+)
 from configlab.space._hints import hints_from_dict, hints_to_dict
 from configlab.space._params import Parameter, Violation, parameter_from_spec
 
@@ -91,19 +98,26 @@ class Space:
         if len(set(paths)) != len(paths):
             duplicate = next(p for p in paths if paths.count(p) > 1)
             raise SpaceError(f"parameter {duplicate!r} declared twice")
-        known = set(paths)
+        by_path = {p.path: p for p in self.parameters}
         for p in paths:
             segments = _tree.split_path(p)
             for i in range(1, len(segments)):
-                if _tree.join_path(segments[:i]) in known:
-                    raise SpaceError(
-                        f"{p}: nested under parameter {_tree.join_path(segments[:i])!r}"
-                    )
-        object.__setattr__(self, "_by_path", {p.path: p for p in self.parameters})
+                above = by_path.get(_tree.join_path(segments[:i]))
+                if above is not None and not (
+                        segments[i] == "*" and isinstance(above, MapParam)):
+                    raise SpaceError(f"{p}: nested under parameter {above.path!r}")
+        object.__setattr__(self, "_by_path", by_path)
+        # Element parameters (``a[*].b``, ``m.*``) and member factors are read and written
+        # through their containers; every other path directly.
+        routes = check_containers(self.parameters)
+        object.__setattr__(self, "_routes", routes)
+        object.__setattr__(self, "_readers", tuple(
+            (p.path, p.read if isinstance(p, MemberParam) else routes[p.path].first)
+            for p in self.parameters if isinstance(p, MemberParam) or p.path in routes))
         # Pre-split paths: validation and extraction run in generation's hot loop.
-        object.__setattr__(
-            self, "_segments", tuple((p.path, _tree.split_path(p.path)) for p in self.parameters)
-        )
+        object.__setattr__(self, "_segments", tuple(
+            (p.path, _tree.split_path(p.path)) for p in self.parameters
+            if p.path not in routes and not isinstance(p, MemberParam)))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -208,6 +222,35 @@ class Space:
         """Parameter paths in declaration order."""
         return tuple(p.path for p in self.parameters)
 
+    def routed(self, path: str) -> bool:
+        """Whether the parameter at ``path`` is read and written through a container: an
+        element parameter (``a[*].b``, ``m.*``) or a member factor (``list[member]``)."""
+        return path in self.__dict__["_routes"] or isinstance(self.param(path), MemberParam)
+
+    def route(self, path: str) -> Route:
+        """The :class:`~configlab.space._elements.Route` of the element parameter ``path``."""
+        try:
+            return self.__dict__["_routes"][path]  # type: ignore[no-any-return]
+        except KeyError:
+            raise SpaceError(f"{path!r} is not an element parameter") from None
+
+    def reader(self, path: str) -> Callable[[Mapping[str, Any]], Any]:
+        """``config -> value`` of the parameter at ``path``, exactly as :meth:`extract` reads it."""
+        for routed, read in self.__dict__["_readers"]:
+            if routed == path:
+                return read  # type: ignore[no-any-return]
+        segments = _tree.split_path(self.param(path).path)
+
+        def read_plain(config: Mapping[str, Any]) -> Any:
+            node: Any = config
+            for segment in segments:
+                if not isinstance(node, Mapping) or segment not in node:
+                    return ABSENT
+                node = node[segment]
+            return node
+
+        return read_plain
+
     def __contains__(self, path: object) -> bool:
         return path in self.__dict__["_by_path"]
 
@@ -242,7 +285,24 @@ class Space:
                     node = ABSENT
                     break
             env[path] = node
+        for path, read in self.__dict__["_readers"]:
+            env[path] = read(config)
         return env
+
+    def _element_violations(self, config: Mapping[str, Any]) -> list[Violation]:
+        """Problems of the elements after the first of every element parameter (the first is
+        the parameter's value in :meth:`extract`, checked with the rest of the config)."""
+        found: list[Violation] = []
+        for path, route in self.__dict__["_routes"].items():
+            param = self.param(path)
+            for index, value in enumerate(route.values(config)[1:], start=1):
+                if value is ABSENT:
+                    continue
+                problem = param.check_value(value)
+                if problem is not None:
+                    found.append(Violation(path, param.kind, value,
+                                           f"element {index}: {problem}"))
+        return found
 
     def validate(self, config: Mapping[str, Any]) -> list[Violation]:
         """Every violation of ``config`` against the space (empty list = valid)."""
@@ -271,6 +331,8 @@ class Space:
             problem = param.check_value(value)
             if problem is not None:
                 violations.append(Violation(param.path, param.kind, value, problem))
+        if self.__dict__["_routes"]:
+            violations += self._element_violations(config)
         # A constraint reading a required parameter that is missing cannot be judged; the
         # "is required" violation above already says what is wrong (no second, puzzling one).
         missing = {v.path for v in violations if v.rule == "required"}
@@ -312,6 +374,8 @@ class Space:
                 continue
             if param.check_value(value) is not None:
                 return False
+        if self.__dict__["_routes"] and self._element_violations(config):
+            return False
         return all(constraint.evaluate(env) for constraint in self.constraints)
 
     def build(
@@ -322,11 +386,17 @@ class Space:
         if unknown:
             raise SpaceError(f"cannot build a config: unknown parameter(s) {unknown}")
         config: dict[str, Any] = _tree.deep_copy(dict(base)) if base is not None else {}
+        routes = self.__dict__["_routes"]
         for param in self.parameters:
             if param.path not in assignment:
                 continue
             value = assignment[param.path]
-            if value is ABSENT:
+            if param.path in routes:  # every element / entry gets the value
+                routes[param.path].write(config, value)
+            elif isinstance(param, MemberParam):
+                set_member(config, _tree.split_path(param.container), param.member,
+                           value is True)
+            elif value is ABSENT:
                 _tree.delete_path(config, param.path)
             else:
                 _tree.set_path(config, param.path, _tree.deep_copy(value))

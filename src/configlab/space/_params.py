@@ -100,6 +100,13 @@ class Parameter:
     def _spec(self) -> dict[str, Any]:
         return {}
 
+    @staticmethod
+    def spec_kwargs(path: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+        """Constructor arguments from the kind's own space-file keys (kinds added with
+        :func:`register_kind` override it; the built-in kinds are read in
+        :func:`parameter_from_spec`)."""
+        return {}
+
     # -- shared behaviour
     @property
     def value_classes(self) -> tuple[ValueClass, ...]:
@@ -359,8 +366,9 @@ class ChoiceParam(Parameter):
         values = [v for v in self.values if v is not None]
         bare = [v if isinstance(v, str) else json.dumps(v) for v in values]
         # A label must name one class: where bare labels collide (the string "1" and the
-        # number 1) or shadow the null/absent classes, strings are shown quoted.
-        reserved = {"null", "absent"}
+        # number 1) or shadow the null/absent classes, strings are shown quoted; so is the
+        # empty string, which would otherwise print as nothing ("save=" in a coverage table)
+        reserved = {"null", "absent", ""}
         counts = Counter(bare)
         return [
             ValueClass(
@@ -632,6 +640,7 @@ PARAMETER_KINDS: dict[str, type[Parameter]] = {
     cls.kind: cls
     for cls in (BoolParam, IntParam, FloatParam, ChoiceParam, StringParam, ListParam, JsonParam)
 }
+_BUILTIN_KINDS = frozenset(PARAMETER_KINDS)
 _KIND_ALIASES = {
     "boolean": "bool",
     "integer": "int",
@@ -654,6 +663,13 @@ _KIND_KEYS: dict[str, set[str]] = {
     "list": {"item", "min_items", "max_items"},
     "json": {"values", "schema"},
 }
+
+
+def register_kind(cls: type[Parameter], keys: Collection[str]) -> None:
+    """Add a parameter kind defined in another module (its space-file ``keys`` besides the
+    common ones); the class reads them with a ``spec_kwargs(path, spec)`` static method."""
+    PARAMETER_KINDS[cls.kind] = cls
+    _KIND_KEYS[cls.kind] = set(keys)
 
 
 def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = None) -> Parameter:
@@ -744,6 +760,8 @@ def parameter_from_spec(path: str, spec: Any, known: Collection[str] | None = No
                     if not isinstance(spec[key], int) or isinstance(spec[key], bool):
                         raise SpaceError(f"{path}: {key} must be an integer")
                     kwargs[key] = spec[key]
+        elif kind not in _BUILTIN_KINDS:
+            kwargs.update(PARAMETER_KINDS[kind].spec_kwargs(path, spec))
         return PARAMETER_KINDS[kind](**kwargs)
     except TypeError as error:  # pragma: no cover - guarded by the key checks above
         raise SpaceError(f"{path}: {error}") from None
@@ -772,4 +790,5 @@ __all__ = [
     "ValueClass",
     "Violation",
     "parameter_from_spec",
+    "register_kind",
 ]

@@ -303,6 +303,8 @@ class _State:
                 config=case.config, outcome=outcome, duration=duration, metrics=metrics,
                 test_id=item.nodeid, snapshot_id=record.snapshot_id, run_id=self.run_id,
                 stdout=record.stdout, stderr=record.stderr,
+                # when the test ran: what ``configlab analyze --since/--until`` select on
+                timestamp=datetime.now(UTC).isoformat(),
             ))
             info["recorded"] = True
         except ConfiglabError as error:

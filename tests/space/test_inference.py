@@ -162,5 +162,11 @@ def test_few_examples_widen_numbers_and_keep_string_examples() -> None:
     name = space.param("name")
     assert name.examples == ("redis",) and name.max_length == 64  # type: ignore[attr-defined]
     assert space.is_valid({"port": 6379, "ratio": 0.5, "name": "redis", "neg": -3})
+    # switch words of redis.conf/sshd_config: both states, not a free string
+    switches = Space.infer([{"appendonly": "no", "UsePAM": "yes", "tls": "on", "mode": "n"}])
+    assert switches.param("appendonly").values == ("yes", "no")  # type: ignore[attr-defined]
+    assert switches.param("UsePAM").values == ("yes", "no")  # type: ignore[attr-defined]
+    assert switches.param("tls").values == ("on", "off")  # type: ignore[attr-defined]
+    assert switches.param("mode").kind == "string"
     many = Space.infer([{"n": 3}, {"n": 5}, {"n": 9}])
     assert (many.param("n").min, many.param("n").max) == (3, 9)  # type: ignore[attr-defined]

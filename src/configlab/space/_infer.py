@@ -39,6 +39,9 @@ EXAMPLE_LIMIT = 5
 #: value are value classes -- instead of being pinned to what was seen; strings keep their
 #: examples with lengths ``0..max(64, longest)``.
 FEW_VALUES = 2
+#: Switch words of key-value files (redis.conf ``appendonly no``, sshd_config ``UsePAM yes``):
+#: a string seen only as words of one pair is that two-valued choice, not free text.
+SWITCHES = (("yes", "no"), ("on", "off"))
 
 
 @dataclass
@@ -126,6 +129,9 @@ def infer_parameter(path: str, values: list[Any], warnings: list[str], **common:
     if all(isinstance(v, str) for v in values):
         if few and len(distinct) < len(values):
             return ChoiceParam(path, values=tuple(distinct), **common)
+        switch = next((pair for pair in SWITCHES if set(distinct) <= set(pair)), None)
+        if switch is not None:  # "no" seen once: the other state is "yes", not "" or "xxxxx"
+            return ChoiceParam(path, values=switch, **common)
         lengths = [len(v) for v in values]
         if len(distinct) <= FEW_VALUES:  # keep the examples, do not pin the length
             return StringParam(path, min_length=0,

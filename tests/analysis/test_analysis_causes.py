@@ -407,3 +407,30 @@ def test_small_samples_no_stand_in_atom_and_a_rare_pair_is_found() -> None:
     assert found[0] == "p0 == a"
     # the rare pair, most of whose runs also fail through p0 == a, is still found exactly
     assert "p2 == b and p3 == c" in found
+
+
+def test_parsimony_corrects_for_the_regions_refinement_chose_among() -> None:
+    """The issue's typical miss (``p023 != v4 and p029 < 0.036``): a cause whose runs all fail
+    but one, and that one sits with two failing runs at a rare level of another parameter.
+    Alone, ``p1 != z`` looks significant given ``p0 == a`` (one-sided Fisher p = 4/125 =
+    0.032 < 0.05); it was picked as the best of p1's six prefix sets, so corrected it goes."""
+    import numpy as np
+    import pytest
+
+    from configlab.analysis import _causes
+    from configlab.analysis import _stats as st
+
+    p0 = np.array([0] * 125 + [1] * 40 + [2] * 35)
+    p1 = np.array([i % 6 for i in range(121)] + [6] * 4 + [i % 7 for i in range(75)])
+    fail = np.zeros(200, dtype=np.bool_)
+    fail[:124] = True  # every run of p0 == a fails but the last z run
+    fail[125:145:2] = True  # background failures elsewhere
+    codes = np.stack([p0, p1], axis=1).astype(np.int64)
+    cols = _causes._columns(codes, [3, 7], {})
+    search = _causes._Search(cols, fail, alpha=0.05, min_support=2)
+    rows = np.arange(200, dtype=np.int64)
+    a = _causes.Region(0, codes=(0,))
+    not_z = _causes.Region(1, codes=(0, 1, 2, 3, 4, 5))
+    # uncorrected, the atom would stay: 121 of 121 fail inside, 3 of 4 at z
+    assert st.hypergeom_sf(121, 125, 124, 121) == pytest.approx(4 / 125)
+    assert search.parsimony([a, not_z], rows) == [a]

@@ -322,3 +322,56 @@ def analyze_encoded_of(rows: list[Result]) -> Any:
 
     results = ResultSet(rows)
     return analyze_encoded(results.encode(results.infer_space()))
+
+
+def test_redis_like_through_the_cli(tmp_path: Any) -> None:
+    """The Redis-like case as a user runs it: a JSON lines file, ``configlab analyze --json``."""
+    import json
+
+    from click.testing import CliRunner
+
+    from configlab.cli import cli
+
+    results, _ = redis_like()
+    path = results.to_jsonl(tmp_path / "redis.jsonl")
+    run = CliRunner().invoke(cli, ["analyze", "--results", str(path), "--json"])
+    assert run.exit_code == 0, run.output
+    patterns = json.loads(run.stdout)["patterns"]
+    assert [p["condition"] for p in patterns[:3]] == [
+        "databases <= 3", "0 < maxmemory <= 1048576", 'appendonly == no and save == ""']
+    # the interval bounds one parameter on both sides: two atoms on maxmemory, nothing else
+    assert patterns[1]["atoms"] == [{"param": "maxmemory", "op": ">", "value": 0.0},
+                                    {"param": "maxmemory", "op": "<=", "value": 1048576.0}]
+    assert all(p["p_adjusted"] <= 0.05 for p in patterns[:3])
+
+
+def test_suggestions_respect_active_if() -> None:
+    from configlab.space import Space
+
+    # cache_size exists only when the cache is enabled: in the data the two always change
+    # together (confounded), and the naive suggestions "cache_size absent with the cache
+    # enabled" / "a size with the cache disabled" name configs the space forbids
+    space = Space.from_dict({"parameters": {
+        "cache_enabled": "bool",
+        "cache_size": {"type": "int", "min": 1, "max": 512, "active_if": "cache_enabled"},
+        "level": ["a", "b", "c"],
+    }})
+    rng = random.Random(6)
+    rows = []
+    for _ in range(150):
+        on = rng.random() < 0.5
+        config: dict[str, Any] = {"cache_enabled": on, "level": rng.choice(["a", "b", "c"])}
+        if on:
+            config["cache_size"] = rng.choice([1, 64, 512])
+        rows.append(Result(config, "fail" if on and rng.random() < 0.8 else "pass"))
+    report = analyze(ResultSet(rows), space)
+    assert report.confidence.confounded  # the pair the data cannot tell apart
+    for s in report.confidence.suggestions:
+        assert s.config is not None and space.is_valid(s.config), s.text
+    assert not space.is_valid({"cache_enabled": True, "level": "a"})  # required when active
+    assert not any("cache_size=absent" in s.text and "cache_enabled=true" in s.text
+                   for s in report.confidence.suggestions)
+    # every "missing combination" of this pair breaks active_if: all four are dropped, said so
+    assert report.confidence.suggestions == ()
+    assert any(w.code == "suggestion_infeasible" and w.message.startswith("4 suggested")
+               for w in report.warnings)

@@ -478,6 +478,16 @@ class _Search:
             return max(distinct * (distinct - 1) / 2.0, 1.0)
         return max(2.0 * distinct, 1.0)
 
+    def extra_choices(self, region: Region) -> float:
+        """Factor by which refinement widens the family of conditions already counted as
+        cells.  A categorical parameter's k - 1 prefix sets add at most as many conditions as
+        its k single classes (union bound: a factor of 2, not k - 1, which would count every
+        cell once per prefix and miss a small-sample cause); an interval is one of far more
+        than the quantile bins counted, so it keeps the full count."""
+        if self.by_param[region.param].raw is None:
+            return 2.0
+        return self.choices(region)
+
     def bound_choices(self, region: Region) -> float:
         """How many positions one bound of a numeric region was chosen among."""
         return max(float(self.by_param[region.param].n_distinct), 1.0)
@@ -667,7 +677,7 @@ def find_causes(
         # refinement picked each region among many (every interval of a numeric parameter,
         # every prefix set of classes): count those choices too, or a narrow interval holding
         # a few chance failures would pass
-        choices = math.prod(search.choices(r) for r in regions)
+        choices = math.prod(search.extra_choices(r) for r in regions)
         p_adj = min(1.0, p * layers * int(per_order[len(regions)]) * choices)
         rows_act = search.rows_where(regions, act)
         f_act = int(fail[rows_act].sum())

@@ -377,7 +377,7 @@ def test_pict_sub_models_weights_and_negatives_drive_generation() -> None:
 def test_big_model_paths_sample_rows(monkeypatch: pytest.MonkeyPatch) -> None:
     # on big models the optimiser samples the rows it evaluates; a tiny work limit makes
     # this small model take those paths, and the suite must stay complete and valid
-    import configlab.generation._covering as covering
+    import configlab.generation._compactor as covering
 
     monkeypatch.setattr(covering, "WORK_LIMIT", 40)
     model = _model()
@@ -395,7 +395,7 @@ def test_t3_single_change_steps_agree_with_and_without_held_indices(
 ) -> None:
     # at t=3 the steps evaluate only the subsets of the one parameter a row changes, read
     # from the held-index matrix or recomputed: both give the same search, hence suite
-    import configlab.generation._covering as covering
+    import configlab.generation._compactor as covering
 
     model = _model()
     rows = build_covering(model, 3, 5, max_steps=600).rows

@@ -84,6 +84,7 @@ def test_given_space_is_used(tmp_path: Path) -> None:
     {"config": {"a": [1, 2]}, "outcome": "pass"},        # lists
     {"config": {"a": 1}, "outcome": "maybe"},            # unknown outcome
     {"config": {"a": 1}, "outcome": "pass", "extra": 1},  # unknown field
+    {"config": {"a": 1}, "outcome": "pass", "exit_status": "one"},  # a text exit status
 ])
 def test_unusual_files_fall_back_to_the_row_reader(tmp_path: Path, line: dict[str, object]
                                                     ) -> None:
@@ -187,6 +188,9 @@ def test_bookkeeping_columns_are_metrics_never_parameters(tmp_path: Path) -> Non
     "a,outcome,metric.m\n1,pass,x\n2,pass,1\n",  # a text metric
     "a,outcome,duration\n1,pass,x\n2,pass,1\n",  # a text duration
     "outcome\npass\n",                          # no config column
+    'a,outcome\n1,pass\n"[1,",pass\n',          # malformed JSON: the row reader's error
+    "a,result\n1,pass\n",                       # no outcome column
+    "a,outcome\n1,pass,3\n2,pass\n",            # more cells than columns
 ])
 def test_unusual_csv_falls_back_to_the_row_reader(tmp_path: Path, text: str) -> None:
     from configlab.results._columns import encode_csv

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.errors import GenerationError, UnsatisfiableSpaceError
 from configlab.generation import _covering as covering
+from configlab.generation import _tuple_index
 from configlab.generation._covering import (
     CoveringBudgetWarning,
     TupleIndex,
@@ -236,7 +237,7 @@ def test_tuple_index_roundtrip_and_guard(monkeypatch: pytest.MonkeyPatch) -> Non
         got = index.row_indices(row)
         p2, v2 = index.decode(got)
         assert (v2 == row[p2]).all()
-    monkeypatch.setattr(covering, "MAX_TUPLES", 10)
+    monkeypatch.setattr(_tuple_index, "MAX_TUPLES", 10)
     with pytest.raises(GenerationError, match="exceed the limit"):
         TupleIndex(sizes, 2)
 

@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from configlab.errors import GenerationError, SpaceError
-from configlab.generation import _covering as covering
-from configlab.generation import generate
+from configlab.generation import _tuple_index, generate
 from configlab.space import Space
 from configlab.space._params import MAX_GENERATED_STRING, ChoiceParam, StringParam
 from tests.hostile.conftest import assert_one_line_error, run_cli
@@ -36,9 +35,9 @@ def test_ten_thousand_parameters_are_refused_before_any_work() -> None:
 
 
 def test_explicit_subsets_over_the_limit_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(covering, "MAX_TUPLES", 10)
+    monkeypatch.setattr(_tuple_index, "MAX_TUPLES", 10)
     with pytest.raises(GenerationError, match="exceed the limit of 10"):
-        covering.TupleIndex([4, 4, 4], 2, subsets=np.array([[0, 1], [1, 2]]))
+        _tuple_index.TupleIndex([4, 4, 4], 2, subsets=np.array([[0, 1], [1, 2]]))
 
 
 def test_generated_strings_are_capped() -> None:

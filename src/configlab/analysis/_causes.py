@@ -481,11 +481,15 @@ class _Search:
     def extra_choices(self, region: Region) -> float:
         """Factor by which refinement widens the family of conditions already counted as
         cells.  A categorical parameter's k - 1 prefix sets add at most as many conditions as
-        its k single classes (union bound: a factor of 2, not k - 1, which would count every
-        cell once per prefix and miss a small-sample cause); an interval is one of far more
-        than the quantile bins counted, so it keeps the full count."""
-        if self.by_param[region.param].raw is None:
-            return 2.0
+        its k single classes (union bound: the k singletons already counted plus the k - 2
+        prefixes of two or more classes, a factor of 2 - 2/k, not k - 1, which would count
+        every cell once per prefix and miss a small-sample cause; a two-class parameter has no
+        wider set, so its factor is 1); an interval is one of far more than the quantile bins
+        counted, so it keeps the full count."""
+        col = self.by_param[region.param]
+        if col.raw is None:
+            k = max(col.n_classes, 2)
+            return 2.0 - 2.0 / k
         return self.choices(region)
 
     def bound_choices(self, region: Region) -> float:

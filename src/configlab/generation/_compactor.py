@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import random
 import time
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from configlab._internal.finite import ModelSolver
-
-if TYPE_CHECKING:  # _covering imports this module
-    from configlab.generation._covering import TupleIndex
+from configlab.generation._tuple_index import TupleIndex
 
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]

@@ -21,7 +21,8 @@ from typing import Any, Final
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import space_model
 from configlab.errors import GenerationError
-from configlab.generation._covering import TupleIndex, tuples_to_cover
+from configlab.generation._covering import tuples_to_cover
+from configlab.generation._tuple_index import TupleIndex
 from configlab.space import SpaceSource, load_space
 
 Config = dict[str, Any]

@@ -37,7 +37,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
 from configlab.analysis import _stats as st
 from configlab.analysis._counting import PairGram, pair_scores
@@ -186,7 +185,7 @@ def _log_fisher(k: int, total: int, successes: int, draws: int) -> float:
     :func:`~configlab.analysis._stats.hypergeom_log_sf_bound` keeps candidates comparable."""
     if draws <= 0 or k <= 0:
         return 0.0
-    value = float(sps.hypergeom.logsf(k - 1, total, successes, draws))
+    value = st.hypergeom_logsf(k - 1, total, successes, draws)
     if math.isfinite(value):
         return min(value, 0.0)
     return float(st.hypergeom_log_sf_bound(k, total, successes, draws))

@@ -283,11 +283,11 @@ def _masked(
     total = int(used.size)
     total_fail = int(fail.sum())
     base = total_fail / total
-    position = {int(r): i for i, r in enumerate(used.tolist())}
     covered = np.zeros(total, dtype=np.bool_)
     fail_sets = []
     for pat in patterns:
-        rows = np.fromiter((position[r] for r in pat.rows), dtype=np.int64, count=len(pat.rows))
+        # positions among the analysed rows (``used`` ascends and holds every pattern row)
+        rows = np.searchsorted(used, np.asarray(pat.rows, dtype=np.int64))
         covered[rows] = True
         fail_sets.append(rows[fail[rows]])
     rest = ~covered
@@ -782,7 +782,8 @@ def _mixed_tests(enc: EncodedResults, prep: _Prepared) -> list[str]:
     empty when there is at most one."""
     if not enc.test_ids:
         return []
-    names = sorted({enc.test_ids[i].split("[", 1)[0] for i in prep.used_idx.tolist()} - {""})
+    distinct = set(map(enc.test_ids.__getitem__, prep.used_idx.tolist()))
+    names = sorted({test.split("[", 1)[0] for test in distinct} - {""})
     return names if len(names) > 1 else []
 
 

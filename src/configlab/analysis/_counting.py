@@ -33,12 +33,20 @@ def one_hot_gram(index: _I, width: int) -> _F:
     out = np.zeros((width, width), dtype=np.float64)
     if n_rows == 0 or width == 0:
         return out
-    chunk = max(1, _ONE_HOT_ELEMENTS // width)
+    chunk = max(1, min(n_rows, _ONE_HOT_ELEMENTS // width))
+    # one buffer for every chunk, its ones cleared again by position: a fresh zeroed matrix
+    # per chunk cost more in page faults (system time) than the product itself
+    x = np.zeros((chunk, width), dtype=np.float32)
+    flat = x.reshape(-1)
+    base = (np.arange(chunk, dtype=np.int64) * width)[:, None]
     for start in range(0, n_rows, chunk):
         part = index[start : start + chunk]
-        x = np.zeros((part.shape[0], width), dtype=np.float32)
-        np.put_along_axis(x, part, np.float32(1.0), axis=1)
-        out += (x.T @ x).astype(np.float64)
+        rows = part.shape[0]
+        where = base[:rows] + part
+        flat[where] = 1.0
+        block = x[:rows]
+        out += block.T @ block
+        flat[where] = 0.0
     return out
 
 
@@ -90,6 +98,18 @@ class PairGram:
             return
         g = self.gram(cells).ravel()
         target[self.dest] += sign * g[self.source]
+
+    def add_split(self, cells: npt.NDArray[np.int32], failing: npt.NDArray[np.bool_],
+                  rows_target: _F, fails_target: _F, sign: float) -> None:
+        """:meth:`add` of every row of ``cells`` to ``rows_target`` and of the ``failing`` ones
+        to ``fails_target``, from one product over the failing rows and one over the others
+        (each row is multiplied once, not once for the rows and again for the failures)."""
+        if self.dest.size == 0:
+            return
+        fails = self.gram(cells[:, failing]).ravel()
+        passes = self.gram(cells[:, ~failing]).ravel()
+        rows_target[self.dest] += sign * (passes[self.source] + fails[self.source])
+        fails_target[self.dest] += sign * fails[self.source]
 
 
 def pair_scores(gram: _F, fail_gram: _F, ks: Sequence[int], pairs: Sequence[tuple[int, int]],

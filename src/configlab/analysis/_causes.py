@@ -39,7 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab.analysis import _stats as st
-from configlab.analysis._counting import PairGram, pair_scores
+from configlab.analysis._counting import PairGram, Scratch, pair_scores
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
@@ -206,6 +206,7 @@ class _Cells:
         #: (columns, rows) enumeration codes: a subset of rows is then one gather, and a
         #: combo's columns are contiguous rows of it
         self.matrix = _cell_matrix(cols) if matrix is None else matrix
+        self.scratch = Scratch()
 
     def add(self, rows: _I, fail: _B, sign: float) -> None:
         """Add (``sign=1``) or remove (``sign=-1``) ``rows`` from every cell's counts."""
@@ -219,32 +220,41 @@ class _Cells:
         if low and self._gram is None:
             self._gram = PairGram(ks.tolist(), [self.combos[i] for i in low],
                                   [int(self.offsets[i]) for i in low])
-        cells = self.matrix[:, rows]
         failing = fail[rows]
         if self._gram is not None:
             # singles and pairs: one-hot matrix products (see _counting)
-            self._gram.add_split(cells, failing, self.n, self.f, sign)
-        if not by_size:
-            return
-        bit = failing.astype(np.int32)
-        chunk = max(1, int(4_000_000 // rows.size))
+            self._gram.add_rows(self.matrix, rows, failing, self.n, self.f, sign, self.scratch)
         for idx_list in by_size.values():
-            idx = np.array(idx_list, dtype=np.int64)
-            members = np.array([self.combos[i] for i in idx_list], dtype=np.int64)
-            for start in range(0, idx.size, chunk):
-                part = idx[start : start + chunk]
-                mem = members[start : start + chunk]
-                # combos of one size are contiguous: a chunk owns one slice of the counts
-                lo, hi = int(self.offsets[part[0]]), int(self.offsets[part[-1] + 1])
-                code = cells[mem[:, 0]] + (self.offsets[part] - lo).astype(np.int32)[:, None]
-                for pos in range(1, mem.shape[1]):
-                    code += cells[mem[:, pos]] * _strides(ks, mem, pos)[:, None]
-                # the failure flag as the lowest bit: rows and failures in one bincount
-                code *= 2
-                code += bit
-                both = np.bincount(code.ravel(), minlength=2 * (hi - lo))
-                self.n[lo:hi] += sign * (both[0::2] + both[1::2])
-                self.f[lo:hi] += sign * both[1::2]
+            self._add_triples(idx_list, rows, failing, sign)
+
+    def _add_triples(self, idx_list: list[int], rows: _I, failing: _B, sign: float) -> None:
+        """Triples: one ``bincount`` per triple of its cell code with the failure flag as the
+        lowest bit (rows and failures in one pass), the code of the first two members
+        computed once per pair, in buffers reused from triple to triple."""
+        members = sorted({c for i in idx_list for c in self.combos[i]})
+        at = {c: j for j, c in enumerate(members)}
+        taken = self.scratch.get("triple_codes", (len(members), rows.size), np.int32)
+        for j, c in enumerate(members):
+            np.take(self.matrix[c], rows, out=taken[j])
+        pair = self.scratch.get("pair_code", (rows.size,), np.int64)
+        code = self.scratch.get("triple_code", (rows.size,), np.int64)
+        last: tuple[int, ...] = ()
+        for i in idx_list:
+            a, b, c = self.combos[i]
+            ka, kb = self.cols[a].k, self.cols[b].k
+            if (a, b) != last:
+                # 2 * (code_a + k_a * code_b) + failed
+                np.multiply(taken[at[b]], 2 * ka, out=pair)
+                pair += taken[at[a]]
+                pair += taken[at[a]]
+                pair += failing
+                last = (a, b)
+            np.multiply(taken[at[c]], 2 * ka * kb, out=code)
+            code += pair
+            lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+            both = np.bincount(code, minlength=2 * (hi - lo))
+            self.n[lo:hi] += sign * (both[0::2] + both[1::2])
+            self.f[lo:hi] += sign * both[1::2]
 
     def reset(self, rows: _I, fail: _B) -> None:
         """Counts of exactly ``rows`` (cheaper than subtracting when most rows go)."""
@@ -270,14 +280,6 @@ def _cell_matrix(cols: list[_Column]) -> npt.NDArray[np.int32]:
     if not cols:
         return np.zeros((0, 0), dtype=np.int32)
     return np.stack([c.cell for c in cols]).astype(np.int32)
-
-
-def _strides(ks: npt.NDArray[np.int32], members: _I, pos: int) -> npt.NDArray[np.int32]:
-    # place value of member ``pos`` in a combo's flat cell index (first member varies fastest)
-    out = np.ones(members.shape[0], dtype=np.int32)
-    for q in range(pos):
-        out *= ks[members[:, q]]
-    return out
 
 
 def _columns(

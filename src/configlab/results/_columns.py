@@ -166,11 +166,29 @@ def _first_seen_order(columns: list[tuple[str, Any]], path: Path) -> list[tuple[
     return sorted(columns, key=lambda item: order[item[0]])
 
 
+#: distinct numbers of a column handed to the inference as they are; beyond this, a summary
+_NUMBERS_IN_FULL = 16
+
+
 def _observed(series: Any) -> list[Any]:
     """The values the inference needs: distinct values in first-seen order, plus a repeat of
-    the first one when some value repeats."""
-    distinct = series.unique(maintain_order=True).to_list()
-    if len(distinct) < series.len():
+    the first one when some value repeats.
+
+    A numeric column with many distinct (finite) values is summarised: its first
+    :data:`_NUMBERS_IN_FULL` distinct values, its minimum and its maximum.  A number
+    parameter is inferred from its kind, its range and whether it has more than a few distinct
+    values, which the summary keeps; a million distinct floats cost seconds as Python
+    objects."""
+    distinct_series = series.unique(maintain_order=True)
+    many = distinct_series.len() > _NUMBERS_IN_FULL
+    if many and series.dtype.is_numeric() and (
+            not series.dtype.is_float()
+            or distinct_series.is_finite().all()):
+        distinct = [*distinct_series.head(_NUMBERS_IN_FULL).to_list(), series.min(),
+                    series.max()]
+    else:
+        distinct = distinct_series.to_list()
+    if distinct_series.len() < series.len():
         distinct.append(distinct[0])
     return list(distinct)
 

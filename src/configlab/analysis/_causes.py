@@ -286,6 +286,7 @@ def _columns(
     codes: _I, n_classes: Sequence[int], numeric: dict[int, _F], bins: int = _BINS
 ) -> list[_Column]:
     cols: list[_Column] = []
+    by_param = np.ascontiguousarray(codes.T)  # whole columns are contiguous rows of it
     for j in range(codes.shape[1]):
         if j in numeric:
             raw = numeric[j]
@@ -309,7 +310,7 @@ def _columns(
             cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions,
                                 n_distinct=int(distinct.size)))
             continue
-        col = codes[:, j].astype(np.int64)
+        col = np.asarray(by_param[j], dtype=np.int64)
         k = int(n_classes[j])
         if k <= 1:
             continue

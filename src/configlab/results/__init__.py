@@ -29,6 +29,7 @@ from configlab.results._sync import copy_results
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.results._columns import (
         FastPathUnavailable,
+        encode_columns,
         encode_csv,
         encode_jsonl,
         encode_parquet,
@@ -38,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ``configlab run`` imports this package (start-up).
 _LAZY: dict[str, str] = {
     "FastPathUnavailable": "configlab.results._columns",
+    "encode_columns": "configlab.results._columns",
     "encode_csv": "configlab.results._columns",
     "encode_jsonl": "configlab.results._columns",
     "encode_parquet": "configlab.results._columns",
@@ -64,6 +66,7 @@ __all__ = [
     "canonical_json",
     "config_key",
     "copy_results",
+    "encode_columns",
     "encode_csv",
     "encode_jsonl",
     "encode_parquet",

@@ -14,6 +14,7 @@ rows), so the caller falls back to the row reader, which also gives the exact er
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -508,4 +509,22 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["FastPathUnavailable", "encode_csv", "encode_jsonl", "encode_parquet", "infer_columns"]
+def encode_columns(path: str | os.PathLike[str], space: Space | None = None
+                   ) -> tuple[EncodedResults, Space] | None:
+    """A JSON lines, flat CSV or Parquet results file read straight to columns and encoded (no
+    Python object per row), or None when the file needs the row readers (an unusual shape:
+    missing keys, nulls, lists, mixed types; those readers also give the exact error
+    messages)."""
+    text = os.fspath(path)
+    reader = (encode_parquet if text.endswith(".parquet")
+              else encode_csv if text.endswith(".csv") else encode_jsonl)
+    if not text.endswith((".jsonl", ".parquet", ".csv")) or not Path(text).is_file():
+        return None
+    try:
+        return reader(text, space)
+    except FastPathUnavailable:
+        return None
+
+
+__all__ = ["FastPathUnavailable", "encode_columns", "encode_csv", "encode_jsonl",
+           "encode_parquet", "infer_columns"]

@@ -21,6 +21,7 @@ element (first entry) -- the one its value classes describe; validation checks e
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -364,30 +365,43 @@ class Route:
     steps: tuple[tuple[str, ...], ...]
     leaf: str | None
 
+    @functools.cached_property
+    def _last_wildcard(self) -> int:
+        """Index of the last ``each``/``entry`` step (-1: none)."""
+        return max((i for i, step in enumerate(self.steps) if step[0] != "key"), default=-1)
+
     def parents(self, config: Any, create: bool = False) -> Iterator[Any]:
         """Every mapping the leaf lives in (or, for a ``*`` leaf, every map).
 
         ``create``: make the plain keys after the last wildcard where an element lacks them
         (an element's nested object is written by its first present field).
         """
-        last = max((i for i, step in enumerate(self.steps) if step[0] != "key"), default=-1)
+        return iter(self._reach(config, create))
+
+    def _reach(self, config: Any, create: bool) -> list[Any]:
+        last = self._last_wildcard
         nodes = [config]
         for index, step in enumerate(self.steps):
             following: list[Any] = []
-            for node in nodes:
-                if step[0] == "key":
-                    if isinstance(node, dict) and create and index > last \
-                            and step[1] not in node:
-                        node[step[1]] = {}
-                    if isinstance(node, Mapping) and step[1] in node:
-                        following.append(node[step[1]])
-                elif step[0] == "each":
+            kind = step[0]
+            if kind == "key":
+                name = step[1]
+                make = create and index > last
+                for node in nodes:
+                    if isinstance(node, dict) and make and name not in node:
+                        node[name] = {}
+                    if isinstance(node, Mapping) and name in node:
+                        following.append(node[name])
+            elif kind == "each":
+                for node in nodes:
                     if isinstance(node, list):
                         following.extend(node)
-                elif isinstance(node, Mapping):
-                    following.extend(node.values())
+            else:
+                for node in nodes:
+                    if isinstance(node, Mapping):
+                        following.extend(node.values())
             nodes = following
-        yield from (n for n in nodes if isinstance(n, Mapping))
+        return [n for n in nodes if isinstance(n, Mapping)]
 
     def first(self, config: Any) -> Any:
         """The value of the first element/entry (ABSENT when there is none)."""
@@ -431,12 +445,12 @@ class Route:
             return
         parents = found.get(self.steps)
         if parents is None:
-            parents = found[self.steps] = list(self.parents(config, create=True))
+            parents = found[self.steps] = self._reach(config, True)
         structured = isinstance(value, list | dict)
         leaf = self.leaf
         for parent in parents:
             for key in (list(parent) if leaf is None else (leaf,)):
-                parent[key] = _tree.deep_copy(value) if structured else value
+                parent[key] = _tree.copy_value(value) if structured else value
 
     def write(self, config: Any, value: Any) -> None:
         """Give every element/entry ``value`` (fresh copies; ABSENT removes the key)."""
@@ -447,7 +461,7 @@ class Route:
                 if value is ABSENT:
                     parent.pop(key, None)
                 else:
-                    parent[key] = _tree.deep_copy(value) if structured else value
+                    parent[key] = _tree.copy_value(value) if structured else value
 
 
 def compile_route(path: str) -> Route:

@@ -388,9 +388,12 @@ class Route:
                 name = step[1]
                 make = create and index > last
                 for node in nodes:
-                    if isinstance(node, dict) and make and name not in node:
-                        node[name] = {}
-                    if isinstance(node, Mapping) and name in node:
+                    if isinstance(node, dict):  # checked first: the ABC check is slow
+                        if make and name not in node:
+                            node[name] = {}
+                        if name in node:
+                            following.append(node[name])
+                    elif isinstance(node, Mapping) and name in node:
                         following.append(node[name])
             elif kind == "each":
                 for node in nodes:
@@ -398,10 +401,10 @@ class Route:
                         following.extend(node)
             else:
                 for node in nodes:
-                    if isinstance(node, Mapping):
+                    if isinstance(node, dict | Mapping):
                         following.extend(node.values())
             nodes = following
-        return [n for n in nodes if isinstance(n, Mapping)]
+        return [n for n in nodes if isinstance(n, dict | Mapping)]
 
     def first(self, config: Any) -> Any:
         """The value of the first element/entry (ABSENT when there is none)."""

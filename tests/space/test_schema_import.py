@@ -518,6 +518,49 @@ def test_root_union_without_a_single_object_branch_and_misc() -> None:
         assert warned(odd, pointer, keyword), (pointer, keyword, odd.warnings)
 
 
+def test_property_less_roots_are_imported_as_maps() -> None:
+    from tests.space.schema_corpus import cloudformation_section_schema
+
+    # A real one: the Outputs section of a CloudFormation template (cfn-lint's schema):
+    # patternProperties of logical ids to {Value (required), Description, Export, Condition}.
+    schema = cloudformation_section_schema("outputs")
+    space = space_from_json_schema(schema, source="outputs")
+    keys = sorted({p.split(".")[0] for p in space.paths})
+    assert keys == ["a", "aa", "ab"]  # generated names matching ^[a-zA-Z0-9]+$
+    assert {f"{k}.Value" for k in keys} <= set(space.paths)
+    assert warned(space, "#", "patternProperties")
+    # Honoured (configs valid), so a strict import accepts it.
+    strict = space_from_json_schema(schema, source="outputs", strict=True)
+    assert strict.paths == space.paths
+    # additionalProperties as the entry schema, minProperties/maxProperties and key lengths.
+    typed = space_from_json_schema({
+        "type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                   "maximum": 9},
+        "minProperties": 1, "maxProperties": 2, "propertyNames": {"maxLength": 4}})
+    assert typed.paths == ("key", "keya")
+    assert not typed.param("key").optional and typed.param("keya").optional
+    check = jsonschema.Draft202012Validator({
+        "type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                   "maximum": 9},
+        "minProperties": 1, "maxProperties": 2, "propertyNames": {"maxLength": 4}})
+    for config in (typed.decode(row) for row in ((0, 0), (5, 1), (2, 3))):
+        assert check.is_valid(config), config
+    # A root $ref to such a map resolves to it.
+    ref = space_from_json_schema({"$ref": "#/$defs/m", "$defs": {"m": {
+        "patternProperties": {"^x[0-9]+$": {"type": "boolean"}}}}})
+    assert ref.paths == ("x0", "x00", "x01")
+    # minProperties above MAP_KEYS: that many keys, all required.
+    many = space_from_json_schema({"additionalProperties": {"type": "string"},
+                                   "minProperties": 5})
+    assert len(many.paths) == 5 and not any(p.optional for p in many.parameters)
+    # Still refused: free-form roots and maps whose keys cannot be generated.
+    for refused in ({"type": "object"},
+                    {"additionalProperties": {"type": "string"},
+                     "propertyNames": {"maxLength": 2}}):
+        with pytest.raises(SpaceError, match="or a map"):
+            space_from_json_schema(refused)
+
+
 def test_deterministic() -> None:
     first = space_from_json_schema(SERVICE)
     second = space_from_json_schema(json.loads(json.dumps(SERVICE)))

@@ -302,7 +302,9 @@ class _StructureImporter(_ImporterState):
         names = schema.get("propertyNames")
         key_pattern: str | None = None
         if isinstance(names, Mapping):
-            if set(names) - {"pattern", "type", "description", "title"} \
+            # Key lengths are honoured by the generated keys (map_keys checks them).
+            if set(names) - {"pattern", "type", "description", "title", "minLength",
+                             "maxLength"} \
                     or not isinstance(names.get("pattern", ""), str):
                 return None
             if "pattern" in names:
@@ -335,18 +337,57 @@ class _StructureImporter(_ImporterState):
             if not found:
                 return None
             base = found
+        names = schema.get("propertyNames")
+        lengths = names if isinstance(names, Mapping) else {}
+        shortest, longest = lengths.get("minLength", 0), lengths.get("maxLength", 2**31)
+        if not isinstance(shortest, int) or not isinstance(longest, int):
+            return None
         keys: list[str] = []
         # Variants of the shortest key: one more letter or digit first (``[a-z]+`` keys
         # accept "aa" but not "a1"), then numbered ones.
         suffixes = ["", *"abcdefghijklmnopqrstuvwxyz0123456789", *map(str, range(10, 10 + count))]
         for suffix in suffixes:
             candidate = base + suffix
-            if matcher is not None and not matcher.fullmatch(candidate):
+            if matcher is not None and not matcher.fullmatch(candidate) \
+                    or not shortest <= len(candidate) <= longest:
                 continue
             keys.append(candidate)
             if len(keys) == count:
                 return keys
         return None
+
+    # ------------------------------------------------------------------ root maps
+    def root_map(self, schema: Mapping[str, Any], pointer: str) -> bool:
+        """A root object with free keys only (``patternProperties``/``additionalProperties``):
+        imported as generated keys, each holding the entry schema (False: not such a root).
+
+        A path cannot be empty, so the root cannot be a ``map`` parameter; instead
+        ``MAP_KEYS`` keys the map accepts (``minProperties`` of them required, at most
+        ``maxProperties``) become top-level properties sharing the entry schema, so every
+        config has 0..``MAP_KEYS`` entries, each with the entry's own parameters.
+        """
+        if schema.get("properties") or any(k in schema for k in _MAP_BLOCKERS):
+            return False
+        found = self.entry_schema(schema, pointer)
+        if found is None:
+            return False
+        entry, entry_pointer, key_pattern = found
+        low = _natural(schema, "minProperties", self.source, pointer) or 0
+        high = _natural(schema, "maxProperties", self.source, pointer)
+        keys = self.map_keys(schema, key_pattern, max(low, min(MAP_KEYS, high or MAP_KEYS)))
+        if keys is None or len(keys) < low:
+            return False
+        mark = self.snapshot()
+        for index, key in enumerate(keys):
+            self.property(entry, entry_pointer, (key,), index >= low)
+        if len(self.dropped) > mark.dropped:  # a required entry could not be modelled
+            self.rollback(mark)
+            return False
+        keyword = "patternProperties" if "/patternProperties/" in entry_pointer \
+            else "additionalProperties"
+        self.warn(pointer, keyword, f"the root is a map: modelled as the generated keys "
+                                    f"{', '.join(keys)} ({low} required)")
+        return True
 
     # ------------------------------------------------------------------ root unions
     def root_union(self, schema: Mapping[str, Any]) -> dict[str, Any] | None:

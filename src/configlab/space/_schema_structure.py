@@ -348,7 +348,7 @@ class _StructureImporter(_ImporterState):
         suffixes = ["", *"abcdefghijklmnopqrstuvwxyz0123456789", *map(str, range(10, 10 + count))]
         for suffix in suffixes:
             candidate = base + suffix
-            if matcher is not None and not matcher.fullmatch(candidate) \
+            if (matcher is not None and not matcher.fullmatch(candidate)) \
                     or not shortest <= len(candidate) <= longest:
                 continue
             keys.append(candidate)

@@ -315,7 +315,8 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
 
 #: Warnings about documented default bounds and about unknown keys being carried through:
 #: the generated configs stay valid, so ``strict`` does not refuse them.
-_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through", "the root is a map")
+_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through", "the root is a map",
+            "(MAX_PREFIX_GROUPS)")
 
 
 def strict_problems(warnings: Sequence[str]) -> list[str]:

@@ -221,15 +221,12 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     """The report from the columnar readers (JSON lines, Parquet), or None when the file needs
     the row reader."""
     # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
-    from configlab.analysis import analyze_encoded
+    from configlab.analysis import analyze_encoded, realise_suggestions
     from configlab.results import encode_columns
 
     found = encode_columns(results_path, _space(space_path, None))
     if found is None or found[0].n_rows == 0:
         return None
-    # deferred: as above
-    from configlab.analysis._suggest import realise_suggestions
-
     return realise_suggestions(analyze_encoded(found[0]), found[1])
 
 

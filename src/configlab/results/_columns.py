@@ -35,8 +35,7 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results.encoded import EncodedResults
-from configlab.space import Space, infer_parameter
-from configlab.space._params import FloatParam, IntParam
+from configlab.space import FloatParam, IntParam, Space, infer_parameter
 
 
 class FastPathUnavailable(Exception):

@@ -9,6 +9,7 @@ backticks: ``labels.`app.kubernetes.io/name```.
 from __future__ import annotations
 
 import functools
+import marshal
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -146,6 +147,10 @@ def unflatten(flat: Mapping[str, Any]) -> Tree:
 
 #: Exact types copied by value in :func:`deep_copy` (no recursive call for them).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+#: marshal format version of :func:`copy_value`: version 2 writes no back-references, so an
+#: object reached twice is copied twice (as :func:`deep_copy` does), and it refuses every
+#: subclass (OrderedDict, enums, str subclasses), which then takes :func:`deep_copy`.
+_MARSHAL_VERSION = 2
 
 
 def deep_copy(value: Any) -> Any:
@@ -160,9 +165,25 @@ def deep_copy(value: Any) -> Any:
     return value
 
 
+def copy_value(value: Any) -> Any:
+    """:func:`deep_copy` of a small value (a value-class representative), copied in C.
+
+    Generation copies every structured value of every config it builds; a marshal round trip
+    copies plain JSON-like data 2-6x faster than the recursive copy (a list of two empty
+    objects: 2.4 -> 0.4 us).  Not for large trees (it holds a serialised copy meanwhile).
+    """
+    if not isinstance(value, dict | list):
+        return value
+    try:
+        return marshal.loads(marshal.dumps(value, _MARSHAL_VERSION))
+    except ValueError:  # a subclass or another object inside: the recursive copy
+        return deep_copy(value)
+
+
 __all__ = [
     "ABSENT",
     "Tree",
+    "copy_value",
     "deep_copy",
     "delete_path",
     "flatten",

@@ -76,6 +76,43 @@ def test_pict_model_with_seeding_file_submodel_weights_and_negative(tmp_path: Pa
     assert "from seeds" in result.stderr and "already covered" in result.stderr
 
 
+def test_seeding_file_maps_element_fields_and_members_through_their_containers(
+    tmp_path: Path,
+) -> None:
+    space_file = tmp_path / "space.yaml"
+    space_file.write_text(yaml.safe_dump({"parameters": {
+        "name": ["a", "b"],
+        "items": {"type": "records", "max_items": 3},
+        "items[*].kind": {"type": "enum", "values": ["x", "y", "z"],
+                          "active_if": "len(items) > 0"},
+        "items[*].port": {"type": "int", "min": 1, "max": 9, "active_if": "len(items) > 0"},
+        "select": {"type": "members", "members": ["B", "E", "I"]},
+        "select[B]": {"type": "member", "container": "select", "member": "B"},
+        "select[E]": {"type": "member", "container": "select", "member": "E"},
+        "select[I]": {"type": "member", "container": "select", "member": "I"},
+    }}))
+    seeds = tmp_path / "seeds.tsv"
+    # Row 1: the list length given; row 2: an element field and a member without their
+    # containers (the shortest non-empty list is made for them).
+    seeds.write_text("name\titems\titems[*].kind\titems[*].port\tselect[E]\n"
+                     "b\ttypical\tz\t9\t\n"
+                     "\t\ty\t\ttrue\n")
+    out = tmp_path / "suite.jsonl"
+    result = invoke("generate", "--space", str(space_file), "--seeds", str(seeds),
+                    "--jsonl", str(out))
+    assert result.exit_code == 0, result.output
+    configs = _configs(out)
+    assert configs[0]["name"] == "b"
+    assert configs[0]["items"] == [{"kind": "z", "port": 9}, {"kind": "z", "port": 9}]
+    assert len(configs[1]["items"]) == 1 and configs[1]["items"][0]["kind"] == "y"
+    assert "E" in configs[1]["select"]
+    space = Space.load(space_file)
+    assert all(space.is_valid(c) for c in configs)
+    # The library call the CLI makes: the element value lands in the element.
+    assert space.build_partial({"items[*].port": 3}) == {"items": [{"port": 3}]}
+    assert space.build_partial({"select[I]": True, "select": ["B"]}) == {"select": ["B", "I"]}
+
+
 def test_extend_a_suite_after_the_space_changed(tmp_path: Path) -> None:
     old_space = tmp_path / "old.yaml"
     old_space.write_text(yaml.safe_dump({"parameters": {

@@ -97,6 +97,7 @@ def test_analyze_text_json_md_png(cli_run: CliRun, results_file: Path, tmp_path:
     code, stdout, _ = cli_run("analyze", "--results", str(results_file), "--json")
     data = json.loads(stdout)
     assert code == 0 and data["summary"]["n_failures"] == 4
+    assert data["schema"] == "configlab.analysis/1"  # the documented name, not a module path
     top = set(data["patterns"][0]["condition"].split(" and "))
     assert top == {"db == postgres", "cache == false"}
     space = tmp_path / "space.yaml"

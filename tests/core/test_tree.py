@@ -61,3 +61,20 @@ def test_flatten_round_trip(config: dict[str, object]) -> None:
     assert tree.unflatten(tree.flatten(config)) == config
     copy = tree.deep_copy(config)
     assert copy == config
+
+
+def test_copy_value_copies_plain_data_and_falls_back_on_other_objects() -> None:
+    from collections import OrderedDict
+
+    shared: dict[str, object] = {"x": [1, True, None, -0.0]}
+    value = {"a": [shared, shared], "b": "s"}
+    copy = tree.copy_value(value)
+    assert copy == value
+    # Fresh containers everywhere, including an object reached twice (copied twice).
+    assert copy["a"][0] is not shared and copy["a"][0] is not copy["a"][1]
+    assert copy["a"][0]["x"][1] is True
+    # marshal refuses subclasses: the recursive copy takes them (an OrderedDict -> a dict).
+    odd = [OrderedDict(k=[1])]
+    copied = tree.copy_value(odd)
+    assert copied == [{"k": [1]}] and type(copied[0]) is dict and copied[0]["k"] is not odd[0]["k"]
+    assert tree.copy_value("scalar") == "scalar"

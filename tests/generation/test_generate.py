@@ -393,6 +393,7 @@ def test_exhaustive_matches_brute_force_and_refuses_large_spaces() -> None:
 
 def test_blocks_too_large_to_enumerate_are_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(generate_module, "ENUM_LIMIT", 1)
+    monkeypatch.setattr(generate_module, "FORWARD_TRIES", 0)  # straight to the search + SAT
     monkeypatch.setattr(generate_module, "SAMPLE_NODE_LIMIT", 3)
     monkeypatch.setattr(generate_module, "MAX_CONSECUTIVE_DUPLICATES", 30)
     sp = space()
@@ -405,6 +406,51 @@ def test_blocks_too_large_to_enumerate_are_sampled(monkeypatch: pytest.MonkeyPat
     assert len(configs) == 3  # unknown size: ends after a run of duplicates
     with pytest.raises(GenerationError, match="exhaustive generation refused"):
         generate(small, "exhaustive", max_size=0)
+
+
+def _agreeing_space() -> Space:
+    """a, b, c of 30 values each; c == a and c == b (checked at c: a and b are drawn first)."""
+    values = [f"v{i}" for i in range(30)]
+    return Space.from_dict({"parameters": {"a": values, "b": values, "c": values},
+                            "constraints": ["c == a", "c == b"]})
+
+
+def test_forward_sampling_restarts_at_dead_ends_then_searches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generate_module, "ENUM_LIMIT", 1)
+    sp = _agreeing_space()
+    plan = generate_module._prepare(sp, 1)
+    (block,) = [b for b in plan.engine.blocks if b.combos is None]
+    forward = generate_module._Forward(block, plan.sm.edges)
+    rng = generate_module.random.Random(5)
+    draws = [forward.draw(rng, edge) for edge in (False, True) * 20]
+    # a and b agree by chance only (1 in 30 per try): most draws end in 8 dead ends...
+    assert draws.count(None) >= 20
+    # ...and those that succeed are valid: a dead end is never returned half-filled.
+    assert all(len(set(d)) == 1 for d in draws if d is not None)
+    assert any(d is not None for d in draws)
+    # Where forward sampling gives up, the depth-first search finds a valid row.
+    configs = list(generate(sp, "random", seed=2, count=30))
+    assert_good_stream(sp, configs)
+    assert len(configs) == 30
+
+
+def test_forward_sampling_of_containers_draws_each_element_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(generate_module, "ENUM_LIMIT", 1)
+    sp = Space.from_dict({"parameters": {
+        "items": {"type": "records", "max_items": 3},
+        "items[*].name": {"type": "string", "min_length": 1, "max_length": 5,
+                          "active_if": "len(items) > 0"},
+        "items[*].port": {"type": "int", "min": 1, "max": 9, "active_if": "len(items) > 0"},
+    }})
+    plan = generate_module._prepare(sp, 1)
+    assert [b for b in plan.engine.blocks if b.combos is None]
+    configs = list(generate(sp, "random", seed=4, count=40))
+    assert_good_stream(sp, configs)
+    assert {len(c.get("items", [])) for c in configs} >= {0, 1, 3}
 
 
 def test_random_stream_finishes_systematically_when_nearly_exhausted(

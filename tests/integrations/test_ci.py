@@ -62,6 +62,23 @@ def test_exit_0_when_everything_passes(tmp_path: Path) -> None:
     assert len(stored) > 0 and all(r.snapshot_id for r in stored)
 
 
+def test_directive_configs_are_run_and_snapshotted(tmp_path: Path) -> None:
+    """A redis.conf-style suite: files named .conf, written as directives, snapshotted in that
+    format (a .conf name alone does not tell the store the format)."""
+    space = "parameters:\n  maxmemory: {type: int, min: 0, max: 1024}\n  appendonly: [yes, no]\n"
+    check = (f"{PYTHON} -c \"import sys; t = open(sys.argv[1]).read(); "
+             f"sys.exit(0 if t.startswith('maxmemory ') else 1)\" {{config}}")
+    config = _project(tmp_path, "  - generate: {strategy: covering, seed: 1, out: configs/, "
+                      "format: directive}\n"
+                      f"  - run: {{command: {json.dumps(check)}, timeout: 30}}\n", space)
+    code, _, err = _invoke(config)
+    assert code == EXIT_OK, err
+    files = sorted((tmp_path / "configs").glob("config-*.conf"))
+    assert files and files[0].read_text().startswith("maxmemory ")
+    stored = ResultSet.from_store(tmp_path / ".configlab")
+    assert len(stored) == len(files) and all(r.snapshot_id for r in stored)
+
+
 def test_exit_1_with_annotations_and_step_summary(tmp_path: Path) -> None:
     config = _project(tmp_path, GENERATE + RUN + "  - coverage: {strength: 2}\n"
                       "  - analyze: {md: analysis.md, json: analysis.json, png: charts/}\n"

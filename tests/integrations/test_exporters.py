@@ -145,11 +145,12 @@ def test_markdown_summary_content() -> None:
     results = ResultSet([r for r in _sample() if "db" in r.config])
     coverage = measure(results, space, 2)
     analysis = analyze(results, space)
-    text = exporters.markdown_summary(results, coverage=coverage, analysis=analysis,
-                                      max_failures=1)
+    first = exporters.markdown_summary(results, max_failures=1)
+    assert "### Failures (2)" in first and "… and 1 more" in first
+    assert "`com.example.AppTest::boot` | error" in first and "959de03113b8" not in first
+    text = exporters.markdown_summary(results, coverage=coverage, analysis=analysis)
     assert text.startswith("## ❌ configlab results")
     assert "**3 results: 1 passed, 1 failed, 1 errors, 0 skipped** (pass rate 33.3%)" in text
-    assert "### Failures (2)" in text and "… and 1 more" in text
     assert "`959de03113b8`" in text
     assert "`pytest 'tests/test_app.py::test_start[c1]' --configlab-replay 959de03113b8`" in text
     assert "db.pool=1, cache.enabled=false, tag=\"8\"" in text
@@ -169,6 +170,19 @@ def test_markdown_config_cell_shows_the_space_parameters() -> None:
     text = exporters.markdown_summary(results, parameters=["maxmemory", "databases", "gone"])
     assert "| `maxmemory=2, databases=1` |" in text and "aa-directive" not in text
     assert "| `(empty)` |" in exporters.markdown_summary(results, parameters=["gone"])
+
+
+def test_markdown_failures_do_not_depend_on_the_recording_order() -> None:
+    """A parallel run records results in completion order: the summary lists failures by test
+    id, then config, so the same results give the same text whatever order they were stored."""
+    rows = [Result({"port": n}, "fail", test_id=f"exec::cfg{n:02d}") for n in (7, 3, 11, 1)]
+    rows.append(Result({"port": 2}, "error", test_id="exec::cfg03"))
+    texts = {exporters.markdown_summary(ResultSet(order), max_failures=4)
+             for order in (rows, rows[::-1], rows[2:] + rows[:2])}
+    assert len(texts) == 1
+    text = texts.pop()
+    assert text.index("exec::cfg01") < text.index("exec::cfg03") < text.index("exec::cfg07")
+    assert text.index("`port=2`") < text.index("`port=3`") and "exec::cfg11" not in text
 
 
 def test_replay_command_forms() -> None:

@@ -30,6 +30,9 @@ CLOUDFORMATION = ("AWS::SQS::Queue", "AWS::SNS::Topic", "AWS::Logs::LogGroup",
                   "AWS::IAM::Role", "AWS::Lambda::Function", "AWS::EC2::Instance",
                   "AWS::S3::Bucket", "AWS::DynamoDB::Table")
 SCHEMASTORE = ("prettierrc.json", "bowerrc.json", "lerna.json")
+#: Template-section schemas of cfn-lint (``data/schemas/other``) whose root has no
+#: ``properties``: a map of generated names (``patternProperties``) to an entry schema.
+CLOUDFORMATION_SECTIONS = ("outputs", "mappings", "parameters", "rules")
 
 
 def _kubernetes_dir() -> Path:
@@ -94,6 +97,18 @@ def cloudformation_schema(type_name: str) -> dict[str, Any]:
     return data  # type: ignore[no-any-return]
 
 
+@cache
+def cloudformation_section_schema(section: str) -> dict[str, Any]:
+    """The cfn-lint schema of one CloudFormation template section (e.g. ``outputs``)."""
+    import cfnlint
+
+    path = Path(cfnlint.__file__).parent / "data" / "schemas" / "other" / section
+    data = json.loads((path / "configuration.json").read_text())
+    data.setdefault("$schema", "http://json-schema.org/draft-07/schema#")
+    data.setdefault("title", f"CloudFormation {section}")
+    return data  # type: ignore[no-any-return]
+
+
 def schemastore_schema(name: str) -> dict[str, Any]:
     """A SchemaStore schema kept in tests/data/schemas."""
     return json.loads((DATA / name).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -107,6 +122,9 @@ def corpus() -> list[tuple[str, Callable[[], dict[str, Any]]]]:
     for type_name in CLOUDFORMATION:
         items.append((f"cfn:{type_name}",
                       lambda n=type_name: cloudformation_schema(n)))  # type: ignore[misc]
+    for section in CLOUDFORMATION_SECTIONS:
+        items.append((f"cfn-section:{section}",
+                      lambda n=section: cloudformation_section_schema(n)))  # type: ignore[misc]
     for name in SCHEMASTORE:
         items.append((f"schemastore:{name}", lambda n=name: schemastore_schema(n)))  # type: ignore[misc]
     return items

@@ -223,3 +223,66 @@ def test_root_unions_of_objects_import_as_alternatives() -> None:
                        {"type": "object", "properties": {"a": {"type": "integer"}}}]}
     with pytest.raises(SpaceError, match="or a root oneOf/anyOf of such objects"):
         Space.from_json_schema(clash)
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def test_positional_element_parameters_in_a_space_file() -> None:
+    space = Space.from_dict({"parameters": {
+        "pair": {"type": "records", "max_items": 2},
+        "pair[0].host": {"type": "enum", "values": ["a", "b"], "active_if": "len(pair) > 0"},
+        "pair[1].port": {"type": "int", "min": 1, "max": 9, "active_if": "len(pair) > 1"},
+        "pair[*].tag": {"type": "enum", "values": ["x", "y"], "active_if": "len(pair) > 0"},
+    }})
+    assert space.routed("pair[0].host") and space.routed("pair[1].port")
+    suite = quiet(space, "covering")
+    assert all(space.is_valid(c) for c in suite)
+    two = [c for c in suite if len(c["pair"]) == 2]
+    # The position's own field only in its element; the [*] field in every element.
+    assert two and all("port" not in c["pair"][0] and "host" not in c["pair"][1]
+                       and c["pair"][0]["tag"] == c["pair"][1]["tag"] for c in two)
+    ports = {c.value for c in space.param("pair[1].port").value_classes} - {ABSENT}
+    assert {c["pair"][1]["port"] for c in two} == ports  # every class of port, in element 1
+    config = {"pair": [{"host": "a", "tag": "x"}, {"port": 99, "tag": "x"}]}
+    assert space.extract(config)["pair[1].port"] == 99
+    assert [v.path for v in space.validate(config)] == ["pair[1].port"]
+    assert space.extract({"pair": [{"host": "b"}]})["pair[1].port"] is ABSENT
+    assert space.build({"pair": [{}], "pair[1].port": 3}) == {"pair": [{}]}  # no element 1
+    with pytest.raises(SpaceError, match="needs a records parameter 'pair'"):
+        Space.from_dict({"parameters": {"pair[0].host": "bool"}})
+
+
+def test_tuple_schemas_get_positional_element_parameters() -> None:
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+              "properties": {"route": {"type": "array", "minItems": 1, "items": False,
+                                       "prefixItems": [
+                  {"type": "object", "required": ["host"], "properties": {
+                      "host": {"type": "string", "format": "hostname"},
+                      "port": {"type": "integer", "minimum": 1, "maximum": 65535}}},
+                  {"type": "object", "required": ["mode"], "properties": {
+                      "weight": {"type": "integer", "minimum": 0, "maximum": 100},
+                      "mode": {"enum": ["rr", "hash"]}}}]}},
+              "required": ["route"]}
+    space = Space.from_json_schema(schema)
+    assert space.paths == ("route", "route[0].host", "route[0].port", "route[1].weight",
+                           "route[1].mode")
+    assert space.param("route[1].mode").active_if.text == "len(route) > 1"  # type: ignore[union-attr]
+    check = jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    produced = quiet(space, "covering") + quiet(space, "boundary", count=60) \
+        + quiet(space, "random", count=60) + quiet(space, "random", count=30, raw=True)
+    assert all(check.is_valid(c) for c in produced)
+    assert any(len(c["route"]) == 2 and c["route"][1]["mode"] == "hash" for c in produced)
+    # Drafts 4-7: items as a list; positions that are not all objects stay whole values.
+    draft7 = {"$schema": "http://json-schema.org/draft-07/schema#", "type": "object",
+              "properties": {
+        "pair": {"type": "array", "items": [
+            {"type": "object", "properties": {"a": {"type": "boolean"}}},
+            {"type": "object", "properties": {"b": {"enum": [1, 2]}}, "required": ["b"]}]},
+        "mixed": {"type": "array", "items": [{"type": "string"}, {"type": "object",
+                                                                  "properties": {}}]}}}
+    seven = Space.from_json_schema(draft7)
+    assert seven.paths == ("pair", "pair[0].a", "pair[1].b", "mixed")
+    check7 = jsonschema.Draft7Validator(draft7)
+    assert all(check7.is_valid(c) for c in quiet(seven, "covering"))

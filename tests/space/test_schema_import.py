@@ -518,6 +518,49 @@ def test_root_union_without_a_single_object_branch_and_misc() -> None:
         assert warned(odd, pointer, keyword), (pointer, keyword, odd.warnings)
 
 
+def test_property_less_roots_are_imported_as_maps() -> None:
+    from tests.space.schema_corpus import cloudformation_section_schema
+
+    # A real one: the Outputs section of a CloudFormation template (cfn-lint's schema):
+    # patternProperties of logical ids to {Value (required), Description, Export, Condition}.
+    schema = cloudformation_section_schema("outputs")
+    space = space_from_json_schema(schema, source="outputs")
+    keys = sorted({p.split(".")[0] for p in space.paths})
+    assert keys == ["a", "aa", "ab"]  # generated names matching ^[a-zA-Z0-9]+$
+    assert {f"{k}.Value" for k in keys} <= set(space.paths)
+    assert warned(space, "#", "patternProperties")
+    # Honoured (configs valid), so a strict import accepts it.
+    strict = space_from_json_schema(schema, source="outputs", strict=True)
+    assert strict.paths == space.paths
+    # additionalProperties as the entry schema, minProperties/maxProperties and key lengths.
+    typed = space_from_json_schema({
+        "type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                   "maximum": 9},
+        "minProperties": 1, "maxProperties": 2, "propertyNames": {"maxLength": 4}})
+    assert typed.paths == ("key", "keya")
+    assert not typed.param("key").optional and typed.param("keya").optional
+    check = jsonschema.Draft202012Validator({
+        "type": "object", "additionalProperties": {"type": "integer", "minimum": 0,
+                                                   "maximum": 9},
+        "minProperties": 1, "maxProperties": 2, "propertyNames": {"maxLength": 4}})
+    for config in (typed.decode(row) for row in ((0, 0), (5, 1), (2, 3))):
+        assert check.is_valid(config), config
+    # A root $ref to such a map resolves to it.
+    ref = space_from_json_schema({"$ref": "#/$defs/m", "$defs": {"m": {
+        "patternProperties": {"^x[0-9]+$": {"type": "boolean"}}}}})
+    assert ref.paths == ("x0", "x00", "x01")
+    # minProperties above MAP_KEYS: that many keys, all required.
+    many = space_from_json_schema({"additionalProperties": {"type": "string"},
+                                   "minProperties": 5})
+    assert len(many.paths) == 5 and not any(p.optional for p in many.parameters)
+    # Still refused: free-form roots and maps whose keys cannot be generated.
+    for refused in ({"type": "object"},
+                    {"additionalProperties": {"type": "string"},
+                     "propertyNames": {"maxLength": 2}}):
+        with pytest.raises(SpaceError, match="or a map"):
+            space_from_json_schema(refused)
+
+
 def test_deterministic() -> None:
     first = space_from_json_schema(SERVICE)
     second = space_from_json_schema(json.loads(json.dumps(SERVICE)))
@@ -613,3 +656,72 @@ def test_discriminated_unions_are_branch_classes_named_by_their_discriminator() 
     for cls in sink.value_classes:
         assert check.is_valid({"sink": cls.value}), cls
     assert sink.value_classes[sink.classify({"type": "file", "path": "/x"})].label.endswith("=file")
+
+
+def _ruff_selectors() -> list[str]:
+    """ruff's rule selectors as its JSON schema lists them (``RuleSelector``: ``ALL``, every
+    linter prefix and every prefix of every rule code below it), from the installed ruff."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip extra: test)")
+    rules = json.loads(subprocess.run([ruff, "rule", "--all", "--output-format", "json"],
+                                      capture_output=True, check=True, text=True).stdout)
+    linters = json.loads(subprocess.run([ruff, "linter", "--output-format", "json"],
+                                        capture_output=True, check=True, text=True).stdout)
+    prefixes = {f"{linter['prefix']}{category['prefix']}"
+                for linter in linters for category in linter.get("categories") or []}
+    prefixes |= {linter["prefix"] for linter in linters if linter["prefix"]}
+    selectors = {"ALL", "C", "T"} | prefixes  # C and T: ruff's legacy multi-linter groups
+    for rule in rules:
+        code = rule["code"]
+        if not code:
+            continue
+        owner = max((p for p in prefixes if code.startswith(p) and code[len(p):].isdigit()),
+                    key=len)
+        selectors.update(code[:k] for k in range(len(owner), len(code) + 1))
+    return sorted(selectors)
+
+
+def test_large_enum_lists_keep_prefix_groups_as_member_factors() -> None:
+    selectors = _ruff_selectors()
+    assert len(selectors) > 1000
+    schema = {
+        "type": "object",
+        "properties": {"lint": {"type": "object", "properties": {
+            "select": {"type": "array", "items": {"$ref": "#/definitions/RuleSelector"}},
+            "line-length": {"type": "integer", "minimum": 1, "maximum": 320}}}},
+        "definitions": {"RuleSelector": {"type": "string", "enum": selectors}},
+    }
+    space = space_from_json_schema(schema, source="ruff")
+    factors = {p.member for p in space.parameters if isinstance(p, MemberParam)}
+    # Every rule group a user selects is a factor of its own (not only the first 64 codes).
+    assert {"B", "C90", "C4", "I", "N", "SIM", "E", "F", "UP", "PLR", "ANN"} <= factors
+    assert len(factors) <= 160 and "B901" not in factors
+    assert warned(space, "#/properties/lint/properties/select/items", "enum")
+    assert space_from_json_schema(schema, source="ruff", strict=True).paths == space.paths
+    from configlab.generation import generate
+
+    suite = list(generate(space, "covering", seed=1))
+    check = jsonschema.Draft7Validator(schema)
+    assert all(check.is_valid(config) for config in suite)
+    selects = [set(config.get("lint", {}).get("select", [])) for config in suite]
+    for a in ("B", "C90", "I", "N", "SIM"):
+        for b in ("B", "C90", "I", "N", "SIM"):
+            if a != b:
+                assert any(a in s and b not in s for s in selects), (a, b)
+
+
+def test_prefix_groups_fill_levels_by_size_and_refuse_non_strings() -> None:
+    from configlab.space._schema_base import prefix_groups
+
+    members = ["A", "A1", "A11", "A12", "AB", "B", "B1", "C"]
+    assert prefix_groups(members, 3) == ["A", "B", "C"]
+    # Level 1 does not fit whole: A1 (2 descendants) before AB and B1 (none).
+    assert prefix_groups(members, 4) == ["A", "A1", "B", "C"]
+    assert prefix_groups(members, 2) == ["A", "B"]  # the largest roots first
+    assert prefix_groups([1, 2, 3], 2) is None

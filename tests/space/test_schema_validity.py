@@ -22,7 +22,8 @@ from tests.space.schema_corpus import cloudformation_schema, corpus, kubernetes_
 #: A few schemas of each family, kept small so the suite stays fast.
 FAST = ("k8s:deployment-apps-v1", "k8s:service-v1", "k8s:ingress-networking-v1",
         "k8s:configmap-v1", "cfn:AWS::SQS::Queue", "cfn:AWS::Lambda::Function",
-        "cfn:AWS::DynamoDB::Table", "schemastore:bowerrc.json")
+        "cfn:AWS::DynamoDB::Table", "schemastore:bowerrc.json", "cfn-section:outputs",
+        "cfn-section:mappings")
 LOADERS = dict(corpus())
 
 

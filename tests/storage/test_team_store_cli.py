@@ -278,6 +278,32 @@ def test_store_commands_put_large_objects_on_s3(pg_url: str, s3_url: str, tmp_pa
     assert json.loads(text)["summary"]["n_rows"] == 1
 
 
+def test_gc_keeps_an_object_leased_after_the_first_look(tmp_path: Path) -> None:
+    """A writer leases an old orphan after the sweep listed the leases but before it decides
+    on that object: the decision, taken under the write lock, sees the lease and keeps it."""
+    store = SnapshotStore(tmp_path / "s")
+    orphan = store.objects.put_bytes(os.urandom(100_000))
+    _age(store, orphan.hash, 7200)
+
+    class Leasing:
+        """The store, with a writer leasing the orphan just before the sweep's decision."""
+
+        def __init__(self, inner: SnapshotStore) -> None:
+            self.inner = inner
+            self.objects = inner.objects
+
+        def _db(self) -> Any:
+            return self.inner._db()
+
+        def _write(self) -> Any:
+            self.objects.lease(orphan.hash)
+            return self.inner._write()
+
+    report = collect_garbage(Leasing(store), dry_run=False, grace=3600)  # type: ignore[arg-type]
+    assert report.deleted == () and report.young == (orphan.hash,)
+    assert store.objects.has(orphan.hash)
+
+
 def _age(store: SnapshotStore, digest: str, seconds: float) -> None:
     """Make object ``digest`` (a local file) and its lease look ``seconds`` old."""
     path = store.objects.path_for(digest)

@@ -60,12 +60,13 @@ def _reason(error: OSError) -> str:
 
 
 def _error(
-    error: type[ConfiglabError], where: str, message: str, line: int | None = None
+    error: type[ConfiglabError], where: str | None, message: str, line: int | None = None
 ) -> ConfiglabError:
     """``error`` for ``message`` about the file ``where`` (a FormatError also carries path/line)."""
     if issubclass(error, FormatError):
         return error(message, path=where, line=line)
-    return error(f"{where}:{line}: {message}" if line is not None else f"{where}: {message}")
+    place = where or "<input>"
+    return error(f"{place}:{line}: {message}" if line is not None else f"{place}: {message}")
 
 
 # -- input -----------------------------------------------------------------------------------
@@ -136,7 +137,15 @@ def read_text(
 ) -> str:
     """The UTF-8 text of the regular file ``path`` (a BOM is dropped); bad bytes name the line."""
     where = os.fspath(path)
-    data = read_bytes(where, what=what, max_bytes=max_bytes, error=error)
+    return decode_utf8(read_bytes(where, what=what, max_bytes=max_bytes, error=error), where,
+                       error=error)
+
+
+def decode_utf8(
+    data: bytes, where: str | None, *, error: type[ConfiglabError] = FormatError
+) -> str:
+    """``data`` decoded as UTF-8 (a leading BOM is dropped); ``error`` naming ``where`` and the
+    line of the first bad byte otherwise."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

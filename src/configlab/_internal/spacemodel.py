@@ -89,6 +89,9 @@ class SpaceModel:
     #: declaration order (containers come first, so they are written before their elements).
     _routed: tuple[tuple[int, Route | None, _Writer], ...] = field(
         default=(), repr=False, compare=False)
+    #: (index, parent segments, leaf) of the parameters written directly, in order.
+    _plain: tuple[tuple[int, tuple[str, ...], str], ...] = field(
+        default=(), repr=False, compare=False)
 
     @property
     def labels(self) -> tuple[tuple[str, ...], ...]:
@@ -120,18 +123,19 @@ class SpaceModel:
                      ) -> dict[str, Any]:
         if base is None:
             root: dict[str, Any] = {}
-            for slot, value in zip(self._slots, values, strict=True):
-                if value is ABSENT or slot.leaf == "":
+            copy = _tree.copy_value
+            for index, parents, leaf in self._plain:
+                value = values[index]
+                if value is ABSENT:
                     continue
                 node = root
-                for segment in slot.parents:
+                for segment in parents:
                     child = node.get(segment)
                     if child is None:
                         child = node[segment] = {}
                     node = child
                 # Fresh containers: a caller mutating one config never alters another.
-                node[slot.leaf] = _tree.deep_copy(value) if isinstance(value, list | dict) \
-                    else value
+                node[leaf] = copy(value) if isinstance(value, list | dict) else value
             return root
         root = _tree.deep_copy(dict(base))
         for slot, value in zip(self._slots, values, strict=True):
@@ -177,7 +181,9 @@ def space_model(space: Space) -> SpaceModel:
             continue
         segments = _tree.split_path(p.path)
         slots.append(_Slot(segments[:-1], segments[-1], p.path))
-    return SpaceModel(space, model, values, edges, constraints, tuple(slots), tuple(routed))
+    plain = tuple((i, slot.parents, slot.leaf) for i, slot in enumerate(slots) if slot.leaf)
+    return SpaceModel(space, model, values, edges, constraints, tuple(slots), tuple(routed),
+                      plain)
 
 
 __all__ = ["INTERIOR_LABELS", "SpaceModel", "is_edge_class", "space_model"]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         ValueRates,
         analyze_dataset,
     )
+    from configlab.analysis._suggest import realise_suggestions
 
 _SCALE = ("DatasetCause", "DatasetReport", "ValueRates", "analyze_dataset")
 
@@ -68,10 +69,12 @@ __all__ = [
     "analyze",
     "analyze_dataset",
     "analyze_encoded",
+    "realise_suggestions",
 ]
 
 
 _ENGINE = "configlab.analysis._analysis"
 _LAZY = {name: "configlab.analysis._scale" if name in _SCALE else _ENGINE for name in __all__}
+_LAZY["realise_suggestions"] = "configlab.analysis._suggest"
 
 __getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())

@@ -553,7 +553,7 @@ class AnalysisReport:
         """JSON-ready dict (schema in ``docs/analysis.md``); pattern row lists cut to
         ``max_rows`` (None = all)."""
         return {
-            "schema": "configlab.analysis._analysis/1",
+            "schema": "configlab.analysis/1",
             "summary": self.summary.to_dict(),
             "impact": [i.to_dict() for i in self.impact],
             "patterns": [p.to_dict(max_rows) for p in self.patterns],

@@ -19,7 +19,7 @@ from typing import IO, Any
 
 import click
 
-from configlab import formats, tree
+from configlab import formats
 from configlab._internal import safeio
 from configlab._version import __version__
 from configlab.cli._output import emit_json, output_option
@@ -225,16 +225,16 @@ def _read_seeds(space: Space, source: str) -> list[dict[str, Any]]:
         raise GenerationError(f"{source}:1: unknown parameter(s) {', '.join(unknown)}")
     seeds = []
     for line_no, line in enumerate(lines[1:], start=2):
-        config: dict[str, Any] = {}
+        assignment: dict[str, Any] = {}
         for name, cell in zip(header, line.split("\t"), strict=False):
             if cell.strip():
                 path = by_name[name.lower()]
                 try:
-                    value = _cell_value(space, path, cell)
+                    assignment[path] = _cell_value(space, path, cell)
                 except GenerationError as error:
                     raise GenerationError(f"{source}:{line_no}: {error}") from None
-                tree.set_path(config, path, value)
-        seeds.append(config)
+        # Element fields (``a[*].b``) and member factors are written through their container.
+        seeds.append(space.build_partial(assignment))
     return seeds
 
 

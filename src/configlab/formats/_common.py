@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from configlab._internal.safeio import decode_utf8
 from configlab.errors import ConfiglabError, FormatError
 from configlab.tree import Tree, join_path, split_path
 
@@ -162,17 +163,7 @@ def require_mapping(value: Any, source: str | None, fmt: str) -> Tree:
 
 def decode(data: bytes, source: str | None) -> str:
     """Decode UTF-8 bytes (a leading BOM is dropped); FormatError with the line on bad bytes."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise FormatError(
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})",
-            path=source,
-            line=line,
-        ) from None
+    return decode_utf8(data, source)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import operator
 import random
 import string
 import warnings
@@ -53,6 +54,8 @@ ENUM_LIMIT: Final = 4_096
 ENUM_NODE_LIMIT: Final = 100_000
 #: Search-node budget of one randomised depth-first sample before the SAT fallback.
 SAMPLE_NODE_LIMIT: Final = 2_000
+#: Forward-sampling attempts of a large block before its randomised depth-first search.
+FORWARD_TRIES: Final = 8
 #: Raw-value resampling rounds before falling back to class representatives.
 RAW_RETRIES: Final = 8
 #: A stream whose size is unknown ends after this many duplicates in a row.
@@ -137,6 +140,64 @@ def _dfs(
         pos[depth] = 0
 
 
+class _Forward:
+    """Draws a large block's parameters in order, each among the codes allowed by the values
+    already drawn (forward checking, no backtracking).
+
+    Every constraint of a block is checked at its last parameter, so the codes allowed at depth
+    ``d`` depend only on the earlier parameters its constraints read (its *parents*).  The
+    allowed codes are computed once per combination of parent values and cached: a container
+    and its element parameters (``active_if: len(container) > 0`` on each) then cost one dict
+    look-up and one random draw per parameter instead of a shuffle and a search.  A draw that
+    reaches a parameter with no allowed code (a dead end the checks cannot see ahead) is
+    restarted; :meth:`draw` gives up (None) after ``FORWARD_TRIES`` dead ends.
+    """
+
+    def __init__(self, block: _Block, edges: Sequence[Sequence[bool]]) -> None:
+        self.block, self.edges = block, edges
+        self.parents = [
+            tuple(sorted({q for scope, _ in checks for q in scope if q != d}))
+            for d, checks in enumerate(block.checks)
+        ]
+        # The key of depth d: its parents' codes (itemgetter of one position gives a scalar).
+        self.keys: list[Callable[[list[int]], Any] | None] = [
+            operator.itemgetter(*parents) if parents else None for parents in self.parents
+        ]
+        self.cache: list[dict[Any, tuple[list[int], list[int]]]] = [{} for _ in block.params]
+
+    def _allowed(self, depth: int, row: list[int]) -> tuple[list[int], list[int]]:
+        """(codes allowed at ``depth`` given ``row``'s parents, the edge ones among them)."""
+        checks = self.block.checks[depth]
+        allowed = []
+        for code in self.block.alive[depth]:
+            row[depth] = code
+            if not any(tuple(row[q] for q in scope) in bad for scope, bad in checks):
+                allowed.append(code)
+        flags = self.edges[self.block.params[depth]]
+        return allowed, [c for c in allowed if flags[c]] or allowed
+
+    def draw(self, rng: random.Random, edge: bool) -> tuple[int, ...] | None:
+        """A valid combination (edge codes first when ``edge``), or None after dead ends."""
+        n = len(self.block.params)
+        row = [0] * n
+        rand, keys, cache = rng.random, self.keys, self.cache
+        pick = 1 if edge else 0
+        for _ in range(FORWARD_TRIES):
+            for depth in range(n):
+                key_of = keys[depth]
+                key = key_of(row) if key_of is not None else None
+                entry = cache[depth].get(key)
+                if entry is None:
+                    entry = cache[depth][key] = self._allowed(depth, row)
+                codes = entry[pick]
+                if not codes:
+                    break  # dead end: restart
+                row[depth] = codes[int(rand() * len(codes))]
+            else:
+                return tuple(row)
+        return None
+
+
 class _Engine:
     """Samples valid value-class rows block by block."""
 
@@ -158,6 +219,7 @@ class _Engine:
             groups.setdefault(key, []).append(p)
         self.blocks: list[_Block] = []
         self._plans: dict[bool, list[tuple[int, list[tuple[int, ...]] | None, _Block]]] = {}
+        self._forward: dict[tuple[int, ...], _Forward] = {}
         self.enumerable = True
         for params in sorted(groups.values()):
             block = self._block(tuple(params))
@@ -234,7 +296,12 @@ class _Engine:
         if combos is not None:
             combo = combos[int(rng.random() * len(combos))]
         else:
-            found = next(_dfs(block, self._options(block, rng, edge), SAMPLE_NODE_LIMIT))
+            forward = self._forward.get(block.params)
+            if forward is None:
+                forward = self._forward[block.params] = _Forward(block, self.sm.edges)
+            found = forward.draw(rng, edge)
+            if found is None:
+                found = next(_dfs(block, self._options(block, rng, edge), SAMPLE_NODE_LIMIT))
             if found is None:
                 full = self.solver.complete({}, rng)
                 assert full is not None  # satisfiable: checked before sampling

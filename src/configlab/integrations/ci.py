@@ -448,7 +448,8 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
     for note in caught:
         state.annotations.append(Annotation("warning", "configlab generate", str(note.message)))
     ext = {"yaml": "yaml", "json": "json", "toml": "toml", "xml": "xml",
-           "properties": "properties", "ini": "ini", "env": "env"}.get(fmt, fmt)
+           "properties": "properties", "ini": "ini", "env": "env", "directive": "conf",
+           "nginx": "conf"}.get(fmt, fmt)
     width = max(4, len(str(len(configs))))
     state.generated = []
     state.fmt = fmt
@@ -489,7 +490,7 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
     failing = 0
     with SnapshotStore(state.store()) as snapshots:
         snapshot_ids = [snapshots.save_config(
-            job.config, job.name,
+            job.config, job.name, fmt=state.fmt,
             meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
             for job in jobs]
         with Progress(len(jobs), f"configlab ci: {step.label}") as progress:

@@ -541,8 +541,9 @@ def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = N
                      title: str = "configlab results",
                      parameters: Sequence[str] | None = None) -> str:
     """A Markdown summary: outcome counts, the failing results (test, snapshot id, config,
-    the last line of their output, replay command), and the coverage levels and top suspects
-    when given.
+    the last line of their output, replay command; ordered by test id then config, so the
+    order in which results were recorded does not change the summary), and the coverage
+    levels and top suspects when given.
 
     ``parameters`` (e.g. a space's paths): the config cell shows only these, in this order,
     instead of every key of the config.  Meant for ``$GITHUB_STEP_SUMMARY`` or a
@@ -559,7 +560,10 @@ def markdown_summary(results: ResultRows, *, coverage: CoverageReport | None = N
         f"{counts['error']} errors, {counts['skip']} skipped** (pass rate {rate})"
     )
     out.append("")
-    failing = [r for r in rows if r.outcome in ("fail", "error")]
+    # by test id, then config: a parallel run records results in completion order, and the
+    # same results must give the same summary (stable sort: reruns keep their recorded order)
+    failing = sorted((r for r in rows if r.outcome in ("fail", "error")),
+                     key=lambda r: (r.test_id or "", _config_text(r, parameters)))
     if failing:
         out += [f"### Failures ({len(failing)})", "",
                 "| test | outcome | snapshot | config | output | replay |",

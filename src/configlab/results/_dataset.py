@@ -370,8 +370,11 @@ class ResultDataset:
         folded = _fold(self._query(
             f"SELECT {first.sql()} AS a, {second.sql()} AS b, outcome, count(*) FROM selected"
             " GROUP BY a, b, outcome"), 2, self.source)
-        return [(self._label_value(first, a), self._label_value(second, b), n, f)
-                for (a, b), (n, f, _) in folded.items()]
+        # sorted: DuckDB returns groups in an order that depends on how its threads interleave,
+        # and callers break ties by position
+        return sorted(((self._label_value(first, a), self._label_value(second, b), n, f)
+                       for (a, b), (n, f, _) in folded.items()),
+                      key=lambda c: (_sort_key(c[0]), _sort_key(c[1])))
 
     def _label_value(self, key: GroupKey, value: Any) -> Any:
         if value is None:

@@ -21,8 +21,10 @@ element (first entry) -- the one its value classes describe; validation checks e
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -47,9 +49,23 @@ EACH_ENTRY = "*"
 DEFAULT_MAX_ELEMENTS = 8
 
 
+#: A path segment ``name[3]`` before the last: the element at that position of the list at
+#: ``name`` (where position matters: tuples, ``prefixItems``).
+_POSITION = re.compile(r"^(.+)\[(0|[1-9][0-9]*)\]$")
+
+
+def element_position(segment: str) -> tuple[str, int] | None:
+    """``(list name, position)`` of a ``name[3]`` segment, None for any other segment."""
+    found = _POSITION.match(segment)
+    return None if found is None else (found.group(1), int(found.group(2)))
+
+
 def is_wildcard(path: str) -> bool:
-    """Whether ``path`` addresses the elements of a list or the entries of a map."""
-    return any(s == EACH_ENTRY or s.endswith(EACH_ELEMENT) for s in _tree.split_path(path))
+    """Whether ``path`` addresses the elements of a list (``a[*].b``, ``a[0].b``) or the entries
+    of a map (``m.*``)."""
+    segments = _tree.split_path(path)
+    return any(s == EACH_ENTRY or s.endswith(EACH_ELEMENT) for s in segments) or any(
+        element_position(s) is not None for s in segments[:-1])
 
 
 def member_path(container: str, member: Scalar) -> str | None:
@@ -353,9 +369,10 @@ for _kind, _keys in zip(ELEMENT_KINDS, (
 
 @dataclass(frozen=True)
 class Route:
-    """How a path with ``[*]`` / ``*`` segments reaches its values.
+    """How a path with ``[*]`` / ``[3]`` / ``*`` segments reaches its values.
 
-    ``steps`` are ``("key", name)`` (into a mapping), ``("each",)`` (every list element) and
+    ``steps`` are ``("key", name)`` (into a mapping), ``("each",)`` (every list element),
+    ``("at", "3")`` (the list element at that position, where there is one) and
     ``("entry",)`` (every map value); ``leaf`` is the key written in each reached mapping, or
     None when the path ends in ``*`` (every entry's value is the leaf).
     """
@@ -364,30 +381,51 @@ class Route:
     steps: tuple[tuple[str, ...], ...]
     leaf: str | None
 
+    @functools.cached_property
+    def _last_wildcard(self) -> int:
+        """Index of the last ``each``/``entry`` step (-1: none)."""
+        return max((i for i, step in enumerate(self.steps) if step[0] != "key"), default=-1)
+
     def parents(self, config: Any, create: bool = False) -> Iterator[Any]:
         """Every mapping the leaf lives in (or, for a ``*`` leaf, every map).
 
         ``create``: make the plain keys after the last wildcard where an element lacks them
         (an element's nested object is written by its first present field).
         """
-        last = max((i for i, step in enumerate(self.steps) if step[0] != "key"), default=-1)
+        return iter(self._reach(config, create))
+
+    def _reach(self, config: Any, create: bool) -> list[Any]:
+        last = self._last_wildcard
         nodes = [config]
         for index, step in enumerate(self.steps):
             following: list[Any] = []
-            for node in nodes:
-                if step[0] == "key":
-                    if isinstance(node, dict) and create and index > last \
-                            and step[1] not in node:
-                        node[step[1]] = {}
-                    if isinstance(node, Mapping) and step[1] in node:
-                        following.append(node[step[1]])
-                elif step[0] == "each":
+            kind = step[0]
+            if kind == "key":
+                name = step[1]
+                make = create and index > last
+                for node in nodes:
+                    if isinstance(node, dict):  # checked first: the ABC check is slow
+                        if make and name not in node:
+                            node[name] = {}
+                        if name in node:
+                            following.append(node[name])
+                    elif isinstance(node, Mapping) and name in node:
+                        following.append(node[name])
+            elif kind == "each":
+                for node in nodes:
                     if isinstance(node, list):
                         following.extend(node)
-                elif isinstance(node, Mapping):
-                    following.extend(node.values())
+            elif kind == "at":
+                position = int(step[1])
+                for node in nodes:
+                    if isinstance(node, list) and len(node) > position:
+                        following.append(node[position])
+            else:
+                for node in nodes:
+                    if isinstance(node, dict | Mapping):
+                        following.extend(node.values())
             nodes = following
-        yield from (n for n in nodes if isinstance(n, Mapping))
+        return [n for n in nodes if isinstance(n, dict | Mapping)]
 
     def first(self, config: Any) -> Any:
         """The value of the first element/entry (ABSENT when there is none)."""
@@ -397,10 +435,11 @@ class Route:
                 if not isinstance(node, Mapping) or step[1] not in node:
                     return ABSENT
                 node = node[step[1]]
-            elif step[0] == "each":
-                if not isinstance(node, list) or not node:
+            elif step[0] in ("each", "at"):
+                position = int(step[1]) if step[0] == "at" else 0
+                if not isinstance(node, list) or len(node) <= position:
                     return ABSENT
-                node = node[0]
+                node = node[position]
             else:
                 if not isinstance(node, Mapping) or not node:
                     return ABSENT
@@ -431,12 +470,12 @@ class Route:
             return
         parents = found.get(self.steps)
         if parents is None:
-            parents = found[self.steps] = list(self.parents(config, create=True))
+            parents = found[self.steps] = self._reach(config, True)
         structured = isinstance(value, list | dict)
         leaf = self.leaf
         for parent in parents:
             for key in (list(parent) if leaf is None else (leaf,)):
-                parent[key] = _tree.deep_copy(value) if structured else value
+                parent[key] = _tree.copy_value(value) if structured else value
 
     def write(self, config: Any, value: Any) -> None:
         """Give every element/entry ``value`` (fresh copies; ABSENT removes the key)."""
@@ -447,7 +486,7 @@ class Route:
                 if value is ABSENT:
                     parent.pop(key, None)
                 else:
-                    parent[key] = _tree.deep_copy(value) if structured else value
+                    parent[key] = _tree.copy_value(value) if structured else value
 
 
 def compile_route(path: str) -> Route:
@@ -455,10 +494,13 @@ def compile_route(path: str) -> Route:
     segments = _tree.split_path(path)
     steps: list[tuple[str, ...]] = []
     for segment in segments[:-1]:
+        position = element_position(segment)
         if segment == EACH_ENTRY:
             steps.append(("entry",))
         elif segment.endswith(EACH_ELEMENT):
             steps += [("key", segment[: -len(EACH_ELEMENT)]), ("each",)]
+        elif position is not None:
+            steps += [("key", position[0]), ("at", str(position[1]))]
         else:
             steps.append(("key", segment))
     last = segments[-1]
@@ -481,6 +523,9 @@ def container_paths(path: str) -> list[tuple[str, type[Parameter]]]:
             needed.append((_tree.join_path(segments[:index]), MapParam))
         elif segment.endswith(EACH_ELEMENT) and index < len(segments) - 1:
             name = segment[: -len(EACH_ELEMENT)]
+            needed.append((_tree.join_path((*segments[:index], name)), RecordsParam))
+        elif index < len(segments) - 1 and element_position(segment) is not None:
+            name = element_position(segment)[0]  # type: ignore[index]
             needed.append((_tree.join_path((*segments[:index], name)), RecordsParam))
     return needed
 
@@ -549,6 +594,7 @@ __all__ = [
     "check_containers",
     "compile_route",
     "container_paths",
+    "element_position",
     "is_wildcard",
     "member_path",
     "set_member",

@@ -271,12 +271,16 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
                     return self.result(name)
                 self.rollback(mark)
             schema, pointer = self.root_branch(schema, pointer)
+        if isinstance(schema, Mapping) and not ("properties" in schema or "allOf" in schema) \
+                and self.root_map(schema, pointer):
+            return self.result(name)
         if not isinstance(schema, Mapping) or not (
             "properties" in schema or "allOf" in schema
         ):
             raise SpaceError(
                 f"{self.source}: the schema must describe an object with 'properties' "
-                "(or a root oneOf/anyOf of such objects)"
+                "(or a root oneOf/anyOf of such objects, or a map: 'patternProperties' / "
+                "'additionalProperties' with a schema for the entries)"
             )
         self.resolving.append(pointer)
         self.walk_object(schema, pointer, (), False)
@@ -311,7 +315,8 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
 
 #: Warnings about documented default bounds and about unknown keys being carried through:
 #: the generated configs stay valid, so ``strict`` does not refuse them.
-_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through")
+_LENIENT = ("(DEFAULT_", "configlab carries unknown keys through", "the root is a map",
+            "(MAX_PREFIX_GROUPS)")
 
 
 def strict_problems(warnings: Sequence[str]) -> list[str]:

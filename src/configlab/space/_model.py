@@ -27,6 +27,7 @@ from configlab.space._elements import (
     MemberParam,
     Route,
     check_containers,
+    container_paths,
     set_member,
 )
 from configlab.space._hints import hints_from_dict, hints_to_dict
@@ -402,6 +403,29 @@ class Space:
                 _tree.set_path(config, param.path, _tree.deep_copy(value))
         return config
 
+    def build_partial(self, assignment: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`build` of a partial assignment (a seeding row), giving element values a home.
+
+        An element parameter (``a[*].b``, ``m.*``) or member factor (``list[m]``) assigned
+        without its container gets the container's shortest non-empty value class (one element,
+        one entry; the empty list of a members list), so the value is in the config instead of
+        being dropped; an assigned container is taken as it is.
+        """
+        full = dict(assignment)
+        needed: list[str] = []
+        for path in assignment:
+            if path not in self:
+                continue  # build() names it
+            param = self.param(path)
+            if isinstance(param, MemberParam):
+                needed.append(param.container)
+            elif self.routed(path):
+                needed += [container for container, _ in container_paths(path)]
+        for container in needed:
+            if container not in full and container in self:
+                full[container] = _shortest_present(self.param(container))
+        return self.build(full)
+
     def encode(self, config: Mapping[str, Any]) -> tuple[int, ...]:
         """Value-class code of every parameter for ``config`` (-1 where the value fits no class)."""
         env = self.extract(config)
@@ -471,5 +495,16 @@ def load_space(source: SpaceSource) -> Space:
         return Space.load(source)
     raise ConfiglabError(f"cannot use {type(source).__name__} as a space")
 
+
+
+def _shortest_present(container: Parameter) -> Any:
+    """The representative of the container's shortest non-empty (or only present) class.
+
+    Every container kind has a list/mapping class (records and maps their lengths, members
+    the list), so ``present`` is never empty.
+    """
+    present = [c.value for c in container.value_classes
+               if isinstance(c.value, list | dict)]
+    return min([v for v in present if v] or present, key=len)
 
 __all__ = ["IMPORTERS", "Space", "SpaceSource", "load_space"]

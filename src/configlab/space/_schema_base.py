@@ -99,6 +99,46 @@ class _Cycle(_Unsupported):
 MAX_CONSTRAINT_COMBINATIONS = 100_000
 #: A list of enum items with at most this many possible members is modelled as a subset.
 MAX_SUBSET_MEMBERS = 64
+#: A list of more string members (ruff's ``lint.select``: ~1,500 rule selectors) keeps at
+#: most this many of them, chosen as prefix groups (:func:`prefix_groups`).
+MAX_PREFIX_GROUPS = 160
+
+
+def prefix_groups(members: Sequence[Any], limit: int) -> list[str] | None:
+    """Up to ``limit`` string members that stand for the others, in their original order.
+
+    A member's *parent* is the longest other member that is a proper prefix of it (``B9``
+    -> ``B``, ``C901`` -> ``C90`` -> ``C``).  The groups are taken level by level: the
+    members without a parent (``A``, ``B``, ``C``, ``I``, ``N``, ``S``), then their children
+    (``ANN``, ``C4``, ``C90``, ``SIM``), ...; a level that does not fit whole takes its groups
+    with the most descendants first.  None when a member is not a non-empty string.
+    """
+    if not all(isinstance(m, str) and m for m in members):
+        return None
+    known = set(members)
+    parent: dict[str, str | None] = {}
+    for member in members:
+        parent[member] = next((member[:k] for k in range(len(member) - 1, 0, -1)
+                               if member[:k] in known), None)
+    size = dict.fromkeys(members, 0)
+    depth: dict[str, int] = {}
+    for member in members:
+        level, above = 0, parent[member]
+        while above is not None:
+            size[above] += 1
+            level, above = level + 1, parent[above]
+        depth[member] = level
+    position = {m: i for i, m in enumerate(members)}
+    chosen: set[str] = set()
+    for level in range(max(depth.values()) + 1):
+        row = [m for m in members if depth[m] == level]
+        room = limit - len(chosen)
+        if len(row) > room:
+            row = sorted(row, key=lambda m: (-size[m], position[m]))[:room]
+        chosen.update(row)
+        if len(chosen) >= limit:
+            break
+    return [m for m in members if m in chosen]
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from configlab.space._elements import (
     MemberParam,
     MembersParam,
     RecordsParam,
+    element_position,
     member_path,
 )
 from configlab.space._schema_base import (
@@ -128,7 +129,13 @@ def _branch_condition(branch: Mapping[str, Any], merged: Mapping[str, Any]) -> d
 
 
 def _wildcards(segments: tuple[str, ...]) -> int:
-    return sum(1 for s in segments if s == EACH_ENTRY or s.endswith(EACH_ELEMENT))
+    return sum(1 for s in segments if s == EACH_ENTRY or s.endswith(EACH_ELEMENT)) + sum(
+        1 for s in segments[:-1] if element_position(s) is not None)
+
+
+#: Keywords of a tuple that positional element parameters do not express.
+_TUPLE_BLOCKERS = ("contains", "unevaluatedItems", "enum", "const", "anyOf", "oneOf", "allOf",
+                   "not", "if")
 
 
 def _natural(schema: Mapping[str, Any], key: str, source: str, pointer: str) -> int | None:
@@ -169,6 +176,8 @@ class _StructureImporter(_ImporterState):
     def structured_array(self, schema: Mapping[str, Any], pointer: str,
                          segments: tuple[str, ...], optional: bool, nullable: bool) -> bool:
         """Model an array as members factors or records; False: the caller models it."""
+        if self.positional_records(schema, pointer, segments, optional, nullable):
+            return True
         if any(k in schema for k in _ARRAY_BLOCKERS) or not isinstance(
                 schema.get("items"), Mapping):
             return False
@@ -259,6 +268,76 @@ class _StructureImporter(_ImporterState):
         self.property(_objects_only(items), f"{pointer}/items", element, False)
         return self.finish_elements(mark, segments, element, before)
 
+    def positional_records(self, schema: Mapping[str, Any], pointer: str,
+                           segments: tuple[str, ...], optional: bool, nullable: bool) -> bool:
+        """A tuple of objects (``prefixItems``; drafts 4-7: ``items`` as a list): a ``records``
+        length parameter plus ``path[i].field`` for the fields of position ``i``.
+
+        Position matters there: each position has its own schema, so each gets its own element
+        parameters, active when the list reaches it (``len(path) > i``).  Lists stop at the
+        last position (elements after it would need the schema of the rest).
+        """
+        key = "prefixItems" if isinstance(schema.get("prefixItems"), list) else "items"
+        positions = schema.get(key)
+        if not isinstance(positions, list) or not positions \
+                or any(k in schema for k in _TUPLE_BLOCKERS) \
+                or schema.get("uniqueItems") is True or _wildcards(segments) >= MAX_WILDCARDS:
+            return False
+        resolved = []
+        for index, position in enumerate(positions):
+            try:
+                target, _ = self.resolve(position, f"{pointer}/{key}/{index}")
+            except _Unsupported:
+                return False
+            if not isinstance(target, Mapping) or not isinstance(target.get("properties"),
+                                                                 Mapping) \
+                    or not target["properties"] \
+                    or [t for t in self.types(target) if t != "null"] not in ([], ["object"]):
+                return False
+            resolved.append(target)
+        low = _natural(schema, "minItems", self.source, pointer) or 0
+        high = _natural(schema, "maxItems", self.source, pointer)
+        top = len(resolved) if high is None else min(high, len(resolved))
+        if low > top:
+            return False
+        mark = self.snapshot()
+        path = _tree.join_path(segments)
+        container = self.build(RecordsParam, pointer, {
+            "path": path, "optional": optional, "nullable": nullable,
+            "min_items": low, "max_items": top})
+        if container is None:
+            self.rollback(mark)
+            return False
+        self.params[path] = container
+        parts: list[tuple[int, str, int, int]] = []
+        for index, target in enumerate(resolved[:top]):
+            element = (*segments[:-1], f"{segments[-1]}[{index}]")
+            before = len(self.constraints)
+            self.property(_objects_only(target), f"{pointer}/{key}/{index}", element, False)
+            parts.append((index, _tree.join_path(element), before, len(self.constraints)))
+        added = list(self.params)[mark.params + 1:]
+        total = sum(1 for p in self.params if _wildcards(_tree.split_path(p)))
+        if not added or len(added) > MAX_ELEMENT_PARAMETERS \
+                or total > MAX_ELEMENT_PARAMETERS_TOTAL or self.unsound > mark.unsound \
+                or len(self.dropped) > mark.dropped or self.oversized(mark) \
+                or any(here in self.params for _, here, _, _ in parts):
+            self.rollback(mark)
+            return False
+        known = list(self.params)
+        for index, here, start, end in parts:
+            guard = f"len({_quote_path(segments)}) > {index}"
+            for added_path in added:
+                if not added_path.startswith(f"{here}."):
+                    continue
+                param = self.params[added_path]
+                text = guard if param.active_if is None \
+                    else f"({guard}) and ({param.active_if.text})"
+                self.params[added_path] = dataclasses.replace(
+                    param, active_if=parse(text, known, name=f"active_if({added_path})"))
+            self.constraints[start:end] = [(name, f"({guard}) -> ({text})")
+                                           for name, text in self.constraints[start:end]]
+        return True
+
     # ------------------------------------------------------------------ maps
     def map_entries(self, schema: Mapping[str, Any], pointer: str, segments: tuple[str, ...],
                     optional: bool, nullable: bool) -> bool:
@@ -302,7 +381,9 @@ class _StructureImporter(_ImporterState):
         names = schema.get("propertyNames")
         key_pattern: str | None = None
         if isinstance(names, Mapping):
-            if set(names) - {"pattern", "type", "description", "title"} \
+            # Key lengths are honoured by the generated keys (map_keys checks them).
+            if set(names) - {"pattern", "type", "description", "title", "minLength",
+                             "maxLength"} \
                     or not isinstance(names.get("pattern", ""), str):
                 return None
             if "pattern" in names:
@@ -335,18 +416,57 @@ class _StructureImporter(_ImporterState):
             if not found:
                 return None
             base = found
+        names = schema.get("propertyNames")
+        lengths = names if isinstance(names, Mapping) else {}
+        shortest, longest = lengths.get("minLength", 0), lengths.get("maxLength", 2**31)
+        if not isinstance(shortest, int) or not isinstance(longest, int):
+            return None
         keys: list[str] = []
         # Variants of the shortest key: one more letter or digit first (``[a-z]+`` keys
         # accept "aa" but not "a1"), then numbered ones.
         suffixes = ["", *"abcdefghijklmnopqrstuvwxyz0123456789", *map(str, range(10, 10 + count))]
         for suffix in suffixes:
             candidate = base + suffix
-            if matcher is not None and not matcher.fullmatch(candidate):
+            if (matcher is not None and not matcher.fullmatch(candidate)) \
+                    or not shortest <= len(candidate) <= longest:
                 continue
             keys.append(candidate)
             if len(keys) == count:
                 return keys
         return None
+
+    # ------------------------------------------------------------------ root maps
+    def root_map(self, schema: Mapping[str, Any], pointer: str) -> bool:
+        """A root object with free keys only (``patternProperties``/``additionalProperties``):
+        imported as generated keys, each holding the entry schema (False: not such a root).
+
+        A path cannot be empty, so the root cannot be a ``map`` parameter; instead
+        ``MAP_KEYS`` keys the map accepts (``minProperties`` of them required, at most
+        ``maxProperties``) become top-level properties sharing the entry schema, so every
+        config has 0..``MAP_KEYS`` entries, each with the entry's own parameters.
+        """
+        if schema.get("properties") or any(k in schema for k in _MAP_BLOCKERS):
+            return False
+        found = self.entry_schema(schema, pointer)
+        if found is None:
+            return False
+        entry, entry_pointer, key_pattern = found
+        low = _natural(schema, "minProperties", self.source, pointer) or 0
+        high = _natural(schema, "maxProperties", self.source, pointer)
+        keys = self.map_keys(schema, key_pattern, max(low, min(MAP_KEYS, high or MAP_KEYS)))
+        if keys is None or len(keys) < low:
+            return False
+        mark = self.snapshot()
+        for index, key in enumerate(keys):
+            self.property(entry, entry_pointer, (key,), index >= low)
+        if len(self.dropped) > mark.dropped:  # a required entry could not be modelled
+            self.rollback(mark)
+            return False
+        keyword = "patternProperties" if "/patternProperties/" in entry_pointer \
+            else "additionalProperties"
+        self.warn(pointer, keyword, f"the root is a map: modelled as the generated keys "
+                                    f"{', '.join(keys)} ({low} required)")
+        return True
 
     # ------------------------------------------------------------------ root unions
     def root_union(self, schema: Mapping[str, Any]) -> dict[str, Any] | None:

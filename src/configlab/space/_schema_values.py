@@ -28,6 +28,7 @@ from configlab.space._params import (
 from configlab.space._schema_base import (
     _PARAM_KEYWORDS,
     ASSERTIONS,
+    MAX_PREFIX_GROUPS,
     MAX_SUBSET_MEMBERS,
     _Cycle,
     _external_ref,
@@ -39,6 +40,7 @@ from configlab.space._schema_base import (
     _same,
     _Unsupported,
     bundle,
+    prefix_groups,
 )
 from configlab.space._values import (
     FORMAT_EXAMPLES,
@@ -487,9 +489,23 @@ class _ValueImporter(_ImporterState):
         mark = self.snapshot()
         found = self.finite_values(item_schema, f"{pointer}/items")
         self.rollback(mark)
-        if found is None or not found[0] or len(found[0]) > MAX_SUBSET_MEMBERS:
+        if found is None or not found[0]:
             return None
-        return list(found[0])
+        members = list(found[0])
+        if len(members) <= MAX_SUBSET_MEMBERS:
+            return members
+        groups = prefix_groups(members, MAX_PREFIX_GROUPS)
+        if groups is None:
+            return None
+        kept = set(groups)
+        left = [m for m in members if m not in kept]
+        if left:
+            self.warn(f"{pointer}/items", "enum",
+                      f"{len(members)} members: the {len(groups)} prefix groups "
+                      f"({', '.join(groups[:6])}, ...) are generated; the other {len(left)} "
+                      f"({', '.join(left[:3])}, ...) extend one of them and never appear "
+                      f"(MAX_PREFIX_GROUPS)")
+        return groups
 
     def subset(self, schema: Mapping[str, Any], pointer: str, members: list[Any], path: str,
                optional: bool, nullable: bool) -> Parameter | None:

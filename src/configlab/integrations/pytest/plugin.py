@@ -11,8 +11,10 @@ coverage / suspects summary.  See ``docs/pytest-plugin.md``.
 
 pytest imports this module in every run, so it only holds the hooks: they return at once for
 tests that are not configlab tests; the implementation is
-:mod:`configlab.integrations.pytest.session`, imported at the top: ``pytest_configure`` needs it
-in every run anyway, and it keeps its own heavy imports (numpy, jsonschema, the codecs) deferred.
+:mod:`configlab.integrations.pytest.session`, imported inside the hooks (deferred, measured
+reason): the entry point is imported before pytest-cov starts measuring, so anything imported
+here (the session pulls the store seam: storage, objectstore) would lose its module-level lines
+from a project's coverage, including configlab's own.
 """
 
 from __future__ import annotations
@@ -23,18 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from configlab.errors import ConfiglabError
-from configlab.execution import Shard
 from configlab.integrations.pytest._names import FIXTURE, MARKER, RUN_ID_ENV, SHARD_METRICS
-from configlab.integrations.pytest.session import (
-    config_fixture,
-    configure,
-    deselect_mismatched,
-    generate_tests,
-    report_phase,
-    start_call,
-    terminal_summary,
-    unconfigure,
-)
 
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.integrations.pytest.handle import ConfigHandle
@@ -48,6 +39,8 @@ def _is_configlab(item: pytest.Item) -> bool:
 @pytest.fixture
 def configlab_config(request: pytest.FixtureRequest) -> Iterator[ConfigHandle]:
     """The configuration of this configlab test execution (a ``ConfigHandle``)."""
+    from configlab.integrations.pytest.session import config_fixture  # deferred: see above
+
     yield from config_fixture(request)
 
 
@@ -84,11 +77,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "(see configlab.parametrize)",
     )
 
+    from configlab.integrations.pytest.session import configure  # deferred: see above
+
     configure(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Close the store connections."""
+    from configlab.integrations.pytest.session import unconfigure  # deferred: see above
+
     unconfigure(config)
 
 
@@ -96,6 +93,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrize marked tests over ``configlab_config`` with the generated configs."""
     marker = metafunc.definition.get_closest_marker(MARKER)
     if marker is not None:
+        from configlab.integrations.pytest.session import generate_tests  # deferred: see above
+
         generate_tests(metafunc, marker)
 
 
@@ -103,6 +102,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Replay: deselect the tests whose space is not the replayed snapshot's; shard: deselect
     the configs other shards run."""
     if config.getoption("configlab_replay") is not None:
+        from configlab.integrations.pytest.session import (  # deferred: see above
+            deselect_mismatched,
+        )
+
         deselect_mismatched(config, items)
     if config.getoption("configlab_shard") is not None:
         _deselect_other_shards(config, items)
@@ -114,6 +117,8 @@ def _deselect_other_shards(config: pytest.Config, items: list[pytest.Item]) -> N
     Every shard generates the same seeded configs, so the slices are disjoint and together
     cover every config once; tests that are not configlab-parametrized run in every shard.
     """
+    from configlab.execution import Shard  # deferred: see above
+
     try:
         shard = Shard.parse(str(config.getoption("configlab_shard")))
     except ConfiglabError as error:
@@ -142,6 +147,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     if not _is_configlab(item):
         return (yield)
 
+    from configlab.integrations.pytest.session import start_call  # deferred: see above
+
     stop = start_call(item)
     try:
         return (yield)
@@ -157,6 +164,8 @@ def pytest_runtest_makereport(
     """Collect phase outcomes; on teardown record the result and tell the controller."""
     report = yield
     if _is_configlab(item):
+        from configlab.integrations.pytest.session import report_phase  # deferred: see above
+
         report_phase(item, report)
     return report
 
@@ -164,6 +173,8 @@ def pytest_runtest_makereport(
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
                             config: pytest.Config) -> None:
     """The configlab summary (controller only; never fails the run)."""
+    from configlab.integrations.pytest.session import terminal_summary  # deferred: see above
+
     terminal_summary(terminalreporter, config)
 
 

@@ -18,7 +18,7 @@ import pytest
 import configlab.generation._compactor as compactor
 from configlab._internal.finite import FiniteConstraint, FiniteModel, ModelSolver
 from configlab.generation import _kernel
-from configlab.generation._covering import build_covering
+from configlab.generation._covering import build_covering, tuples_to_cover
 from configlab.generation._tuple_index import TupleIndex
 from tests.generation.test_covering_v2 import _missing, _model, _subsets
 
@@ -108,6 +108,37 @@ def test_kernel_asks_sat_to_repair_rows_it_cannot_change(
     assert repairs
     assert _missing(model, [tuple(int(v) for v in r) for r in best], _subsets(4, 3)) == set()
     assert len(best) == 8  # the lower bound: 2 x 2 x 2 triples of (a, c, d)
+    _assert_counts_match(comp)
+
+
+def _assert_counts_match(comp: compactor.Compactor) -> None:
+    """The kernel's incremental coverage counts equal a recount of its final rows."""
+    expect = np.zeros(comp.index.total, dtype=np.int32)
+    for row in comp.mat:
+        expect[comp.index.row_indices(row)] += 1
+    assert (comp.cover == expect).all()
+
+
+@pytest.mark.parametrize("mode", ["interpreted", "compiled"])
+def test_kernel_counts_stay_exact_mid_search(mode: str, request: pytest.FixtureRequest) -> None:
+    # stopped by the step budget while tuples are still missing: every count must still
+    # match the rows (an off-by-one in the index arithmetic shows up here at once)
+    if mode == "interpreted":
+        request.getfixturevalue("interpreted")
+    model = _model()
+    solver = ModelSolver(model)
+    index = TupleIndex(model.domain_sizes, 3)
+    rows = build_covering(model, 3, 4, solver=solver, max_steps=0).rows
+    required = np.zeros(index.total, dtype=bool)
+    for tup in tuples_to_cover(model, 3):
+        required[index.encode([p for p, _ in tup], [c for _, c in tup])] = True
+    comp = compactor.Compactor(
+        solver, index, required, [np.asarray(r, dtype=np.int64) for r in rows], [],
+        random.Random(9),
+    )
+    comp.run(150, 150, None)
+    assert comp.index.t == 3 and len(comp.mat) < len(rows)
+    _assert_counts_match(comp)
 
 
 @pytest.mark.parametrize("strength", [2, 3])

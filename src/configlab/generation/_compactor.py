@@ -26,6 +26,9 @@ WORK_LIMIT = 2_000_000
 #: read to choose the row to drop (rows x column subsets)
 MAX_CANDIDATES = 16
 REMOVE_WORK = 20_000_000
+#: t >= 3: a constraint-blocked row is repaired by SAT when no plain move gains, one time in
+#: this many (always when no plain move exists)
+REPAIR_ODDS = 16
 
 
 class Compactor:
@@ -275,7 +278,7 @@ class Compactor:
                 mat, best, tabu, weights, self.cover, unc, pos, state, self.required,
                 idx.sizes, *arrays, *by_param, *tables,
                 int(state[kern.STEP]) + chunk, max_steps, patience, self.lower_bound,
-                MAX_CANDIDATES, sample,
+                MAX_CANDIDATES, sample, REPAIR_ODDS,
             )
             status = int(state[kern.STATUS])
             if status == kern.REPAIR:
@@ -285,7 +288,7 @@ class Compactor:
                 repaired = self._repair(mat[r], tp[0], tv[0])
                 if repaired is not None:
                     score, wscore = kern.row_delta(
-                        r, repaired, mat, *arrays, *by_param, self.required, self.cover,
+                        r, repaired, mat, *by_param, self.required, self.cover,
                         weights, unc, pos, state,
                     )
                     if pick < 0 or wscore > state[kern.PICK_W]:
@@ -296,7 +299,7 @@ class Compactor:
                     move = (pick, plain, int(state[kern.PICK_S]))
                 if move is not None:
                     kern.apply_move(
-                        *move, mat, tabu, weights, *arrays, *by_param, self.required,
+                        *move, mat, tabu, weights, *by_param, self.required,
                         self.cover, unc, pos, state,
                     )
             elif status != kern.RUNNING:
@@ -306,17 +309,23 @@ class Compactor:
                 break
             if now - began < 0.02:  # chunks of ~20 ms: the deadline is read that often
                 chunk = min(chunk * 2, 1 << 20)
+        self.mat = mat[: int(state[kern.N_ROWS])]  # the search's last state (tests read it)
         return list(best[: int(state[kern.BEST_N])])
 
 
-def _by_param(idx: TupleIndex) -> tuple[IntArray, IntArray, IntArray]:
-    """The subsets of every parameter and its multiplier there, as flat arrays: pointers
-    (k + 1), subset ids, multipliers (what the kernel reads for a one-cell change)."""
-    lengths = [len(s) for s in idx.by_param]
-    ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    sids = np.concatenate(idx.by_param).astype(np.int64)
+def _by_param(idx: TupleIndex) -> tuple[IntArray, npt.NDArray[np.int32], IntArray]:
+    """What the kernel reads for a one-cell change of parameter ``p``: pointers (k + 1)
+    into one entry per subset of ``p`` (in ``by_param`` order), each entry the subset's
+    base, its other members and their multipliers (int32, one contiguous row), and ``p``'s
+    multiplier in that subset."""
+    ptr = np.concatenate(([0], np.cumsum([len(s) for s in idx.by_param]))).astype(np.int64)
+    sids = np.concatenate(idx.by_param)
+    entries = np.concatenate(
+        [idx.base[sids][:, None], np.concatenate(idx.others), np.concatenate(idx.o_mult)],
+        axis=1,
+    ).astype(np.int32)
     pmult = np.concatenate(idx.p_mult).astype(np.int64)
-    return ptr, sids, pmult
+    return ptr, entries, pmult
 
 
 def _constraint_tables(

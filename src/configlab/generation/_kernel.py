@@ -64,6 +64,19 @@ def _tindex(row: Arr, s: int, subsets: Arr, mult: Arr, base: Arr) -> int:
 
 
 @njit(cache=True)
+def _pindex(row: Arr, i: int, bp: Arr) -> int:
+    """Index of the tuple ``row`` holds in the ``i``-th (parameter, subset) entry: ``bp[i]``
+    is the subset's base then its other members and their multipliers (one contiguous
+    int32 row per entry: a one-cell change streams through memory instead of gathering
+    the subset, its multipliers and base from three tables)."""
+    h = (bp.shape[1] - 1) // 2
+    x = np.int64(bp[i, 0])
+    for j in range(h):
+        x += row[bp[i, 1 + j]] * np.int64(bp[i, 1 + h + j])
+    return int(x)
+
+
+@njit(cache=True)
 def _unc_add(x: int, unc: Arr, pos: Arr, state: Arr) -> None:
     n = state[N_UNC]
     unc[n] = x
@@ -84,8 +97,7 @@ def _unc_remove(x: int, unc: Arr, pos: Arr, state: Arr) -> None:
 
 @njit(cache=True)
 def _cell_delta(
-    row: Arr, p: int, v: int, subsets: Arr, mult: Arr, base: Arr,
-    bp_ptr: Arr, bp_sid: Arr, bp_pmult: Arr,
+    row: Arr, p: int, v: int, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     required: Arr, cover: Arr, weights: Arr,
 ) -> tuple[int, int]:
     """(count, weighted) coverage change of setting ``row[p] = v``."""
@@ -93,7 +105,7 @@ def _cell_delta(
     cnt = 0
     w = 0
     for i in range(bp_ptr[p], bp_ptr[p + 1]):
-        old = _tindex(row, bp_sid[i], subsets, mult, base)
+        old = _pindex(row, i, bp) + row[p] * bp_pmult[i]
         new = old + d * bp_pmult[i]
         if required[old] and cover[old] == 1:
             cnt -= 1
@@ -106,15 +118,14 @@ def _cell_delta(
 
 @njit(cache=True)
 def _cell_apply(
-    row: Arr, p: int, v: int, subsets: Arr, mult: Arr, base: Arr,
-    bp_ptr: Arr, bp_sid: Arr, bp_pmult: Arr,
+    row: Arr, p: int, v: int, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     required: Arr, cover: Arr, unc: Arr, pos: Arr,
     state: Arr,
 ) -> None:
     """Set ``row[p] = v`` and update coverage counts and the uncovered list."""
     d = v - row[p]
     for i in range(bp_ptr[p], bp_ptr[p + 1]):
-        old = _tindex(row, bp_sid[i], subsets, mult, base)
+        old = _pindex(row, i, bp) + row[p] * bp_pmult[i]
         new = old + d * bp_pmult[i]
         cover[old] -= 1
         if cover[old] == 0 and required[old]:
@@ -146,8 +157,7 @@ def _row_valid(
 
 @njit(cache=True)
 def row_delta(
-    r: int, new: Arr, mat: Arr, subsets: Arr, mult: Arr, base: Arr,
-    bp_ptr: Arr, bp_sid: Arr, bp_pmult: Arr,
+    r: int, new: Arr, mat: Arr, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     required: Arr, cover: Arr, weights: Arr, unc: Arr,
     pos: Arr, state: Arr,
 ) -> tuple[int, int]:
@@ -160,19 +170,19 @@ def row_delta(
     for p in range(mat.shape[1]):
         if row[p] != new[p]:
             cs, cw = _cell_delta(
-                row, p, new[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult, required,
+                row, p, new[p], bp_ptr, bp, bp_pmult, required,
                 cover, weights,
             )
             score += cs
             wscore += cw
             _cell_apply(
-                row, p, new[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult, required,
+                row, p, new[p], bp_ptr, bp, bp_pmult, required,
                 cover, unc, pos, state,
             )
     for p in range(mat.shape[1] - 1, -1, -1):
         if row[p] != old[p]:
             _cell_apply(
-                row, p, old[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult, required,
+                row, p, old[p], bp_ptr, bp, bp_pmult, required,
                 cover, unc, pos, state,
             )
     return score, wscore
@@ -181,8 +191,7 @@ def row_delta(
 @njit(cache=True)
 def apply_move(
     r: int, new: Arr, score: int, mat: Arr, tabu: Arr, weights: Arr,
-    subsets: Arr, mult: Arr, base: Arr,
-    bp_ptr: Arr, bp_sid: Arr, bp_pmult: Arr,
+    bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     required: Arr, cover: Arr, unc: Arr, pos: Arr,
     state: Arr,
 ) -> None:
@@ -191,9 +200,9 @@ def apply_move(
     row = mat[r]
     for p in range(mat.shape[1]):
         if row[p] != new[p]:
-            tabu[r, p] = state[STEP] + 2 + subsets.shape[1]
+            tabu[r, p] = state[STEP] + 2 + (bp.shape[1] + 1) // 2  # tenure 2 + t
             _cell_apply(
-                row, p, new[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult, required,
+                row, p, new[p], bp_ptr, bp, bp_pmult, required,
                 cover, unc, pos, state,
             )
     if score <= 0:  # local optimum: make the tuples still missing heavier
@@ -238,11 +247,11 @@ def search(
     cover: Arr, unc: Arr, pos: Arr, state: Arr,
     required: Arr, sizes: Arr,
     subsets: Arr, mult: Arr, base: Arr,
-    bp_ptr: Arr, bp_sid: Arr, bp_pmult: Arr,
+    bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     pc_ptr: Arr, pc_idx: Arr, c_ptr: Arr, c_scope: Arr,
     c_mult: Arr, c_off: Arr, c_bad: Arr,
     until: int, max_steps: int, patience: int, lower_bound: int, max_cand: int,
-    sample: int,
+    sample: int, repair_odds: int,
 ) -> None:
     """Run the search until step ``until`` (or the end: step budget, lower bound, patience)
     or until a tuple needs a SAT repair; ``state[STATUS]`` says which."""
@@ -341,19 +350,19 @@ def search(
                     p = changed[c]
                     keep[c] = row[p]
                     cs, cw = _cell_delta(
-                        row, p, tmp[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult,
+                        row, p, tmp[p], bp_ptr, bp, bp_pmult,
                         required, cover, weights,
                     )
                     score += cs
                     wscore += cw
                     if c < nc - 1:
                         _cell_apply(
-                            row, p, tmp[p], subsets, mult, base, bp_ptr, bp_sid, bp_pmult,
+                            row, p, tmp[p], bp_ptr, bp, bp_pmult,
                             required, cover, unc, pos, state,
                         )
                 for c in range(nc - 2, -1, -1):
                     _cell_apply(
-                        row, changed[c], keep[c], subsets, mult, base, bp_ptr, bp_sid,
+                        row, changed[c], keep[c], bp_ptr, bp,
                         bp_pmult, required, cover, unc, pos, state,
                     )
                 if is_tabu and n_unc - score >= state[LOW]:
@@ -362,9 +371,10 @@ def search(
                 if pick < 0 or wscore > pick_w or (wscore == pick_w and key < pick_key):
                     pick, pick_score, pick_w, pick_key = r, score, wscore, key
             level -= 1
-        if blocked >= 0 and (pick < 0 or pick_w <= 0):
+        if blocked >= 0 and (pick < 0 or (pick_w <= 0 and _rand(state, repair_odds) == 0)):
             # a row the constraints stop from taking tau: the caller asks SAT for a valid
-            # row around tau and keeps it if it beats the best plain move (PICK, PICK_W)
+            # row around tau and keeps it if it beats the best plain move (PICK, PICK_W);
+            # when a plain move exists, only one time in ``repair_odds`` (SAT is slow)
             state[TAU] = tau
             state[ROW] = blocked
             state[PICK] = pick
@@ -377,7 +387,7 @@ def search(
             for j in range(t):
                 tmp[tp[j]] = tv[j]
             apply_move(
-                pick, tmp, pick_score, mat, tabu, weights, subsets, mult, base, bp_ptr,
-                bp_sid, bp_pmult, required, cover, unc, pos, state,
+                pick, tmp, pick_score, mat, tabu, weights, bp_ptr, bp, bp_pmult, required,
+                cover, unc, pos, state,
             )
     state[STATUS] = RUNNING

@@ -184,3 +184,91 @@ def test_sequential_ss_matches_nested_least_squares() -> None:
     g2 = np.array([-1, 0, 0, 0, 1, 1, 2, 2, 2, 2])
     ss2 = st.sequential_ss(x2.T @ x2, x2.T @ y, g2, 3)
     assert ss2[2] == pytest.approx(0.0, abs=1e-8)
+
+
+# ------------------------------------------------- distributions without importing scipy.stats
+
+
+def _hypergeom_cases() -> list[tuple[int, int, int, int]]:
+    """(k, total, successes, draws) over small, edge and 100,000-row parameters, with k at and
+    beyond both ends of the support."""
+    rng = np.random.default_rng(11)
+    cases = []
+    shapes = [(total, successes, draws)
+              for total in (1, 2, 5, 13, 40, 200, 3000)
+              for successes in sorted({0, 1, total // 3, total - 1, total})
+              for draws in sorted({0, 1, total // 4, total})]
+    shapes += [(100_000, 50_000, 30_287), (90_690, 45_664, 11_333), (2000, 60, 17)]
+    for total, successes, draws in shapes:
+        lo, hi = max(draws - (total - successes), 0), min(successes, draws)
+        inside = rng.integers(lo, hi + 1, 3).tolist()
+        for k in sorted({lo - 1, lo, (lo + hi) // 2, hi - 1, hi, hi + 1, *inside}):
+            cases.append((k, total, successes, draws))
+    return cases
+
+
+def test_hypergeom_functions_equal_scipy_stats() -> None:
+    """pmf, cdf, sf and the log tails give scipy.stats.hypergeom's values bit for bit (the same
+    kernels and support handling), including underflow territory for the log tails."""
+    functions = [(st.hypergeom_pmf, sps.hypergeom.pmf), (st.hypergeom_cdf, sps.hypergeom.cdf),
+                 (st.hypergeom_upper, sps.hypergeom.sf),
+                 (st.hypergeom_logsf, sps.hypergeom.logsf),
+                 (st.hypergeom_logcdf, sps.hypergeom.logcdf)]
+    cases = _hypergeom_cases()
+    assert len(cases) > 300
+    for k, total, successes, draws in cases:
+        for mine, theirs in functions:
+            assert mine(k, total, successes, draws) == float(theirs(k, total, successes, draws)), (
+                mine.__name__, k, total, successes, draws)
+    # the log tail keeps going where the tail itself underflows to 0
+    assert st.hypergeom_upper(29_999, 100_000, 50_000, 30_287) == 0.0
+    assert -30_000 < st.hypergeom_logsf(29_999, 100_000, 50_000, 30_287) < -15_000
+    # not a distribution: NaN, as scipy.stats says
+    for mine in (st.hypergeom_pmf, st.hypergeom_cdf, st.hypergeom_upper, st.hypergeom_logsf,
+                 st.hypergeom_logcdf):
+        assert math.isnan(mine(1, 5, 6, 2)) and math.isnan(mine(0, 0, 0, 0))
+
+
+def test_fisher_two_sided_equals_scipy() -> None:
+    rng = np.random.default_rng(5)
+    tables = [[[0, 0], [3, 4]], [[5, 1], [1, 7]], [[3, 3], [3, 3]], [[0, 9], [9, 0]],
+              [[1200, 31], [2800, 900]]]
+    for _ in range(1500):
+        top = 30 if rng.random() < 0.8 else 3000
+        a, b, c, d = rng.integers(0, top, size=4).tolist()
+        tables.append([[a, b], [c, d]])
+    for table in tables:
+        assert st.fisher_exact_two_sided(table) == float(sps.fisher_exact(table).pvalue), table
+
+
+def test_continuous_tails_quantiles_and_ranks_equal_scipy() -> None:
+    rng = np.random.default_rng(9)
+    x = np.concatenate([rng.exponential(5.0, 300), [0.0, np.inf, 1e-300, 800.0]])
+    dfn = rng.integers(1, 40, x.size)
+    dfd = rng.integers(1, 5000, x.size)
+    np.testing.assert_array_equal(st.chi2_sf(x, dfn), sps.chi2.sf(x, dfn))
+    np.testing.assert_array_equal(st.f_sf(x, dfn, dfd), sps.f.sf(x, dfn, dfd))
+    for q in (0.025, 0.975):
+        for a in (1, 3, 50, 30_000):
+            for b in (1, 2, 77, 9000):
+                assert st.beta_ppf(q, a, b) == float(sps.beta.ppf(q, a, b))
+    for values in (rng.integers(0, 20, 500).astype(float), rng.normal(size=300),
+                   np.array([1.0]), np.array([2.0, 2.0]), np.zeros(0)):
+        ranks = st.rankdata(values)
+        np.testing.assert_array_equal(ranks, sps.rankdata(values))
+        if values.size:
+            assert st.tiecorrect(ranks) == float(sps.tiecorrect(ranks))
+    assert st.tiecorrect(np.zeros(0)) == 1.0
+
+
+def test_analysis_does_not_import_scipy_stats() -> None:
+    """The in-memory engine stays off scipy.stats (its import is ~0.5 s of CPU)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import configlab.analysis as a; a.analyze_encoded; "
+            "import configlab.analysis._suggest; "
+            "print('scipy.stats' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False"

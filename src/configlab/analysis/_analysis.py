@@ -221,8 +221,11 @@ def _cause_patterns(
     # numeric columns that are not parameters of the space (raw values only) are searched too
     extras = sorted(name for name in enc.numeric if name not in enc.params)
     paths = [*enc.params, *extras]
-    codes = np.zeros((used.size, len(paths)), dtype=np.int64)
-    codes[:, : len(enc.params)] = enc.codes[used]
+    # one row per parameter: the search and _masked read whole columns, which in the (rows,
+    # parameters) layout are strided walks over the whole matrix, one per parameter
+    by_param = np.zeros((len(paths), used.size), dtype=np.int64)
+    by_param[: len(enc.params)] = enc.codes[used].T
+    codes = by_param.T
     index = {path: j for j, path in enumerate(paths)}
     numeric = {index[name]: np.asarray(values, dtype=np.float64)[used]
                for name, values in enc.numeric.items()}
@@ -267,27 +270,28 @@ def _cause_patterns(
                 confidence_interval=st.clopper_pearson(support, coverage),
             )
         )
-    masked = _masked(enc, used, fail, patterns, n_single, settings.alpha)
+    masked = _masked(enc, used, fail, patterns, n_single, settings.alpha, by_param)
     return _Mined(tuple(patterns), masked, n_single, n_tests, hit)
 
 
 def _masked(
     enc: EncodedResults, used: _I, fail: _B, patterns: Sequence[Pattern], n_single: int,
-    alpha: float,
+    alpha: float, by_param: _I,
 ) -> tuple[MaskedCondition, ...]:
     """``param == class`` conditions, on parameters no pattern mentions, that are significant on
     their own (Bonferroni over the single cells) but no longer once the patterns' rows are set
-    aside: they merely co-occur with a reported cause."""
+    aside: they merely co-occur with a reported cause.  ``by_param[j]``: parameter ``j``'s
+    codes on the ``used`` rows."""
     if not patterns:
         return ()
     total = int(used.size)
     total_fail = int(fail.sum())
     base = total_fail / total
-    position = {int(r): i for i, r in enumerate(used.tolist())}
     covered = np.zeros(total, dtype=np.bool_)
     fail_sets = []
     for pat in patterns:
-        rows = np.fromiter((position[r] for r in pat.rows), dtype=np.int64, count=len(pat.rows))
+        # positions among the analysed rows (``used`` ascends and holds every pattern row)
+        rows = np.searchsorted(used, np.asarray(pat.rows, dtype=np.int64))
         covered[rows] = True
         fail_sets.append(rows[fail[rows]])
     rest = ~covered
@@ -297,7 +301,7 @@ def _masked(
     for j, path in enumerate(enc.params):
         if path in in_pattern:
             continue
-        col = np.asarray(enc.codes[used, j], dtype=np.int64)
+        col = by_param[j]
         k = len(enc.class_labels[j])
         n = np.bincount(col, minlength=k)
         f = np.bincount(col[fail], minlength=k)
@@ -782,7 +786,8 @@ def _mixed_tests(enc: EncodedResults, prep: _Prepared) -> list[str]:
     empty when there is at most one."""
     if not enc.test_ids:
         return []
-    names = sorted({enc.test_ids[i].split("[", 1)[0] for i in prep.used_idx.tolist()} - {""})
+    distinct = set(map(enc.test_ids.__getitem__, prep.used_idx.tolist()))
+    names = sorted({test.split("[", 1)[0] for test in distinct} - {""})
     return names if len(names) > 1 else []
 
 

@@ -37,10 +37,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
 from configlab.analysis import _stats as st
-from configlab.analysis._counting import PairGram, pair_scores
+from configlab.analysis._counting import PairGram, Scratch, pair_scores
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
@@ -186,7 +185,7 @@ def _log_fisher(k: int, total: int, successes: int, draws: int) -> float:
     :func:`~configlab.analysis._stats.hypergeom_log_sf_bound` keeps candidates comparable."""
     if draws <= 0 or k <= 0:
         return 0.0
-    value = float(sps.hypergeom.logsf(k - 1, total, successes, draws))
+    value = st.hypergeom_logsf(k - 1, total, successes, draws)
     if math.isfinite(value):
         return min(value, 0.0)
     return float(st.hypergeom_log_sf_bound(k, total, successes, draws))
@@ -195,7 +194,8 @@ def _log_fisher(k: int, total: int, successes: int, draws: int) -> float:
 class _Cells:
     """Counts of every enumerated cell (1-, 2- and 3-way), updated by subtraction."""
 
-    def __init__(self, cols: list[_Column], combos: list[tuple[int, ...]]) -> None:
+    def __init__(self, cols: list[_Column], combos: list[tuple[int, ...]],
+                 matrix: npt.NDArray[np.int32] | None = None) -> None:
         self.cols = cols
         self.combos = combos
         sizes = [math.prod(cols[c].k for c in combo) for combo in combos]
@@ -203,6 +203,10 @@ class _Cells:
         self.n = np.zeros(int(self.offsets[-1]), dtype=np.float64)
         self.f = np.zeros_like(self.n)
         self._gram: PairGram | None = None
+        #: (columns, rows) enumeration codes: a subset of rows is then one gather, and a
+        #: combo's columns are contiguous rows of it
+        self.matrix = _cell_matrix(cols) if matrix is None else matrix
+        self.scratch = Scratch()
 
     def add(self, rows: _I, fail: _B, sign: float) -> None:
         """Add (``sign=1``) or remove (``sign=-1``) ``rows`` from every cell's counts."""
@@ -216,27 +220,41 @@ class _Cells:
         if low and self._gram is None:
             self._gram = PairGram(ks.tolist(), [self.combos[i] for i in low],
                                   [int(self.offsets[i]) for i in low])
-        for part_rows, target in ((rows, self.n), (rows[fail[rows]], self.f)):
-            if part_rows.size == 0:
-                continue
-            # one row of codes per column: gathering columns for a combo is then contiguous
-            cells = np.stack([c.cell[part_rows] for c in self.cols]).astype(np.int32)
-            if self._gram is not None:
-                # singles and pairs: one one-hot matrix product (see _counting)
-                self._gram.add(cells, target, sign)
-            chunk = max(1, int(4_000_000 // part_rows.size))
-            for idx_list in by_size.values():
-                idx = np.array(idx_list, dtype=np.int64)
-                members = np.array([self.combos[i] for i in idx_list], dtype=np.int64)
-                for start in range(0, idx.size, chunk):
-                    part = idx[start : start + chunk]
-                    mem = members[start : start + chunk]
-                    # combos of one size are contiguous: a chunk owns one slice of the counts
-                    lo, hi = int(self.offsets[part[0]]), int(self.offsets[part[-1] + 1])
-                    code = cells[mem[:, 0]] + (self.offsets[part] - lo).astype(np.int32)[:, None]
-                    for pos in range(1, mem.shape[1]):
-                        code += cells[mem[:, pos]] * _strides(ks, mem, pos)[:, None]
-                    target[lo:hi] += sign * np.bincount(code.ravel(), minlength=hi - lo)
+        failing = fail[rows]
+        if self._gram is not None:
+            # singles and pairs: one-hot matrix products (see _counting)
+            self._gram.add_rows(self.matrix, rows, failing, self.n, self.f, sign, self.scratch)
+        for idx_list in by_size.values():
+            self._add_triples(idx_list, rows, failing, sign)
+
+    def _add_triples(self, idx_list: list[int], rows: _I, failing: _B, sign: float) -> None:
+        """Triples: one ``bincount`` per triple of its cell code with the failure flag as the
+        lowest bit (rows and failures in one pass), the code of the first two members
+        computed once per pair, in buffers reused from triple to triple."""
+        members = sorted({c for i in idx_list for c in self.combos[i]})
+        at = {c: j for j, c in enumerate(members)}
+        taken = self.scratch.get("triple_codes", (len(members), rows.size), np.int32)
+        for j, c in enumerate(members):
+            np.take(self.matrix[c], rows, out=taken[j])
+        pair = self.scratch.get("pair_code", (rows.size,), np.int64)
+        code = self.scratch.get("triple_code", (rows.size,), np.int64)
+        last: tuple[int, ...] = ()
+        for i in idx_list:
+            a, b, c = self.combos[i]
+            ka, kb = self.cols[a].k, self.cols[b].k
+            if (a, b) != last:
+                # 2 * (code_a + k_a * code_b) + failed
+                np.multiply(taken[at[b]], 2 * ka, out=pair)
+                pair += taken[at[a]]
+                pair += taken[at[a]]
+                pair += failing
+                last = (a, b)
+            np.multiply(taken[at[c]], 2 * ka * kb, out=code)
+            code += pair
+            lo, hi = int(self.offsets[i]), int(self.offsets[i + 1])
+            both = np.bincount(code, minlength=2 * (hi - lo))
+            self.n[lo:hi] += sign * (both[0::2] + both[1::2])
+            self.f[lo:hi] += sign * both[1::2]
 
     def reset(self, rows: _I, fail: _B) -> None:
         """Counts of exactly ``rows`` (cheaper than subtracting when most rows go)."""
@@ -257,18 +275,18 @@ class _Cells:
         return combo, tuple(codes)
 
 
-def _strides(ks: npt.NDArray[np.int32], members: _I, pos: int) -> npt.NDArray[np.int32]:
-    # place value of member ``pos`` in a combo's flat cell index (first member varies fastest)
-    out = np.ones(members.shape[0], dtype=np.int32)
-    for q in range(pos):
-        out *= ks[members[:, q]]
-    return out
+def _cell_matrix(cols: list[_Column]) -> npt.NDArray[np.int32]:
+    """The enumeration codes of every column, one row of the matrix per column."""
+    if not cols:
+        return np.zeros((0, 0), dtype=np.int32)
+    return np.stack([c.cell for c in cols]).astype(np.int32)
 
 
 def _columns(
     codes: _I, n_classes: Sequence[int], numeric: dict[int, _F], bins: int = _BINS
 ) -> list[_Column]:
     cols: list[_Column] = []
+    by_param = np.ascontiguousarray(codes.T)  # whole columns are contiguous rows of it
     for j in range(codes.shape[1]):
         if j in numeric:
             raw = numeric[j]
@@ -292,7 +310,7 @@ def _columns(
             cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions,
                                 n_distinct=int(distinct.size)))
             continue
-        col = codes[:, j].astype(np.int64)
+        col = np.asarray(by_param[j], dtype=np.int64)
         k = int(n_classes[j])
         if k <= 1:
             continue
@@ -315,15 +333,19 @@ def _columns(
     return cols
 
 
-def _mask(col: _Column, region: Region, rows: _I) -> _B:
+def _mask(col: _Column, region: Region) -> _B:
+    """Where ``region`` holds, over every row."""
     if region.numeric:
         assert col.raw is not None
-        v = col.raw[rows]
-        return np.asarray((v > region.lo) & (v <= region.hi), dtype=np.bool_)
+        return np.asarray((col.raw > region.lo) & (col.raw <= region.hi), dtype=np.bool_)
     assert col.codes is not None
     table = np.zeros(col.n_classes, dtype=np.bool_)
     table[list(region.codes)] = True
-    return np.asarray(table[col.codes[rows]], dtype=np.bool_)
+    return np.asarray(table[col.codes], dtype=np.bool_)
+
+
+#: bytes of row masks a search keeps (regions recur in every refinement of every round)
+_MASK_BYTES = 64_000_000
 
 
 class _Search:
@@ -337,6 +359,21 @@ class _Search:
         # conditional effect is overwhelming, and a strict level keeps chance improvements
         # (picked among many candidates) out; with few rows it would drop real atoms
         self.atom_alpha = alpha if fail.size < _SMALL else min(alpha, 1e-3)
+        self._masks: dict[Region, _B] = {}
+        # rows_where's answers for the rows of the current round (see rows_where)
+        self._where: dict[frozenset[Region], _I] = {}
+        self._where_rows: _I | None = None
+        self._where_bytes = 0
+
+    def mask(self, region: Region) -> _B:
+        """Where ``region`` holds, over every row (kept: the same regions are tested again
+        and again while candidates are refined; a subset is then one gather of booleans)."""
+        held = self._masks.get(region)
+        if held is None:
+            if (len(self._masks) + 1) * max(self.fail.size, 1) > _MASK_BYTES:
+                self._masks.clear()
+            held = self._masks[region] = _mask(self.by_param[region.param], region)
+        return held
 
     # ------------------------------------------------------------------ refinement
     def best_region(self, col: _Column, base: _I, total: float, fails: float) -> Region | None:
@@ -443,14 +480,13 @@ class _Search:
             worst, worst_p, worst_new = -1, 0.0, None
             for i, region in enumerate(regions):
                 base = self.rows_where(regions[:i] + regions[i + 1 :], active)
-                col = self.by_param[region.param]
                 variants: list[Region | None] = [None]
                 if region.numeric and region.lo > -math.inf and region.hi < math.inf:
                     variants = [Region(region.param, lo=-math.inf, hi=region.hi),
                                 Region(region.param, lo=region.lo, hi=math.inf)]
                 for wider in variants:
-                    outside = base if wider is None else base[_mask(col, wider, base)]
-                    inside = _mask(col, region, outside)
+                    outside = base if wider is None else base[self.mask(wider)[base]]
+                    inside = self.mask(region)[outside]
                     p = st.hypergeom_sf(int(self.fail[outside][inside].sum()), int(outside.size),
                                        int(self.fail[outside].sum()), int(inside.sum()))
                     # the region was chosen as the best of many (every set of classes, every
@@ -497,10 +533,27 @@ class _Search:
         return max(float(self.by_param[region.param].n_distinct), 1.0)
 
     def rows_where(self, regions: Sequence[Region], rows: _I) -> _I:
-        """The subset of ``rows`` where every region holds."""
-        for region in regions:
-            rows = rows[_mask(self.by_param[region.param], region, rows)]
-        return rows
+        """The subset of ``rows`` where every region holds.
+
+        Answers are kept while the same ``rows`` array (a round's rows in play) is asked
+        about: refining one candidate after another asks for the same conditions again."""
+        if not regions:
+            return rows
+        if rows is not self._where_rows:
+            self._where.clear()
+            self._where_rows, self._where_bytes = rows, 0
+        key = frozenset(regions)
+        held = self._where.get(key)
+        if held is None:
+            held = rows
+            for region in regions:
+                held = held[self.mask(region)[held]]
+            if self._where_bytes + held.nbytes > _MASK_BYTES:
+                self._where.clear()
+                self._where_bytes = 0
+            self._where[key] = held
+            self._where_bytes += held.nbytes
+        return held
 
 
 def _combos(cols: list[_Column], n_rows: int, fail: _B | None = None
@@ -650,7 +703,7 @@ def find_causes(
     if max_order >= 3:
         triples = _triples(cols, cells, n_rows, total, fails, top_params)
         if triples:
-            extra = _Cells(cols, triples)
+            extra = _Cells(cols, triples, cells.matrix)
             extra.add(all_rows, fail, 1.0)
             cells = _merge(cells, extra)
     n_tests = int(cells.n.size)
@@ -728,10 +781,32 @@ def _cap_cells(cols: list[_Column], fail: _B, max_cells: int) -> list[_Column]:
 
 
 def _merge(a: _Cells, b: _Cells) -> _Cells:
-    out = _Cells(a.cols, a.combos + b.combos)
+    out = _Cells(a.cols, a.combos + b.combos, a.matrix)
     out.n = np.concatenate([a.n, b.n])
     out.f = np.concatenate([a.f, b.f])
     return out
+
+
+def _picked(cells: _Cells, order: _I, quota: dict[int, int]) -> _I:
+    """The first ``quota[size]`` cells of ``order`` (flat indices, best first) of each combo
+    size whose codes all have a region (not "no usable value"), in ``order``'s order."""
+    combo = np.searchsorted(cells.offsets, order, side="right") - 1
+    size = np.array([len(c) for c in cells.combos], dtype=np.int64)[combo]
+    rem = order - cells.offsets[combo]
+    usable = np.ones(order.size, dtype=np.bool_)
+    for pos in range(3):
+        # the combo's member at ``pos`` (size < pos + 1: none), its code and its "none" code
+        member = np.array([c[pos] if len(c) > pos else -1 for c in cells.combos],
+                          dtype=np.int64)[combo]
+        has = member >= 0
+        ks = np.array([c.k for c in cells.cols] + [1], dtype=np.int64)[member]
+        none = np.array([c.k - 1 if c.cell_regions[-1] is None else -1 for c in cells.cols]
+                        + [-1], dtype=np.int64)[member]
+        code = rem % ks
+        usable &= ~has | (code != none)
+        rem //= ks
+    chosen = [np.flatnonzero(usable & (size == k))[:q] for k, q in quota.items()]
+    return order[np.sort(np.concatenate(chosen))]
 
 
 def _best_candidate(search: _Search, cells: _Cells, act: _I, total: float, fails: float,
@@ -745,28 +820,13 @@ def _best_candidate(search: _Search, cells: _Cells, act: _I, total: float, fails
     if live.size > 4000:
         top = np.argpartition(-g_live, 4000)[:4000]
         live, g_live = live[top], g_live[top]
-    g = np.zeros(cells.n.size)
-    g[live] = g_live
-    order = live[np.lexsort((live, -g_live))]
-    picked: dict[int, int] = {}
-    quota = {1: 12, 2: 16, 3: 12}
+    rank = np.lexsort((live, -g_live))
     candidates: list[list[Region]] = []
-    for flat in order:
-        if g[flat] <= 0:
-            break
+    for flat in _picked(cells, live[rank][g_live[rank] > 0], {1: 12, 2: 16, 3: 12}):
         combo, codes = cells.cell(int(flat))
-        size = len(combo)
-        if picked.get(size, 0) >= quota[size]:
-            continue
-        cell_regions = [cells.cols[pos].cell_regions[code]
-                        for pos, code in zip(combo, codes, strict=True)]
-        usable = [r for r in cell_regions if r is not None]
-        if len(usable) < len(cell_regions):
-            continue
-        picked[size] = picked.get(size, 0) + 1
-        candidates.append(usable)
-        if sum(picked.values()) >= sum(quota.values()):
-            break
+        held = [cells.cols[pos].cell_regions[code] for pos, code in zip(combo, codes,
+                                                                        strict=True)]
+        candidates.append([r for r in held if r is not None])  # all are (see _picked)
     best: tuple[list[Region], float] | None = None
     done: set[tuple[Region, ...]] = set()
     n_fail_total = int(fails)

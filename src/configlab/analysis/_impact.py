@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
 from configlab.analysis import _stats as st
 from configlab.analysis._report import FailureImpact, FlakyGroup, FlakyPolicy
@@ -213,8 +212,8 @@ def _metric_data(enc: EncodedResults, lay: _Layout, prep: _Prepared, name: str) 
         return _MetricData(
             name, rows, centred, total_ss, counts, sums, np.zeros(n_params), ones, ones.copy()
         )
-    ranks = np.asarray(sps.rankdata(values), dtype=np.float64)
-    tie = float(sps.tiecorrect(ranks))
+    ranks = st.rankdata(values)
+    tie = st.tiecorrect(ranks)
     counts, sums, rank_sums = _class_counts(enc, lay, rows, [None, centred, ranks])
     eta, anova_p = st.anova_from_sums(counts, sums, total_ss, n)
     kruskal_p = st.kruskal_from_rank_sums(counts, rank_sums, n, tie)

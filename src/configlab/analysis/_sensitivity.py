@@ -7,7 +7,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats as sps
 
 from configlab.analysis import _stats as st
 from configlab.analysis._impact import _Layout, _MetricData
@@ -128,7 +127,7 @@ def _exact_interaction(
     if ss_res <= 1e-12 * md.total_ss:
         p = 0.0 if ss_int > 1e-12 * md.total_ss else 1.0
     else:
-        p = float(sps.f.sf((ss_int / df_int) / (ss_res / df_res), df_int, df_res))
+        p = float(st.f_sf((ss_int / df_int) / (ss_res / df_res), df_int, df_res))
     return ss_int / md.total_ss, p
 
 

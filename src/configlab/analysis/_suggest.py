@@ -5,11 +5,12 @@ rule; suggestions no valid config can realise are dropped (and counted in a warn
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
-from configlab._internal.finite import ModelSolver
-from configlab._internal.spacemodel import space_model
 from configlab.analysis._report import AnalysisReport, AnalysisWarning, Suggestion
-from configlab.space import Space
+
+if TYPE_CHECKING:
+    from configlab.space import Space
 
 
 def realise_suggestions(report: AnalysisReport, space: Space) -> AnalysisReport:
@@ -17,6 +18,10 @@ def realise_suggestions(report: AnalysisReport, space: Space) -> AnalysisReport:
     suggestions = report.confidence.suggestions
     if not suggestions or not space.parameters:
         return report
+    # deferred: the SAT solver (~35 ms of imports) loads only when there is something to realise
+    from configlab._internal.finite import ModelSolver
+    from configlab._internal.spacemodel import space_model
+
     model = space_model(space)
     index = {p.path: i for i, p in enumerate(space.parameters)}
     labels = model.labels

@@ -32,11 +32,12 @@ from configlab.cli._output import STDOUT, emit, output_option
 from configlab.cli._store_options import store_options
 from configlab.errors import IntegrationError
 from configlab.execution import Progress
-from configlab.integrations.exporters import export
-from configlab.integrations.ingest import columnar_encoded, detect_report_format, load_results
 from configlab.results import ResultSet, ResultStore, Selection, is_dataset_source
-from configlab.snapshots import SnapshotStore
 from configlab.storage import StoreLocation
+
+# The exporters, the report readers and the snapshot store (YAML, formats, SQLite: ~0.2 s of
+# imports) load in the functions that use them: `analyze` of a JSON lines, CSV or Parquet file
+# reads it by columns and never needs them.
 
 
 @contextmanager
@@ -57,6 +58,8 @@ def _store_or_none(store_path: StoreLocation | str | None) -> Any:
     location = storage.resolve(store_path, environ={})
     if not location.is_postgres and not (location.root / "index.sqlite").is_file():
         return None
+    # deferred: see the note on the imports
+    from configlab.snapshots import SnapshotStore
 
     return SnapshotStore(location)
 
@@ -65,6 +68,9 @@ def read_results(path: str, store_path: StoreLocation | str | None = ".configlab
                  output: bool = True) -> Any:
     """Results from any file ``configlab.integrations.ingest.load_results`` reads (warnings on
     stderr); ``output=False``: without a store's output tails."""
+    # deferred: see the note on the imports
+    from configlab.integrations.ingest import load_results
+
     with _warnings_to_stderr():
         return load_results(path, _store_or_none(store_path), output=output)
 
@@ -143,6 +149,9 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 
         coverage = measure(results, space, strength)
         analysis = analyze(results, space)
+    # deferred: see the note on the imports
+    from configlab.integrations.exporters import export
+
     written = export(results, fmt, output, coverage=coverage, analysis=analysis,
                      parameters=space.paths if space is not None else None)
     if json_out is not None:
@@ -162,6 +171,9 @@ def report(results_path: str, fmt: str, output: str, space_path: str | None, str
 def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, run_id: str | None,
            jsonl: str | None, json_out: str | None) -> None:
     """Read test reports (JUnit XML, pytest-json-report, CTRF) as configlab results."""
+    # deferred: see the note on the imports
+    from configlab.integrations.ingest import detect_report_format, load_results
+
     store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
@@ -210,8 +222,9 @@ def _analyze_columns(results_path: str, space_path: str | None) -> Any:
     the row reader."""
     # deferred: numpy/scipy/polars: only `analyze` needs them, not report/ingest
     from configlab.analysis import analyze_encoded, realise_suggestions
+    from configlab.results import encode_columns
 
-    found = columnar_encoded(results_path, _space(space_path, None))
+    found = encode_columns(results_path, _space(space_path, None))
     if found is None or found[0].n_rows == 0:
         return None
     return realise_suggestions(analyze_encoded(found[0]), found[1])

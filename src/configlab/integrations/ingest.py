@@ -746,19 +746,12 @@ def columnar_encoded(path: str | os.PathLike[str], space: Space | None = None
                      ) -> tuple[EncodedResults, Space] | None:
     """A JSON lines, flat CSV or Parquet results file read straight to columns and encoded (no
     Python object per row), or None when the file needs the row readers (an unusual shape: missing
-    keys, nulls, lists, mixed types; those readers also give the exact error messages)."""
+    keys, nulls, lists, mixed types; those readers also give the exact error messages):
+    :func:`configlab.results.encode_columns`."""
     # imported here: the columnar readers load numpy and polars, which `configlab run` avoids
-    from configlab.results import FastPathUnavailable, encode_csv, encode_jsonl, encode_parquet
+    from configlab.results import encode_columns
 
-    text = os.fspath(path)
-    reader = (encode_parquet if text.endswith(".parquet")
-              else encode_csv if text.endswith(".csv") else encode_jsonl)
-    if not text.endswith((".jsonl", ".parquet", ".csv")) or not Path(text).is_file():
-        return None
-    try:
-        return reader(text, space)
-    except FastPathUnavailable:
-        return None
+    return encode_columns(path, space)
 
 
 def load_encoded(path: str | os.PathLike[str], space: Space | None = None, *,

@@ -28,6 +28,7 @@ from configlab.results._sync import copy_results
 if TYPE_CHECKING:  # pragma: no cover
     from configlab.results._columns import (
         FastPathUnavailable,
+        encode_columns,
         encode_csv,
         encode_jsonl,
         encode_parquet,
@@ -47,6 +48,7 @@ _LAZY: dict[str, str] = {
     "ResultDataset": "configlab.results._dataset",
     "is_dataset_source": "configlab.results._dataset",
     "FastPathUnavailable": "configlab.results._columns",
+    "encode_columns": "configlab.results._columns",
     "encode_csv": "configlab.results._columns",
     "encode_jsonl": "configlab.results._columns",
     "encode_parquet": "configlab.results._columns",
@@ -73,6 +75,7 @@ __all__ = [
     "canonical_json",
     "config_key",
     "copy_results",
+    "encode_columns",
     "encode_csv",
     "encode_jsonl",
     "encode_parquet",

@@ -14,6 +14,7 @@ rows), so the caller falls back to the row reader, which also gives the exact er
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -165,11 +166,29 @@ def _first_seen_order(columns: list[tuple[str, Any]], path: Path) -> list[tuple[
     return sorted(columns, key=lambda item: order[item[0]])
 
 
+#: distinct numbers of a column handed to the inference as they are; beyond this, a summary
+_NUMBERS_IN_FULL = 16
+
+
 def _observed(series: Any) -> list[Any]:
     """The values the inference needs: distinct values in first-seen order, plus a repeat of
-    the first one when some value repeats."""
-    distinct = series.unique(maintain_order=True).to_list()
-    if len(distinct) < series.len():
+    the first one when some value repeats.
+
+    A numeric column with many distinct (finite) values is summarised: its first
+    :data:`_NUMBERS_IN_FULL` distinct values, its minimum and its maximum.  A number
+    parameter is inferred from its kind, its range and whether it has more than a few distinct
+    values, which the summary keeps; a million distinct floats cost seconds as Python
+    objects."""
+    distinct_series = series.unique(maintain_order=True)
+    many = distinct_series.len() > _NUMBERS_IN_FULL
+    if many and series.dtype.is_numeric() and (
+            not series.dtype.is_float()
+            or distinct_series.is_finite().all()):
+        distinct = [*distinct_series.head(_NUMBERS_IN_FULL).to_list(), series.min(),
+                    series.max()]
+    else:
+        distinct = distinct_series.to_list()
+    if distinct_series.len() < series.len():
         distinct.append(distinct[0])
     return list(distinct)
 
@@ -489,4 +508,22 @@ def _metrics(frame: Any) -> dict[str, npt.NDArray[np.float64]]:
     return dict(sorted(out.items()))
 
 
-__all__ = ["FastPathUnavailable", "encode_csv", "encode_jsonl", "encode_parquet", "infer_columns"]
+def encode_columns(path: str | os.PathLike[str], space: Space | None = None
+                   ) -> tuple[EncodedResults, Space] | None:
+    """A JSON lines, flat CSV or Parquet results file read straight to columns and encoded (no
+    Python object per row), or None when the file needs the row readers (an unusual shape:
+    missing keys, nulls, lists, mixed types; those readers also give the exact error
+    messages)."""
+    text = os.fspath(path)
+    reader = (encode_parquet if text.endswith(".parquet")
+              else encode_csv if text.endswith(".csv") else encode_jsonl)
+    if not text.endswith((".jsonl", ".parquet", ".csv")) or not Path(text).is_file():
+        return None
+    try:
+        return reader(text, space)
+    except FastPathUnavailable:
+        return None
+
+
+__all__ = ["FastPathUnavailable", "encode_columns", "encode_csv", "encode_jsonl",
+           "encode_parquet", "infer_columns"]

@@ -22,6 +22,10 @@ BoolArray = npt.NDArray[np.bool_]
 CUR_LIMIT = 32_000_000
 #: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
 WORK_LIMIT = 2_000_000
+#: t >= 3 (compiled kernel): rows sampled per agreement tier of a step, and array elements
+#: read to choose the row to drop (rows x column subsets)
+MAX_CANDIDATES = 16
+REMOVE_WORK = 20_000_000
 
 
 class Compactor:
@@ -51,7 +55,7 @@ class Compactor:
         #: per row, the index of the tuple it holds in every column subset (when it fits in
         #: CUR_LIMIT elements): a step then reads old indices instead of recomputing them
         self.cur: npt.NDArray[np.int32] | None = None
-        if len(self.mat) * len(index.subsets) <= CUR_LIMIT:
+        if index.t <= 2 and len(self.mat) * len(index.subsets) <= CUR_LIMIT:
             self.cur = np.empty((len(self.mat), len(index.subsets)), dtype=np.int32)
         for n, r in enumerate(self.mat):
             held = index.row_indices(r)
@@ -79,10 +83,9 @@ class Compactor:
         if self.cur is not None:
             self.cur = np.delete(self.cur, r, axis=0)
 
-    def _repair(self, r: int, tparams: IntArray, tvals: IntArray) -> IntArray | None:
-        """A valid row containing tau, as close to row ``r`` as the SAT phases make it."""
+    def _repair(self, row: IntArray, tparams: IntArray, tvals: IntArray) -> IntArray | None:
+        """A valid row containing tau, as close to ``row`` as the SAT phases make it."""
         solver = self.solver
-        row = self.mat[r]
         solver.prefer([int(v) for v in row])
         done = solver.complete_preferred(
             {int(p): int(v) for p, v in zip(tparams, tvals, strict=True)}
@@ -137,40 +140,6 @@ class Compactor:
             new_vals[:, cols == p] = v
         return base + (old_vals * mult).sum(axis=2), base + (new_vals * mult).sum(axis=2)
 
-    def _single_change(
-        self, mat: IntArray, sel: IntArray, tparams: IntArray, tvals: IntArray
-    ) -> tuple[IntArray, IntArray, IntArray] | None:
-        """Step indices when every candidate row differs from tau in exactly one parameter
-        (the usual case at t >= 3, see :meth:`_candidate_rows`): per row only the subsets of
-        that parameter can change, a third of the union of tau's subsets at t=3.  Returns
-        (old, new, subset ids) per row, or None when the shortcut does not apply (rows
-        differing in several parameters; subsets of unequal count per parameter, as with
-        mixed strength)."""
-        idx = self.index
-        differ = mat[:, tparams] != tvals
-        if idx.t < 3 or not (differ.sum(axis=1) == 1).all():
-            return None
-        widths = {len(idx.by_param[int(p)]) for p in tparams}
-        if len(widths) != 1:
-            return None
-        which = np.argmax(differ, axis=1)
-        old_idx = np.empty((len(sel), widths.pop()), dtype=np.int64)
-        new_idx = np.empty_like(old_idx)
-        held = np.empty_like(old_idx)
-        for j in np.unique(which).tolist():
-            rows = np.flatnonzero(which == j)
-            p, v = int(tparams[j]), int(tvals[j])
-            sids = idx.by_param[p]
-            held[rows] = sids
-            if self.cur is not None:
-                old = self.cur[np.ix_(sel[rows], sids)].astype(np.int64)
-            else:
-                cols = idx.subsets[sids]
-                old = idx.base[sids] + (mat[rows][:, cols] * idx.mult[sids]).sum(axis=2)
-            old_idx[rows] = old
-            new_idx[rows] = old + (v - mat[rows, p])[:, None] * idx.p_mult[p][None, :]
-        return old_idx, new_idx, held
-
     def _refresh(self, unc: IntArray, old_idx: IntArray, new_idx: IntArray) -> IntArray:
         """The sorted uncovered required tuples after a move that uncovered some of
         ``old_idx`` and covered some of ``new_idx`` (only those can have changed)."""
@@ -179,26 +148,22 @@ class Compactor:
         return np.union1d(np.setdiff1d(unc, came, assume_unique=True), gone)
 
     def _candidate_rows(self, tparams: IntArray, tvals: IntArray, touched: int) -> IntArray:
-        """Rows whose move to hold tau is evaluated.
-
-        At t >= 3 only the rows already agreeing most with tau (fewest cells to change):
-        on spinv that reaches a given size in about a third of the CPU time of evaluating
-        every row, because a step costs rows x touched subsets and the far rows rarely win.
-        At t <= 2 every row (the tuned pairwise search).  At most ``limit`` rows either way
-        (big models): the most agreeing ones, ties broken at random."""
+        """Rows whose move to hold tau is evaluated: every row (the tuned pairwise search),
+        or at most ``limit`` of them on big models: the most agreeing ones, ties broken at
+        random."""
         n = len(self.mat)
         limit = max(4, WORK_LIMIT // max(1, touched * self.index.t))
-        agree = (self.mat[:, tparams] == tvals).sum(axis=1)
-        if self.index.t >= 3:
-            near = np.flatnonzero(agree == agree.max())
-            if len(near) <= limit:
-                return near
-        elif n <= limit:
+        if n <= limit:
             return np.arange(n)
+        agree = (self.mat[:, tparams] == tvals).sum(axis=1)
         order = np.lexsort((self.np_rng.random(n), -agree))
         return np.sort(order[:limit])
 
     def run(self, max_steps: int, patience: int, deadline: float | None) -> list[IntArray]:
+        """The smallest complete suite found within the step budget, the patience (steps
+        without a complete suite) and the wall-clock ``deadline``."""
+        if self.index.t >= 3:
+            return self._run_compiled(max_steps, patience, deadline)
         idx, solver, rng = self.index, self.solver, self.rng
         best = self.mat.copy()
         tenure = 2 + idx.t
@@ -231,12 +196,7 @@ class Compactor:
             cols = idx.subsets[touched]  # (m, t)
             sel = self._candidate_rows(tparams, tvals, len(touched))
             mat = self.mat[sel]
-            single = self._single_change(mat, sel, tparams, tvals)
-            if single is None:
-                old_idx, new_idx = self._step_indices(mat, sel, touched, cols, tparams, tvals)
-                held_sids: IntArray = np.broadcast_to(touched, old_idx.shape)
-            else:
-                old_idx, new_idx, held_sids = single
+            old_idx, new_idx = self._step_indices(mat, sel, touched, cols, tparams, tvals)
             diff = old_idx != new_idx
             lost = (self.cover[old_idx] == 1) & diff
             won = (self.cover[new_idx] == 0) & self.required[new_idx] & diff
@@ -256,7 +216,7 @@ class Compactor:
                 b = int(np.lexsort((tie, -wscore, ~blocked))[0])
                 if not allowed[r] or wscore[b] > wscore[r]:
                     rb = int(sel[b])
-                    repaired = self._repair(rb, tparams, tvals)
+                    repaired = self._repair(self.mat[rb], tparams, tvals)
                     if repaired is not None:
                         changed = np.flatnonzero(repaired != self.mat[rb])
                         delta, wdelta = self._change(rb, repaired, changed, weights, apply=False)
@@ -274,10 +234,132 @@ class Compactor:
                 self.cover[new_idx[r][d]] += 1
                 self.mat[int(sel[r]), tparams] = tvals
                 if self.cur is not None:
-                    self.cur[int(sel[r]), held_sids[r]] = new_idx[r]
+                    self.cur[int(sel[r]), touched] = new_idx[r]
                 tabu[int(sel[r]), tparams] = step + tenure
                 unc = self._refresh(unc, old_idx[r][d], new_idx[r][d])
                 if score[r] <= 0:  # local optimum: make the tuples still missing heavier
                     weights[unc] += 1
                 low = min(low, len(unc))
         return list(best)
+
+    def _run_compiled(
+        self, max_steps: int, patience: int, deadline: float | None
+    ) -> list[IntArray]:
+        """:meth:`run` at t >= 3: the compiled kernel (:mod:`._kernel`), in chunks of steps
+        between which the deadline is read and SAT repairs are made (same result as one
+        long run: the kernel's whole state lives in these arrays)."""
+        from configlab.generation import _kernel as kern  # numba: imported only at t >= 3
+
+        idx = self.index
+        mat = self.mat.copy()
+        best = mat.copy()
+        tabu = np.full(mat.shape, -1, dtype=np.int64)
+        weights = np.ones(idx.total, dtype=np.int32)
+        missing = self.uncovered()
+        unc = np.zeros(max(1, int(np.count_nonzero(self.required))), dtype=np.int32)
+        unc[: len(missing)] = missing
+        pos = np.full(idx.total, -1, dtype=np.int32)
+        pos[missing] = np.arange(len(missing), dtype=np.int32)
+        state = np.zeros(kern.STATE_SIZE, dtype=np.int64)
+        state[kern.N_ROWS] = state[kern.BEST_N] = len(mat)
+        state[kern.N_UNC] = state[kern.LOW] = len(missing)
+        state[kern.RNG] = self.rng.getrandbits(32) | 1  # xorshift: never 0
+        by_param = _by_param(idx)
+        tables = _constraint_tables(self.solver, idx.k)
+        sample = max(2, REMOVE_WORK // max(1, len(idx.subsets)))
+        arrays = (idx.subsets, idx.mult, idx.base)
+        chunk = 8
+        while True:
+            began = time.monotonic()
+            kern.search(
+                mat, best, tabu, weights, self.cover, unc, pos, state, self.required,
+                idx.sizes, *arrays, *by_param, *tables,
+                int(state[kern.STEP]) + chunk, max_steps, patience, self.lower_bound,
+                MAX_CANDIDATES, sample,
+            )
+            status = int(state[kern.STATUS])
+            if status == kern.REPAIR:
+                tp, tv = idx.decode(np.array([state[kern.TAU]], dtype=np.int64))
+                r, pick = int(state[kern.ROW]), int(state[kern.PICK])
+                move: tuple[int, IntArray, int] | None = None
+                repaired = self._repair(mat[r], tp[0], tv[0])
+                if repaired is not None:
+                    score, wscore = kern.row_delta(
+                        r, repaired, mat, *arrays, *by_param, self.required, self.cover,
+                        weights, unc, pos, state,
+                    )
+                    if pick < 0 or wscore > state[kern.PICK_W]:
+                        move = (r, repaired, score)
+                if move is None and pick >= 0:  # the best plain move wins
+                    plain = mat[pick].copy()
+                    plain[tp[0]] = tv[0]
+                    move = (pick, plain, int(state[kern.PICK_S]))
+                if move is not None:
+                    kern.apply_move(
+                        *move, mat, tabu, weights, *arrays, *by_param, self.required,
+                        self.cover, unc, pos, state,
+                    )
+            elif status != kern.RUNNING:
+                break
+            now = time.monotonic()
+            if deadline is not None and now > deadline:
+                break
+            if now - began < 0.02:  # chunks of ~20 ms: the deadline is read that often
+                chunk = min(chunk * 2, 1 << 20)
+        return list(best[: int(state[kern.BEST_N])])
+
+
+def _by_param(idx: TupleIndex) -> tuple[IntArray, IntArray, IntArray]:
+    """The subsets of every parameter and its multiplier there, as flat arrays: pointers
+    (k + 1), subset ids, multipliers (what the kernel reads for a one-cell change)."""
+    lengths = [len(s) for s in idx.by_param]
+    ptr = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    sids = np.concatenate(idx.by_param).astype(np.int64)
+    pmult = np.concatenate(idx.p_mult).astype(np.int64)
+    return ptr, sids, pmult
+
+
+def _constraint_tables(
+    solver: ModelSolver, k: int
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, IntArray, BoolArray]:
+    """The constraints' forbidden combinations as flat lookup tables for the kernel: per
+    parameter the tables reading it (ptr, ids); per table its scope (ptr, params,
+    multipliers) and the offset of its flags in one boolean array."""
+    sizes = solver.model.domain_sizes
+    scopes: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for c, bad in zip(solver.model.constraints, solver.forbidden, strict=True):
+        if bad:
+            scopes.setdefault(tuple(c.scope), []).extend(bad)
+    of_param: list[list[int]] = [[] for _ in range(k)]
+    c_ptr, c_off = [0], []
+    c_scope: list[int] = []
+    c_mult: list[int] = []
+    flags: list[BoolArray] = []
+    offset = 0
+    for n, (scope, combos) in enumerate(scopes.items()):
+        dims = [sizes[p] for p in scope]
+        mult = [int(np.prod(dims[j + 1 :])) for j in range(len(scope))]
+        table = np.zeros(int(np.prod(dims)), dtype=bool)
+        table[np.array(combos, dtype=np.int64).reshape(-1, len(scope)) @ mult] = True
+        for p in scope:
+            of_param[p].append(n)
+        c_scope.extend(scope)
+        c_mult.extend(mult)
+        c_ptr.append(len(c_scope))
+        c_off.append(offset)
+        flags.append(table)
+        offset += len(table)
+    pc_ptr, pc_idx = _flat(of_param)
+    return (
+        pc_ptr, pc_idx, np.asarray(c_ptr, dtype=np.int64),
+        np.asarray(c_scope, dtype=np.int64), np.asarray(c_mult, dtype=np.int64),
+        np.asarray(c_off, dtype=np.int64),
+        np.concatenate(flags) if flags else np.zeros(1, dtype=bool),
+    )
+
+
+def _flat(lists: list[list[int]]) -> tuple[IntArray, IntArray]:
+    """Lists of ints as (pointers, concatenation)."""
+    ptr = np.concatenate(([0], np.cumsum([len(x) for x in lists]))).astype(np.int64)
+    flat = np.asarray([v for x in lists for v in x], dtype=np.int64)
+    return ptr, flat

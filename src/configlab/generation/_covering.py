@@ -54,7 +54,11 @@ BoolArray = npt.NDArray[np.bool_]
 MAX_STRENGTH = 4
 #: Default optimisation step budgets (times ``effort``) for t <= 2 and for higher strengths.
 DEFAULT_STEPS_T2 = 5_000
-DEFAULT_STEPS = 20_000
+DEFAULT_STEPS = 250_000
+#: Least patience (steps without a complete suite, times ``effort``) for t <= 2 and above:
+#: the compiled steps at t >= 3 are cheap but a complete suite can take many of them.
+MIN_PATIENCE_T2 = 2_000
+MIN_PATIENCE = 100_000
 
 Tuple_ = tuple[tuple[int, int], ...]
 
@@ -548,7 +552,8 @@ def build_covering(
             (``over_budget`` in the result).  When the budget (rather than the step
             budget) ends the search, the result can depend on machine speed.
         max_steps: step budget of the optimisation phase (deterministic); default
-            ``5000 * effort`` for t <= 2, ``20000 * effort`` above; ``0`` disables it.
+            ``5000 * effort`` for t <= 2, ``250000 * effort`` above (compiled, cheap
+            steps); ``0`` disables it.
         candidates: candidate rows tried per greedy step (>= 1); default 3 when no
             constraint forbids anything (cheap rows), else 1 (rows cost SAT checks).
         effort: multiplies the default step budget and the patience of the
@@ -598,8 +603,9 @@ def build_covering(
         max_steps = int((DEFAULT_STEPS_T2 if work.t <= 2 else DEFAULT_STEPS) * effort)
     if max_steps > 0 and rows and not over_budget:
         compactor = Compactor(work.solver, index, builder.required, rows, seeds + required, rng)
+        floor = MIN_PATIENCE_T2 if work.t <= 2 else MIN_PATIENCE
         patience = int(
-            effort * min(max(max_steps // 4, 1), max(2_000, 25 * len(model.domain_sizes)))
+            effort * min(max(max_steps // 4, 1), max(floor, 25 * len(model.domain_sizes)))
         )
         if deadline is not None:
             # an explicit time budget is time the caller wants spent: only it and the step

@@ -14,8 +14,10 @@ and peak RSS from ``os.wait4``):
    < 10 s, < 2 GiB); baseline: a plain ``polars.read_ndjson`` / ``polars.read_parquet`` of the
    same file.
 
-``--quick`` uses 1,000,000 and 100,000 rows (a smoke run).  The ratios printed are configlab's
-time over the baseline's, measured in the same run, so machine load affects both.
+``--quick`` uses 1,000,000 and 100,000 rows (a smoke run); ``--load-only`` measures only part 2
+at 1,000,000 rows (no 10,000,000-row dataset to generate).  The ratios printed are configlab's
+time over the baseline's, measured in the same run, so machine load affects both.  Besides
+polars, the JSON lines baseline includes a plain ``pyarrow.json.read_json`` of the same file.
 """
 
 from __future__ import annotations
@@ -91,11 +93,29 @@ def _duckdb_baseline(directory: Path, params: list[str]) -> str:
     )
 
 
+def _load(jsonl: Path, parquet: Path, rows: int, n_params: int) -> None:
+    """Part 2: load + infer + encode of ``rows`` results beside plain reads of the same files."""
+    print(f"== {rows:,} results x {n_params} parameters: load + infer + encode "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    for path, reader in ((jsonl, "read_ndjson"), (parquet, "read_parquet")):
+        mine = _measure(
+            "from configlab.integrations.ingest import load_encoded\n"
+            f"enc, space = load_encoded({str(path)!r})\n"
+            "assert enc.n_rows and len(space.parameters) == 50\n")
+        base = _measure(f"import polars as pl\nframe = pl.{reader}({str(path)!r})\n")
+        _row(f"load_encoded({path.name})", mine, base, "< 10 s, < 2 GiB")
+        if path.suffix == ".jsonl":
+            arrow = _measure(f"import pyarrow.json as pj\ntable = pj.read_json({str(path)!r})\n")
+            _row("  (same file, baseline pyarrow.json.read_json)", mine, arrow, "")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1M and 100k rows (smoke run)")
     parser.add_argument("--keep", type=Path, default=None,
                         help="generate into (and keep) this directory")
+    parser.add_argument("--load-only", action="store_true",
+                        help="only load + infer + encode of 1,000,000 results (part 2)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     big, medium = (1_000_000, 100_000) if args.quick else (10_000_000, 1_000_000)
@@ -106,7 +126,7 @@ def main() -> int:
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         start = time.perf_counter()
         dataset = work / "dataset"
-        if not dataset.exists():
+        if not dataset.exists() and not args.load_only:
             scale_data.generate_parquet(dataset, big, partitions=20)
         jsonl, parquet = work / "results.jsonl", work / "results.parquet"
         if not jsonl.exists():
@@ -117,6 +137,9 @@ def main() -> int:
               f"{time.perf_counter() - start:.0f} s (seeded, {work})\n")
         _cpu_delta()
         params = scale_data.columns()
+        if args.load_only:
+            _load(jsonl, parquet, medium, len(params))
+            return 0
         print(f"== {big:,} results x {len(params)} parameters, partitioned Parquet, DuckDB")
         full = _measure(_cli(["analyze", "--results", str(dataset), "--json", "-", "-q"]))
         full_base = _measure(_duckdb_baseline(dataset, params))
@@ -132,14 +155,7 @@ def main() -> int:
         threshold = any(c.startswith("f04 >") for c in found[:3])
         print(f"planted causes in the top 3: {expected <= set(found[:3]) and threshold}\n")
 
-        print(f"== {medium:,} results x {len(params)} parameters: load + infer + encode")
-        for path, reader in ((jsonl, "read_ndjson"), (parquet, "read_parquet")):
-            mine = _measure(
-                "from configlab.integrations.ingest import load_encoded\n"
-                f"enc, space = load_encoded({str(path)!r})\n"
-                "assert enc.n_rows and len(space.parameters) == 50\n")
-            base = _measure(f"import polars as pl\nframe = pl.{reader}({str(path)!r})\n")
-            _row(f"load_encoded({path.name})", mine, base, "< 10 s, < 2 GiB")
+        _load(jsonl, parquet, medium, len(params))
         return 0
     finally:
         if args.keep is None:

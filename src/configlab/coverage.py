@@ -287,7 +287,7 @@ class _Input:
     has_outcomes: bool
 
 
-def _as_encoded(results: Any, space: Space, what: str = "results") -> _Input:
+def _as_encoded(results: CoverageInput, space: Space, what: str = "results") -> _Input:
     if not isinstance(space, Space):
         raise AnalysisError(f"expected a Space, got {type(space).__name__}")
     if isinstance(results, EncodedResults):
@@ -298,11 +298,13 @@ def _as_encoded(results: Any, space: Space, what: str = "results") -> _Input:
     if isinstance(results, ResultSet):
         return _Input(results.encode(space), True)
     if isinstance(results, Sequence) and not isinstance(results, str | bytes):
-        items = list(results)
-        if all(isinstance(item, Result) for item in items):
-            return _Input(encode_results(items, space), True)
-        if all(isinstance(item, Mapping) for item in items):
-            configs = [Result(config=item, outcome="pass") for item in items]
+        items: list[object] = list(results)
+        rows = [item for item in items if isinstance(item, Result)]
+        if len(rows) == len(items):
+            return _Input(encode_results(rows, space), True)
+        maps = [item for item in items if isinstance(item, Mapping)]
+        if len(maps) == len(items):
+            configs = [Result(config=item, outcome="pass") for item in maps]
             return _Input(encode_results(configs, space), False)
     raise ResultsError(
         f"{what}: expected a ResultSet, EncodedResults, or a list of Results or configs, "
@@ -452,7 +454,8 @@ def _ref(space: Space, combo: tuple[int, ...], codes: tuple[int, ...]) -> TupleR
     return TupleRef(params, codes, labels)
 
 
-def _scanner(results: Any, space: Space, include_skipped: bool) -> tuple[_Scanner, _Input]:
+def _scanner(results: CoverageInput, space: Space, include_skipped: bool
+             ) -> tuple[_Scanner, _Input]:
     data = _as_encoded(results, space)
     rows = None
     if not include_skipped:

@@ -439,6 +439,7 @@ def _enc(**over: Any) -> EncodedResults:
         ({"metrics": {"t": np.zeros(3)}}, "metric 't'"),
         ({"numeric": {"a": np.zeros(1)}}, "numeric parameter 'a'"),
         ({"config_keys": ("k",)}, "config_keys"),
+        ({"config_hashes": np.zeros(3, dtype=np.uint64)}, "config_hashes"),
     ],
 )
 def test_malformed_encoded_results(over: dict[str, Any], message: str) -> None:

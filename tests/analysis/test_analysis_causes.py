@@ -434,3 +434,14 @@ def test_parsimony_corrects_for_the_regions_refinement_chose_among() -> None:
     # uncorrected, the atom would stay: 121 of 121 fail inside, 3 of 4 at z
     assert st.hypergeom_sf(121, 125, 124, 121) == pytest.approx(4 / 125)
     assert search.parsimony([a, not_z], rows) == [a]
+
+
+def test_bounded_row_caches_change_nothing(monkeypatch: Any) -> None:
+    """The search keeps region masks and rows_where answers up to a byte budget; a budget so
+    small that both caches are cleared again and again gives the same report."""
+    from configlab.analysis import _causes
+
+    results, _ = redis_like()
+    expected = analyze(results).to_dict()["patterns"]
+    monkeypatch.setattr(_causes, "_MASK_BYTES", 300)  # a couple of 111-row masks at most
+    assert analyze(results).to_dict()["patterns"] == expected

@@ -286,3 +286,24 @@ def test_timestamps_are_checked_by_columns_and_malformed_ones_fall_back(tmp_path
     with pytest.raises(FastPathUnavailable, match="malformed timestamp"):
         encode_jsonl(path)
 
+
+
+def test_config_hashes_group_equal_configs_like_the_row_reader(tmp_path: Path) -> None:
+    """The columnar reader keys configs by a 64-bit hash folded column by column: equal configs
+    share a key, different ones do not (a change in any one column, nested or not, changes
+    it), and the flaky configs found are the row reader's."""
+    rows = _rows(seed=4, n=300)
+    again = [Result(r.config, "pass" if r.outcome == "fail" else "fail", test_id=r.test_id)
+             for r in rows[:40]]  # the same configs rerun with the other outcome: flaky
+    path = ResultSet(rows + again).to_jsonl(tmp_path / "r.jsonl")
+    fast, _ = encode_jsonl(path)
+    assert fast.config_hashes is not None and fast.config_keys == ()
+    slow_keys = [r.config_key for r in ResultSet.from_jsonl(path)]
+    # same partition of the rows into configs as the row reader's canonical keys
+    pairs = set(zip(slow_keys, fast.config_hashes.tolist(), strict=True))
+    assert len(pairs) == len(set(slow_keys)) == len(set(fast.config_hashes.tolist()))
+    slow_report = analyze(ResultSet.from_jsonl(path)).to_dict()["confidence"]
+    fast_report = analyze_encoded(fast).to_dict()["confidence"]
+    assert len(fast_report["flaky_groups"]) == len(slow_report["flaky_groups"]) == 40
+    assert [g["runs"] for g in fast_report["flaky_groups"]] == [
+        g["runs"] for g in slow_report["flaky_groups"]]

@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from configlab.errors import SpaceError
 from configlab.generation import generate
@@ -286,3 +288,42 @@ def test_tuple_schemas_get_positional_element_parameters() -> None:
     assert seven.paths == ("pair", "pair[0].a", "pair[1].b", "mixed")
     check7 = jsonschema.Draft7Validator(draft7)
     assert all(check7.is_valid(c) for c in quiet(seven, "covering"))
+
+
+_FIELD_SCHEMAS = st.sampled_from([
+    {"type": "boolean"}, {"type": "integer", "minimum": -3, "maximum": 40},
+    {"enum": ["a", "b", "c"]}, {"type": "string", "maxLength": 3},
+])
+
+
+@st.composite
+def _tuple_schemas(draw: st.DrawFn) -> dict[str, Any]:
+    positions = []
+    for _ in range(draw(st.integers(1, 3))):
+        names = draw(st.lists(st.sampled_from("pqrs"), min_size=1, max_size=3, unique=True))
+        fields = {n: draw(_FIELD_SCHEMAS) for n in names}
+        required = draw(st.lists(st.sampled_from(names), unique=True))
+        positions.append({"type": "object", "properties": fields, "required": required,
+                          "additionalProperties": False})
+    tuple_schema: dict[str, Any] = {"type": "array", "prefixItems": positions,
+                                    "minItems": draw(st.integers(0, len(positions)))}
+    if draw(st.booleans()):
+        tuple_schema["items"] = False
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "properties": {"t": tuple_schema, "flag": {"type": "boolean"}},
+            "required": draw(st.sampled_from([[], ["t"]]))}
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_tuple_schemas(), st.integers(0, 1000))
+def test_every_config_of_a_tuple_schema_validates(schema: dict[str, Any], seed: int) -> None:
+    space = Space.from_json_schema(schema)
+    assert any("[0]." in p for p in space.paths)  # positional, not whole values
+    check = jsonschema.Draft202012Validator(schema)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        produced = list(generate(space, "covering", seed=seed)) + list(
+            generate(space, "random", seed=seed, count=20)) + list(
+            generate(space, "boundary", seed=seed, count=10))
+    for config in produced:
+        assert check.is_valid(config), (config, next(check.iter_errors(config)).message)

@@ -59,7 +59,8 @@ def test_every_generated_config_validates(label: str) -> None:
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(("k8s:cronjob-batch-v1", "k8s:persistentvolumeclaim-v1",
-                        "cfn:AWS::S3::Bucket", "cfn:AWS::EC2::Instance")),
+                        "cfn:AWS::S3::Bucket", "cfn:AWS::EC2::Instance",
+                        "cfn-section:rules", "cfn-section:outputs")),
        st.integers(0, 2**32 - 1))
 def test_random_seeds_stay_valid(label: str, seed: int) -> None:
     schema = LOADERS[label]()

@@ -160,7 +160,8 @@ def _check_encoded(enc: EncodedResults) -> None:
                 raise AnalysisError(
                     f"encoded results: {kind} {name!r} has shape {values.shape}, expected ({n},)"
                 )
-    for label, seq in (("config_keys", enc.config_keys), ("test_ids", enc.test_ids)):
+    for label, seq in (("config_keys", enc.config_keys), ("test_ids", enc.test_ids),
+                       ("config_hashes", () if enc.config_hashes is None else enc.config_hashes)):
         if len(seq) not in (0, n):
             raise AnalysisError(f"encoded results: {len(seq)} {label} for {n} rows")
 

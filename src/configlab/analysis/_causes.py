@@ -399,7 +399,10 @@ class _Search:
         vals, fv = self._sorted_values(col, base)
         if vals.size == 0:
             return None
-        distinct, first = np.unique(vals, return_index=True)
+        # ``vals`` ascend: each distinct value starts where it differs from its predecessor
+        # (np.unique's first occurrences, without sorting again)
+        first = np.flatnonzero(np.concatenate([[True], vals[1:] != vals[:-1]]))
+        distinct = vals[first]
         if distinct.size <= 1:
             return None
         # candidate boundaries: after position i (exclusive prefix lengths), only between

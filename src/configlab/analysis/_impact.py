@@ -39,7 +39,7 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
     n = enc.n_rows
     flaky_rows = np.zeros(n, dtype=np.bool_)
     groups: list[FlakyGroup] = []
-    if enc.config_keys:
+    if enc.config_keys or enc.config_hashes is not None:
         gid, first = _groups(enc)
         runs = np.bincount(gid[not_skip], minlength=first.size)
         fails = np.bincount(gid[not_skip & fail], minlength=first.size)
@@ -48,7 +48,9 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
         for g in np.flatnonzero(flaky_gid):
             row = int(first[g])
             test = str(enc.test_ids[row]) if enc.test_ids else ""
-            groups.append(FlakyGroup(str(enc.config_keys[row]), test, int(runs[g]), int(fails[g])))
+            key = (str(enc.config_keys[row]) if enc.config_keys
+                   else str(enc.config_hashes[row]))  # type: ignore[index]
+            groups.append(FlakyGroup(key, test, int(runs[g]), int(fails[g])))
         if policy == "weight" and groups:
             # each flaky config counts as one run (not one per rerun), with its majority
             # outcome; a tie says nothing either way and is set aside
@@ -78,7 +80,9 @@ def _prepare(enc: EncodedResults, policy: FlakyPolicy) -> _Prepared:
 def _groups(enc: EncodedResults) -> tuple[_I, _I]:
     """Group id of each row by (config key, test id), numbered in first-seen order, and the
     first row of each group (one vectorised pass; a dict per row cost ~0.5 s per 100k rows)."""
-    inverse = np.unique(np.asarray([str(k) for k in enc.config_keys]), return_inverse=True)[1]
+    keys = (np.asarray([str(k) for k in enc.config_keys]) if enc.config_keys
+            else np.asarray(enc.config_hashes))
+    inverse = np.unique(keys, return_inverse=True)[1]
     combined = inverse.astype(np.int64).ravel()
     if enc.test_ids:
         tests = np.unique(np.asarray([str(t) for t in enc.test_ids]), return_inverse=True)[1]

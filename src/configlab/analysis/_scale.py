@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from configlab import tree as _tree
 from configlab.analysis._report import ClassStat
 from configlab.constraints import ABSENT
 from configlab.errors import AnalysisError
@@ -197,7 +198,6 @@ def _literal(value: Any) -> str | None:
 
 def _path(param: str) -> str:
     """A parameter path as the constraint language reads it (backticks around odd segments)."""
-    from configlab import tree as _tree
 
     segments = _tree.split_path(param)
     return ".".join(s if s.isidentifier() else "`" + s.replace("`", "") + "`" for s in segments)

@@ -18,6 +18,7 @@ from configlab.cli._store_options import store_options
 from configlab.errors import SpecError
 from configlab.specs import (
     PytestRunner,
+    VerificationReport,
     diff_specs,
     load_spec,
     output_tail,
@@ -133,7 +134,7 @@ def verify_cmd(
     click.get_current_context().exit(0 if report.ok else 1)
 
 
-def _summary(report: Any) -> None:
+def _summary(report: VerificationReport) -> None:
     totals = report.totals()
     for rule in report.rules:
         line = (

@@ -750,17 +750,17 @@ def _boundary(plan: _Plan, rng: random.Random, base: Mapping[str, Any] | None) -
 
 def _covering(plan: _Plan, seed: int, strength: int, base: Mapping[str, Any] | None,
               settings: Mapping[str, Any]) -> Iterator[Config]:
-    _, rows = build_suite(plan.sm, plan.solver, strength, seed, **settings)
-    return _decode_unique(plan.sm, rows, base)
+    report, rows = build_suite(plan.sm, plan.solver, strength, seed, base=base, **settings)
+    return _unique(rows, report.configs)
 
 
-def _decode_unique(sm: SpaceModel, rows: Sequence[tuple[int, ...]],
-                   base: Mapping[str, Any] | None) -> Iterator[Config]:
+def _unique(rows: Sequence[tuple[int, ...]], configs: Sequence[Config]) -> Iterator[Config]:
+    """The configs of the suite whose rows were not met before (seeds kept as they are)."""
     seen: set[tuple[int, ...]] = set()
-    for row in rows:
+    for row, config in zip(rows, configs, strict=True):
         if row not in seen:
             seen.add(row)
-            yield sm.decode(row, base)
+            yield config
 
 
 def _exhaustive(plan: _Plan, base: Mapping[str, Any] | None, max_size: int) -> Iterator[Config]:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
+from configlab import tree as _tree
 from configlab._internal.finite import ModelSolver
 from configlab._internal.spacemodel import SpaceModel, space_model
 from configlab.constraints import ABSENT
@@ -165,10 +166,12 @@ def _weights(space: Space, data: Mapping[str, Any] | None) -> list[list[float]] 
 
 def _seed_codes(
     sm: SpaceModel, solver: ModelSolver, seeds: Iterable[Mapping[str, Any]]
-) -> tuple[list[tuple[int, ...]], list[dict[int, int]]]:
-    """Full valid seeds become required rows; partial ones required combinations."""
+) -> tuple[list[tuple[int, ...]], list[dict[int, int]], list[dict[str, Any]]]:
+    """Full valid seeds become required rows (and are returned, to be kept as they are);
+    partial ones required combinations."""
     rows: list[tuple[int, ...]] = []
     combos: list[dict[int, int]] = []
+    kept: list[dict[str, Any]] = []
     space = sm.space
     for n, seed in enumerate(seeds):
         if not isinstance(seed, Mapping):
@@ -176,6 +179,7 @@ def _seed_codes(
         codes = space.encode(seed)
         if min(codes, default=0) >= 0 and not solver.violates(codes) and space.is_valid(seed):
             rows.append(codes)
+            kept.append(_tree.deep_copy(dict(seed)))
             continue
         env = space.extract(seed)
         combo: dict[int, int] = {}
@@ -190,7 +194,7 @@ def _seed_codes(
                 "take values no valid configuration has together"
             )
         combos.append(combo)
-    return rows, combos
+    return rows, combos, kept
 
 
 def _existing_codes(
@@ -304,7 +308,7 @@ def build_suite(
     """:func:`covering_suite` on a prepared space model and solver; also returns the rows."""
     resolved = sm.space
     hints: Mapping[str, Any] = getattr(resolved, "hints", None) or {}
-    req_rows, combos = _seed_codes(sm, solver, options.get("seeds", ()))
+    req_rows, combos, kept = _seed_codes(sm, solver, options.get("seeds", ()))
     old_rows, invalid, n_existing = _existing_codes(sm, solver, options.get("existing", ()))
     group_list = _groups(resolved, options.get("groups") or hints.get("groups", ()))
     weights = options.get("weights")
@@ -326,6 +330,10 @@ def build_suite(
         result, faults = build_covering(sm.model, strength, seed, solver=solver, **covering), ()
     rows = result.rows + [f.row for f in faults]
     configs = [sm.decode(row, options.get("base")) for row in rows]
+    if options.get("base") is None:
+        # A complete seed is kept as it is: its row holds the value classes of the first
+        # element of each list only (and none of the keys the space does not describe).
+        configs[:len(kept)] = kept
     labels = sm.labels
     fault_info = tuple(
         (len(result.rows) + n, resolved.parameters[f.param].path, labels[f.param][f.code])

@@ -40,7 +40,7 @@ import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from configlab import formats, storage
 from configlab._internal.safeio import write_output
@@ -60,10 +60,14 @@ from configlab.execution import to_result as job_result
 from configlab.exit_codes import EXIT_COVERAGE, EXIT_FAILURES, EXIT_OK
 from configlab.integrations.exporters import export, markdown_summary, replay_command
 from configlab.integrations.ingest import IngestWarning, load_results
-from configlab.results import ResultSet, ResultStore
+from configlab.results import Result, ResultSet, ResultStore
 from configlab.snapshots import SnapshotStore
-from configlab.space import load_space
+from configlab.space import Space, load_space
 from configlab.storage import StoreLocation
+
+if TYPE_CHECKING:  # pragma: no cover - the analysis and coverage engines load numpy
+    from configlab.analysis import AnalysisReport
+    from configlab.coverage import CoverageReport
 
 #: The step kinds, in the order they usually appear.
 STEP_KINDS = ("generate", "run", "ingest", "verify", "coverage", "analyze", "export")
@@ -300,21 +304,28 @@ def _check_step(step: Step, where: str) -> None:
 class _State:
     config: CIConfig
     emit: Callable[[str], None]
-    space: Any = None
+    space: Space | None = None
     generated: list[tuple[Path, dict[str, Any]]] = field(default_factory=list)
     fmt: str = "yaml"
-    results: Any = None
-    new_results: list[Any] = field(default_factory=list)
+    results: ResultSet = field(default_factory=ResultSet)
+    new_results: list[Result] = field(default_factory=list)
     steps: list[StepReport] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
     failed: bool = False
     below: bool = False
-    coverage_report: Any = None
+    coverage_report: CoverageReport | None = None
     coverage_ratio: float | None = None
-    analysis: Any = None
-    shard: Any = None
+    analysis: AnalysisReport | None = None
+    shard: Shard | None = None
     jobs: int | None = None
     suite_size: int = 0
+
+    def need_space(self) -> Space:
+        """The file's space; IntegrationError for a step that needs one when there is none
+        (the configuration check refuses such files first)."""
+        if self.space is None:
+            raise IntegrationError(f"{self.config.path}: this step needs 'space'")
+        return self.space
 
     def shard_metrics(self) -> dict[str, float]:
         """``shard``, ``shards``, ``suite_size`` for the results of a sharded run."""
@@ -442,7 +453,7 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
     base = formats.load(state.path(o["base"])) if "base" in o else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        configs = list(generate(state.space, o.get("strategy", "covering"),
+        configs = list(generate(state.need_space(), o.get("strategy", "covering"),
                                 seed=o.get("seed", 0), count=o.get("count"),
                                 strength=o.get("strength", 2), base=base))
     for note in caught:
@@ -457,7 +468,7 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
         target = out / f"config-{number:0{width}d}.{ext}"
         formats.dump(config, target, fmt)
         state.generated.append((target, config))
-    manifest = {"space": state.config.space, "space_digest": state.space.digest(),
+    manifest = {"space": state.config.space, "space_digest": state.need_space().digest(),
                 "strategy": o.get("strategy", "covering"), "strength": o.get("strength", 2),
                 "seed": o.get("seed", 0), "format": fmt,
                 "files": [p.name for p, _ in state.generated]}
@@ -488,10 +499,11 @@ def _run(state: _State, step: Step) -> tuple[str, str]:
                        cwd=str(state.config.base_dir) if local else None, env=extra_env)
             for index, (path, config) in enumerate(state.generated, start=1)]
     failing = 0
+    digest = state.need_space().digest()
     with SnapshotStore(state.store()) as snapshots:
         snapshot_ids = [snapshots.save_config(
             job.config, job.name, fmt=state.fmt,
-            meta={"source": "configlab.integrations.ci", "space_digest": state.space.digest()}).id
+            meta={"source": "configlab.integrations.ci", "space_digest": digest}).id
             for job in jobs]
         with Progress(len(jobs), f"configlab ci: {step.label}") as progress:
             try:
@@ -606,7 +618,7 @@ def _coverage(state: _State, step: Step) -> tuple[str, str]:
     from configlab.coverage import measure
 
     o = step.options
-    report = measure(state.results, state.space, o.get("strength", 2),
+    report = measure(state.results, state.need_space(), o.get("strength", 2),
                      include_skipped=bool(o.get("include_skipped", False)))
     state.coverage_report = report
     state.coverage_ratio = report.ratio
@@ -627,7 +639,7 @@ def _analyze(state: _State, step: Step) -> tuple[str, str]:
 
     o = step.options
     try:
-        report = analyze(state.results, state.space)
+        report = analyze(state.results, state.need_space())
     except AnalysisError as error:
         state.annotations.append(Annotation("warning", "configlab analyze", str(error)))
         return "ok", f"skipped: {error}"

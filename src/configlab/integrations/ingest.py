@@ -755,7 +755,7 @@ def columnar_encoded(path: str | os.PathLike[str], space: Space | None = None
 
 
 def load_encoded(path: str | os.PathLike[str], space: Space | None = None, *,
-                 store: Any = None) -> tuple[EncodedResults, Space]:
+                 store: StoreRef = None) -> tuple[EncodedResults, Space]:
     """Read any results file :func:`load_results` reads and encode it against ``space``
     (inferred from the configs when None): ``analyze_encoded(*load_encoded(path)[:1])``.
 

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from configlab.errors import SnapshotError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from configlab._internal.objectstore import IndexConnection
     from configlab.snapshots._store import SnapshotStore
 
 #: Default age (seconds) below which an unreferenced object file is kept.
@@ -121,14 +122,16 @@ def collect_garbage(
     return GcReport(len(every), tuple(unreferenced), tuple(young), tuple(deleted), dry_run)
 
 
-def _has_leases(conn: Any) -> bool:
+def _has_leases(conn: IndexConnection) -> bool:
     """Whether the index has a lease table (created by the first lease of a writer)."""
     return conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", ("object_leases",)
     ).fetchone() is not None
 
 
-def _leases(conn: Any, moment: float, grace: float, digest: str | None = None) -> set[str]:
+def _leases(
+    conn: IndexConnection, moment: float, grace: float, digest: str | None = None
+) -> set[str]:
     """The hashes (or only ``digest``) under a lease younger than ``grace`` at ``moment``."""
     if not _has_leases(conn):
         return set()

@@ -253,14 +253,8 @@ class _StructureImporter(_ImporterState):
         if high is None:
             high = max(DEFAULT_MAX_ELEMENTS, low)
             self.unbounded_lists.append(pointer)
-        path = _tree.join_path(segments)
-        container = self.build(RecordsParam, pointer, {
-            "path": path, "optional": optional, "nullable": nullable,
-            "min_items": low, "max_items": high})
-        if container is None:
-            self.rollback(mark)
+        if not self.add_records(mark, pointer, segments, optional, nullable, low, high):
             return False
-        self.params[path] = container
         element = (*segments[:-1], segments[-1] + EACH_ELEMENT)
         before = len(self.constraints)
         # Elements are always generated as objects: a "null" item type would make the
@@ -301,14 +295,8 @@ class _StructureImporter(_ImporterState):
         if low > top:
             return False
         mark = self.snapshot()
-        path = _tree.join_path(segments)
-        container = self.build(RecordsParam, pointer, {
-            "path": path, "optional": optional, "nullable": nullable,
-            "min_items": low, "max_items": top})
-        if container is None:
-            self.rollback(mark)
+        if not self.add_records(mark, pointer, segments, optional, nullable, low, top):
             return False
-        self.params[path] = container
         parts: list[tuple[int, str, int, int]] = []
         for index, target in enumerate(resolved[:top]):
             element = (*segments[:-1], f"{segments[-1]}[{index}]")
@@ -323,40 +311,48 @@ class _StructureImporter(_ImporterState):
                 or any(here in self.params for _, here, _, _ in parts):
             self.rollback(mark)
             return False
-        known = list(self.params)
         for index, here, start, end in parts:
-            guard = f"len({_quote_path(segments)}) > {index}"
-            for added_path in added:
-                if not added_path.startswith(f"{here}."):
-                    continue
-                param = self.params[added_path]
-                text = guard if param.active_if is None \
-                    else f"({guard}) and ({param.active_if.text})"
-                self.params[added_path] = dataclasses.replace(
-                    param, active_if=parse(text, known, name=f"active_if({added_path})"))
-            self.constraints[start:end] = [(name, f"({guard}) -> ({text})")
-                                           for name, text in self.constraints[start:end]]
+            self.guard_elements([p for p in added if p.startswith(f"{here}.")],
+                                f"len({_quote_path(segments)}) > {index}", start, end)
         return True
+
+    def add_records(self, mark: _Snapshot, pointer: str, segments: tuple[str, ...],
+                    optional: bool, nullable: bool, low: int, high: int) -> bool:
+        """Add the ``records`` container at ``segments`` (False, rolled back to ``mark``:
+        refused)."""
+        path = _tree.join_path(segments)
+        container = self.build(RecordsParam, pointer, {
+            "path": path, "optional": optional, "nullable": nullable,
+            "min_items": low, "max_items": high})
+        if container is None:
+            self.rollback(mark)
+            return False
+        self.params[path] = container
+        return True
+
+    def guard_elements(self, paths: list[str], guard: str, start: int, end: int) -> None:
+        """Make ``paths`` active only when ``guard`` holds, and guard the constraints found
+        inside the element (``self.constraints[start:end]``) the same way."""
+        known = list(self.params)
+        for path in paths:
+            param = self.params[path]
+            text = guard if param.active_if is None else f"({guard}) and ({param.active_if.text})"
+            self.params[path] = dataclasses.replace(
+                param, active_if=parse(text, known, name=f"active_if({path})"))
+        self.constraints[start:end] = [(name, f"({guard}) -> ({text})")
+                                       for name, text in self.constraints[start:end]]
 
     # ------------------------------------------------------------------ maps
     def map_entries(self, schema: Mapping[str, Any], pointer: str, segments: tuple[str, ...],
                     optional: bool, nullable: bool) -> bool:
         """An object with free keys: a ``map`` count parameter plus ``path.*`` entries."""
-        if _wildcards(segments) >= MAX_WILDCARDS or schema.get("properties") \
-                or any(k in schema for k in _MAP_BLOCKERS):
+        plan = self.map_plan(schema, pointer) if _wildcards(segments) < MAX_WILDCARDS else None
+        if plan is None:
             return False
-        found = self.entry_schema(schema, pointer)
-        if found is None:
-            return False
-        entry, entry_pointer, key_pattern = found
+        entry, entry_pointer, key_pattern, low, high, keys = plan
         try:
             entry, _ = self.resolve(entry, entry_pointer)
         except _Unsupported:
-            return False
-        low = _natural(schema, "minProperties", self.source, pointer) or 0
-        high = _natural(schema, "maxProperties", self.source, pointer)
-        keys = self.map_keys(schema, key_pattern, max(low, min(MAP_KEYS, high or MAP_KEYS)))
-        if keys is None or len(keys) < low:
             return False
         mark = self.snapshot()
         path = _tree.join_path(segments)
@@ -372,6 +368,23 @@ class _StructureImporter(_ImporterState):
         before = len(self.constraints)
         self.property(_objects_only(entry), entry_pointer, element, False)
         return self.finish_elements(mark, segments, element, before)
+
+    def map_plan(self, schema: Mapping[str, Any], pointer: str
+                 ) -> tuple[Any, str, str | None, int, int | None, list[str]] | None:
+        """(entry schema, its pointer, key pattern, minProperties, maxProperties, generated
+        keys) of an object with free keys only; None when it is not such a map."""
+        if schema.get("properties") or any(k in schema for k in _MAP_BLOCKERS):
+            return None
+        found = self.entry_schema(schema, pointer)
+        if found is None:
+            return None
+        entry, entry_pointer, key_pattern = found
+        low = _natural(schema, "minProperties", self.source, pointer) or 0
+        high = _natural(schema, "maxProperties", self.source, pointer)
+        keys = self.map_keys(schema, key_pattern, max(low, min(MAP_KEYS, high or MAP_KEYS)))
+        if keys is None or len(keys) < low:
+            return None
+        return entry, entry_pointer, key_pattern, low, high, keys
 
     def entry_schema(self, schema: Mapping[str, Any], pointer: str
                      ) -> tuple[Any, str, str | None] | None:
@@ -445,17 +458,10 @@ class _StructureImporter(_ImporterState):
         ``maxProperties``) become top-level properties sharing the entry schema, so every
         config has 0..``MAP_KEYS`` entries, each with the entry's own parameters.
         """
-        if schema.get("properties") or any(k in schema for k in _MAP_BLOCKERS):
+        plan = self.map_plan(schema, pointer)
+        if plan is None:
             return False
-        found = self.entry_schema(schema, pointer)
-        if found is None:
-            return False
-        entry, entry_pointer, key_pattern = found
-        low = _natural(schema, "minProperties", self.source, pointer) or 0
-        high = _natural(schema, "maxProperties", self.source, pointer)
-        keys = self.map_keys(schema, key_pattern, max(low, min(MAP_KEYS, high or MAP_KEYS)))
-        if keys is None or len(keys) < low:
-            return False
+        entry, entry_pointer, _, low, _, keys = plan
         mark = self.snapshot()
         for index, key in enumerate(keys):
             self.property(entry, entry_pointer, (key,), index >= low)
@@ -529,15 +535,8 @@ class _StructureImporter(_ImporterState):
                 or (here.endswith(EACH_ELEMENT) and here in self.params):
             self.rollback(mark)
             return False
-        guard = f"len({_quote_path(segments)}) > 0"
-        known = list(self.params)
-        for path in inside:
-            param = self.params[path]
-            text = guard if param.active_if is None else f"({guard}) and ({param.active_if.text})"
-            self.params[path] = dataclasses.replace(
-                param, active_if=parse(text, known, name=f"active_if({path})"))
-        self.constraints[before:] = [(name, f"({guard}) -> ({text})")
-                                     for name, text in self.constraints[before:]]
+        self.guard_elements(inside, f"len({_quote_path(segments)}) > 0", before,
+                            len(self.constraints))
         return True
 
 

@@ -224,7 +224,7 @@ def _cause_patterns(
     paths = [*enc.params, *extras]
     # one row per parameter: the search and _masked read whole columns, which in the (rows,
     # parameters) layout are strided walks over the whole matrix, one per parameter
-    by_param = np.zeros((len(paths), used.size), dtype=np.int64)
+    by_param = np.zeros((len(paths), used.size), dtype=np.int32)
     by_param[: len(enc.params)] = enc.codes[used].T
     codes = by_param.T
     index = {path: j for j, path in enumerate(paths)}
@@ -277,7 +277,7 @@ def _cause_patterns(
 
 def _masked(
     enc: EncodedResults, used: _I, fail: _B, patterns: Sequence[Pattern], n_single: int,
-    alpha: float, by_param: _I,
+    alpha: float, by_param: npt.NDArray[np.int32],
 ) -> tuple[MaskedCondition, ...]:
     """``param == class`` conditions, on parameters no pattern mentions, that are significant on
     their own (Bonferroni over the single cells) but no longer once the patterns' rows are set

@@ -34,6 +34,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,9 @@ from configlab.analysis._counting import PairGram, Scratch, pair_scores
 
 _F = npt.NDArray[np.float64]
 _I = npt.NDArray[np.int64]
+#: per-row codes (value classes, bins): int32, the results' own code type, so that 100,000
+#: rows x 50 parameters are not copied to int64 on the way (page faults cost more than the work)
+_Codes = npt.NDArray[np.int32]
 _B = npt.NDArray[np.bool_]
 
 #: quantile bins of a numeric parameter for cell enumeration
@@ -106,10 +110,10 @@ class _Column:
     """A parameter as seen by the search."""
 
     index: int
-    cell: _I  # enumeration code per row (value class or quantile bin; k - 1 = not usable)
+    cell: _Codes  # enumeration code per row (value class or quantile bin; k - 1 = not usable)
     k: int  # number of enumeration codes, the last one meaning "no usable value"
     raw: _F | None = None  # raw numeric values (None: categorical)
-    codes: _I | None = None  # value-class codes (categorical)
+    codes: _Codes | None = None  # value-class codes (categorical)
     n_classes: int = 0
     n_distinct: int = 0  # distinct raw values (numeric)
     cell_regions: list[Region | None] = field(default_factory=list)  # code -> region
@@ -279,14 +283,21 @@ def _cell_matrix(cols: list[_Column]) -> npt.NDArray[np.int32]:
     """The enumeration codes of every column, one row of the matrix per column."""
     if not cols:
         return np.zeros((0, 0), dtype=np.int32)
-    return np.stack([c.cell for c in cols]).astype(np.int32)
+    # filled row by row: np.stack(...).astype() made two whole copies first
+    out = np.empty((len(cols), cols[0].cell.size), dtype=np.int32)
+    for i, col in enumerate(cols):
+        out[i] = col.cell
+    return out
 
 
 def _columns(
-    codes: _I, n_classes: Sequence[int], numeric: dict[int, _F], bins: int = _BINS
+    codes: npt.NDArray[np.integer[Any]], n_classes: Sequence[int], numeric: dict[int, _F],
+    bins: int = _BINS,
 ) -> list[_Column]:
     cols: list[_Column] = []
-    by_param = np.ascontiguousarray(codes.T)  # whole columns are contiguous rows of it
+    # whole columns are contiguous rows of it (no copy when ``codes`` is the transpose of a
+    # (parameters, rows) int32 matrix, as the analysis passes it)
+    by_param = np.ascontiguousarray(codes.T, dtype=np.int32)
     for j in range(codes.shape[1]):
         if j in numeric:
             raw = numeric[j]
@@ -299,7 +310,7 @@ def _columns(
                 edges = distinct[:-1]
             else:
                 edges = np.unique(np.quantile(vals, np.linspace(0, 1, bins + 1)[1:-1]))
-            cell = np.full(raw.shape, edges.size + 1, dtype=np.int64)
+            cell = np.full(raw.shape, edges.size + 1, dtype=np.int32)
             cell[finite] = np.searchsorted(edges, vals, side="left")
             bounds = np.concatenate([[-math.inf], edges, [math.inf]])
             regions: list[Region | None] = [
@@ -310,7 +321,7 @@ def _columns(
             cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions,
                                 n_distinct=int(distinct.size)))
             continue
-        col = np.asarray(by_param[j], dtype=np.int64)
+        col = by_param[j]
         k = int(n_classes[j])
         if k <= 1:
             continue
@@ -323,7 +334,7 @@ def _columns(
             regions = [Region(j, codes=(c,)) for c in range(k)]
         else:
             order = np.argsort(-counts, kind="stable")[: _MAX_CODES - 1]
-            remap = np.full(k, order.size, dtype=np.int64)
+            remap = np.full(k, order.size, dtype=np.int32)
             remap[order] = np.arange(order.size)
             cell = remap[col]
             kk = int(order.size) + 1
@@ -364,6 +375,9 @@ class _Search:
         self._where: dict[frozenset[Region], _I] = {}
         self._where_rows: _I | None = None
         self._where_bytes = 0
+        # refinement's answers for the same round (see _best_given and _kept_p)
+        self._best: dict[tuple[int, frozenset[Region], float, float], Region | None] = {}
+        self._p: dict[tuple[Region, Region | None, frozenset[Region]], float] = {}
 
     def mask(self, region: Region) -> _B:
         """Where ``region`` holds, over every row (kept: the same regions are tested again
@@ -462,8 +476,8 @@ class _Search:
         for _ in range(3):
             changed = False
             for i in range(len(regions)):
-                base = self.rows_where(regions[:i] + regions[i + 1 :], active)
-                new = self.best_region(self.by_param[regions[i].param], base, total, fails)
+                new = self._best_given(regions[i].param, regions[:i] + regions[i + 1 :],
+                                       active, total, fails)
                 if new is None:
                     if len(regions) > 1:
                         regions.pop(i)
@@ -488,10 +502,7 @@ class _Search:
                     variants = [Region(region.param, lo=-math.inf, hi=region.hi),
                                 Region(region.param, lo=region.lo, hi=math.inf)]
                 for wider in variants:
-                    outside = base if wider is None else base[self.mask(wider)[base]]
-                    inside = self.mask(region)[outside]
-                    p = st.hypergeom_sf(int(self.fail[outside][inside].sum()), int(outside.size),
-                                       int(self.fail[outside].sum()), int(inside.sum()))
+                    p = self._kept_p(region, wider, regions[:i] + regions[i + 1 :], base)
                     # the region was chosen as the best of many (every set of classes, every
                     # interval): correct for those choices, or one chance pass row left out by
                     # ``x != v`` looks like a reason to keep the atom
@@ -506,6 +517,31 @@ class _Search:
                 regions.pop(worst)
             else:
                 regions[worst] = worst_new
+
+    def _best_given(self, param: int, others: Sequence[Region], active: _I, total: float,
+                    fails: float) -> Region | None:
+        """:meth:`best_region` of ``param`` on the ``active`` rows where ``others`` hold, kept
+        for the round: the candidates of one round share most of their regions (about half
+        the refinements of 100,000 x 50 results asked a question already answered)."""
+        base = self.rows_where(others, active)
+        key = (param, frozenset(others), total, fails)
+        if key not in self._best:
+            self._best[key] = self.best_region(self.by_param[param], base, total, fails)
+        return self._best[key]
+
+    def _kept_p(self, region: Region, wider: Region | None, others: Sequence[Region],
+                base: _I) -> float:
+        """Tail probability of ``region``'s failures among the ``base`` rows (where ``others``
+        hold) within ``wider`` (None: all of them), kept for the round as :meth:`_best_given`."""
+        key = (region, wider, frozenset(others))
+        held = self._p.get(key)
+        if held is None:
+            outside = base if wider is None else base[self.mask(wider)[base]]
+            inside = self.mask(region)[outside]
+            held = self._p[key] = st.hypergeom_sf(
+                int(self.fail[outside][inside].sum()), int(outside.size),
+                int(self.fail[outside].sum()), int(inside.sum()))
+        return held
 
     def choices(self, region: Region) -> float:
         """How many regions of its parameter the refinement chose this one among."""
@@ -540,11 +576,14 @@ class _Search:
 
         Answers are kept while the same ``rows`` array (a round's rows in play) is asked
         about: refining one candidate after another asks for the same conditions again."""
+        if rows is not self._where_rows:
+            # a new round (or the final rows of a cause): every answer kept is stale
+            self._where.clear()
+            self._best.clear()
+            self._p.clear()
+            self._where_rows, self._where_bytes = rows, 0
         if not regions:
             return rows
-        if rows is not self._where_rows:
-            self._where.clear()
-            self._where_rows, self._where_bytes = rows, 0
         key = frozenset(regions)
         held = self._where.get(key)
         if held is None:
@@ -595,7 +634,7 @@ def _screen_pairs(cols: list[_Column], pairs: list[tuple[int, int]], fail: _B, k
     step = max(1, -(-n_rows // budget))
     rows = np.arange(0, n_rows, step, dtype=np.int64)
     gram = PairGram(ks, [], [])
-    cells = np.stack([c.cell[rows] for c in cols]).astype(np.int32)
+    cells = np.stack([c.cell[rows] for c in cols])
     sample_fail = fail[rows]
     n = gram.gram(cells)
     f = gram.gram(cells[:, sample_fail])
@@ -654,7 +693,7 @@ def _triples(cols: list[_Column], cells: _Cells, n_rows: int, total: float, fail
 
 
 def find_causes(
-    codes: _I,
+    codes: npt.NDArray[np.integer[Any]],
     n_classes: Sequence[int],
     numeric: dict[int, _F],
     fail: _B,

@@ -117,9 +117,13 @@ def _read_arrow(path: Path) -> Any:
             explicit_schema=pa.schema([(name, pa.string()) for name in text]),
             unexpected_field_behavior="infer",
         )
-        table = pa_json.read_json(path, parse_options=options,
-                                  read_options=pa_json.ReadOptions(block_size=_BLOCK),
-                                  memory_pool=_arrow_pool())
+        # a memory map, not the path: Arrow then parses the page cache in place instead of
+        # copying the file into fresh buffers, and file pages fault in 64 KiB at a time
+        # (100,000 x 50 results, 74 MB: system time 0.15-0.28 s -> 0.05-0.08 s)
+        with pa.memory_map(str(path)) as source:
+            table = pa_json.read_json(source, parse_options=options,
+                                      read_options=pa_json.ReadOptions(block_size=_BLOCK),
+                                      memory_pool=_arrow_pool())
     except Exception:  # any pyarrow or first-line failure: Polars' reader decides
         return None
     if not all(_plain_arrow_type(field.type) for field in table.schema):

@@ -18,8 +18,6 @@ import urllib.parse
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import jsonschema
-
 from configlab._internal.saferegex import compile_pattern
 from configlab.space._regex import longest_match, shortest_match
 
@@ -69,6 +67,10 @@ class Synthesizer:
     def __init__(self, root: Mapping[str, Any], max_depth: int = DEFAULT_MAX_DEPTH) -> None:
         self.root = root
         self.max_depth = max_depth
+        # deferred: jsonschema and its format checkers cost ~50 ms of import, paid by every
+        # command that loads the space model (``analyze`` only infers a space from results)
+        import jsonschema
+
         cls = jsonschema.validators.validator_for(root, default=jsonschema.Draft202012Validator)
         try:
             self._validator = cls(root, format_checker=cls.FORMAT_CHECKER)

@@ -319,11 +319,13 @@ def _by_param(idx: TupleIndex) -> tuple[IntArray, npt.NDArray[np.int32], IntArra
     base, its other members and their multipliers (int32, one contiguous row), and ``p``'s
     multiplier in that subset."""
     ptr = np.concatenate(([0], np.cumsum([len(s) for s in idx.by_param]))).astype(np.int64)
-    sids = np.concatenate(idx.by_param)
-    entries = np.concatenate(
-        [idx.base[sids][:, None], np.concatenate(idx.others), np.concatenate(idx.o_mult)],
-        axis=1,
-    ).astype(np.int32)
+    t = idx.t
+    entries = np.empty((int(ptr[-1]), 2 * t - 1), dtype=np.int32)
+    for p, sids in enumerate(idx.by_param):  # per parameter: no int64 temporaries of it all
+        part = entries[ptr[p] : ptr[p + 1]]
+        part[:, 0] = idx.base[sids]
+        part[:, 1:t] = idx.others[p]
+        part[:, t:] = idx.o_mult[p]
     pmult = np.concatenate(idx.p_mult).astype(np.int64)
     return ptr, entries, pmult
 

@@ -127,6 +127,21 @@ def test_fisher_kx2() -> None:
     assert st.fisher_kx2(np.array([5.0, 0.0]), np.array([1.0, 0.0])) == 1.0
 
 
+def test_fisher_two_sided_is_scipys_value_exactly() -> None:
+    """The other tail's edge is searched with log-space values where they are far from the
+    target and Boost's pmf where close: every comparison, hence the p-value, is scipy's, on
+    large tables and on symmetric ones (ties between the two tails)."""
+    rng = np.random.default_rng(7)
+    tables = [[[a, m - a], [m - a, a]] for m in (1, 2, 7, 30) for a in range(m + 1)]
+    for total in (20, 2_000, 100_000):
+        for _ in range(40):
+            n1, n = (int(v) for v in rng.integers(1, total, size=2))
+            a = int(rng.integers(max(0, n - (total - n1)), min(n1, n) + 1))
+            tables.append([[a, n1 - a], [n - a, total - n1 - n + a]])
+    for table in tables:
+        assert st.fisher_exact_two_sided(table) == sps.fisher_exact(table).pvalue, table
+
+
 def test_anova_and_kruskal_match_scipy() -> None:
     rng = np.random.default_rng(3)
     codes = rng.integers(0, 3, size=(120, 2)).astype(np.int64)

@@ -212,9 +212,11 @@ def _present(all_counts: _F, j: int) -> _F:
 
 
 def _cause_patterns(
-    enc: EncodedResults, prep: _Prepared, settings: AnalysisSettings, all_counts: _F
+    enc: EncodedResults, prep: _Prepared, settings: AnalysisSettings, all_counts: _F,
+    counts: tuple[_F, _F],
 ) -> _Mined:
-    """Failure patterns from the explain-away cause search (:mod:`configlab.analysis._causes`)."""
+    """Failure patterns from the explain-away cause search (:mod:`configlab.analysis._causes`);
+    ``counts``: the (parameter, class) row and failure counts of the analysed rows."""
     used = prep.used_idx
     if used.size == 0 or not (enc.params or enc.numeric):
         return _Mined((), (), 0, 0, False)
@@ -271,18 +273,19 @@ def _cause_patterns(
                 confidence_interval=st.clopper_pearson(support, coverage),
             )
         )
-    masked = _masked(enc, used, fail, patterns, n_single, settings.alpha, by_param)
+    masked = _masked(enc, used, fail, patterns, n_single, settings.alpha, by_param, counts)
     return _Mined(tuple(patterns), masked, n_single, n_tests, hit)
 
 
 def _masked(
     enc: EncodedResults, used: _I, fail: _B, patterns: Sequence[Pattern], n_single: int,
-    alpha: float, by_param: npt.NDArray[np.int32],
+    alpha: float, by_param: npt.NDArray[np.int32], counts: tuple[_F, _F],
 ) -> tuple[MaskedCondition, ...]:
     """``param == class`` conditions, on parameters no pattern mentions, that are significant on
     their own (Bonferroni over the single cells) but no longer once the patterns' rows are set
     aside: they merely co-occur with a reported cause.  ``by_param[j]``: parameter ``j``'s
-    codes on the ``used`` rows."""
+    codes on the ``used`` rows; ``counts``: their (parameter, class) row and failure counts
+    (the impact table's, not counted again)."""
     if not patterns:
         return ()
     total = int(used.size)
@@ -304,8 +307,7 @@ def _masked(
             continue
         col = by_param[j]
         k = len(enc.class_labels[j])
-        n = np.bincount(col, minlength=k)
-        f = np.bincount(col[fail], minlength=k)
+        n, f = counts[0][j, :k], counts[1][j, :k]
         rn = np.bincount(col[rest], minlength=k)
         rf = np.bincount(col[rest & fail], minlength=k)
         for c in np.flatnonzero((n > 0) & (n < total) & (f * total > n * total_fail)):
@@ -418,7 +420,7 @@ def analyze_encoded(
         enc, prep, lay, counts, fails, settings, warnings
     )
     # ---- patterns
-    mined = _cause_patterns(enc, prep, settings, all_counts)
+    mined = _cause_patterns(enc, prep, settings, all_counts, (counts, fails))
     if mined.hit_limit:
         warnings.append(
             AnalysisWarning(

@@ -852,6 +852,7 @@ def analyze(results: Any, space: Any = None, **options: Any) -> AnalysisReport:
         )
     report = analyze_encoded(enc, **options)
     if isinstance(space, Space):
+        # deferred: the SAT solver loads only when suggestions are completed against a space
         from configlab.analysis._suggest import realise_suggestions
 
         report = realise_suggestions(report, space)

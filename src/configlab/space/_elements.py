@@ -197,6 +197,7 @@ class MapParam(Parameter):
     def _key_problem(self, key: str) -> str | None:
         if self.key_pattern is None:
             return None
+        # deferred: loads google-re2, needed only for maps whose keys have a pattern
         from configlab._internal.saferegex import compile_pattern
 
         compiled = self.__dict__.get("_key_regex")

@@ -416,6 +416,7 @@ class _StructureImporter(_ImporterState):
     def map_keys(self, schema: Mapping[str, Any], key_pattern: str | None,
                  count: int) -> list[str] | None:
         """``count`` distinct keys the map accepts (None when they cannot be generated)."""
+        # deferred: loads google-re2, needed only for maps whose keys have a pattern
         from configlab.space._regex import shortest_match
 
         base = "key"

@@ -90,6 +90,35 @@ def test_transfer_and_copy_are_idempotent(tmp_path: Path) -> None:
     assert target.count() == 3
 
 
+def test_copy_results_goes_run_by_run(tmp_path: Path) -> None:
+    """Results are compared and copied one run at a time (memory bounded by the largest run);
+    results without a run id form a run of their own, two identical runs stay two."""
+    source, target = ResultStore(tmp_path / "a"), ResultStore(tmp_path / "b")
+    same = Result(config={"x": 1}, outcome="pass", run_id="r2")
+    source.record_many([Result(config={"x": 1}, outcome="fail"), same, same,
+                        Result(config={"x": 2}, outcome="pass", run_id="r1")])
+    target.record_many([same, Result(config={"x": 1}, outcome="fail", run_id="r1")])
+    assert source.run_ids() == [None, "r2", "r1"]  # in order of their first result
+    assert [r.outcome for r in source.load_run(None)] == ["fail"]
+    loaded: list[str | None] = []
+    original = ResultStore.load_run
+
+    def spy(store: ResultStore, run_id: str | None) -> ResultSet:
+        loaded.append(run_id)
+        return original(store, run_id)
+
+    ResultStore.load_run = spy  # type: ignore[method-assign]
+    try:
+        assert copy_results(source, target) == 3
+    finally:
+        ResultStore.load_run = original  # type: ignore[method-assign]
+    assert loaded == [None, None, "r2", "r2", "r1", "r1"]  # target, then source, per run
+    assert sorted((r.run_id or "", r.outcome, r.config["x"]) for r in target.load()) == [
+        ("", "fail", 1), ("r1", "fail", 1), ("r1", "pass", 2), ("r2", "pass", 1),
+        ("r2", "pass", 1)]
+    assert copy_results(source, target) == 0
+
+
 def test_gc_finds_and_deletes_unreferenced_objects(pg_url: str, s3_url: str) -> None:
     store = SnapshotStore(pg_url, objects=s3_url)
     kept = store.capture(files=[("big.bin", os.urandom(80_000)), ("a.yaml", b"a: 1\n")])

@@ -886,20 +886,46 @@ class ResultStore:
             with_tails = output and self._output_columns
             columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
             records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
-        results = ResultSet()
-        for record in records:
-            run, test, outcome, duration, config, metrics, snapshot, stamp, out, err = record
-            results.append(Result(
-                config=json.loads(config), outcome=outcome, duration=duration,
-                metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
-                timestamp=stamp, run_id=run, stdout=out, stderr=err,
-            ))
-        return results
+        return _results_of(records)
+
+    def run_ids(self) -> list[str | None]:
+        """The distinct run ids of the stored results (None for results without one), in the
+        order of each run's first recorded result."""
+        with self._db() as conn:
+            rows = conn.execute(
+                "SELECT run_id FROM results GROUP BY run_id ORDER BY min(id)").fetchall()
+        return [None if row[0] is None else str(row[0]) for row in rows]
+
+    def load_run(self, run_id: str | None) -> ResultSet:
+        """The results of one run in recording order; ``None``: the results without a run id
+        (which :meth:`load` cannot select, its ``None`` meaning every run)."""
+        if run_id is not None:
+            return self.load(run_id=run_id)
+        with self._db() as conn:
+            columns = _LOAD_COLUMNS if self._output_columns else (
+                *_LOAD_COLUMNS[:-2], "NULL", "NULL")
+            records = conn.execute(
+                f"SELECT {', '.join(columns)} FROM results WHERE run_id IS NULL ORDER BY id"
+            ).fetchall()
+        return _results_of(records)
 
     def count(self) -> int:
         """Number of results stored."""
         with self._db() as conn:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
+
+
+def _results_of(records: Sequence[Sequence[Any]]) -> ResultSet:
+    """A ResultSet of rows read with ``_LOAD_COLUMNS``."""
+    results = ResultSet()
+    for record in records:
+        run, test, outcome, duration, config, metrics, snapshot, stamp, out, err = record
+        results.append(Result(
+            config=json.loads(config), outcome=outcome, duration=duration,
+            metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
+            timestamp=stamp, run_id=run, stdout=out, stderr=err,
+        ))
+    return results
 
 
 __all__ = [

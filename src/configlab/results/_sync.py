@@ -18,22 +18,25 @@ def _key(result: Result) -> str:
 
 
 def copy_results(source: ResultStore, target: ResultStore) -> int:
-    """Append to ``target`` the results of ``source`` it lacks; returns how many."""
-    results = list(source.load())
-    runs = sorted({r.run_id for r in results if r.run_id is not None})
-    present: Counter[str] = Counter()
-    if any(r.run_id is None for r in results):
-        present.update(_key(r) for r in target.load() if r.run_id is None)
-    for run in runs:
-        present.update(_key(r) for r in target.load(run_id=run))
-    missing = []
-    for result in results:
-        key = _key(result)
-        if present[key]:
-            present[key] -= 1
-        else:
-            missing.append(result)
-    return target.record_many(missing)
+    """Append to ``target`` the results of ``source`` it lacks; returns how many.
+
+    One run at a time (its results in both stores, then one transaction), so memory is bounded
+    by the largest run rather than the whole store; an interrupted copy is completed by the
+    next one.
+    """
+    copied = 0
+    for run in source.run_ids():
+        present = Counter(_key(r) for r in target.load_run(run))
+        missing = []
+        for result in source.load_run(run):
+            key = _key(result)
+            if present[key]:
+                present[key] -= 1
+            else:
+                missing.append(result)
+        if missing:
+            copied += target.record_many(missing)
+    return copied
 
 
 __all__ = ["copy_results"]

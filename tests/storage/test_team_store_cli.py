@@ -3,10 +3,12 @@ snapshot command, ``store push|pull``, ``store gc``, ``results compact`` (real s
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,15 @@ from configlab.storage.s3 import S3ObjectFiles
 
 
 def run(*args: str, code: int = 0) -> str:
+    """Invoke the CLI in-process; the command must close every store connection it opened
+    (one left to the garbage collector warns later, inside another command's output)."""
+    gc.collect()  # what the test itself dropped is not the command's
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gc.collect()
+    leaked = [str(w.message) for w in caught if "still open" in str(w.message)]
+    assert not leaked, (args, leaked)
     assert result.exit_code == code, result.output
     return result.output
 

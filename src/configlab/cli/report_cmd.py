@@ -50,18 +50,23 @@ def _warnings_to_stderr() -> Iterator[None]:
         click.echo(f"configlab: warning: {note.message}", err=True)
 
 
-def _store_or_none(store_path: StoreLocation | str | None) -> Any:
-    """The snapshot store resolving ``configlab.snapshot_id`` links: a team store, a store
-    directory that exists, else None (a missing local store just leaves links unresolved)."""
+@contextmanager
+def _link_store(store_path: StoreLocation | str | None) -> Iterator[Any]:
+    """The snapshot store resolving ``configlab.snapshot_id`` links, closed after the block:
+    a team store, a store directory that exists, else None (a missing local store just leaves
+    links unresolved)."""
     if store_path is None:
-        return None
+        yield None
+        return
     location = storage.resolve(store_path, environ={})
     if not location.is_postgres and not (location.root / "index.sqlite").is_file():
-        return None
+        yield None
+        return
     # deferred: see the note on the imports
     from configlab.snapshots import SnapshotStore
 
-    return SnapshotStore(location)
+    with SnapshotStore(location) as store:
+        yield store
 
 
 def read_results(path: str, store_path: StoreLocation | str | None = ".configlab", *,
@@ -71,8 +76,8 @@ def read_results(path: str, store_path: StoreLocation | str | None = ".configlab
     # deferred: see the note on the imports
     from configlab.integrations.ingest import load_results
 
-    with _warnings_to_stderr():
-        return load_results(path, _store_or_none(store_path), output=output)
+    with _warnings_to_stderr(), _link_store(store_path) as store:
+        return load_results(path, store, output=output)
 
 
 def _selection_options(command: Any) -> Any:
@@ -174,18 +179,19 @@ def ingest(reports: tuple[str, ...], store_path: StoreLocation, record: bool, ru
     # deferred: see the note on the imports
     from configlab.integrations.ingest import detect_report_format, load_results
 
-    store = _store_or_none(store_path)
     everything = ResultSet()
     rows = []
-    for path in reports:
-        kind = detect_report_format(path)
-        with _warnings_to_stderr():
-            found = load_results(path, store, run_id=run_id)
-        everything.extend(found)
-        counts = {o: sum(r.outcome == o for r in found) for o in ("pass", "fail", "error", "skip")}
-        linked = sum(1 for r in found if r.config or r.snapshot_id)
-        rows.append({"report": path, "format": kind, "results": len(found), "linked": linked,
-                     **counts})
+    with _link_store(store_path) as store:
+        for path in reports:
+            kind = detect_report_format(path)
+            with _warnings_to_stderr():
+                found = load_results(path, store, run_id=run_id)
+            everything.extend(found)
+            counts = {o: sum(r.outcome == o for r in found)
+                      for o in ("pass", "fail", "error", "skip")}
+            linked = sum(1 for r in found if r.config or r.snapshot_id)
+            rows.append({"report": path, "format": kind, "results": len(found),
+                         "linked": linked, **counts})
     if jsonl is not None:
         everything.to_jsonl(jsonl)
     if record:

@@ -28,6 +28,14 @@ from configlab.treediff import TreeDiff
 _STORE_OPTION = store_options
 
 
+def _opened(store_path: StoreLocation) -> SnapshotStore:
+    """The store, closed when the command ends (a team store's connection is not left to
+    the garbage collector, whose warning would land in a later command's output)."""
+    store = SnapshotStore(store_path)
+    click.get_current_context().call_on_close(store.close)
+    return store
+
+
 def _shown(snapshot: Snapshot) -> dict[str, Any]:
     """The JSON form of ``snapshot`` as shown: env values and metadata redacted.
 
@@ -136,7 +144,7 @@ def capture(
     """Capture FILES (and selected environment variables) as a snapshot; print its id."""
     if each and not files:
         raise SnapshotError("--each needs at least one FILE")
-    store = SnapshotStore(store_path)
+    store = _opened(store_path)
     groups = [[file] for file in files] if each else [list(files)]
     taken = [
         store.capture(
@@ -172,7 +180,7 @@ def list_(tag: str | None, json_out: str | None, store_path: StoreLocation) -> N
     def skipped(snapshot_id: str, error: SnapshotCorruptedError) -> None:
         click.echo(f"warning: skipped damaged snapshot {snapshot_id[:12]}: {error}", err=True)
 
-    found = SnapshotStore(store_path).list(tag=tag, on_corrupted=skipped)
+    found = _opened(store_path).list(tag=tag, on_corrupted=skipped)
     if json_out is not None:
         emit_json(json_out, [_shown(s) for s in found])
         return
@@ -186,7 +194,7 @@ def list_(tag: str | None, json_out: str | None, store_path: StoreLocation) -> N
 @_STORE_OPTION
 def show(ref: str, json_out: str | None, store_path: StoreLocation) -> None:
     """Show one snapshot (REF: id, unique id prefix or tag)."""
-    snap = SnapshotStore(store_path).get(ref)
+    snap = _opened(store_path).get(ref)
     shown = _shown(snap)
     if json_out is not None:
         emit_json(json_out, shown)
@@ -221,7 +229,7 @@ def restore(args: tuple[str, ...], store_path: StoreLocation, **query: Any) -> N
     A tag as REF selects every snapshot with that tag (--latest: the newest only).
     """
     *refs, directory = args
-    store = SnapshotStore(store_path)
+    store = _opened(store_path)
     chosen = _select(store, tuple(refs), query)
     for snap in chosen:
         target = Path(directory) if len(chosen) == 1 else Path(directory) / snap.short_id
@@ -237,7 +245,7 @@ def restore(args: tuple[str, ...], store_path: StoreLocation, **query: Any) -> N
 def tag(args: tuple[str, ...], remove: bool, store_path: StoreLocation, **query: Any) -> None:
     """Give the selected snapshots the tag TAG (or remove it with --remove)."""
     *refs, new_tag = args
-    store = SnapshotStore(store_path)
+    store = _opened(store_path)
     for snap in _select(store, tuple(refs), query):
         done = store.untag(snap.id, new_tag) if remove else store.tag(snap.id, new_tag)
         click.echo(_line(done))
@@ -255,7 +263,7 @@ def diff(
     store_path: StoreLocation,
 ) -> None:
     """Structural diff of the configs of snapshots A and B."""
-    result = _redacted_diff(SnapshotStore(store_path).diff(a, b, name=name))
+    result = _redacted_diff(_opened(store_path).diff(a, b, name=name))
     if as_patch:
         emit_json(json_out or STDOUT, result.to_json_patch())
     elif json_out is not None:
@@ -274,7 +282,7 @@ def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation, **que
 
     A tag as REF exports every snapshot with that tag (--latest: the newest only).
     """
-    store = SnapshotStore(store_path)
+    store = _opened(store_path)
     chosen = _select(store, refs, query)
     path = store.export([snap.id for snap in chosen], output)
     click.echo(f"{path} ({len(chosen)} snapshot{'s' if len(chosen) != 1 else ''})")
@@ -285,7 +293,7 @@ def export_(refs: tuple[str, ...], output: str, store_path: StoreLocation, **que
 @_STORE_OPTION
 def import_(bundle: str, store_path: StoreLocation) -> None:
     """Import a bundle written by ``snapshot export`` (verifying every hash)."""
-    for snapshot_id in SnapshotStore(store_path).import_(bundle):
+    for snapshot_id in _opened(store_path).import_(bundle):
         click.echo(snapshot_id)
 
 
@@ -299,7 +307,7 @@ def verify(
 ) -> None:
     """Check every stored object and index row (or only the selected snapshots' files);
     exit 1 when anything is damaged."""
-    store = SnapshotStore(store_path)
+    store = _opened(store_path)
     if refs or any(value not in (None, False) for value in query.values()):
         problems = _verify_selected(store, _select(store, refs, query), json_out)
         if problems:

@@ -36,7 +36,7 @@ from configlab.specs._runners import (
     call_with_timeout,
     run_all,
 )
-from configlab.specs._versions import open_store, record_spec
+from configlab.specs._versions import opened_store, record_spec
 from configlab.storage import StoreLocation
 
 Runner = Callable[[Mapping[str, Any]], Any]
@@ -188,39 +188,39 @@ def verify(
     if max_per_rule:
         chosen = {rule_id: indexes[:max_per_rule] for rule_id, indexes in chosen.items()}
     to_run = sorted({i for indexes in chosen.values() for i in indexes})
-    opened = open_store(store)
-    spec_snapshot: str | None = None
-    snapshot_ids: dict[int, str] = {}
-    if opened is not None:
-        spec_snapshot = record_spec(opened, the_spec).id
-        snapshot_ids = _save_configs(opened, the_spec, candidates, chosen, to_run, fmt)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    outcomes = _run_configs(
-        run,
-        candidates,
-        to_run,
-        timeout=None if own_timeout else timeout,
-        workers=workers,
-        progress=progress,
-        label=f"verify {the_spec.label}",
-    )
-    report = VerificationReport(
-        spec_name=the_spec.name,
-        spec_version=the_spec.version,
-        spec_hash=the_spec.digest(),
-        rules=_rule_reports(
-            the_spec, candidates, chosen, notes, outcomes, snapshot_ids, predicates
-        ),
-        spec_snapshot=spec_snapshot,
-        runner=runner_name,
-        strategy="given" if configs is not None else strategy,
-        seed=seed,
-    )
-    if opened is not None:
-        with ResultStore(opened.location) as results:
-            results.record_many(report.to_results())
-    return report
+    with opened_store(store) as opened:
+        spec_snapshot: str | None = None
+        snapshot_ids: dict[int, str] = {}
+        if opened is not None:
+            spec_snapshot = record_spec(opened, the_spec).id
+            snapshot_ids = _save_configs(opened, the_spec, candidates, chosen, to_run, fmt)
+        if progress is None:
+            progress = sys.stderr.isatty()
+        outcomes = _run_configs(
+            run,
+            candidates,
+            to_run,
+            timeout=None if own_timeout else timeout,
+            workers=workers,
+            progress=progress,
+            label=f"verify {the_spec.label}",
+        )
+        report = VerificationReport(
+            spec_name=the_spec.name,
+            spec_version=the_spec.version,
+            spec_hash=the_spec.digest(),
+            rules=_rule_reports(
+                the_spec, candidates, chosen, notes, outcomes, snapshot_ids, predicates
+            ),
+            spec_snapshot=spec_snapshot,
+            runner=runner_name,
+            strategy="given" if configs is not None else strategy,
+            seed=seed,
+        )
+        if opened is not None:
+            with ResultStore(opened.location) as results:
+                results.record_many(report.to_results())
+        return report
 
 
 def _check_workers(workers: int | None, max_per_rule: int | None) -> int:

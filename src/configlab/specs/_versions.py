@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,21 @@ def open_store(
     raise SpecError(f"store must be a SnapshotStore or a path, got {type(store).__name__}")
 
 
+@contextmanager
+def opened_store(
+    store: SnapshotStore | str | os.PathLike[str] | StoreLocation | None,
+) -> Iterator[SnapshotStore | None]:
+    """:func:`open_store` for the length of a block: a store opened here (from a path or URL)
+    is closed at the end, a store passed in stays open for its owner (a team store's
+    connection would otherwise be left to the garbage collector)."""
+    opened = open_store(store)
+    try:
+        yield opened
+    finally:
+        if opened is not None and opened is not store:
+            opened.close()
+
+
 def record_spec(store: SnapshotStore | str | os.PathLike[str], spec: Spec) -> Snapshot:
     """Keep the exact spec in the snapshot store; returns its snapshot.
 
@@ -37,8 +53,6 @@ def record_spec(store: SnapshotStore | str | os.PathLike[str], spec: Spec) -> Sn
     file); it is tagged ``spec:<name>@<version>`` with meta ``spec_hash``.  Recording the same
     spec again returns the same snapshot.
     """
-    opened = open_store(store)
-    assert opened is not None
     files: list[tuple[str, bytes]] = [("spec.json", spec.canonical_json().encode("utf-8"))]
     files += [(f"source/{name}", data) for name, data in spec.source_files]
     meta = {
@@ -47,23 +61,25 @@ def record_spec(store: SnapshotStore | str | os.PathLike[str], spec: Spec) -> Sn
         "spec_version": spec.version,
         "spec_hash": spec.digest(),
     }
-    return opened.capture(files=files, meta=meta, tags=[f"spec:{spec.label}"], check=False)
+    with opened_store(store) as opened:
+        assert opened is not None
+        return opened.capture(files=files, meta=meta, tags=[f"spec:{spec.label}"], check=False)
 
 
 def spec_from_store(
     store: SnapshotStore | str | os.PathLike[str] | StoreLocation, ref: str
 ) -> Spec:
     """Reload the spec kept by :func:`record_spec` (``ref``: snapshot id, tag or spec hash)."""
-    opened = open_store(store)
-    assert opened is not None
-    if re.fullmatch(r"[0-9a-f]{64}", ref):
-        found = opened.find(meta={"spec_hash": ref, "kind": "spec"})
-        if found:
-            ref = found[-1].id
-    snapshot = opened.get(ref)
-    if "spec.json" not in snapshot.files:
-        raise SpecError(f"snapshot {snapshot.id[:12]} does not hold a spec")
-    data = json.loads(opened.read_bytes(snapshot, "spec.json").decode("utf-8"))
+    with opened_store(store) as opened:
+        assert opened is not None
+        if re.fullmatch(r"[0-9a-f]{64}", ref):
+            found = opened.find(meta={"spec_hash": ref, "kind": "spec"})
+            if found:
+                ref = found[-1].id
+        snapshot = opened.get(ref)
+        if "spec.json" not in snapshot.files:
+            raise SpecError(f"snapshot {snapshot.id[:12]} does not hold a spec")
+        data = json.loads(opened.read_bytes(snapshot, "spec.json").decode("utf-8"))
     return spec_from_dict(data, source=f"snapshot {snapshot.id[:12]}")
 
 

@@ -257,15 +257,16 @@ def test_parquet_columns_match_the_row_reader(tmp_path: Path) -> None:
 
 def test_parquet_with_text_columns_goes_through_the_row_reader(tmp_path: Path) -> None:
     from configlab.integrations.exporters import to_parquet
-    from configlab.integrations.ingest import columnar_encoded, from_parquet, load_encoded
+    from configlab.integrations.ingest import from_parquet, load_encoded
+    from configlab.results import encode_columns
 
     mixed = ResultSet([Result({"a": v, "b": i % 2 == 0}, "fail" if i % 3 else "pass")
                        for i, v in enumerate([1, "x", None, [1]] * 5)])
     path = to_parquet(mixed, tmp_path / "mixed.parquet")
     with pytest.raises(FastPathUnavailable, match="canonical text"):
         encode_parquet(path)
-    assert columnar_encoded(path) is None
-    assert columnar_encoded(tmp_path / "nope.parquet") is None
+    assert encode_columns(path) is None
+    assert encode_columns(tmp_path / "nope.parquet") is None
     encoded, _ = load_encoded(path)
     expected = from_parquet(path)
     assert np.array_equal(encoded.codes, expected.encode(expected.infer_space()).codes)

@@ -742,18 +742,6 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
 # --------------------------------------------------------------------------- encoded
 
 
-def columnar_encoded(path: str | os.PathLike[str], space: Space | None = None
-                     ) -> tuple[EncodedResults, Space] | None:
-    """A JSON lines, flat CSV or Parquet results file read straight to columns and encoded (no
-    Python object per row), or None when the file needs the row readers (an unusual shape: missing
-    keys, nulls, lists, mixed types; those readers also give the exact error messages):
-    :func:`configlab.results.encode_columns`."""
-    # imported here: the columnar readers load numpy and polars, which `configlab run` avoids
-    from configlab.results import encode_columns
-
-    return encode_columns(path, space)
-
-
 def load_encoded(path: str | os.PathLike[str], space: Space | None = None, *,
                  store: StoreRef = None) -> tuple[EncodedResults, Space]:
     """Read any results file :func:`load_results` reads and encode it against ``space``
@@ -762,7 +750,10 @@ def load_encoded(path: str | os.PathLike[str], space: Space | None = None, *,
     JSON lines and Parquet in the common shape go straight to columns (1,000,000 results x 50
     parameters in seconds); everything else through :func:`load_results`.
     """
-    found = columnar_encoded(path, space)
+    # imported here: the columnar readers load numpy and polars, which `configlab run` avoids
+    from configlab.results import encode_columns
+
+    found = encode_columns(path, space)
     if found is not None:
         return found
     results = load_results(path, store)
@@ -878,7 +869,6 @@ __all__ = [
     "TEST_ID_KEY",
     "TIMESTAMP_KEY",
     "IngestWarning",
-    "columnar_encoded",
     "decode_value",
     "detect_report_format",
     "encode_value",

@@ -878,6 +878,10 @@ class ResultStore:
             assert stamp is not None
             where.append("ts >= ?")
             params.append(_epoch(stamp))
+        return self._select(where, params, output)
+
+    def _select(self, where: Sequence[str], params: Sequence[Any], output: bool) -> ResultSet:
+        """The results meeting every condition of ``where``, in recording order."""
         sql = "SELECT {columns} FROM results"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -886,7 +890,15 @@ class ResultStore:
             with_tails = output and self._output_columns
             columns = _LOAD_COLUMNS if with_tails else (*_LOAD_COLUMNS[:-2], "NULL", "NULL")
             records = conn.execute(sql.format(columns=", ".join(columns)), params).fetchall()
-        return _results_of(records)
+        results = ResultSet()
+        for record in records:
+            run, test, outcome, duration, config, metrics, snapshot, stamp, out, err = record
+            results.append(Result(
+                config=json.loads(config), outcome=outcome, duration=duration,
+                metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
+                timestamp=stamp, run_id=run, stdout=out, stderr=err,
+            ))
+        return results
 
     def run_ids(self) -> list[str | None]:
         """The distinct run ids of the stored results (None for results without one), in the
@@ -899,33 +911,14 @@ class ResultStore:
     def load_run(self, run_id: str | None) -> ResultSet:
         """The results of one run in recording order; ``None``: the results without a run id
         (which :meth:`load` cannot select, its ``None`` meaning every run)."""
-        if run_id is not None:
-            return self.load(run_id=run_id)
-        with self._db() as conn:
-            columns = _LOAD_COLUMNS if self._output_columns else (
-                *_LOAD_COLUMNS[:-2], "NULL", "NULL")
-            records = conn.execute(
-                f"SELECT {', '.join(columns)} FROM results WHERE run_id IS NULL ORDER BY id"
-            ).fetchall()
-        return _results_of(records)
+        if run_id is None:
+            return self._select(["run_id IS NULL"], [], output=True)
+        return self._select(["run_id = ?"], [run_id], output=True)
 
     def count(self) -> int:
         """Number of results stored."""
         with self._db() as conn:
             return int(conn.execute("SELECT count(*) FROM results").fetchone()[0])
-
-
-def _results_of(records: Sequence[Sequence[Any]]) -> ResultSet:
-    """A ResultSet of rows read with ``_LOAD_COLUMNS``."""
-    results = ResultSet()
-    for record in records:
-        run, test, outcome, duration, config, metrics, snapshot, stamp, out, err = record
-        results.append(Result(
-            config=json.loads(config), outcome=outcome, duration=duration,
-            metrics=json.loads(metrics), test_id=test, snapshot_id=snapshot,
-            timestamp=stamp, run_id=run, stdout=out, stderr=err,
-        ))
-    return results
 
 
 __all__ = [

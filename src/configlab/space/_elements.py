@@ -525,9 +525,8 @@ def container_paths(path: str) -> list[tuple[str, type[Parameter]]]:
         elif segment.endswith(EACH_ELEMENT) and index < len(segments) - 1:
             name = segment[: -len(EACH_ELEMENT)]
             needed.append((_tree.join_path((*segments[:index], name)), RecordsParam))
-        elif index < len(segments) - 1 and element_position(segment) is not None:
-            name = element_position(segment)[0]  # type: ignore[index]
-            needed.append((_tree.join_path((*segments[:index], name)), RecordsParam))
+        elif index < len(segments) - 1 and (position := element_position(segment)):
+            needed.append((_tree.join_path((*segments[:index], position[0])), RecordsParam))
     return needed
 
 

@@ -496,7 +496,6 @@ def load_space(source: SpaceSource) -> Space:
     raise ConfiglabError(f"cannot use {type(source).__name__} as a space")
 
 
-
 def _shortest_present(container: Parameter) -> Any:
     """The representative of the container's shortest non-empty (or only present) class.
 
@@ -506,5 +505,6 @@ def _shortest_present(container: Parameter) -> Any:
     present = [c.value for c in container.value_classes
                if isinstance(c.value, list | dict)]
     return min([v for v in present if v] or present, key=len)
+
 
 __all__ = ["IMPORTERS", "Space", "SpaceSource", "load_space"]

@@ -26,6 +26,7 @@ and tuples come back as lists (the JSON data a config is).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -180,9 +181,9 @@ def from_records(records: Iterable[Record]) -> Table:
         outcomes.append(outcome)
         durations.append(duration)
         test_ids.append(test_id)
-        for name, value in zip(OPTIONAL_TEXT, (snapshot_id, stamp, run_id, stdout, stderr),
-                               strict=True):
-            texts[name].append(value)
+        for name, text in zip(OPTIONAL_TEXT, (snapshot_id, stamp, run_id, stdout, stderr),
+                              strict=True):
+            texts[name].append(text)
     columns = _field_columns(outcomes, durations, test_ids, texts)
     for name, values in metric_cells.items():
         columns[_metric_name(name)] = pl.Series(values, dtype=pl.Float64)
@@ -264,13 +265,13 @@ def concat(tables: Sequence[Table]) -> Table:
                                      dtype=pl.Float64))
         present = {leaf.segments: i for i, leaf in enumerate(table.leaves)}
         for segments, position in order.items():
-            index = present.get(segments)
+            found = present.get(segments)
             dtype = pl.String if segments in as_json else dtypes[segments]
-            if index is None:
+            if found is None:
                 series = pl.Series([None] * table.height, dtype=dtype)
             else:
-                series = table.leaf_series(index)
-                if segments in as_json and not table.leaves[index].json:
+                series = table.leaf_series(found)
+                if segments in as_json and not table.leaves[found].json:
                     series = _as_json(series)
             columns.append(series.alias(_config_name(position)))
         parts.append(pl.DataFrame(columns))
@@ -355,7 +356,7 @@ def records(table: Table, start: int = 0, stop: int | None = None) -> list[Recor
               else frame.get_column(name).to_list()
               for name in ("outcome", "duration", "test_id", *OPTIONAL_TEXT)]
     return [(configs[row], fields[0][row], fields[1][row], metrics[row], fields[2][row],
-             *(column[row] for column in fields[3:]))  # type: ignore[misc]
+             *(column[row] for column in fields[3:]))
             for row in range(n)]
 
 
@@ -483,7 +484,9 @@ def encode(table: Table, space: Space) -> EncodedResults:
     params = space.parameters
     if not _addressable(table) or any(space.routed(p.path) for p in params):
         rows = [Result._trusted(*record) for record in records(table)]
-        return encode_results(rows, space)
+        # the same row keys as the columnar encoding gives (no sha256 text per row)
+        return dataclasses.replace(encode_results(rows, space), config_keys=(),
+                                   config_hashes=_hashes(table))
     by_path = {leaf.path: i for i, leaf in enumerate(table.leaves)}
     n = table.height
     codes = np.empty((n, len(params)), dtype=np.int32)
@@ -580,8 +583,8 @@ def _where_mask(table: Table, condition: Any) -> pl.Series:
                for n, v in row.items() if v is not None or names[n] in ("stdout", "stderr")}
         verdicts.append(condition.evaluate(env))
     decided = groups.with_columns(pl.Series("__keep", verdicts, dtype=pl.Boolean))
-    rows = decided.select("__row", "__keep").explode("__row").sort("__row")
-    return rows.get_column("__keep")
+    kept = decided.select("__row", "__keep").explode("__row").sort("__row")
+    return kept.get_column("__keep")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 import polars as pl
 
 from configlab.errors import ConfiglabError
-from configlab.results._columns import FastPathUnavailable, _read, _typed
+from configlab.results._columns import FastPathUnavailable, _read_arrow, _typed
 from configlab.results._frame import (
     OPTIONAL_TEXT,
     OUTCOME_TYPE,
@@ -34,7 +33,12 @@ from configlab.results._frame import (
     _metric_name,
     normalized_stamps,
 )
-from configlab.results._model import BOOKKEEPING_FIELDS, METRIC_PREFIX, RESERVED_COLUMNS
+from configlab.results._model import (
+    _RESULT_KEYS,
+    BOOKKEEPING_FIELDS,
+    METRIC_PREFIX,
+    RESERVED_COLUMNS,
+)
 from configlab.results.encoded import OUTCOME_NAMES
 from configlab.tree import ABSENT
 
@@ -69,13 +73,12 @@ class _Lines:
                     continue
                 row += 1
                 if row in wanted:
+                    # the row reader's own parser (orjson reads an int beyond 64 bits as a
+                    # float): the values must be exactly the ones it would see
                     try:
-                        self.rows[row] = orjson.loads(line)
-                    except orjson.JSONDecodeError:  # NaN tokens, ints beyond 64 bits
-                        try:
-                            self.rows[row] = json.loads(line)
-                        except ValueError:
-                            raise FastPathUnavailable("a malformed line") from None
+                        self.rows[row] = json.loads(line)
+                    except (ValueError, RecursionError):
+                        raise FastPathUnavailable("a malformed line") from None
         if row + 1 != self.height:
             raise FastPathUnavailable("the readers count rows differently")
 
@@ -134,23 +137,28 @@ def _settled(series: pl.Series, rows: np.ndarray[Any, Any], values: list[Any]
              ) -> tuple[pl.Series, bool]:
     """``series`` with the cells of ``rows`` replaced by their exact ``values`` (ABSENT or
     JSON values): native when every value keeps the column's type, else a JSON column."""
-    native = {pl.Boolean: bool, pl.String: str, pl.Int64: int, pl.Float64: float}
+    native: dict[Any, type] = {pl.Boolean: bool, pl.String: str, pl.Int64: int,
+                               pl.Float64: float}
     if series.dtype.is_integer():
         series = series.cast(pl.Int64)
     elif series.dtype.is_float():
         series = series.cast(pl.Float64)
-    kind = native.get(series.dtype)
-    present = [v for v in values if v is not ABSENT]
-    cleared = series.scatter(rows, None) if len(rows) else series
-    if kind is not None and all(type(v) is kind for v in present):
-        cells = [None if v is ABSENT else v for v in values]
-        fixed = cleared.scatter(rows, pl.Series(cells, dtype=series.dtype)) if len(rows) \
-            else cleared
-        return fixed, False
     texts = [None if v is ABSENT else json.dumps(v, sort_keys=True, separators=(",", ":"),
                                                    ensure_ascii=False) for v in values]
-    base = _as_json(cleared) if series.dtype != pl.Null else pl.Series(
-        [None] * series.len(), dtype=pl.String)
+    if series.dtype == pl.Null:  # null or missing in every row: only the lines know which
+        cells: list[str | None] = [None] * series.len()
+        for row, text in zip(rows.tolist(), texts, strict=True):
+            cells[row] = text
+        return pl.Series(cells, dtype=pl.String), True
+    kind = native.get(series.dtype)
+    present = [v for v in values if v is not ABSENT]
+    cleared = (series.scatter(rows, pl.Series([None] * len(rows), dtype=series.dtype))
+               if len(rows) else series)
+    if kind is not None and all(type(v) is kind for v in present):
+        settled = pl.Series([None if v is ABSENT else v for v in values], dtype=series.dtype)
+        fixed = cleared.scatter(rows, settled) if len(rows) else cleared
+        return fixed, False
+    base = _as_json(cleared)
     return base.scatter(rows, pl.Series(texts, dtype=pl.String)), True
 
 
@@ -191,7 +199,13 @@ def jsonl_table(path: Path) -> Table:
     Raises:
         FastPathUnavailable: the file needs the row reader.
     """
-    frame = _read(path)
+    # Arrow's reader only: it refuses a key whose type changes between rows, where Polars'
+    # reader would turn 1 and "x" into the strings "1" and "x"
+    frame = _read_arrow(path)
+    if frame is None:
+        raise FastPathUnavailable("Arrow's JSON reader cannot read it")
+    if not set(frame.columns) <= _RESULT_KEYS or not {"config", "outcome"} <= set(frame.columns):
+        raise FastPathUnavailable("unknown or missing result fields")
     lines = _Lines(path, frame.height)
     found: list[tuple[tuple[str, ...], pl.Series]] = []
     _config_leaves(frame.get_column("config"), (), found)

@@ -132,7 +132,7 @@ class ResultSet(Sequence[Result]):
             return NotImplemented
         if len(self) != len(other):
             return False
-        verdict = _frame_module().equal(self._columns(), other._columns())
+        verdict: bool | None = _frame_module().equal(self._columns(), other._columns())
         if verdict is None:  # loose value equality (1 == 1.0): compare the rows
             return all(a == b for a, b in zip(self, other, strict=True))
         return verdict
@@ -392,7 +392,8 @@ class ResultSet(Sequence[Result]):
         each config leaf's distinct values."""
         if not len(self):
             raise ResultsError("cannot infer a space from an empty result set")
-        return _frame_module().infer(self._columns(), name=name)
+        space: Space = _frame_module().infer(self._columns(), name=name)
+        return space
 
     def encode(self, space: Space) -> EncodedResults:
         """Encode against ``space``: value-class codes per parameter, outcomes, metrics.
@@ -402,7 +403,8 @@ class ResultSet(Sequence[Result]):
         value fits no class.  Equal configs get equal
         :attr:`~configlab.results.encoded.EncodedResults.config_hashes`.
         """
-        return _frame_module().encode(self._columns(), space)
+        encoded: EncodedResults = _frame_module().encode(self._columns(), space)
+        return encoded
 
     @classmethod
     def _from_store_rows(cls, rows: Sequence[tuple[Any, ...]], *, where: str) -> ResultSet:

@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from configlab._internal.canonical import canonical_json
-from configlab.results import Result, ResultSet, Selection, normalize_timestamp
-from configlab.results import _frame, _readcols
+from configlab.results import Result, ResultSet, Selection, _frame, _readcols, normalize_timestamp
 from configlab.results._encode import encode_results
 from configlab.results._select import select
 from configlab.space import Space

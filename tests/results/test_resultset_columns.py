@@ -123,8 +123,16 @@ def test_inference_and_encoding_on_columns_match_the_rows(rows: list[Result]) ->
             results.infer_space()
         return
     space = results.infer_space()
-    assert space.to_dict() == expected_space.to_dict()
-    assert space.warnings == expected_space.warnings
+    if _frame._addressable(results._columns()):  # inferred from the columns: exactly
+        assert space.to_dict() == expected_space.to_dict()
+        assert space.warnings == expected_space.warnings
+    else:
+        # a key both an object and a value: Space.infer over the rebuilt configs, whose keys
+        # come in the set's leaf order, so only the order of parameters and warnings may differ
+        assert space.to_dict() == Space.infer(results.configs).to_dict()
+        assert sorted(space.warnings) == sorted(expected_space.warnings)
+        assert {p.path: p for p in space.parameters} == {
+            p.path: p for p in expected_space.parameters}
     encoded, expected = results.encode(space), encode_results(list(results), space)
     assert encoded.codes.tolist() == expected.codes.tolist()
     assert encoded.outcomes.tolist() == expected.outcomes.tolist()

@@ -420,6 +420,14 @@ def _frame_module() -> Any:
     return _frame
 
 
+def parquet_columns(path: str | os.PathLike[str]) -> ResultSet | None:
+    """A Parquet results table (:func:`configlab.integrations.exporters.to_parquet`'s layout)
+    read straight to a set's columns, or None when it needs the row reader
+    (:func:`configlab.integrations.ingest.from_parquet`, which calls this first)."""
+    table = _read_columns("parquet", Path(path))
+    return None if table is None else ResultSet._of(table)
+
+
 def _read_columns(kind: str, location: Path) -> Any:
     """``location`` read straight to columns, or None when it needs the row reader."""
     if not location.is_file():
@@ -669,4 +677,4 @@ class ResultStore:
 
 
 
-__all__ = ["ResultSet", "ResultStore"]
+__all__ = ["ResultSet", "ResultStore", "parquet_columns"]

@@ -37,12 +37,9 @@ def test_interpreted_kernel_gives_the_compiled_suite(
     interpreted: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = _model()
-    # a small removal budget: the weakest row is chosen among sampled rows
-    monkeypatch.setattr(compactor, "REMOVE_WORK", 60)
     rows = build_covering(model, 3, 5, max_steps=400).rows
     assert _missing(model, rows, _subsets(7, 3)) == set()
     monkeypatch.undo()
-    monkeypatch.setattr(compactor, "REMOVE_WORK", 60)
     assert build_covering(model, 3, 5, max_steps=400).rows == rows
     # a longer search is never worse, and stops at the step budget deterministically
     longer = build_covering(model, 3, 5, max_steps=3000).rows
@@ -111,18 +108,39 @@ def test_kernel_asks_sat_to_repair_rows_it_cannot_change(
     _assert_counts_match(comp)
 
 
-def _assert_counts_match(comp: compactor.Compactor) -> None:
-    """The kernel's incremental coverage counts equal a recount of its final rows."""
+def _assert_counts_match(comp: compactor.Compactor, seeds: int = 0) -> None:
+    """The kernel's incremental coverage counts and cached scores equal a recount of its
+    final rows (the cover also holds ``seeds`` seed rows)."""
     expect = np.zeros(comp.index.total, dtype=np.int32)
     for row in comp.mat:
         expect[comp.index.row_indices(row)] += 1
-    assert (comp.cover == expect).all()
+    assert (comp.cover - expect >= 0).all()
+    assert int((comp.cover - expect).sum()) == seeds * len(comp.index.subsets)
+    # cached scores: the required tuples only row r holds (no seed row either) in the
+    # subsets of p, counted and weighted
+    assert comp.scores is not None
+    brk_c, brk_w, weights = comp.scores
+    assert brk_c.shape == comp.mat.shape
+    want_c = np.zeros(comp.mat.shape, dtype=np.int64)
+    want_w = np.zeros(comp.mat.shape, dtype=np.int64)
+    for r, row in enumerate(comp.mat):
+        held = comp.index.row_indices(row)
+        for s in np.flatnonzero((comp.cover[held] == 1) & comp.required[held]):
+            want_c[r, comp.index.subsets[s]] += 1
+            want_w[r, comp.index.subsets[s]] += weights[held[s]]
+    assert (brk_c == want_c).all()
+    assert (brk_w == want_w).all()
+    assert weights.max() > 1  # the search met local optima: the weights are exercised
 
 
 @pytest.mark.parametrize("mode", ["interpreted", "compiled"])
-def test_kernel_counts_stay_exact_mid_search(mode: str, request: pytest.FixtureRequest) -> None:
-    # stopped by the step budget while tuples are still missing: every count must still
-    # match the rows (an off-by-one in the index arithmetic shows up here at once)
+@pytest.mark.parametrize("seeds", [0, 2])
+def test_kernel_counts_stay_exact_mid_search(
+    mode: str, seeds: int, request: pytest.FixtureRequest
+) -> None:
+    # stopped by the step budget while tuples are still missing: every count and cached
+    # score must still match the rows (an off-by-one in the index arithmetic or a missed
+    # 1 <-> 2 transition shows up here at once); seed rows hold tuples too but never move
     if mode == "interpreted":
         request.getfixturevalue("interpreted")
     model = _model()
@@ -132,13 +150,13 @@ def test_kernel_counts_stay_exact_mid_search(mode: str, request: pytest.FixtureR
     required = np.zeros(index.total, dtype=bool)
     for tup in tuples_to_cover(model, 3):
         required[index.encode([p for p, _ in tup], [c for _, c in tup])] = True
+    mine = [np.asarray(r, dtype=np.int64) for r in rows]
     comp = compactor.Compactor(
-        solver, index, required, [np.asarray(r, dtype=np.int64) for r in rows], [],
-        random.Random(9),
+        solver, index, required, mine[seeds:], mine[:seeds], random.Random(9)
     )
     comp.run(150, 150, None)
-    assert comp.index.t == 3 and len(comp.mat) < len(rows)
-    _assert_counts_match(comp)
+    assert comp.index.t == 3 and len(comp.mat) < len(rows) - seeds
+    _assert_counts_match(comp, seeds)
 
 
 @pytest.mark.parametrize("strength", [2, 3])

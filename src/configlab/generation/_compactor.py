@@ -22,10 +22,8 @@ BoolArray = npt.NDArray[np.bool_]
 CUR_LIMIT = 32_000_000
 #: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
 WORK_LIMIT = 2_000_000
-#: t >= 3 (compiled kernel): rows sampled per agreement tier of a step, and array elements
-#: read to choose the row to drop (rows x column subsets)
+#: t >= 3 (compiled kernel): rows sampled per agreement tier of a step
 MAX_CANDIDATES = 16
-REMOVE_WORK = 20_000_000
 #: t >= 3: a constraint-blocked row is repaired by SAT when no plain move gains, one time in
 #: this many (always when no plain move exists)
 REPAIR_ODDS = 16
@@ -55,6 +53,10 @@ class Compactor:
         self.mat = np.stack(rows) if rows else np.zeros((0, index.k), dtype=np.int64)
         empty = np.zeros(0, dtype=np.int64)
         self._moved: tuple[IntArray, IntArray] = (empty, empty)
+        #: t >= 3, after a search: its cached scores per (row, parameter) (count and weight
+        #: of the required tuples only that row holds in the subsets of that parameter) and
+        #: the tuple weights (tests check them against a recount)
+        self.scores: tuple[npt.NDArray[np.int32], IntArray, npt.NDArray[np.int32]] | None = None
         #: per row, the index of the tuple it holds in every column subset (when it fits in
         #: CUR_LIMIT elements): a step then reads old indices instead of recomputing them
         self.cur: npt.NDArray[np.int32] | None = None
@@ -259,8 +261,11 @@ class Compactor:
         tabu = np.full(mat.shape, -1, dtype=np.int64)
         weights = np.ones(idx.total, dtype=np.int32)
         missing = self.uncovered()
-        unc = np.zeros(max(1, int(np.count_nonzero(self.required))), dtype=np.int32)
+        cap = max(1, int(np.count_nonzero(self.required)))
+        unc = np.zeros(cap, dtype=np.int32)
         unc[: len(missing)] = missing
+        unc_s = np.zeros(cap, dtype=np.int32)  # the column subset of each uncovered tuple
+        unc_s[: len(missing)] = np.searchsorted(idx.base, missing, side="right") - 1
         pos = np.full(idx.total, -1, dtype=np.int32)
         pos[missing] = np.arange(len(missing), dtype=np.int32)
         state = np.zeros(kern.STATE_SIZE, dtype=np.int64)
@@ -269,16 +274,23 @@ class Compactor:
         state[kern.RNG] = self.rng.getrandbits(32) | 1  # xorshift: never 0
         by_param = _by_param(idx)
         tables = _constraint_tables(self.solver, idx.k)
-        sample = max(2, REMOVE_WORK // max(1, len(idx.subsets)))
         arrays = (idx.subsets, idx.mult, idx.base)
+        # cached scores: per (row, parameter) the required tuples only that row holds
+        brk_c = np.zeros(mat.shape, dtype=np.int32)
+        brk_w = np.zeros(mat.shape, dtype=np.int64)
+        kern.init_scores(
+            mat, len(mat), *arrays, self.required, self.cover, weights, brk_c, brk_w
+        )
+        counts = (self.required, self.cover)
+        listed = (unc, unc_s, pos, brk_c, brk_w, state)
         chunk = 8
         while True:
             began = time.monotonic()
             kern.search(
-                mat, best, tabu, weights, self.cover, unc, pos, state, self.required,
+                mat, best, tabu, weights, self.cover, *listed, self.required,
                 idx.sizes, *arrays, *by_param, *tables,
                 int(state[kern.STEP]) + chunk, max_steps, patience, self.lower_bound,
-                MAX_CANDIDATES, sample, REPAIR_ODDS,
+                MAX_CANDIDATES, REPAIR_ODDS,
             )
             status = int(state[kern.STATUS])
             if status == kern.REPAIR:
@@ -288,8 +300,8 @@ class Compactor:
                 repaired = self._repair(mat[r], tp[0], tv[0])
                 if repaired is not None:
                     score, wscore = kern.row_delta(
-                        r, repaired, mat, *by_param, self.required, self.cover,
-                        weights, unc, pos, state,
+                        r, repaired, mat, *by_param, *counts, weights, *listed, *arrays,
+                        idx.sizes,
                     )
                     if pick < 0 or wscore > state[kern.PICK_W]:
                         move = (r, repaired, score)
@@ -299,8 +311,7 @@ class Compactor:
                     move = (pick, plain, int(state[kern.PICK_S]))
                 if move is not None:
                     kern.apply_move(
-                        *move, mat, tabu, weights, *by_param, self.required,
-                        self.cover, unc, pos, state,
+                        *move, mat, tabu, weights, *by_param, *counts, *listed,
                     )
             elif status != kern.RUNNING:
                 break
@@ -309,6 +320,8 @@ class Compactor:
                 break
             if now - began < 0.02:  # chunks of ~20 ms: the deadline is read that often
                 chunk = min(chunk * 2, 1 << 20)
+        n = int(state[kern.N_ROWS])
+        self.scores = (brk_c[:n], brk_w[:n], weights)
         self.mat = mat[: int(state[kern.N_ROWS])]  # the search's last state (tests read it)
         return list(best[: int(state[kern.BEST_N])])
 
@@ -316,16 +329,17 @@ class Compactor:
 def _by_param(idx: TupleIndex) -> tuple[IntArray, npt.NDArray[np.int32], IntArray]:
     """What the kernel reads for a one-cell change of parameter ``p``: pointers (k + 1)
     into one entry per subset of ``p`` (in ``by_param`` order), each entry the subset's
-    base, its other members and their multipliers (int32, one contiguous row), and ``p``'s
-    multiplier in that subset."""
+    base, its other members, their multipliers and the subset's id (int32, one contiguous
+    row), and ``p``'s multiplier in that subset."""
     ptr = np.concatenate(([0], np.cumsum([len(s) for s in idx.by_param]))).astype(np.int64)
     t = idx.t
-    entries = np.empty((int(ptr[-1]), 2 * t - 1), dtype=np.int32)
+    entries = np.empty((int(ptr[-1]), 2 * t), dtype=np.int32)
     for p, sids in enumerate(idx.by_param):  # per parameter: no int64 temporaries of it all
         part = entries[ptr[p] : ptr[p + 1]]
         part[:, 0] = idx.base[sids]
         part[:, 1:t] = idx.others[p]
-        part[:, t:] = idx.o_mult[p]
+        part[:, t : 2 * t - 1] = idx.o_mult[p]
+        part[:, 2 * t - 1] = sids
     pmult = np.concatenate(idx.p_mult).astype(np.int64)
     return ptr, entries, pmult
 

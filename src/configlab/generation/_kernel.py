@@ -16,12 +16,20 @@ random sample of at most ``max_cand`` of them, then the next agreement tier if n
 them may take tau.  When no row can take tau without breaking a constraint, the kernel
 stops and asks the caller for a SAT repair of a row around tau (status ``REPAIR``).
 
+Scoring a candidate does not rescan the subsets of the changed cells (as TCA and CAmpactor,
+it reads cached scores): ``brk[r, p]`` counts the required tuples row ``r`` alone covers
+in the column subsets of ``p`` (and ``brk_w`` their weight), which is exactly what
+changing ``row[p]`` loses; what it gains are the uncovered tuples that the changed row
+would hold, found in the (short) uncovered list.  The caches are kept by the moves
+themselves: when a tuple's count goes 0 <-> 1 or 1 <-> 2 the row that holds it alone
+gains or loses it.
+
 Everything the search needs is in flat arrays (coverage counts, weights, the uncovered
-list with positions, a 32-bit xorshift state), so running it in chunks of steps gives the
-same result as one long run: the caller checks its wall-clock deadline between chunks and
-the result depends only on the seed and the step budget.  Every function also runs as
-plain Python (``py_func``), which is how the tests measure its line coverage and check
-that the compiled and interpreted runs agree.
+list with positions and subsets, the cached scores, a 32-bit xorshift state), so running
+it in chunks of steps gives the same result as one long run: the caller checks its
+wall-clock deadline between chunks and the result depends only on the seed and the step
+budget.  Every function also runs as plain Python (``py_func``), which is how the tests
+measure its line coverage and check that the compiled and interpreted runs agree.
 """
 
 from __future__ import annotations
@@ -65,11 +73,11 @@ def _tindex(row: Arr, s: int, subsets: Arr, mult: Arr, base: Arr) -> int:
 
 @njit(cache=True)
 def _pindex(row: Arr, i: int, bp: Arr) -> int:
-    """Index of the tuple ``row`` holds in the ``i``-th (parameter, subset) entry: ``bp[i]``
-    is the subset's base then its other members and their multipliers (one contiguous
-    int32 row per entry: a one-cell change streams through memory instead of gathering
-    the subset, its multipliers and base from three tables)."""
-    h = (bp.shape[1] - 1) // 2
+    """Index of the tuple ``row`` holds in the ``i``-th (parameter, subset) entry, without
+    the parameter's own term: ``bp[i]`` is the subset's base, its other members, their
+    multipliers and the subset's id (one contiguous int32 row per entry: a one-cell change
+    streams through memory instead of gathering from several tables)."""
+    h = (bp.shape[1] - 2) // 2
     x = np.int64(bp[i, 0])
     for j in range(h):
         x += row[bp[i, 1 + j]] * np.int64(bp[i, 1 + h + j])
@@ -77,62 +85,96 @@ def _pindex(row: Arr, i: int, bp: Arr) -> int:
 
 
 @njit(cache=True)
-def _unc_add(x: int, unc: Arr, pos: Arr, state: Arr) -> None:
+def _unc_add(x: int, s: int, unc: Arr, unc_s: Arr, pos: Arr, state: Arr) -> None:
     n = state[N_UNC]
     unc[n] = x
+    unc_s[n] = s
     pos[x] = n
     state[N_UNC] = n + 1
 
 
 @njit(cache=True)
-def _unc_remove(x: int, unc: Arr, pos: Arr, state: Arr) -> None:
+def _unc_remove(x: int, unc: Arr, unc_s: Arr, pos: Arr, state: Arr) -> None:
     n = state[N_UNC] - 1
     i = pos[x]
     last = unc[n]
     unc[i] = last
+    unc_s[i] = unc_s[n]
     pos[last] = i
     pos[x] = -1
     state[N_UNC] = n
 
 
 @njit(cache=True)
-def _cell_delta(
-    row: Arr, p: int, v: int, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
-    required: Arr, cover: Arr, weights: Arr,
-) -> tuple[int, int]:
-    """(count, weighted) coverage change of setting ``row[p] = v``."""
-    d = v - row[p]
-    cnt = 0
-    w = 0
-    for i in range(bp_ptr[p], bp_ptr[p + 1]):
-        old = _pindex(row, i, bp) + row[p] * bp_pmult[i]
-        new = old + d * bp_pmult[i]
-        if required[old] and cover[old] == 1:
-            cnt -= 1
-            w -= weights[old]
-        if required[new] and cover[new] == 0:
-            cnt += 1
-            w += weights[new]
-    return cnt, w
+def _holder(mat: Arr, n: int, skip: int, cols: Arr, vals: Arr) -> int:
+    """A row other than ``skip`` among the first ``n`` holding ``vals`` at ``cols``, or -1."""
+    for r in range(n):
+        if r == skip:
+            continue
+        ok = True
+        for j in range(len(cols)):
+            if mat[r, cols[j]] != vals[j]:
+                ok = False
+                break
+        if ok:
+            return r
+    return -1
+
+
+@njit(cache=True)
+def _credit(brk_c: Arr, brk_w: Arr, r: int, cols: Arr, sign: int, w: int) -> None:
+    """Row ``r`` starts (sign 1) or stops (-1) being the only holder of a tuple on ``cols``."""
+    for j in range(len(cols)):
+        brk_c[r, cols[j]] += sign
+        brk_w[r, cols[j]] += sign * w
 
 
 @njit(cache=True)
 def _cell_apply(
-    row: Arr, p: int, v: int, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
-    required: Arr, cover: Arr, unc: Arr, pos: Arr,
-    state: Arr,
+    mat: Arr, r: int, p: int, v: int, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
+    required: Arr, cover: Arr, weights: Arr, unc: Arr, unc_s: Arr, pos: Arr,
+    brk_c: Arr, brk_w: Arr, state: Arr,
 ) -> None:
-    """Set ``row[p] = v`` and update coverage counts and the uncovered list."""
-    d = v - row[p]
+    """Set ``mat[r, p] = v``: coverage counts, the uncovered list and the cached scores."""
+    row = mat[r]
+    a = row[p]
+    n = state[N_ROWS]
+    h = (bp.shape[1] - 2) // 2
+    cols = np.empty(h + 1, dtype=np.int64)
+    vals = np.empty(h + 1, dtype=np.int64)
+    cols[0] = p
     for i in range(bp_ptr[p], bp_ptr[p + 1]):
-        old = _pindex(row, i, bp) + row[p] * bp_pmult[i]
-        new = old + d * bp_pmult[i]
-        cover[old] -= 1
-        if cover[old] == 0 and required[old]:
-            _unc_add(old, unc, pos, state)
-        cover[new] += 1
-        if cover[new] == 1 and required[new]:
-            _unc_remove(new, unc, pos, state)
+        base = _pindex(row, i, bp)
+        old = base + a * bp_pmult[i]
+        new = base + v * bp_pmult[i]
+        c = cover[old] - 1
+        cover[old] = c
+        if required[old] and c <= 1:
+            for j in range(h):
+                cols[1 + j] = bp[i, 1 + j]
+                vals[1 + j] = row[cols[1 + j]]
+            if c == 0:
+                _unc_add(old, bp[i, 2 * h + 1], unc, unc_s, pos, state)
+                _credit(brk_c, brk_w, r, cols, -1, weights[old])
+            else:
+                vals[0] = a
+                r2 = _holder(mat, n, r, cols, vals)
+                if r2 >= 0:
+                    _credit(brk_c, brk_w, r2, cols, 1, weights[old])
+        c = cover[new] + 1
+        cover[new] = c
+        if required[new] and c <= 2:
+            for j in range(h):
+                cols[1 + j] = bp[i, 1 + j]
+                vals[1 + j] = row[cols[1 + j]]
+            if c == 1:
+                _unc_remove(new, unc, unc_s, pos, state)
+                _credit(brk_c, brk_w, r, cols, 1, weights[new])
+            else:
+                vals[0] = v
+                r2 = _holder(mat, n, r, cols, vals)
+                if r2 >= 0:
+                    _credit(brk_c, brk_w, r2, cols, -1, weights[new])
     row[p] = v
 
 
@@ -156,54 +198,112 @@ def _row_valid(
 
 
 @njit(cache=True)
+def _lost(
+    row: Arr, r: int, changed: Arr, nc: int, flag: Arr, bp_ptr: Arr, bp: Arr,
+    bp_pmult: Arr, required: Arr, cover: Arr, weights: Arr, brk_c: Arr, brk_w: Arr,
+) -> tuple[int, int]:
+    """(count, weight) of the required tuples only row ``r`` holds in the column subsets of
+    ``changed[:nc]``: the cached score for one cell, a scan of the subsets (each counted
+    once) for several."""
+    if nc == 1:
+        return int(brk_c[r, changed[0]]), int(brk_w[r, changed[0]])
+    h = (bp.shape[1] - 2) // 2
+    cnt = 0
+    w = 0
+    for c in range(nc):
+        p = changed[c]
+        for i in range(bp_ptr[p], bp_ptr[p + 1]):
+            seen = False
+            for j in range(h):
+                if flag[bp[i, 1 + j]] < c:  # the subset holds an earlier changed cell
+                    seen = True
+            if seen:
+                continue
+            x = _pindex(row, i, bp) + row[p] * bp_pmult[i]
+            if cover[x] == 1 and required[x]:
+                cnt += 1
+                w += weights[x]
+        flag[p] = c
+    return cnt, w
+
+
+@njit(cache=True)
+def _gained(new: Arr, lp: Arr, lv: Arr, lw: Arr, nl: int) -> tuple[int, int]:
+    """(count, weight) of the listed uncovered tuples the row ``new`` holds."""
+    cnt = 0
+    w = 0
+    for a in range(nl):
+        ok = True
+        for j in range(lp.shape[1]):
+            if new[lp[a, j]] != lv[a, j]:
+                ok = False
+                break
+        if ok:
+            cnt += 1
+            w += lw[a]
+    return cnt, w
+
+
+@njit(cache=True)
+def _decode(
+    unc: Arr, unc_s: Arr, i: int, subsets: Arr, mult: Arr, base: Arr, sizes: Arr,
+    out_p: Arr, out_v: Arr, a: int,
+) -> None:
+    """The parameters and codes of the ``i``-th uncovered tuple into row ``a`` of the outs."""
+    s = unc_s[i]
+    rem = unc[i] - base[s]
+    for j in range(subsets.shape[1]):
+        q = subsets[s, j]
+        out_p[a, j] = q
+        out_v[a, j] = (rem // mult[s, j]) % sizes[q]
+
+
+@njit(cache=True)
 def row_delta(
     r: int, new: Arr, mat: Arr, bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
-    required: Arr, cover: Arr, weights: Arr, unc: Arr,
-    pos: Arr, state: Arr,
+    required: Arr, cover: Arr, weights: Arr, unc: Arr, unc_s: Arr, pos: Arr,
+    brk_c: Arr, brk_w: Arr, state: Arr, subsets: Arr, mult: Arr, base: Arr, sizes: Arr,
 ) -> tuple[int, int]:
-    """(count, weighted) coverage change of replacing row ``r`` by ``new``: applied cell by
-    cell (exact when cells share column subsets), then undone."""
-    row = mat[r]
-    old = row.copy()
-    score = 0
-    wscore = 0
-    for p in range(mat.shape[1]):
-        if row[p] != new[p]:
-            cs, cw = _cell_delta(
-                row, p, new[p], bp_ptr, bp, bp_pmult, required,
-                cover, weights,
-            )
-            score += cs
-            wscore += cw
-            _cell_apply(
-                row, p, new[p], bp_ptr, bp, bp_pmult, required,
-                cover, unc, pos, state,
-            )
-    for p in range(mat.shape[1] - 1, -1, -1):
-        if row[p] != old[p]:
-            _cell_apply(
-                row, p, old[p], bp_ptr, bp, bp_pmult, required,
-                cover, unc, pos, state,
-            )
-    return score, wscore
+    """(count, weighted) coverage change of replacing row ``r`` by ``new`` (read only)."""
+    k = mat.shape[1]
+    changed = np.empty(k, dtype=np.int64)
+    flag = np.full(k, k, dtype=np.int64)
+    nc = 0
+    for p in range(k):
+        if mat[r, p] != new[p]:
+            changed[nc] = p
+            nc += 1
+    lc, lw_ = _lost(
+        mat[r], r, changed, nc, flag, bp_ptr, bp, bp_pmult, required, cover, weights,
+        brk_c, brk_w,
+    )
+    n_unc = state[N_UNC]
+    t = subsets.shape[1]
+    lp = np.empty((n_unc, t), dtype=np.int64)
+    lv = np.empty((n_unc, t), dtype=np.int64)
+    lw = np.empty(n_unc, dtype=np.int64)
+    for i in range(n_unc):
+        _decode(unc, unc_s, i, subsets, mult, base, sizes, lp, lv, i)
+        lw[i] = weights[unc[i]]
+    gc, gw = _gained(new, lp, lv, lw, n_unc)
+    return gc - lc, gw - lw_
 
 
 @njit(cache=True)
 def apply_move(
     r: int, new: Arr, score: int, mat: Arr, tabu: Arr, weights: Arr,
     bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
-    required: Arr, cover: Arr, unc: Arr, pos: Arr,
-    state: Arr,
+    required: Arr, cover: Arr, unc: Arr, unc_s: Arr, pos: Arr,
+    brk_c: Arr, brk_w: Arr, state: Arr,
 ) -> None:
     """Replace row ``r`` by the valid row ``new`` (``score``: its count delta), cell by cell,
     making the changed cells tabu and, at a local optimum, the missing tuples heavier."""
-    row = mat[r]
     for p in range(mat.shape[1]):
-        if row[p] != new[p]:
-            tabu[r, p] = state[STEP] + 2 + (bp.shape[1] + 1) // 2  # tenure 2 + t
+        if mat[r, p] != new[p]:
+            tabu[r, p] = state[STEP] + 2 + bp.shape[1] // 2  # tenure 2 + t
             _cell_apply(
-                row, p, new[p], bp_ptr, bp, bp_pmult, required,
-                cover, unc, pos, state,
+                mat, r, p, new[p], bp_ptr, bp, bp_pmult, required, cover, weights,
+                unc, unc_s, pos, brk_c, brk_w, state,
             )
     if score <= 0:  # local optimum: make the tuples still missing heavier
         for i in range(state[N_UNC]):
@@ -212,31 +312,54 @@ def apply_move(
 
 
 @njit(cache=True)
-def _remove_weakest(
-    mat: Arr, tabu: Arr, sample: int, subsets: Arr, mult: Arr,
-    base: Arr, required: Arr, cover: Arr, unc: Arr,
-    pos: Arr, state: Arr,
+def init_scores(
+    mat: Arr, n: int, subsets: Arr, mult: Arr, base: Arr, required: Arr, cover: Arr,
+    weights: Arr, brk_c: Arr, brk_w: Arr,
 ) -> None:
-    """Drop the row (among ``sample`` random ones when there are more) with the fewest
-    uniquely covered required tuples: its last row takes its place."""
-    n = state[N_ROWS]
-    best_r = -1
-    best_u = -1
-    for a in range(min(n, sample)):
-        r = a if n <= sample else _rand(state, n)
-        u = 0
-        for s in range(subsets.shape[0]):
+    """Fill the cached scores of the first ``n`` rows from the coverage counts."""
+    brk_c[:] = 0
+    brk_w[:] = 0
+    for s in range(subsets.shape[0]):  # subset-major: the counts read stay in cache
+        for r in range(n):
             x = _tindex(mat[r], s, subsets, mult, base)
             if cover[x] == 1 and required[x]:
-                u += 1
-        if best_r < 0 or u < best_u:
+                _credit(brk_c, brk_w, r, subsets[s], 1, weights[x])
+
+
+@njit(cache=True)
+def _remove_weakest(
+    mat: Arr, tabu: Arr, subsets: Arr, mult: Arr, base: Arr, required: Arr, cover: Arr,
+    weights: Arr, unc: Arr, unc_s: Arr, pos: Arr, brk_c: Arr, brk_w: Arr, state: Arr,
+) -> None:
+    """Drop the row with the fewest uniquely covered required tuples (the sum of its cached
+    scores is t times that number): the last row takes its place."""
+    n = state[N_ROWS]
+    best_r = 0
+    best_u = -1
+    for r in range(n):
+        u = 0
+        for p in range(mat.shape[1]):
+            u += brk_c[r, p]
+        if best_u < 0 or u < best_u:
             best_r, best_u = r, u
+    row = mat[best_r]
+    vals = np.empty(subsets.shape[1], dtype=np.int64)
     for s in range(subsets.shape[0]):
-        x = _tindex(mat[best_r], s, subsets, mult, base)
-        cover[x] -= 1
-        if cover[x] == 0 and required[x]:
-            _unc_add(x, unc, pos, state)
+        x = _tindex(row, s, subsets, mult, base)
+        c = cover[x] - 1
+        cover[x] = c
+        if required[x]:
+            if c == 0:
+                _unc_add(x, s, unc, unc_s, pos, state)
+            elif c == 1:
+                for j in range(subsets.shape[1]):
+                    vals[j] = row[subsets[s, j]]
+                r2 = _holder(mat, n, best_r, subsets[s], vals)
+                if r2 >= 0:
+                    _credit(brk_c, brk_w, r2, subsets[s], 1, weights[x])
     mat[best_r] = mat[n - 1]
+    brk_c[best_r] = brk_c[n - 1]
+    brk_w[best_r] = brk_w[n - 1]
     state[N_ROWS] = n - 1
     tabu[:] = -1
 
@@ -244,26 +367,29 @@ def _remove_weakest(
 @njit(cache=True)
 def search(
     mat: Arr, best: Arr, tabu: Arr, weights: Arr,
-    cover: Arr, unc: Arr, pos: Arr, state: Arr,
+    cover: Arr, unc: Arr, unc_s: Arr, pos: Arr, brk_c: Arr, brk_w: Arr, state: Arr,
     required: Arr, sizes: Arr,
     subsets: Arr, mult: Arr, base: Arr,
     bp_ptr: Arr, bp: Arr, bp_pmult: Arr,
     pc_ptr: Arr, pc_idx: Arr, c_ptr: Arr, c_scope: Arr,
     c_mult: Arr, c_off: Arr, c_bad: Arr,
     until: int, max_steps: int, patience: int, lower_bound: int, max_cand: int,
-    sample: int, repair_odds: int,
+    repair_odds: int,
 ) -> None:
     """Run the search until step ``until`` (or the end: step budget, lower bound, patience)
     or until a tuple needs a SAT repair; ``state[STATUS]`` says which."""
     t = subsets.shape[1]
     k = mat.shape[1]
-    tp = np.empty(t, dtype=np.int64)
-    tv = np.empty(t, dtype=np.int64)
+    tp = np.empty((1, t), dtype=np.int64)
+    tv = np.empty((1, t), dtype=np.int64)
     agree = np.empty(mat.shape[0], dtype=np.int64)
     tier = np.empty(mat.shape[0], dtype=np.int64)
     changed = np.empty(t, dtype=np.int64)
+    flag = np.full(k, k, dtype=np.int64)
     tmp = np.empty(k, dtype=np.int64)
-    keep = np.empty(t, dtype=np.int64)
+    lp = np.empty((0, t), dtype=np.int64)  # grown (doubled) as the uncovered list grows
+    lv = np.empty((0, t), dtype=np.int64)
+    lw = np.empty(0, dtype=np.int64)
     state[STATUS] = RUNNING
     while state[STEP] < until:
         if state[STEP] >= max_steps:
@@ -279,7 +405,8 @@ def search(
                 state[STATUS] = LOWER_BOUND
                 return
             _remove_weakest(
-                mat, tabu, sample, subsets, mult, base, required, cover, unc, pos, state
+                mat, tabu, subsets, mult, base, required, cover, weights, unc, unc_s, pos,
+                brk_c, brk_w, state,
             )
             state[LOW] = state[N_UNC]
             continue
@@ -288,27 +415,34 @@ def search(
             state[STATUS] = PATIENCE
             return
         state[STEP] = step + 1
-        tau = unc[_rand(state, state[N_UNC])]
-        lo, hi = 0, subsets.shape[0] - 1
-        while lo < hi:  # the subset of tau: last base <= tau
-            mid = (lo + hi + 1) // 2
-            if base[mid] <= tau:
-                lo = mid
-            else:
-                hi = mid - 1
-        rem = tau - base[lo]
+        n_unc = state[N_UNC]
+        slot = _rand(state, n_unc)
+        tau = unc[slot]
+        _decode(unc, unc_s, slot, subsets, mult, base, sizes, tp, tv, 0)
+        # the uncovered tuples holding one of tau's values: what a move toward tau can gain
+        if lp.shape[0] < n_unc:
+            lp = np.empty((2 * n_unc, t), dtype=np.int64)
+            lv = np.empty((2 * n_unc, t), dtype=np.int64)
+            lw = np.empty(2 * n_unc, dtype=np.int64)
+        nl = 0
+        for i in range(n_unc):
+            _decode(unc, unc_s, i, subsets, mult, base, sizes, lp, lv, nl)
+            hit = False
+            for j in range(t):
+                for jj in range(t):
+                    if lp[nl, j] == tp[0, jj] and lv[nl, j] == tv[0, jj]:
+                        hit = True
+            if hit:
+                lw[nl] = weights[unc[i]]
+                nl += 1
         top = 0
-        for j in range(t):
-            tp[j] = subsets[lo, j]
-            tv[j] = (rem // mult[lo, j]) % sizes[tp[j]]
         for r in range(n):
             a = 0
             for j in range(t):
-                if mat[r, tp[j]] == tv[j]:
+                if mat[r, tp[0, j]] == tv[0, j]:
                     a += 1
             agree[r] = a
             top = max(top, a)
-        n_unc = state[N_UNC]
         pick = -1
         pick_score = 0
         pick_w = 0
@@ -329,42 +463,29 @@ def search(
                 nc = 0
                 is_tabu = False
                 for j in range(t):
-                    if mat[r, tp[j]] != tv[j]:
-                        changed[nc] = tp[j]
+                    if mat[r, tp[0, j]] != tv[0, j]:
+                        changed[nc] = tp[0, j]
                         nc += 1
-                        if tabu[r, tp[j]] > step:
+                        if tabu[r, tp[0, j]] > step:
                             is_tabu = True
                 tmp[:] = mat[r]
                 for j in range(t):
-                    tmp[tp[j]] = tv[j]
+                    tmp[tp[0, j]] = tv[0, j]
                 if not _row_valid(
                     tmp, changed, nc, pc_ptr, pc_idx, c_ptr, c_scope, c_mult, c_off, c_bad
                 ):
                     if blocked < 0 and not is_tabu:
                         blocked = r
                     continue
-                score = 0
-                wscore = 0
-                row = mat[r]
-                for c in range(nc):  # apply cell by cell, then undo: exact joint delta
-                    p = changed[c]
-                    keep[c] = row[p]
-                    cs, cw = _cell_delta(
-                        row, p, tmp[p], bp_ptr, bp, bp_pmult,
-                        required, cover, weights,
-                    )
-                    score += cs
-                    wscore += cw
-                    if c < nc - 1:
-                        _cell_apply(
-                            row, p, tmp[p], bp_ptr, bp, bp_pmult,
-                            required, cover, unc, pos, state,
-                        )
-                for c in range(nc - 2, -1, -1):
-                    _cell_apply(
-                        row, changed[c], keep[c], bp_ptr, bp,
-                        bp_pmult, required, cover, unc, pos, state,
-                    )
+                lc, lw_ = _lost(
+                    mat[r], r, changed, nc, flag, bp_ptr, bp, bp_pmult, required, cover,
+                    weights, brk_c, brk_w,
+                )
+                for c in range(nc):
+                    flag[changed[c]] = k
+                gc, gw = _gained(tmp, lp, lv, lw, nl)
+                score = gc - lc
+                wscore = gw - lw_
                 if is_tabu and n_unc - score >= state[LOW]:
                     continue
                 key = _rand(state, 1 << 30)
@@ -385,9 +506,9 @@ def search(
         if pick >= 0:  # (else every candidate was tabu: the step is spent)
             tmp[:] = mat[pick]
             for j in range(t):
-                tmp[tp[j]] = tv[j]
+                tmp[tp[0, j]] = tv[0, j]
             apply_move(
                 pick, tmp, pick_score, mat, tabu, weights, bp_ptr, bp, bp_pmult, required,
-                cover, unc, pos, state,
+                cover, unc, unc_s, pos, brk_c, brk_w, state,
             )
     state[STATUS] = RUNNING

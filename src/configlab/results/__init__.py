@@ -13,8 +13,6 @@ from configlab.results._model import (
     OUTCOMES,
     RESERVED_COLUMNS,
     Result,
-    ResultSet,
-    ResultStore,
     canonical_json,
     config_key,
     encode_results,
@@ -23,6 +21,7 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results._select import Selection
+from configlab.results._set import ResultSet, ResultStore
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -335,8 +335,10 @@ def _typed(name: str, series: Any) -> Any:
     except ConfiglabError:
         raise FastPathUnavailable(f"{name}: a cell the row reader rejects") from None
     kinds = {type(v) for v in values}
-    if kinds == {str}:
+    if kinds == {str} and values == distinct:
         return series
+    if kinds == {str}:  # JSON-quoted cells ('"42"', '"null"'): the strings they spell
+        return series.replace_strict(distinct, values, return_dtype=pl.String)
     dtype = {frozenset({bool}): pl.Boolean, frozenset({int}): pl.Int64,
              frozenset({float}): pl.Float64}.get(frozenset(kinds))
     if dtype is None:

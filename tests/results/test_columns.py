@@ -211,8 +211,8 @@ def test_pyarrow_reads_results_and_polars_takes_what_it_would_type(tmp_path: Pat
 
     plain = tmp_path / "plain.jsonl"
     ResultSet(_rows(seed=5, n=60)).to_jsonl(plain)
-    table = _read_arrow(plain)
-    assert table is not None and str(table.schema.field("timestamp").type) == "string"
+    frame = _read_arrow(plain)
+    assert frame is not None and str(frame.schema["timestamp"]) == "String"
     _same(plain)
     dated = tmp_path / "dated.jsonl"
     rows = [Result({"since": f"2026-01-0{1 + i % 3}", "n": i % 4},
@@ -334,10 +334,10 @@ def test_arrow_encoder_takes_plain_files_and_matches_polars_and_rows(
     space, codes, outcomes, numbers, metrics and test ids as the Polars encoder and the row
     reader, and the same patterns."""
     from configlab.results import _arrow_columns
-    from configlab.results._columns import _read_arrow
+    from configlab.results._columns import _read_arrow_table
 
     path = ResultSet(_plain_rows()).to_jsonl(tmp_path / "r.jsonl")
-    table = _read_arrow(path)
+    table = _read_arrow_table(path)
     assert table is not None and "timestamp" not in table.column_names
     arrow = _arrow_columns.encode_table(table, path, None)
     assert arrow is not None
@@ -357,13 +357,13 @@ def test_arrow_encoder_takes_plain_files_and_matches_polars_and_rows(
 def test_arrow_encoder_leaves_other_shapes_to_polars(tmp_path: Path, extra: dict[str, Any]
                                                      ) -> None:
     from configlab.results import _arrow_columns
-    from configlab.results._columns import _read_arrow
+    from configlab.results._columns import _read_arrow_table
 
     path = tmp_path / "r.jsonl"
     rows = [{"config": {"a": i % 3, "b": {"c": i % 2 == 0}}, "outcome": "pass",
              **(extra if i or "stdout" not in extra else {})} for i in range(6)]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    table = _read_arrow(path)
+    table = _read_arrow_table(path)
     assert table is not None
     assert _arrow_columns.encode_table(table, path, None) is None
 
@@ -377,7 +377,7 @@ def test_arrow_encoder_leaves_other_shapes_to_polars(tmp_path: Path, extra: dict
 def test_arrow_encoder_leaves_unusual_configs_to_polars(tmp_path: Path,
                                                         config: dict[str, Any]) -> None:
     from configlab.results import _arrow_columns
-    from configlab.results._columns import _read_arrow
+    from configlab.results._columns import _read_arrow_table
 
     path = tmp_path / "r.jsonl"
     rows = [{"config": {"a": {"b": 1}} if "a" in config and isinstance(config["a"], dict)
@@ -385,7 +385,7 @@ def test_arrow_encoder_leaves_unusual_configs_to_polars(tmp_path: Path,
     if "" in config:
         rows = [{"config": config, "outcome": "pass"}] * 2
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
-    table = _read_arrow(path)
+    table = _read_arrow_table(path)
     if table is not None:
         assert _arrow_columns.encode_table(table, path, None) is None
     assert encode_columns_or_none(path) is None
@@ -403,11 +403,11 @@ def test_arrow_encoder_leaves_element_parameters_and_odd_fields(tmp_path: Path) 
     import pyarrow as pa
 
     from configlab.results import _arrow_columns
-    from configlab.results._columns import _read_arrow
+    from configlab.results._columns import _read_arrow_table
     from configlab.space import Space
 
     path = ResultSet(_plain_rows(n=30)).to_jsonl(tmp_path / "r.jsonl")
-    table = _read_arrow(path)
+    table = _read_arrow_table(path)
     space = Space.from_dict({"parameters": {
         "labels": {"type": "map", "keys": ["a", "b"], "optional": True},
         "labels.*": {"type": "choice", "values": ["x", "y"], "active_if": "len(labels) > 0"}}})
@@ -415,9 +415,9 @@ def test_arrow_encoder_leaves_element_parameters_and_odd_fields(tmp_path: Path) 
     odd = tmp_path / "odd.jsonl"
     odd.write_text('{"config": {"a": 1}, "outcome": "pass", "extra": 1}\n')
     with pytest.raises(FastPathUnavailable):
-        _arrow_columns.encode_table(_read_arrow(odd), odd, None)
+        _arrow_columns.encode_table(_read_arrow_table(odd), odd, None)
     odd.write_text('{"config": {"a": 1}, "outcome": "pass"}\n{"config": null, "outcome": "pass"}\n')
-    assert _arrow_columns.encode_table(_read_arrow(odd), odd, None) is None
+    assert _arrow_columns.encode_table(_read_arrow_table(odd), odd, None) is None
     assert _arrow_columns._numpy(pa.chunked_array([], type=pa.int64())).size == 0
     halves = pa.chunked_array([pa.array([1.0, None]).slice(1), pa.array([2.5])])
     assert np.array_equal(_arrow_columns._numpy(halves), [np.nan, 2.5], equal_nan=True)

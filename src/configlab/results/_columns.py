@@ -94,6 +94,17 @@ def _arrow_pool() -> Any:
 
 
 def _read_arrow(path: Path) -> Any:
+    """The file read by pyarrow's JSON reader as a Polars frame (:func:`_read_arrow_table`),
+    or None."""
+    table = _read_arrow_table(path)
+    if table is None:
+        return None
+    import polars as pl  # deferred: as in the rest of this module
+
+    return pl.from_arrow(table)
+
+
+def _read_arrow_table(path: Path) -> Any:
     """The file read by pyarrow's JSON reader (half the CPU of Polars' whole-file inference
     on 100,000 x 50 results) as an Arrow table, or None when pyarrow is missing, fails, or
     inferred a type Polars' reader would not (timestamps from date-like strings): Polars reads
@@ -298,7 +309,7 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     Raises:
         FastPathUnavailable: the file needs the row reader (see the module docstring).
     """
-    table = _read_arrow(Path(path))
+    table = _read_arrow_table(Path(path))
     if table is not None:
         # deferred: the Arrow-only encoder imports this module
         from configlab.results._arrow_columns import encode_table

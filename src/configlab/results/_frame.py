@@ -149,17 +149,24 @@ def _leaf_column(values: list[Any]) -> tuple[pl.Series, bool]:
                      dtype=pl.String), True
 
 
+#: leaf types that are never mappings (skips the slow abstract isinstance check)
+_PLAIN = frozenset({str, int, float, bool, list, type(None)})
+
+
 def _walk(node: Mapping[Any, Any], prefix: tuple[Any, ...], row: int, n: int,
           cells: dict[tuple[Any, ...], list[Any]]) -> None:
     for key, value in node.items():
         segments = (*prefix, key)
-        if isinstance(value, Mapping) and value:
-            _walk(value, segments, row, n, cells)
-            continue
+        kind = type(value)
+        if kind is dict or (kind not in _PLAIN and isinstance(value, Mapping)):
+            if value:
+                _walk(value, segments, row, n, cells)
+                continue
+            value = {}  # an empty mapping is a leaf (as in configlab.tree.iter_leaves)
         column = cells.get(segments)
         if column is None:
             column = cells[segments] = [ABSENT] * n
-        column[row] = dict(value) if isinstance(value, Mapping) else value
+        column[row] = value
 
 
 def from_records(records: Iterable[Record]) -> Table:

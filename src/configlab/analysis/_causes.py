@@ -308,6 +308,8 @@ def _columns(
             order = np.argsort(raw)
             ordered = raw[order]
             ordered = ordered[np.isfinite(ordered)]
+            if ordered.size <= 1:
+                continue
             distinct = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
             if distinct.size <= 1:
                 continue

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from configlab._internal.canonical import canonical_json
+from configlab.errors import ConfiglabError
 from configlab.results import Result, ResultSet, Selection, _frame, _readcols, normalize_timestamp
 from configlab.results._encode import encode_results
 from configlab.results._select import select
@@ -258,3 +259,27 @@ def test_appending_is_buffered_and_folded_once() -> None:
     with pytest.raises(IndexError):
         results[1001]
     assert len(results.select(outcome="fail")) == 1
+
+
+def test_parquet_read_straight_to_columns_as_the_row_reader_reads_it(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from configlab.integrations import ingest
+    from configlab.integrations.exporters import to_parquet
+
+    rows = [Result({"db": {"engine": "pg", "pool": 8}, "r": 0.5, "mixed": 1, "n": None},
+                   "pass", duration=1.5, metrics={"m": 2.0}, test_id="t::a", run_id="r1",
+                   timestamp="2024-05-01T10:00:00Z"),
+            Result({"db": {"engine": "sqlite"}, "r": 1.0, "mixed": "x", "l": [1, "a"]}, "fail")]
+    path = to_parquet(ResultSet(rows), tmp_path / "run_id=r9" / "part-0.parquet")
+    table = _readcols.read_table("parquet", path)
+    assert table is not None  # typed and text columns, straight to columns
+    assert {leaf.path: leaf.json for leaf in table.leaves} == {
+        "db.engine": False, "db.pool": False, "r": False, "mixed": True, "n": True, "l": True}
+    assert _text(ingest.from_parquet(path)) == _text(rows)
+    import polars as pl
+
+    pl.DataFrame({"outcome": ["pass"], "metric.m": [float("nan")], "a": [1]}).write_parquet(
+        tmp_path / "nan.parquet")
+    assert _readcols.read_table("parquet", tmp_path / "nan.parquet") is None
+    with pytest.raises(ConfiglabError, match="finite"):
+        ingest.from_parquet(tmp_path / "nan.parquet")

@@ -342,6 +342,11 @@ def records(table: Table, start: int = 0, stop: int | None = None) -> list[Recor
     for index, leaf in enumerate(table.leaves):
         values = frame.get_column(_config_name(index)).to_list()
         *parents, last = leaf.segments
+        if not parents and not leaf.json:  # the common leaf: one dictionary store per row
+            for config, value in zip(configs, values, strict=True):
+                if value is not None:
+                    config[last] = value
+            continue
         for row, value in enumerate(values):
             if value is None:
                 continue

@@ -3,6 +3,7 @@ selection / encoding / inference on columns against the row algorithms."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -283,3 +284,40 @@ def test_parquet_read_straight_to_columns_as_the_row_reader_reads_it(tmp_path: P
     assert _readcols.read_table("parquet", tmp_path / "nan.parquet") is None
     with pytest.raises(ConfiglabError, match="finite"):
         ingest.from_parquet(tmp_path / "nan.parquet")
+
+
+def _row_csv(rows: list[Result]) -> str:
+    """The CSV a row-per-Result writer gives (the layout of ResultSet.to_csv)."""
+    import csv
+    import io
+
+    from configlab.results import RESERVED_COLUMNS, format_cell
+    from configlab.results._model import _rows
+
+    columns, flat = _rows(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in flat:
+        cells = []
+        for column in columns:
+            value = row.get(column, None if column in RESERVED_COLUMNS else "\0absent")
+            if value == "\0absent" or (column in RESERVED_COLUMNS and value in (None, "")):
+                cells.append("")
+            elif column in RESERVED_COLUMNS or column.startswith("metric."):
+                cells.append(repr(value) if isinstance(value, float) else str(value))
+            else:
+                cells.append(format_cell(value))
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RESULTS, max_size=8))
+def test_csv_written_by_columns_as_by_rows(tmp_path_factory: Any, rows: list[Result]) -> None:
+    path = ResultSet(rows).to_csv(tmp_path_factory.mktemp("csv") / "r.csv")
+    # byte for byte, columns in first-seen order
+    assert path.read_bytes() == _row_csv(rows).encode()
+    # the CSV layout has no output tails
+    assert ResultSet.from_csv(path) == ResultSet(dataclasses.replace(r, stdout=None)
+                                                 for r in rows)

@@ -362,9 +362,16 @@ class ResultSet(Sequence[Result]):
         import csv  # here, not at the top: `configlab run` imports this module (start-up)
 
         location = Path(path)
-        columns, rows = _rows(list(self))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        by_columns = _frame_module().csv_columns(self._columns()) if len(self) else None
+        if by_columns is not None:  # each distinct value of a column spelled once
+            header, cells = by_columns
+            writer.writerow(header)
+            writer.writerows(zip(*cells, strict=True))
+            write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
+            return location
+        columns, rows = _rows(list(self))
         writer.writerow(columns)
         for row in rows:
             cells = []

@@ -321,3 +321,14 @@ def test_csv_written_by_columns_as_by_rows(tmp_path_factory: Any, rows: list[Res
     # the CSV layout has no output tails
     assert ResultSet.from_csv(path) == ResultSet(dataclasses.replace(r, stdout=None)
                                                  for r in rows)
+
+
+def test_common_timestamp_columns_take_the_short_path() -> None:
+    import polars as pl
+
+    naive = ["2024-05-01T10:00:00", None, "2024-12-31T23:59:59"]
+    done = ["2024-05-01T10:00:00+00:00", None, "2024-12-31T23:59:59+00:00"]
+    assert _frame.normalized_stamps(pl.Series(naive)).to_list() == done
+    assert _frame.normalized_stamps(pl.Series(done)).to_list() == done
+    with pytest.raises(ConfiglabError, match="ISO 8601"):  # checked, not only reshaped
+        _frame.normalized_stamps(pl.Series(["2024-02-30T10:00:00"]))

@@ -23,7 +23,7 @@ CUR_LIMIT = 32_000_000
 #: Array elements one optimisation step may touch; bigger models evaluate sampled rows.
 WORK_LIMIT = 2_000_000
 #: t >= 3 (compiled kernel): rows sampled per agreement tier of a step
-MAX_CANDIDATES = 16
+MAX_CANDIDATES = 64
 #: t >= 3: counts are kept in one byte each while rows + seed rows stay below this
 BYTE_COUNTS = 255
 #: t >= 3: a constraint-blocked row is repaired by SAT when no plain move gains, one time in

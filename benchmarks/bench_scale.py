@@ -14,9 +14,16 @@ and peak RSS from ``os.wait4``):
    < 10 s, < 2 GiB); baseline: a plain ``polars.read_ndjson`` / ``polars.read_parquet`` of the
    same file.
 
+3. **``ResultSet`` on columns** (``--resultset``): ``ResultSet.from_jsonl`` of the 1,000,000 x 50
+   JSON lines file, then ``len``, ``select`` (an outcome and a ``where`` condition),
+   ``infer_space`` and ``encode`` on it, each phase timed inside the process; baseline: a plain
+   ``pyarrow.json.read_json`` of the same file.  ``--before-src DIR`` also runs the same steps
+   with another checkout's ``src`` (e.g. the row-per-``Result`` set before it held columns).
+
 ``--quick`` uses 1,000,000 and 100,000 rows (a smoke run); ``--load-only`` measures only part 2
-at 1,000,000 rows (no 10,000,000-row dataset to generate).  The ratios printed are configlab's
-time over the baseline's, measured in the same run, so machine load affects both.  Besides
+at 1,000,000 rows (no 10,000,000-row dataset to generate); ``--resultset`` only part 3.  The
+ratios printed are configlab's time over the baseline's, measured in the same run, so machine
+load affects both.  Besides
 polars, the JSON lines baseline includes a plain ``pyarrow.json.read_json`` of the same file.
 """
 
@@ -54,14 +61,15 @@ def _cpu_delta() -> float:
     return delta
 
 
-def _measure(code: str) -> tuple[float, float, float, str]:
+def _measure(code: str, env: dict[str, str] | None = None) -> tuple[float, float, float, str]:
     """Run ``code`` in a fresh interpreter that prints its own peak RSS last (VmHWM: unlike
     ``ru_maxrss``, which Linux carries over ``exec`` from the forking parent, it starts anew)."""
     wrapped = (code + "\nimport sys\n"
                "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
                "print('RSS', int(hwm.split()[1]) / 1024, file=sys.stderr)\n")
     start = time.perf_counter()
-    process = subprocess.run([PYTHON, "-c", wrapped], capture_output=True, text=True, env=ENV)
+    process = subprocess.run([PYTHON, "-c", wrapped], capture_output=True, text=True,
+                             env=env or ENV)
     wall = time.perf_counter() - start
     if process.returncode != 0:
         raise SystemExit(f"benchmark step failed:\n{process.stderr[-3000:]}")
@@ -109,6 +117,42 @@ def _load(jsonl: Path, parquet: Path, rows: int, n_params: int) -> None:
             _row("  (same file, baseline pyarrow.json.read_json)", mine, arrow, "")
 
 
+_RESULTSET_STEPS = """
+import json, time
+from configlab.results import ResultSet
+marks = [time.perf_counter(), time.process_time()]
+phases = {}
+def lap(name):
+    now, cpu = time.perf_counter(), time.process_time()
+    phases[name] = (now - marks[0], cpu - marks[1])
+    marks[:] = [now, cpu]
+results = ResultSet.from_jsonl(PATH); lap("from_jsonl")
+size = len(results); lap("len")
+chosen = results.select(outcome="fail", where="c03 == 'v2' and b02 == true"); lap("select")
+space = results.infer_space(); lap("infer_space")
+encoded = results.encode(space); lap("encode")
+assert size == encoded.n_rows and len(space.parameters) == 50 and len(chosen)
+print(json.dumps({"phases": phases, "selected": len(chosen)}))
+"""
+
+
+def _resultset(jsonl: Path, rows: int, before: Path | None) -> None:
+    """Part 3: ResultSet.from_jsonl and len/select/infer_space/encode on it."""
+    print(f"== ResultSet of {rows:,} results x 50 parameters "
+          f"(load average {os.getloadavg()[0]:.1f})")
+    base = _measure(f"import pyarrow.json as pj\ntable = pj.read_json({str(jsonl)!r})\n")
+    runs = [("ResultSet (this tree)", ENV)]
+    if before is not None:
+        runs.append((f"ResultSet ({before})", {**os.environ, "PYTHONPATH": str(before)}))
+    for label, env in runs:
+        code = _RESULTSET_STEPS.replace("PATH", repr(str(jsonl)))
+        measured = _measure(code, env)
+        _row(f"{label}: all steps", measured, base, "< 10 s, < 2 GiB")
+        phases = json.loads(measured[3])["phases"]
+        print("   " + ", ".join(f"{name} {wall:.2f} s wall / {cpu:.2f} s CPU"
+                                 for name, (wall, cpu) in phases.items()))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="1M and 100k rows (smoke run)")
@@ -116,6 +160,10 @@ def main() -> int:
                         help="generate into (and keep) this directory")
     parser.add_argument("--load-only", action="store_true",
                         help="only load + infer + encode of 1,000,000 results (part 2)")
+    parser.add_argument("--resultset", action="store_true",
+                        help="only ResultSet on columns over 1,000,000 results (part 3)")
+    parser.add_argument("--before-src", type=Path, default=None,
+                        help="also run part 3 with this src directory (a before/after A/B)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     big, medium = (1_000_000, 100_000) if args.quick else (10_000_000, 1_000_000)
@@ -126,12 +174,12 @@ def main() -> int:
               f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         start = time.perf_counter()
         dataset = work / "dataset"
-        if not dataset.exists() and not args.load_only:
+        if not dataset.exists() and not (args.load_only or args.resultset):
             scale_data.generate_parquet(dataset, big, partitions=20)
         jsonl, parquet = work / "results.jsonl", work / "results.parquet"
         if not jsonl.exists():
             scale_data.generate_jsonl(jsonl, medium)
-        if not parquet.exists():
+        if not parquet.exists() and not args.resultset:
             scale_data.generate_single_parquet(parquet, medium)
         print(f"generated {big:,} + 2 x {medium:,} results in "
               f"{time.perf_counter() - start:.0f} s (seeded, {work})\n")
@@ -139,6 +187,9 @@ def main() -> int:
         params = scale_data.columns()
         if args.load_only:
             _load(jsonl, parquet, medium, len(params))
+            return 0
+        if args.resultset:
+            _resultset(jsonl, medium, args.before_src)
             return 0
         print(f"== {big:,} results x {len(params)} parameters, partitioned Parquet, DuckDB")
         full = _measure(_cli(["analyze", "--results", str(dataset), "--json", "-", "-q"]))
@@ -156,6 +207,8 @@ def main() -> int:
         print(f"planted causes in the top 3: {expected <= set(found[:3]) and threshold}\n")
 
         _load(jsonl, parquet, medium, len(params))
+        print()
+        _resultset(jsonl, medium, args.before_src)
         return 0
     finally:
         if args.keep is None:

@@ -334,7 +334,6 @@ MALFORMED = [
     ("xml", "<c b='1'>\n<cl:entry xmlns:cl='urn:configlab' cl:key='@b'>2</cl:entry></c>", 2),
     ("xml", "<c xmlns:cl='urn:configlab' cl:type='list'><item/></c>", 1),
     ("properties", "a=1\nb=\\u12G4\n", 2),
-    ("properties", "a..b=1\n", None),
     ("properties", "a.`b=1\n", None),
     ("ini", "[a]\nb = 1\nb = 2\n", 3),
     ("ini", "[a]\nx = 1\n[a]\n", 3),
@@ -776,3 +775,40 @@ def test_env_nested_trees_use_the_double_underscore_delimiter() -> None:
     # what pydantic-settings would read with env_nested_delimiter="__"
     assert loads("A=1\nA__B=2\n", "env") == {"A": 1, "A__B": 2}  # a clash stays flat
     assert loads("__X=1\nY__=2\n", "env") == {"__X": 1, "Y__": 2}
+
+
+def test_java_logging_properties_root_logger_key() -> None:
+    # The JDK's own conf/logging.properties (Debian: /etc/java-17-openjdk) sets the root
+    # logger's level with the key `.level`: a key that is no dotted path stays one key.
+    text = ("handlers= java.util.logging.ConsoleHandler\n.level= INFO\n"
+            "java.util.logging.ConsoleHandler.level = INFO\ncom.xyz.foo.level = SEVERE\n"
+            "odd..key = 1\n")
+    tree = loads(text, "properties")
+    assert tree[".level"] == "INFO" and tree["odd..key"] == 1
+    assert tree["java"]["util"]["logging"]["ConsoleHandler"]["level"] == "INFO"
+    written = dumps(tree, "properties")
+    assert ".level=INFO" in written.splitlines() and "odd..key=1" in written.splitlines()
+    assert loads(written, "properties") == tree
+    with pytest.raises(FormatError, match="empty segment"):
+        loads("=1\n", "properties")
+    with pytest.raises(FormatError, match="unbalanced backtick"):  # cannot be written back
+        loads("back`tick = 2\n", "properties")
+
+
+@pytest.mark.parametrize("text", [
+    '<?xml version="1.0"?>\n<fontconfig><dir>/usr/share/fonts</dir></fontconfig>\n',
+    "\ufeff  <busconfig>\n<policy user='root'/></busconfig>",
+    "<!-- a comment -->\n<config><a>1</a></config>",
+])
+def test_xml_conf_files_are_sniffed(tmp_path: Path, text: str) -> None:
+    # fontconfig's and D-Bus's configuration files are XML named .conf
+    path = tmp_path / "fonts.conf"
+    path.write_text(text, encoding="utf-8")
+    assert detect_format(path, text) == "xml"
+    assert load(path)
+    doctype = tmp_path / "dbus.conf"
+    doctype.write_text('<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus '
+                       'Configuration 1.0//EN"\n "http://www.freedesktop.org/standards/dbus/'
+                       '1.0/busconfig.dtd">\n<busconfig/>\n')
+    with pytest.raises(FormatError, match=r"DTDs\) are refused"):
+        load(doctype)

@@ -383,7 +383,11 @@ def test_encode_codes_outcomes_metrics() -> None:
     assert enc.numeric["db.pool"].tolist() == [1.0, 64.0, 8.0, 2.0]
     assert enc.numeric["ratio"].tolist() == [0.5, 1.0, 0.0, 0.25]
     assert "cache" not in enc.numeric
-    assert enc.config_keys[0] == results[0].config_key and len(set(enc.config_keys)) == 4
+    # 64-bit config keys from the columns (no sha256 text per row): equal configs, equal keys
+    assert enc.config_keys == () and enc.config_hashes is not None
+    assert len(set(enc.config_hashes.tolist())) == 4
+    twice = (results + results[:1]).encode(SPACE).config_hashes
+    assert twice is not None and twice[0] == twice[4] and twice[1] != twice[4]
     assert enc.test_ids == ("t::a", "t::b", "", "")
     assert enc.n_rows == 4 and enc.n_params == 5
     assert enc.class_labels[2] == ("false", "true", "absent")
@@ -398,8 +402,10 @@ def test_encode_distinguishes_types_in_cache() -> None:
     assert enc.codes[:3, 0].tolist() == [0, 1, 2]
     with_absent = ResultSet([*results, Result({"y": []}, "pass")]).encode(space)
     assert with_absent.codes[-1].tolist() == [-1, 0]
-    odd = ResultSet([Result({"x": {"k": 1}, "y": ("a",)}, "pass")]).encode(space)
-    assert odd.codes.tolist() == [[-1, -1]]
+    odd = ResultSet([Result({"x": {"k": 1}, "y": ("a",)}, "pass")])
+    # a set holds configs as JSON data: once in the columns, the tuple is the list it spells
+    assert odd.encode(space).codes.tolist() == [[-1, 1]]
+    assert odd[0].config == {"x": {"k": 1}, "y": ["a"]}
     with pytest.raises(ResultsError, match="not JSON data"):
         Result({"x": {1, 2}}, "pass")
     nested = Space.from_dict({"parameters": {"a.b": "bool"}})

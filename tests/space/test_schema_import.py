@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from configlab.errors import SpaceError
+from configlab.generation import generate
 from configlab.space import MapParam, MemberParam, MembersParam, RecordsParam
 from configlab.space._json_schema import space_from_json_schema
 from configlab.space._model import Space
@@ -30,6 +31,7 @@ from configlab.space._params import (
     ListParam,
     StringParam,
 )
+from configlab.space._values import conjoin
 from tests.paths import DATA_DIR
 
 DATA = DATA_DIR / "schemas"
@@ -385,8 +387,9 @@ def test_refs_allof_merging_and_nested_conditions() -> None:
     space = space_from_json_schema(schema)
     assert space.paths == ("c", "tls.on", "tls.cert", "a", "b")
     c = space.param("c")
+    # both maxima hold: the tighter one (5) is the bound, no value conflicts
     assert isinstance(c, IntParam) and (c.min, c.max) == (0, 5)
-    assert warned(space, "#/properties/c/allOf/3", "maximum")
+    assert not warned(space, "#/properties/c/allOf/3", "maximum")
     assert warned(space, "#/allOf/4", "$ref")
     assert warned(space, "#/allOf/3", "allOf")
     assert warned(space, "#/allOf/1/properties/a", "properties")
@@ -725,3 +728,103 @@ def test_prefix_groups_fill_levels_by_size_and_refuse_non_strings() -> None:
     assert prefix_groups(members, 4) == ["A", "A1", "B", "C"]
     assert prefix_groups(members, 2) == ["A", "B"]  # the largest roots first
     assert prefix_groups([1, 2, 3], 2) is None
+
+
+def test_cmake_presets_versions_and_allof_item_schemas() -> None:
+    # CMake 3.25's published CMakePresets.json schema (Debian package cmake-data): a root
+    # oneOf with one alternative per file version that cannot be merged (each version has
+    # its own preset schemas), told apart by the root-required `version` const; each preset
+    # array lists its allowed keys with `{}` schemas beside an allOf that gives their types.
+    schema = schema_file("cmake-presets.json")
+    space = Space.from_json_schema(schema)
+    assert space.param("version").values == (6,)  # type: ignore[attr-defined]
+    assert warned(space, "#", "oneOf")
+    check = jsonschema.Draft7Validator(schema)
+    for strategy, count in (("covering", None), ("boundary", 80), ("random", 80)):
+        configs = list(generate(space, strategy, seed=3, count=count))
+        assert configs and all(check.is_valid(c) for c in configs), strategy
+    presets = [p for c in configs for p in c.get("configurePresets", [])]
+    assert presets and all(isinstance(p.get("hidden", True), bool) for p in presets)
+
+
+def test_allof_conjunction_of_subschemas() -> None:
+    # Each allOf part must hold: element schemas, per-property schemas and bounds are
+    # combined, not "first one wins".
+    left = {"type": "array", "maxItems": 4, "items": {
+        "properties": {"a": {}, "b": {"type": "integer", "maximum": 9}}, "required": ["a"],
+        "additionalProperties": False}}
+    right = {"minItems": 1, "maxItems": 2, "items": {
+        "properties": {"a": {"type": "boolean"}, "b": {"maximum": 3}}, "required": ["b"],
+        "additionalProperties": {"type": "string"}}}
+    merged, conflicts = conjoin(left, right)
+    assert conflicts == []
+    assert merged == {"type": "array", "minItems": 1, "maxItems": 2, "items": {
+        "properties": {"a": {"type": "boolean"}, "b": {"type": "integer", "maximum": 3}},
+        "required": ["a", "b"], "additionalProperties": False}}
+    assert conjoin({"enum": [1, 2, 3]}, {"enum": [3, 2]})[0] == {"enum": [2, 3]}
+    assert conjoin({"pattern": "a"}, {"pattern": "b"}) == ({"pattern": "a"}, ["pattern"])
+    assert conjoin({"items": {"pattern": "a"}}, {"items": {"pattern": "b"}})[1] == [
+        "items/pattern"]
+    assert conjoin(True, {"type": "string"}) == ({"type": "string"}, [])
+    assert conjoin({"type": "string"}, {}) == ({"type": "string"}, [])
+    assert conjoin(False, {"type": "string"}) == (False, [])
+    assert conjoin(3, 4) == (3, ["$schema"])
+    # An allOf whose parts clash on a keyword no bound can express: whole values, each
+    # checked by jsonschema, instead of one side silently dropped.
+    schema = {"type": "object", "properties": {"name": {"allOf": [
+        {"type": "string", "pattern": "^a+$", "maxLength": 3},
+        {"pattern": "^aa"}]}, "n": {"allOf": [
+            {"type": "integer", "minimum": 1, "maximum": 20, "multipleOf": 2},
+            {"multipleOf": 3}]}}, "required": ["name", "n"]}
+    space = space_from_json_schema(schema)
+    assert warned(space, "#/properties/name/allOf/1", "pattern")
+    values = [c.value for c in space.param("name").value_classes]
+    assert values and all(re.search("^a+$", v) and v.startswith("aa") for v in values)
+    n = space.param("n")
+    assert isinstance(n, IntParam) and (n.min, n.max, n.step) == (6, 18, 6)
+
+
+def test_root_union_alternatives_without_a_discriminator() -> None:
+    # oneOf alternatives told apart by nothing stay refused (an instance could match two);
+    # the same alternatives under anyOf: the richest one is modelled.
+    branches = [{"type": "object", "properties": {"a": {"type": "string"}}},
+                {"type": "object", "properties": {"a": {"type": "integer"},
+                                                  "b": {"type": "boolean"}}}]
+    with pytest.raises(SpaceError, match="or a root oneOf/anyOf of such objects"):
+        space_from_json_schema({"oneOf": branches})
+    space = space_from_json_schema({"anyOf": branches})
+    assert space.paths == ("a", "b") and warned(space, "#", "anyOf")
+    # A discriminator only one alternative allows makes a oneOf choice safe.
+    tagged = [{**b, "required": ["kind"], "properties": {
+        **b["properties"], "kind": {"enum": [f"k{i}", f"x{i}"]}}} for i, b in enumerate(branches)]
+    tagged[0]["properties"]["a"] = {"$ref": "#/$defs/text"}
+    space = space_from_json_schema({"oneOf": tagged, "$defs": {"text": {"type": "string"}}})
+    assert space.param("kind").values == ("k1", "x1")  # type: ignore[attr-defined]
+    # A shared value is no discriminator.
+    tagged[0]["properties"]["kind"] = {"const": "x1"}
+    with pytest.raises(SpaceError, match="or a root oneOf/anyOf of such objects"):
+        space_from_json_schema({"oneOf": tagged, "$defs": {"text": {"type": "string"}}})
+
+
+def test_swagger_refs_into_the_draft_04_metaschema_are_followed() -> None:
+    # Swagger 2.0's published schema (as openapi-spec-validator ships it) types parts of
+    # its documents by $ref into http://json-schema.org/draft-04/schema; jsonschema ships
+    # that metaschema, so the refs are followed offline and the required `paths` is built.
+    schema = schema_file("swagger-2.0.json")
+    space = Space.from_json_schema(schema)
+    assert {"swagger", "info", "paths", "definitions.*"} <= set(space.paths)
+    assert not any("non-local" in w or "required key" in w for w in space.warnings)
+    check = jsonschema.Draft4Validator(schema)
+    for strategy, count in (("covering", None), ("boundary", 60), ("random", 60)):
+        configs = list(generate(space, strategy, seed=5, count=count))
+        assert configs and all(check.is_valid(c) for c in configs), strategy
+    # Other external documents are still not fetched: said, not guessed.
+    elsewhere = {"type": "object", "required": ["a"], "properties": {
+        "a": {"$ref": "https://example.org/a.json"},
+        "b": {"$ref": "http://json-schema.org/draft-07/schema#/definitions/nonNegativeInteger"},
+        "c": {"$ref": "http://json-schema.org/draft-07/schema#anchor"}}}
+    space = space_from_json_schema(elsewhere)
+    assert space.paths == ("b",)
+    assert warned(space, "#/properties/a", "$ref") and warned(space, "#/properties/c", "$ref")
+    assert all(v >= 0 for v in (c.value for c in space.param("b").value_classes)
+               if isinstance(v, int))

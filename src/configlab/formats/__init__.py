@@ -60,15 +60,20 @@ _ALIASES = {"yml": "yaml", "cfg": "ini", "dotenv": "env", "redis": "directive", 
 _BY_EXTENSION = {ext: codec.name for codec in _CODECS.values() for ext in codec.extensions}
 #: Extensions shared by several formats: the content decides, or the caller passes fmt.
 AMBIGUOUS_EXTENSIONS = (".conf", ".cfg")
+_XML_START = re.compile(r"\ufeff?\s*<(?:\?xml[\s?]|!DOCTYPE\s|!--|[A-Za-z_])")
 _INI_LINE = re.compile(r"\[[^\]]+\]|[^\s=:]+(?:\s+[^\s=:]+)*\s*[=:].*")
 
 
 def sniff_format(text: str) -> str | None:
-    """The one format among ini, directive and nginx that ``text`` reads as, else None.
+    """The one format among xml, ini, directive and nginx that ``text`` reads as, else None.
 
-    INI: every line a ``[section]`` or ``key = value`` / ``key: value``; nginx: every line ends
-    in ``;``, ``{`` or ``}``; directive: every line ``name value...`` without ``=``.
+    XML: the text starts with ``<?xml`` or an element/``<!DOCTYPE`` (fontconfig's and D-Bus's
+    ``.conf`` files); INI: every line a ``[section]`` or ``key = value`` / ``key: value``;
+    nginx: every line ends in ``;``, ``{`` or ``}``; directive: every line ``name value...``
+    without ``=``.
     """
+    if _XML_START.match(text):
+        return "xml"
     lines = [line.strip() for line in text.splitlines()
              if line.strip() and not line.strip().startswith(("#", ";"))]
     if not lines:
@@ -109,9 +114,9 @@ def detect_format(path: str | os.PathLike[str], text: str | bytes | None = None)
         sniffed = sniff_format(text) if text is not None else None
         if sniffed is None:
             raise FormatError(
-                f"{suffix or name!r} files can be INI, directive (redis.conf) or nginx-style "
-                "and the content does not tell which; pass the format (--format / fmt=: ini, "
-                "directive or nginx)",
+                f"{suffix or name!r} files can be XML, INI, directive (redis.conf) or "
+                "nginx-style and the content does not tell which; pass the format (--format / "
+                "fmt=: xml, ini, directive or nginx)",
                 path=os.fspath(path),
             )
         return sniffed

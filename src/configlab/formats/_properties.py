@@ -1,6 +1,7 @@
 """Java ``.properties`` codec (jproperties).
 
-Dotted keys nest (``db.pool.size=5`` -> ``{"db": {"pool": {"size": 5}}}``); a key that is
+Dotted keys nest (``db.pool.size=5`` -> ``{"db": {"pool": {"size": 5}}}``; ``.level``, no
+path, stays one key); a key that is
 also the prefix of other keys keeps its own value under ``#text``.  Values are inferred
 from their canonical spelling (see :func:`configlab.formats._common.infer_scalar`).
 Files are written in ASCII with ``\\uXXXX`` escapes, so Java reads them in any encoding.
@@ -14,7 +15,7 @@ from typing import Any
 
 from jproperties import ParseError, Properties
 
-from configlab.errors import FormatError
+from configlab.errors import ConfiglabError, FormatError
 from configlab.formats._common import (
     Codec,
     Nester,
@@ -26,7 +27,7 @@ from configlab.formats._common import (
     show_path,
     verify_round_trip,
 )
-from configlab.tree import Tree, join_path
+from configlab.tree import Tree, join_path, split_path
 
 _NATURAL_LINES = re.compile(r"\r\n|\r|\n")
 _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -47,9 +48,35 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
                           line=exc.line_number) from None
     nester = Nester("properties", source)
     for key, value in props.properties.items():
-        segments = parse_key(key, "properties", source, None)
-        nester.add(segments, infer_scalar(value) if typed else value)
+        nester.add(_segments(key, source), infer_scalar(value) if typed else value)
     return nester.tree
+
+
+def _segments(key: str, source: str | None) -> tuple[str, ...]:
+    """The tree path of a key: its dotted segments, or the key whole when it does not split.
+
+    java.util.logging's own ``logging.properties`` sets the root logger with ``.level``; a
+    key with an empty segment is kept as one literal key, written back as it was read (a
+    backtick stays an error: no tree key holding one can be written).
+    """
+    return (key,) if _literal(key) else parse_key(key, "properties", source, None)
+
+
+def _literal(key: str) -> bool:
+    """Whether ``key`` is one literal key: not empty, no backtick, and no dotted path."""
+    if not key or "`" in key:
+        return False
+    try:
+        split_path(key)
+    except ConfiglabError:
+        return True
+    return False
+
+
+def _key_text(segments: tuple[str, ...]) -> str:
+    if len(segments) == 1 and _literal(segments[0]):
+        return segments[0]
+    return join_path(segments)
 
 
 def _check_unicode_escapes(text: str, source: str | None) -> None:
@@ -99,7 +126,7 @@ def dumps(tree: Tree, typed: bool) -> str:
     check_tree(tree, "properties")
     props = Properties()
     for segments, value in iter_flat(tree, "properties"):
-        props[join_path(segments)] = _text(value, segments, typed)
+        props[_key_text(segments)] = _text(value, segments, typed)
     out = io.BytesIO()
     props.store(out, encoding="ascii", timestamp=False)
     text = out.getvalue().decode("ascii")

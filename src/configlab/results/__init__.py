@@ -13,8 +13,6 @@ from configlab.results._model import (
     OUTCOMES,
     RESERVED_COLUMNS,
     Result,
-    ResultSet,
-    ResultStore,
     canonical_json,
     config_key,
     encode_results,
@@ -23,6 +21,7 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results._select import Selection
+from configlab.results._set import ResultSet, ResultStore, parquet_columns
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,5 +82,6 @@ __all__ = [
     "format_cell",
     "is_dataset_source",
     "normalize_timestamp",
+    "parquet_columns",
     "parse_cell",
 ]

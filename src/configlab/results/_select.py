@@ -74,8 +74,8 @@ def _moment(value: Any, what: str) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
 
 
-def select(results: Iterable[_R], selection: Selection) -> list[_R]:
-    """The results ``selection`` keeps, in order.
+def criteria(selection: Selection) -> tuple[datetime | None, datetime | None, Any]:
+    """The checked ``since`` and ``until`` times and the parsed ``where`` condition (or None).
 
     Raises:
         ResultsError: an unknown outcome, a malformed time or ``where`` condition.
@@ -96,6 +96,16 @@ def select(results: Iterable[_R], selection: Selection) -> list[_R]:
             condition = parse(selection.where)
         except ConstraintError as error:
             raise ResultsError(f"--where: {error}") from None
+    return since, until, condition
+
+
+def select(results: Iterable[_R], selection: Selection) -> list[_R]:
+    """The results ``selection`` keeps, in order.
+
+    Raises:
+        ResultsError: an unknown outcome, a malformed time or ``where`` condition.
+    """
+    since, until, condition = criteria(selection)
     kept: list[_R] = []
     for result in results:
         if selection.test_ids and not _test_matches(result.test_id, selection.test_ids):
@@ -130,4 +140,4 @@ def _test_matches(test_id: str, patterns: Sequence[str]) -> bool:
     return any(test_id == p or fnmatch.fnmatchcase(test_id, p) for p in patterns)
 
 
-__all__ = ["Selection", "select"]
+__all__ = ["Selection", "criteria", "select"]

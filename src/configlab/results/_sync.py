@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from configlab.results._model import Result, ResultStore, canonical_json
+from configlab.results._model import Result, canonical_json
+from configlab.results._set import ResultStore
 
 
 def _key(result: Result) -> str:

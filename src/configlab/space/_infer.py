@@ -29,6 +29,9 @@ from configlab.space._params import (
     Parameter,
     StringParam,
 )
+from configlab.space._params import (
+    is_json_number as _is_number,
+)
 
 #: At most this many distinct values make a choice parameter.
 CHOICE_LIMIT = 10
@@ -50,10 +53,6 @@ class _Observed:
     present: int = 0
     null: bool = False
     as_mapping: bool = False
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _distinct(values: Iterable[Any]) -> list[Any]:

@@ -25,13 +25,24 @@ from configlab.space._schema_base import (
     _Cycle,
     _pointer_escape,
     _quote_path,
+    _same,
     _Unsupported,
     bundle,
+    inline_metaschemas,
 )
 from configlab.space._schema_conditions import _ConditionImporter
 from configlab.space._schema_structure import _StructureImporter
 from configlab.space._schema_values import _ValueImporter
 
+
+def _with_root_required(branch: Any, root: Mapping[str, Any]) -> Any:
+    """``branch`` also requiring the keys the root requires beside its union."""
+    shared = root.get("required")
+    if not isinstance(branch, Mapping) or not isinstance(shared, list) or not shared:
+        return branch
+    own = branch.get("required")
+    own = own if isinstance(own, list) else []
+    return {**branch, "required": own + [n for n in shared if n not in own]}
 
 class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
     """Walks a schema's objects, delegating properties and object keywords to its parts."""
@@ -253,8 +264,54 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
                 if len(branches) > 1:
                     self.warn("#", keyword, f"only the object alternative #/{keyword}/{index} "
                                             "is modelled (a config file is an object)")
+                return _with_root_required(target, schema), f"#/{keyword}/{index}"
+            if objects:
+                # Alternatives that could not be merged (CMakePresets: one per file
+                # version, each with its own preset schemas): the richest one is modelled,
+                # the latest on a tie, which is where versioned schemas put new keys --
+                # for oneOf only when a required key's values tell it from every other
+                # alternative, so no config it gives matches two of them.
+                index, target = max(objects, key=lambda found: (
+                    len(found[1].get("properties") or {}), found[0]))
+                target = _with_root_required(target, schema)
+                if keyword == "oneOf" and not self.discriminated(target, index, branches):
+                    continue
+                self.warn("#", keyword, f"{len(objects)} object alternatives that cannot be "
+                                        f"merged: only #/{keyword}/{index} (the one with the "
+                                        "most properties) is modelled")
                 return target, f"#/{keyword}/{index}"
         return schema, pointer
+
+    def discriminated(self, target: Mapping[str, Any], index: int,
+                      branches: Sequence[Any]) -> bool:
+        """Whether a key ``target`` requires has ``const``/``enum`` values that no other
+        alternative of ``branches`` allows (so ``target``'s instances match it alone)."""
+        for name in target.get("required") or []:
+            own = self.finite_of(target, name)
+            if own is None:
+                continue
+            others = [self.finite_of(branch, name) for i, branch in enumerate(branches)
+                      if i != index]
+            if all(values is not None and not any(_same(v, w) for v in own
+                                                   for w in values) for values in others):
+                return True
+        return False
+
+    def finite_of(self, branch: Any, name: str) -> list[Any] | None:
+        """The ``const``/``enum`` values property ``name`` may take in ``branch`` (or None)."""
+        try:
+            resolved, _ = self.resolve(branch, "#")
+            sub = (resolved.get("properties") or {}).get(name) \
+                if isinstance(resolved, Mapping) else None
+            sub, _ = self.resolve(sub, "#")
+        except (_Unsupported, _Cycle):
+            return None
+        if not isinstance(sub, Mapping):
+            return None
+        if "const" in sub:
+            return [sub["const"]]
+        values = sub.get("enum")
+        return list(values) if isinstance(values, list) else None
 
     def run(self, name: str) -> Space:
         schema, pointer = self.resolve(self.root, "#")
@@ -337,7 +394,7 @@ def space_from_json_schema(schema: Mapping[str, Any], *, source: str = "schema",
     title = schema.get("title")
     name = title if isinstance(title, str) else ""
     try:
-        space = _Importer(schema, source).run(name)
+        space = _Importer(inline_metaschemas(schema), source).run(name)
         problems = strict_problems(space.warnings) if strict else []
         if problems:
             raise SpaceError(f"{source}: strict import refused: {len(problems)} keyword(s) not "

@@ -61,8 +61,12 @@ class Violation:
         return f"{self.path}: {self.message}"
 
 
-def _is_number(value: Any) -> bool:
+def is_json_number(value: Any) -> bool:
+    """Whether ``value`` is a JSON number (``bool`` is not, although Python says so)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_is_number = is_json_number
 
 
 # --------------------------------------------------------------------------- parameters
@@ -789,6 +793,7 @@ __all__ = [
     "StringParam",
     "ValueClass",
     "Violation",
+    "is_json_number",
     "parameter_from_spec",
     "register_kind",
 ]

@@ -13,7 +13,7 @@ import json
 import math
 import re
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from configlab import tree as _tree
 from configlab.constraints import parse
 from configlab.errors import ConstraintError, SpaceError
 from configlab.space._params import Parameter
+from configlab.space._params import is_json_number as _is_number
 from configlab.space._values import (
     Synthesizer,
     pointer_target,
@@ -280,6 +281,73 @@ class _ImporterState:
         return texts[0] if len(texts) == 1 else "(" + " or ".join(texts) + ")"
 
 
+#: The published JSON Schema metaschemas, which ``jsonschema`` ships (no network needed): the
+#: only documents outside the schema that a ``$ref`` is followed into.
+_METASCHEMA_HOSTS = ("http://json-schema.org/", "https://json-schema.org/")
+#: Where :func:`inline_metaschemas` copies the metaschemas a schema refers to.
+EMBEDDED_METASCHEMAS = "x-configlab-metaschemas"
+
+
+def inline_metaschemas(schema: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` with its ``$ref`` s into the JSON Schema metaschemas made local.
+
+    Swagger 2.0's published schema types ``title``, ``maximum``, ... of its own documents by
+    reference to draft-04's metaschema; without it the required ``paths`` could not be built.
+    The metaschema is copied under :data:`EMBEDDED_METASCHEMAS` (without its ``id``, so its
+    own references stay inside the copy), and every other ``$ref`` is left as it is.
+    """
+    if not any(ref.startswith(_METASCHEMA_HOSTS) for ref in _refs(schema)):
+        return schema
+    from jsonschema_specifications import REGISTRY  # ~0.1 s: only for such schemas
+
+    copies: dict[str, Any] = {}
+
+    def local(ref: str, inside: str | None) -> str:
+        base, _, fragment = ref.partition("#")
+        if fragment and not fragment.startswith("/"):
+            return ref  # an anchor: not followed (the importer says so)
+        if not base:
+            return ref if inside is None else f"#/{EMBEDDED_METASCHEMAS}/{inside}{fragment}"
+        contents = None
+        for uri in (base, base.replace("https://", "http://", 1),
+                    base.replace("http://", "https://", 1)):
+            if uri in REGISTRY:
+                contents = REGISTRY.contents(uri)
+                break
+        if not base.startswith(_METASCHEMA_HOSTS) or not isinstance(contents, Mapping):
+            return ref
+        key = re.sub(r"[^A-Za-z0-9_.-]", "_", base.split("://", 1)[1])
+        if key not in copies:
+            copies[key] = {}  # claimed first: the metaschemas refer to themselves
+            copies[key] = rewrite({k: v for k, v in contents.items()
+                                   if k not in ("id", "$id", "$schema")}, key)
+        return f"#/{EMBEDDED_METASCHEMAS}/{key}{fragment}"
+
+    def rewrite(node: Any, inside: str | None) -> Any:
+        if isinstance(node, Mapping):
+            return {key: local(value, inside) if key == "$ref" and isinstance(value, str)
+                    else rewrite(value, inside) for key, value in node.items()}
+        if isinstance(node, list):
+            return [rewrite(item, inside) for item in node]
+        return node
+
+    body = rewrite(schema, None)
+    return {**body, EMBEDDED_METASCHEMAS: copies}
+
+
+def _refs(node: Any) -> Iterator[str]:
+    """Every ``$ref`` string in ``node``."""
+    if isinstance(node, Mapping):
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            yield ref
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
 def _external_ref(node: Any) -> str | None:
     """The first ``$ref`` in ``node`` that does not point inside the document, if any."""
     if isinstance(node, Mapping):
@@ -308,10 +376,6 @@ def _json_type(value: Any) -> str:
     if isinstance(value, float):
         return "number"
     return "string" if isinstance(value, str) else "object"
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _same(left: Any, right: Any) -> bool:

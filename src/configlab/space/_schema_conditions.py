@@ -8,10 +8,10 @@ from typing import Any
 
 from configlab import tree as _tree
 from configlab.errors import SpaceError
+from configlab.space._params import is_json_number as _is_number
 from configlab.space._schema_base import (
     ANNOTATIONS,
     _ImporterState,
-    _is_number,
     _literal,
     _pointer_escape,
     _Unsupported,

@@ -490,8 +490,13 @@ class _StructureImporter(_ImporterState):
         for keyword in ("oneOf", "anyOf"):
             options = schema.get(keyword)
             if not isinstance(options, list) or len(options) < 2 or any(
-                    k not in ANNOTATIONS and k not in (keyword, "type") for k in schema):
+                    k not in ANNOTATIONS and k not in (keyword, "type", "required")
+                    for k in schema):
                 continue
+            # keys the root requires whatever the alternative (CMakePresets: "version")
+            shared = schema.get("required", [])
+            if not isinstance(shared, list) or not all(isinstance(n, str) for n in shared):
+                return None
             branches: list[Mapping[str, Any]] = []
             for index, option in enumerate(options):
                 try:
@@ -509,8 +514,10 @@ class _StructureImporter(_ImporterState):
             if merged is None:
                 return None
             conditions = [_branch_condition(b, merged) for b in branches]
-            required = [n for n in merged if all(n in (b.get("required") or [])
-                                                 for b in branches)]
+            if any(n not in merged for n in shared):
+                return None
+            required = [n for n in merged if n in shared or all(
+                n in (b.get("required") or []) for b in branches)]
             rest = {k: v for k, v in schema.items() if k != keyword}
             return {**rest, "type": "object", "properties": merged, "required": required,
                     keyword: conditions}

@@ -25,8 +25,10 @@ from configlab.space._params import (
     Parameter,
     StringParam,
 )
+from configlab.space._params import is_json_number as _is_number
 from configlab.space._schema_base import (
     _PARAM_KEYWORDS,
+    ANNOTATIONS,
     ASSERTIONS,
     MAX_PREFIX_GROUPS,
     MAX_SUBSET_MEMBERS,
@@ -34,7 +36,6 @@ from configlab.space._schema_base import (
     _external_ref,
     _fields,
     _ImporterState,
-    _is_number,
     _json_type,
     _literal,
     _same,
@@ -45,6 +46,7 @@ from configlab.space._schema_base import (
 from configlab.space._values import (
     FORMAT_EXAMPLES,
     Synthesizer,
+    conjoin,
     search_pattern,
 )
 
@@ -142,12 +144,15 @@ class _ValueImporter(_ImporterState):
                     self.warn(f"{pointer}/allOf/{index}", "$ref", str(why))
                     continue
                 if isinstance(resolved, Mapping):
-                    for key, value in resolved.items():
-                        if key in merged and merged[key] != value:
-                            self.warn(f"{pointer}/allOf/{index}", key,
-                                      "conflicts with an earlier value; the earlier one kept")
-                        else:
-                            merged[key] = value
+                    merged, conflicts = conjoin(merged, resolved)
+                    clashes = [k for k in conflicts if k.rsplit("/", 1)[-1] not in ANNOTATIONS]
+                    if clashes:
+                        # Both values must hold and no one keyword says so: the synthesiser
+                        # builds whole instances and keeps only those jsonschema accepts.
+                        self.warn(f"{pointer}/allOf/{index}", clashes[0],
+                                  "cannot be combined with an earlier value; modelled as "
+                                  "whole values")
+                        return self.whole_values(schema, pointer, path, optional)
             return self.parameter(merged, pointer, path, optional)
         if not types:
             types = self.guess_type(schema)

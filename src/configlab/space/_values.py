@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from configlab._internal.saferegex import compile_pattern
+from configlab.space._params import is_json_number
 from configlab.space._regex import longest_match, shortest_match
 
 #: Expansion depth of ``$ref`` s before only required content is produced (recursion bound).
@@ -406,26 +407,78 @@ class _NoValue(Exception):
     """No value of the requested shape can be built here."""
 
 
-def _merge(left: Any, right: Any) -> Any:
+#: Keywords whose value is one sub-schema: both sides of an ``allOf`` must hold.
+_SUBSCHEMA_KEYWORDS = ("items", "additionalProperties", "contains", "propertyNames",
+                       "unevaluatedProperties", "unevaluatedItems", "additionalItems")
+#: Numeric bounds: the conjunction keeps the tighter one.
+_LOWER_BOUNDS = ("minimum", "minLength", "minItems", "minProperties", "minContains")
+_UPPER_BOUNDS = ("maximum", "maxLength", "maxItems", "maxProperties", "maxContains")
+
+
+def conjoin(left: Any, right: Any) -> tuple[Any, list[str]]:
+    """One schema meaning ``left`` and ``right`` both hold (an ``allOf`` of two), and the
+    keywords whose two values could not be combined (``left``'s value kept for those).
+
+    Sub-schemas (``items``, ``properties`` values, ``additionalProperties``, ...) are
+    conjoined recursively, ``required`` united, ``type`` and ``enum`` intersected, numeric
+    bounds tightened.  CMake's presets schema, for one, lists the allowed keys of an array's
+    elements beside an ``allOf`` that gives their types: keeping either side alone builds
+    invalid elements.
+    """
     if not isinstance(left, Mapping) or not isinstance(right, Mapping):
-        return right if isinstance(left, Mapping) and not left else left
+        if isinstance(left, Mapping) and not left:
+            return right, []
+        if left is True or left == right:
+            return right, []
+        if right is True or (isinstance(right, Mapping) and not right):
+            return left, []
+        return (False, []) if left is False or right is False else (left, ["$schema"])
     merged = dict(left)
+    conflicts: list[str] = []
     for key, value in right.items():
-        if key == "properties" and isinstance(merged.get(key), Mapping):
-            merged[key] = {**merged[key], **value}
-        elif key == "required" and isinstance(merged.get(key), list):
+        if key not in merged or merged[key] == value:
+            merged[key] = value
+        elif key == "properties" and isinstance(merged[key], Mapping) \
+                and isinstance(value, Mapping):
+            both = dict(merged[key])
+            for name, sub in value.items():
+                if name in both:
+                    both[name], inner = conjoin(both[name], sub)
+                    conflicts += [f"properties/{name}/{k}" for k in inner]
+                else:
+                    both[name] = sub
+            merged[key] = both
+        elif key == "required" and isinstance(merged[key], list) and isinstance(value, list):
             merged[key] = list(dict.fromkeys([*merged[key], *value]))
-        elif key == "type" and key in merged:
+        elif key == "type":
             left_types = _types(merged)
             right_types = value if isinstance(value, list) else [value]
-            both = [t for t in left_types if t in right_types or (
+            both_types = [t for t in left_types if t in right_types or (
                 t == "number" and "integer" in right_types)]
-            if "integer" in left_types and "number" in right_types and "integer" not in both:
-                both.append("integer")
-            merged[key] = both or right_types
+            if "integer" in left_types and "number" in right_types \
+                    and "integer" not in both_types:
+                both_types.append("integer")
+            merged[key] = both_types or right_types
+        elif key in _SUBSCHEMA_KEYWORDS:
+            merged[key], inner = conjoin(merged[key], value)
+            conflicts += [f"{key}/{k}" for k in inner]
+        elif key == "enum" and isinstance(merged[key], list) and isinstance(value, list):
+            merged[key] = [v for v in merged[key] if v in value]
+        elif key == "multipleOf" and isinstance(merged[key], int) \
+                and isinstance(value, int) and not isinstance(value, bool) \
+                and not isinstance(merged[key], bool) and min(merged[key], value) > 0:
+            merged[key] = math.lcm(merged[key], value)
+        elif key in _LOWER_BOUNDS + _UPPER_BOUNDS and is_json_number(merged[key]) \
+                and is_json_number(value):
+            pick = max if key in _LOWER_BOUNDS else min
+            merged[key] = pick(merged[key], value)
         else:
-            merged[key] = value
-    return merged
+            conflicts.append(key)
+    return merged, conflicts
+
+
+def _merge(left: Any, right: Any) -> Any:
+    return conjoin(left, right)[0]
 
 
 def _types(schema: Mapping[str, Any]) -> list[str]:
@@ -559,5 +612,5 @@ def _fullmatch(pattern: str, text: str) -> bool:
         return False
 
 
-__all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "format_examples",
+__all__ = ["DEFAULT_MAX_DEPTH", "FORMAT_EXAMPLES", "Synthesizer", "conjoin", "format_examples",
            "pointer_target", "search_pattern"]

@@ -89,10 +89,13 @@ class ResultSet(Sequence[Result]):
         """The columns, with the buffered results folded in."""
         frame = _frame_module()
         if self._table is None or self._pending:
+            pending = self._pending
+            taken = pending[: len(pending)]
+            # one list operation: a result another thread appends meanwhile stays buffered
+            del pending[: len(taken)]
             parts = [] if self._table is None else [self._table]
-            parts.append(frame.from_records(r._record() for r in self._pending))
+            parts.append(frame.from_records(r._record() for r in taken))
             self._table = frame.concat(parts)
-            self._pending = []
         return self._table
 
     # -- sequence protocol

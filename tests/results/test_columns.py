@@ -74,6 +74,7 @@ def test_given_space_is_used(tmp_path: Path, stamped: bool) -> None:
     path = ResultSet(_rows() if stamped else _plain_rows()).to_jsonl(tmp_path / "r.jsonl")
     space = Space.from_dict({"parameters": {"cache": "bool", "absent.flag": "bool",
                                             "absent.n": {"type": "int", "min": 0, "max": 3},
+                                            "mode": {"type": "choice", "values": [1, 2.5, 4]},
                                             "db.pool": {"type": "int", "min": 1, "max": 64}}})
     fast, _ = encode_jsonl(path, space)
     slow = ResultSet.from_jsonl(path).encode(space)

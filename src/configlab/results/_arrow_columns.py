@@ -50,9 +50,17 @@ class _Column:
         self.is_integer = pa.types.is_int64(self.kind)
         self.is_float = pa.types.is_float64(self.kind)
         self.is_numeric = self.is_integer or self.is_float
-        #: distinct values in first-seen order (Arrow's hash kernel keeps that order)
-        self.distinct = pc.unique(array)
         self._values: npt.NDArray[Any] | None = None
+        self._index: npt.NDArray[np.int32] | None = None
+        if pa.types.is_string(self.kind):
+            # one hash pass for both the distinct values and each row's position among them
+            encoded = pc.dictionary_encode(array.combine_chunks())
+            #: distinct values in first-seen order (Arrow's hash kernels keep that order)
+            self.distinct = encoded.dictionary
+            self._index = np.frombuffer(encoded.indices.buffers()[1], dtype=np.int32)[
+                encoded.indices.offset : encoded.indices.offset + len(encoded.indices)]
+        else:
+            self.distinct = pc.unique(array)
 
     def values(self) -> npt.NDArray[Any]:
         """The column as one NumPy array."""
@@ -64,8 +72,10 @@ class _Column:
         """Position of each row's value in :attr:`distinct`."""
         import pyarrow.compute as pc
 
-        return np.asarray(_numpy(pc.index_in(self.array, value_set=self.distinct)),
-                          dtype=np.int32)
+        if self._index is None:
+            self._index = np.asarray(_numpy(pc.index_in(self.array, value_set=self.distinct)),
+                                     dtype=np.int32)
+        return self._index
 
 
 #: NumPy types of the Arrow types read here

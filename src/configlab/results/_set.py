@@ -89,10 +89,13 @@ class ResultSet(Sequence[Result]):
         """The columns, with the buffered results folded in."""
         frame = _frame_module()
         if self._table is None or self._pending:
+            pending = self._pending
+            taken = pending[: len(pending)]
+            # one list operation: a result another thread appends meanwhile stays buffered
+            del pending[: len(taken)]
             parts = [] if self._table is None else [self._table]
-            parts.append(frame.from_records(r._record() for r in self._pending))
+            parts.append(frame.from_records(r._record() for r in taken))
             self._table = frame.concat(parts)
-            self._pending = []
         return self._table
 
     # -- sequence protocol
@@ -362,9 +365,16 @@ class ResultSet(Sequence[Result]):
         import csv  # here, not at the top: `configlab run` imports this module (start-up)
 
         location = Path(path)
-        columns, rows = _rows(list(self))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        by_columns = _frame_module().csv_columns(self._columns()) if len(self) else None
+        if by_columns is not None:  # each distinct value of a column spelled once
+            header, cells = by_columns
+            writer.writerow(header)
+            writer.writerows(zip(*cells, strict=True))
+            write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
+            return location
+        columns, rows = _rows(list(self))
         writer.writerow(columns)
         for row in rows:
             cells = []

@@ -596,9 +596,11 @@ class _Search:
         key = frozenset(regions)
         held = self._where.get(key)
         if held is None:
-            held = rows
-            for region in regions:
-                held = held[self.mask(region)[held]]
+            # from the (kept) answer for all regions but the last: the first filter, over
+            # every row in play, is the costly one, and refinement asks for many sets that
+            # share all but one region
+            held = self.rows_where(regions[:-1], rows) if len(regions) > 1 else rows
+            held = held[self.mask(regions[-1])[held]]
             if self._where_bytes + held.nbytes > _MASK_BYTES:
                 self._where.clear()
                 self._where_bytes = 0

@@ -679,6 +679,15 @@ def normalized_stamps(series: pl.Series) -> pl.Series:
     value goes through :func:`normalize_timestamp` (which raises on a malformed one)."""
     pattern = (r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d)(?:\.(\d{1,6}))?(?:Z|\+00:00)?$")
     text = series.cast(pl.String)
+    # the common columns in one step (a tenth of the memory of the general path below):
+    # every stamp naive whole seconds, or every stamp already in the normalised form
+    seconds = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d"
+    for form, suffix in ((seconds + "$", "+00:00"), (seconds + r"\+00:00$", "")):
+        if text.str.contains(form).fill_null(True).all():
+            checked = text.str.slice(0, 19).str.strptime(pl.Datetime("us"), "%Y-%m-%dT%H:%M:%S",
+                                                         strict=False)
+            if checked.null_count() == text.null_count():
+                return (text + suffix).alias(series.name)
     parts = text.str.extract_groups(pattern)
     base = parts.struct.field("1")
     fraction = parts.struct.field("2")

@@ -14,7 +14,7 @@ line, which keeps the exact semantics and error messages.
 from __future__ import annotations
 
 import json
-import mmap
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -73,11 +73,11 @@ class _Lines:
             return
         ends = _line_ends(self.path)
         if len(ends) == self.height:  # no blank line: row i is line i
-            with self.path.open("rb") as handle, mmap.mmap(handle.fileno(), 0,
-                                                           access=mmap.ACCESS_READ) as data:
+            with self.path.open("rb") as handle:
                 for row in sorted(wanted):
                     start = int(ends[row - 1]) + 1 if row else 0
-                    self.rows[row] = _parse(data[start:int(ends[row])])
+                    self.rows[row] = _parse(os.pread(handle.fileno(), int(ends[row]) - start,
+                                                     start))
             return
         row = -1
         with self.path.open("rb") as handle:
@@ -137,15 +137,15 @@ def _line_ends(path: Path) -> np.ndarray[Any, Any]:
     Python loop per line (1,000,000 lines: ~0.2 s instead of ~0.9 s)."""
     parts = []
     size = path.stat().st_size
-    if size:
-        # the page cache in place (Arrow has just read the file), a chunk at a time
-        with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0,
-                                                  access=mmap.ACCESS_READ) as data:
-            for offset in range(0, size, _CHUNK):
-                view = np.frombuffer(data, dtype=np.uint8, count=min(_CHUNK, size - offset),
-                                     offset=offset)
-                parts.append(np.flatnonzero(view == 10) + offset)
-                del view  # the map closes only once no array points into it
+    # read into one reusable buffer: a memory map of the whole file would count every page of
+    # it in the process's resident memory (+680 MB at 1,000,000 results)
+    raw = bytearray(_CHUNK)
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    with path.open("rb", buffering=0) as handle:
+        offset = 0
+        while count := handle.readinto(raw):
+            parts.append(np.flatnonzero(buffer[:count] == 10) + offset)
+            offset += count
     ends = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
     if size and (not len(ends) or ends[-1] != size - 1):
         ends = np.append(ends, size)  # a last line without a newline

@@ -14,6 +14,7 @@ from configlab.errors import ConfiglabError, FormatError
 from configlab.formats import (
     DEFAULT_MAX_BYTES,
     FORMATS,
+    _directive,
     detect_format,
     dump,
     dumps,
@@ -39,7 +40,7 @@ DATA = DATA_DIR / "formats"
 
 def test_formats_tuple() -> None:
     assert FORMATS == ("yaml", "json", "toml", "xml", "properties", "ini", "env", "directive",
-                       "nginx")
+                       "nginx", "postgresql")
     assert DEFAULT_MAX_BYTES == 200 * 1024 * 1024
 
 
@@ -242,7 +243,12 @@ def test_samples_survive_every_format_that_can_hold_them(name: str, tmp_path: Pa
             assert not target.exists()
             continue
         written += 1
-        assert same(load(target, fmt), tree), fmt
+        expected = tree
+        if fmt == "directive":
+            # documented: a value that is not an argument list (postgresql.conf's
+            # log_line_prefix '%m [%p] %q%u@%d ', trailing blank) reads back with its quotes
+            expected = {key: _directive._yes_no(value) for key, value in tree.items()}
+        assert same(load(target, fmt), expected), fmt
     assert written >= 2  # at least its own format and yaml/json/xml
 
 

@@ -103,6 +103,20 @@ DOMAINS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
             min_size=1, max_size=4),
         max_leaves=8,
     ),
+    # postgresql: flat; names case-insensitive (unique ignoring case); any text but NUL
+    # (PostgreSQL cuts a value there); the include keys repeat (lists of two or more)
+    "postgresql": st.dictionaries(
+        st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,6}(\.[A-Za-z_][A-Za-z0-9_]{0,4})?",
+                      fullmatch=True),
+        scalars(st.text(alphabet=st.characters(blacklist_categories=("Cs",),
+                                               blacklist_characters="\x00"), max_size=12),
+                FINITE, null=False),
+        max_size=6,
+    ).filter(lambda tree: len({key.lower() for key in tree}) == len(tree)).flatmap(
+        lambda tree: st.one_of(st.just(tree), st.lists(ANY_TEXT.filter(lambda s: "\x00" not in s),
+                                                       min_size=2, max_size=3).map(
+            lambda files: {**tree, "include": files}))
+        if "include" not in {key.lower() for key in tree} else st.just(tree)),
     "env": st.dictionaries(
         # "__" nests keys (tested separately), so plain keys here have no double underscore
         st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,8}", fullmatch=True).filter(
@@ -140,7 +154,7 @@ def test_dump_never_changes_data_silently(fmt: str, tree: dict[str, Any]) -> Non
     assert same(loads(text, fmt), tree), text
 
 
-@pytest.mark.parametrize("fmt", ["properties", "ini", "xml", "env"])
+@pytest.mark.parametrize("fmt", ["properties", "ini", "xml", "env", "postgresql"])
 @SETTINGS
 @given(data=st.data())
 def test_untyped_round_trip(fmt: str, data: st.DataObject) -> None:

@@ -133,16 +133,22 @@ def _assert_counts_match(comp: compactor.Compactor, seeds: int = 0) -> None:
     assert weights.max() > 1  # the search met local optima: the weights are exercised
 
 
-@pytest.mark.parametrize("mode", ["interpreted", "compiled"])
-@pytest.mark.parametrize("seeds", [0, 2])
+@pytest.mark.parametrize(
+    ("mode", "seeds", "byte_counts"),
+    [("interpreted", 0, 255), ("interpreted", 2, 255), ("compiled", 0, 255),
+     ("compiled", 2, 255), ("compiled", 2, 0)],
+)
 def test_kernel_counts_stay_exact_mid_search(
-    mode: str, seeds: int, request: pytest.FixtureRequest
+    mode: str, seeds: int, byte_counts: int, request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # stopped by the step budget while tuples are still missing: every count and cached
     # score must still match the rows (an off-by-one in the index arithmetic or a missed
-    # 1 <-> 2 transition shows up here at once); seed rows hold tuples too but never move
+    # 1 <-> 2 transition shows up here at once); seed rows hold tuples too but never move;
+    # counts are one byte each on small suites, int32 otherwise (byte_counts=0)
     if mode == "interpreted":
         request.getfixturevalue("interpreted")
+    monkeypatch.setattr(compactor, "BYTE_COUNTS", byte_counts)
     model = _model()
     solver = ModelSolver(model)
     index = TupleIndex(model.domain_sizes, 3)

@@ -67,11 +67,14 @@ def test_columns_match_rows_on_the_readme_example() -> None:
     _same(EXAMPLE)
 
 
-def test_given_space_is_used(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stamped", [True, False], ids=["polars", "arrow"])
+def test_given_space_is_used(tmp_path: Path, stamped: bool) -> None:
     from configlab.space import Space
 
-    path = ResultSet(_rows()).to_jsonl(tmp_path / "r.jsonl")
+    path = ResultSet(_rows() if stamped else _plain_rows()).to_jsonl(tmp_path / "r.jsonl")
     space = Space.from_dict({"parameters": {"cache": "bool", "absent.flag": "bool",
+                                            "absent.n": {"type": "int", "min": 0, "max": 3},
+                                            "mode": {"type": "choice", "values": [1, 2.5, 4]},
                                             "db.pool": {"type": "int", "min": 1, "max": 64}}})
     fast, _ = encode_jsonl(path, space)
     slow = ResultSet.from_jsonl(path).encode(space)
@@ -289,11 +292,14 @@ def test_timestamps_are_checked_by_columns_and_malformed_ones_fall_back(tmp_path
 
 
 
-def test_config_hashes_group_equal_configs_like_the_row_reader(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stamped", [True, False], ids=["polars", "arrow"])
+def test_config_hashes_group_equal_configs_like_the_row_reader(tmp_path: Path, stamped: bool
+                                                                ) -> None:
     """The columnar reader keys configs by a 64-bit hash folded column by column: equal configs
     share a key, different ones do not (a change in any one column, nested or not, changes
-    it), and the flaky configs found are the row reader's."""
-    rows = _rows(seed=4, n=300)
+    it), and the flaky configs found are the row reader's (on both encoders: timestamps to
+    check take the Polars one)."""
+    rows = _rows(seed=4, n=300) if stamped else _plain_rows(seed=4, n=300)
     again = [Result(r.config, "pass" if r.outcome == "fail" else "fail", test_id=r.test_id)
              for r in rows[:40]]  # the same configs rerun with the other outcome: flaky
     path = ResultSet(rows + again).to_jsonl(tmp_path / "r.jsonl")
@@ -308,3 +314,111 @@ def test_config_hashes_group_equal_configs_like_the_row_reader(tmp_path: Path) -
     assert len(fast_report["flaky_groups"]) == len(slow_report["flaky_groups"]) == 40
     assert [g["runs"] for g in fast_report["flaky_groups"]] == [
         g["runs"] for g in slow_report["flaky_groups"]]
+
+
+def _plain_rows(seed: int = 1, n: int = 400) -> list[Result]:
+    """:func:`_rows` without timestamps (the shape the Arrow encoder takes), plus a
+    many-valued float and int, a text with many values and a bookkeeping field."""
+    rng = random.Random(seed)
+    rows = []
+    for i, row in enumerate(_rows(seed, n)):
+        config = {**row.config, "big": rng.randint(0, 100_000), "x": rng.random() * 1e3}
+        rows.append(Result(config, row.outcome, duration=row.duration,
+                           metrics={**row.metrics, "exit_status": float(row.outcome == "fail")},
+                           test_id=row.test_id if i % 7 else None))
+    return rows
+
+
+def test_arrow_encoder_takes_plain_files_and_matches_polars_and_rows(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files without timestamps are encoded from the Arrow table without Polars: the same
+    space, codes, outcomes, numbers, metrics and test ids as the Polars encoder and the row
+    reader, and the same patterns."""
+    from configlab.results import _arrow_columns
+    from configlab.results._columns import _read_arrow_table
+
+    path = ResultSet(_plain_rows()).to_jsonl(tmp_path / "r.jsonl")
+    table = _read_arrow_table(path)
+    assert table is not None and "timestamp" not in table.column_names
+    arrow = _arrow_columns.encode_table(table, path, None)
+    assert arrow is not None
+    _same(path)  # encode_jsonl: the Arrow encoder, against the row reader
+    monkeypatch.setattr(_arrow_columns, "encode_table", lambda *args: None)
+    polars, polars_space = encode_jsonl(path)
+    assert arrow[1].to_dict() == polars_space.to_dict()
+    _same_encoding(arrow[0], polars)
+
+
+@pytest.mark.parametrize("extra", [
+    {"timestamp": "2026-01-01T00:00:00Z"},   # timestamps are checked by the Polars encoder
+    {"metrics": {"qps": "fast"}},             # a text metric
+    {"duration": "slow"},                     # a text duration
+    {"stdout": 3},                            # a number where text belongs (not in row 1)
+])
+def test_arrow_encoder_leaves_other_shapes_to_polars(tmp_path: Path, extra: dict[str, Any]
+                                                     ) -> None:
+    from configlab.results import _arrow_columns
+    from configlab.results._columns import _read_arrow_table
+
+    path = tmp_path / "r.jsonl"
+    rows = [{"config": {"a": i % 3, "b": {"c": i % 2 == 0}}, "outcome": "pass",
+             **(extra if i or "stdout" not in extra else {})} for i in range(6)]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    table = _read_arrow_table(path)
+    assert table is not None
+    assert _arrow_columns.encode_table(table, path, None) is None
+
+
+@pytest.mark.parametrize("config", [
+    {"a": None},                 # a null leaf
+    {"a": {"b": None}},          # a null object
+    {"a": [1]},                  # a list leaf
+    {"": 1},                     # a key no path can address
+])
+def test_arrow_encoder_leaves_unusual_configs_to_polars(tmp_path: Path,
+                                                        config: dict[str, Any]) -> None:
+    from configlab.results import _arrow_columns
+    from configlab.results._columns import _read_arrow_table
+
+    path = tmp_path / "r.jsonl"
+    rows = [{"config": {"a": {"b": 1}} if "a" in config and isinstance(config["a"], dict)
+             else {"a": 1}, "outcome": "pass"}, {"config": config, "outcome": "fail"}]
+    if "" in config:
+        rows = [{"config": config, "outcome": "pass"}] * 2
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    table = _read_arrow_table(path)
+    if table is not None:
+        assert _arrow_columns.encode_table(table, path, None) is None
+    assert encode_columns_or_none(path) is None
+
+
+def encode_columns_or_none(path: Path) -> Any:
+    from configlab.results import encode_columns
+
+    return encode_columns(path)
+
+
+def test_arrow_encoder_leaves_element_parameters_and_odd_fields(tmp_path: Path) -> None:
+    """A given space with element parameters goes through the row reader; an unknown field
+    is the row reader's, as on the Polars path; an empty column converts to an empty array."""
+    import pyarrow as pa
+
+    from configlab.results import _arrow_columns
+    from configlab.results._columns import _read_arrow_table
+    from configlab.space import Space
+
+    path = ResultSet(_plain_rows(n=30)).to_jsonl(tmp_path / "r.jsonl")
+    table = _read_arrow_table(path)
+    space = Space.from_dict({"parameters": {
+        "labels": {"type": "map", "keys": ["a", "b"], "optional": True},
+        "labels.*": {"type": "choice", "values": ["x", "y"], "active_if": "len(labels) > 0"}}})
+    assert _arrow_columns.encode_table(table, path, space) is None
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"config": {"a": 1}, "outcome": "pass", "extra": 1}\n')
+    with pytest.raises(FastPathUnavailable):
+        _arrow_columns.encode_table(_read_arrow_table(odd), odd, None)
+    odd.write_text('{"config": {"a": 1}, "outcome": "pass"}\n{"config": null, "outcome": "pass"}\n')
+    assert _arrow_columns.encode_table(_read_arrow_table(odd), odd, None) is None
+    assert _arrow_columns._numpy(pa.chunked_array([], type=pa.int64())).size == 0
+    halves = pa.chunked_array([pa.array([1.0, None]).slice(1), pa.array([2.5])])
+    assert np.array_equal(_arrow_columns._numpy(halves), [np.nan, 2.5], equal_nan=True)

@@ -3,6 +3,7 @@ selection / encoding / inference on columns against the row algorithms."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from configlab._internal.canonical import canonical_json
+from configlab.errors import ConfiglabError
 from configlab.results import Result, ResultSet, Selection, _frame, _readcols, normalize_timestamp
 from configlab.results._encode import encode_results
 from configlab.results._select import select
@@ -148,7 +150,12 @@ def test_inference_and_encoding_on_columns_match_the_rows(rows: list[Result]) ->
     keys = [r.config_key for r in rows]
     for i in range(len(rows)):
         for j in range(len(rows)):
-            assert (hashes[i] == hashes[j]) == (keys[i] == keys[j])
+            # equal configs get equal keys; equal keys mean configs equal as values (Polars
+            # hashes -0.0 like 0.0, which sha256 of the text tells apart)
+            if keys[i] == keys[j]:
+                assert hashes[i] == hashes[j]
+            if hashes[i] == hashes[j]:
+                assert rows[i].config == rows[j].config
 
 
 def _write(path: Path, lines: list[Any]) -> Path:
@@ -258,3 +265,77 @@ def test_appending_is_buffered_and_folded_once() -> None:
     with pytest.raises(IndexError):
         results[1001]
     assert len(results.select(outcome="fail")) == 1
+
+
+def test_parquet_read_straight_to_columns_as_the_row_reader_reads_it(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    from configlab.integrations import ingest
+    from configlab.integrations.exporters import to_parquet
+
+    rows = [Result({"db": {"engine": "pg", "pool": 8}, "r": 0.5, "mixed": 1, "n": None},
+                   "pass", duration=1.5, metrics={"m": 2.0}, test_id="t::a", run_id="r1",
+                   timestamp="2024-05-01T10:00:00Z"),
+            Result({"db": {"engine": "sqlite"}, "r": 1.0, "mixed": "x", "l": [1, "a"]}, "fail")]
+    path = to_parquet(ResultSet(rows), tmp_path / "run_id=r9" / "part-0.parquet")
+    table = _readcols.read_table("parquet", path)
+    assert table is not None  # typed and text columns, straight to columns
+    assert {leaf.path: leaf.json for leaf in table.leaves} == {
+        "db.engine": False, "db.pool": False, "r": False, "mixed": True, "n": True, "l": True}
+    assert _text(ingest.from_parquet(path)) == _text(rows)
+    import polars as pl
+
+    pl.DataFrame({"outcome": ["pass"], "metric.m": [float("nan")], "a": [1]}).write_parquet(
+        tmp_path / "nan.parquet")
+    assert _readcols.read_table("parquet", tmp_path / "nan.parquet") is None
+    with pytest.raises(ConfiglabError, match="finite"):
+        ingest.from_parquet(tmp_path / "nan.parquet")
+
+
+def _row_csv(rows: list[Result]) -> str:
+    """The CSV a row-per-Result writer gives (the layout of ResultSet.to_csv)."""
+    import csv
+    import io
+
+    from configlab.results import RESERVED_COLUMNS, format_cell
+    from configlab.results._model import _rows
+
+    columns, flat = _rows(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    for row in flat:
+        cells = []
+        for column in columns:
+            value = row.get(column, None if column in RESERVED_COLUMNS else "\0absent")
+            if value == "\0absent" or (column in RESERVED_COLUMNS and value in (None, "")):
+                cells.append("")
+            elif column in RESERVED_COLUMNS or column.startswith("metric."):
+                cells.append(repr(value) if isinstance(value, float) else str(value))
+            else:
+                cells.append(format_cell(value))
+        writer.writerow(cells)
+    return buffer.getvalue()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_RESULTS, max_size=8))
+def test_csv_written_by_columns_as_by_rows(tmp_path_factory: Any, rows: list[Result]) -> None:
+    path = ResultSet(rows).to_csv(tmp_path_factory.mktemp("csv") / "r.csv")
+    # byte for byte, columns in first-seen order
+    assert path.read_bytes() == _row_csv(rows).encode()
+    if b"\r" in path.read_bytes():
+        return  # a lone "\r" in a cell is written unquoted and lost (known, left to the issue)
+    # the CSV layout has no output tails
+    assert ResultSet.from_csv(path) == ResultSet(dataclasses.replace(r, stdout=None)
+                                                 for r in rows)
+
+
+def test_common_timestamp_columns_take_the_short_path() -> None:
+    import polars as pl
+
+    naive = ["2024-05-01T10:00:00", None, "2024-12-31T23:59:59"]
+    done = ["2024-05-01T10:00:00+00:00", None, "2024-12-31T23:59:59+00:00"]
+    assert _frame.normalized_stamps(pl.Series(naive)).to_list() == done
+    assert _frame.normalized_stamps(pl.Series(done)).to_list() == done
+    with pytest.raises(ConfiglabError, match="ISO 8601"):  # checked, not only reshaped
+        _frame.normalized_stamps(pl.Series(["2024-02-30T10:00:00"]))

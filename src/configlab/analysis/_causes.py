@@ -303,13 +303,20 @@ def _columns(
             raw = numeric[j]
             finite = np.isfinite(raw)
             vals = raw[finite]
-            distinct = np.unique(vals)
+            # one sort gives the distinct values, the quantiles' input and refinement's row
+            # order (NaN last; see _sorted_values)
+            order = np.argsort(raw)
+            ordered = raw[order]
+            ordered = ordered[np.isfinite(ordered)]
+            if ordered.size <= 1:
+                continue
+            distinct = ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
             if distinct.size <= 1:
                 continue
             if distinct.size <= bins:
                 edges = distinct[:-1]
             else:
-                edges = np.unique(np.quantile(vals, np.linspace(0, 1, bins + 1)[1:-1]))
+                edges = np.unique(np.quantile(ordered, np.linspace(0, 1, bins + 1)[1:-1]))
             cell = np.full(raw.shape, edges.size + 1, dtype=np.int32)
             cell[finite] = np.searchsorted(edges, vals, side="left")
             bounds = np.concatenate([[-math.inf], edges, [math.inf]])
@@ -319,7 +326,7 @@ def _columns(
             ]
             regions.append(None)
             cols.append(_Column(j, cell, edges.size + 2, raw=raw, cell_regions=regions,
-                                n_distinct=int(distinct.size)))
+                                n_distinct=int(distinct.size), order=order.astype(np.int64)))
             continue
         col = by_param[j]
         k = int(n_classes[j])
@@ -459,8 +466,10 @@ class _Search:
         that order to ``base`` (linear), where sorting every subset cost most of refinement."""
         assert col.raw is not None
         if col.order is None:
-            # NaN sorts last; ties keep row order, as a stable sort of any row subset does
-            col.order = np.argsort(col.raw, kind="stable").astype(np.int64)
+            # NaN sorts last.  The order within ties does not matter: refinement reads the
+            # failure counts only at boundaries between distinct values, so NumPy's default
+            # (SIMD) sort is used, 4-6x faster than a stable one on 100,000 floats
+            col.order = np.argsort(col.raw).astype(np.int64)
         member = np.zeros(col.raw.size, dtype=np.bool_)
         member[base] = True
         rows = col.order[member[col.order]]
@@ -587,9 +596,11 @@ class _Search:
         key = frozenset(regions)
         held = self._where.get(key)
         if held is None:
-            held = rows
-            for region in regions:
-                held = held[self.mask(region)[held]]
+            # from the (kept) answer for all regions but the last: the first filter, over
+            # every row in play, is the costly one, and refinement asks for many sets that
+            # share all but one region
+            held = self.rows_where(regions[:-1], rows) if len(regions) > 1 else rows
+            held = held[self.mask(regions[-1])[held]]
             if self._where_bytes + held.nbytes > _MASK_BYTES:
                 self._where.clear()
                 self._where_bytes = 0

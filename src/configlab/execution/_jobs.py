@@ -37,6 +37,7 @@ EXTENSIONS: Final = {
     "properties": "properties", "env": "env", "dotenv": "env", "hcl": "hcl",
     # redis.conf, sshd_config, nginx.conf: read back by content (formats.sniff_format)
     "directive": "conf", "redis": "conf", "sshd": "conf", "nginx": "conf",
+    "postgresql": "conf", "postgres": "conf",
 }
 
 

@@ -1,5 +1,6 @@
 """Format codecs: read and write configuration trees as YAML, JSON, TOML, XML, Java
-.properties, INI, .env, ``directive`` files (redis.conf, sshd_config) and nginx-style blocks.
+.properties, INI, .env, ``directive`` files (redis.conf, sshd_config), nginx-style blocks and
+PostgreSQL's ``postgresql.conf``.
 
 A *tree* is a dict with str keys whose values are dicts, lists and scalars (str, int, float,
 bool, None).  ``load``/``dump`` work on files (format chosen by extension unless ``fmt`` is
@@ -26,6 +27,7 @@ from configlab.formats import (
     _ini,
     _json,
     _nginx,
+    _postgresql,
     _properties,
     _toml,
     _xml,
@@ -50,13 +52,17 @@ _CODECS: dict[str, Codec] = {
         _env.CODEC,
         _directive.CODEC,
         _nginx.CODEC,
+        _postgresql.CODEC,
     )
 }
 
 #: Names of the supported formats, usable as ``fmt``.
 FORMATS: tuple[str, ...] = tuple(_CODECS)
 
-_ALIASES = {"yml": "yaml", "cfg": "ini", "dotenv": "env", "redis": "directive", "sshd": "directive"}
+_ALIASES = {"yml": "yaml", "cfg": "ini", "dotenv": "env", "redis": "directive", "sshd": "directive",
+            "postgres": "postgresql"}
+#: Files known by their name alone (PostgreSQL's main and ALTER SYSTEM files).
+_BY_NAME = {"postgresql.conf": "postgresql", "postgresql.auto.conf": "postgresql"}
 _BY_EXTENSION = {ext: codec.name for codec in _CODECS.values() for ext in codec.extensions}
 #: Extensions shared by several formats: the content decides, or the caller passes fmt.
 AMBIGUOUS_EXTENSIONS = (".conf", ".cfg")
@@ -65,12 +71,13 @@ _INI_LINE = re.compile(r"\[[^\]]+\]|[^\s=:]+(?:\s+[^\s=:]+)*\s*[=:].*")
 
 
 def sniff_format(text: str) -> str | None:
-    """The one format among xml, ini, directive and nginx that ``text`` reads as, else None.
+    """The one format among xml, ini, directive, nginx and postgresql ``text`` reads as, else None.
 
     XML: the text starts with ``<?xml`` or an element/``<!DOCTYPE`` (fontconfig's and D-Bus's
     ``.conf`` files); INI: every line a ``[section]`` or ``key = value`` / ``key: value``;
     nginx: every line ends in ``;``, ``{`` or ``}``; directive: every line ``name value...``
-    without ``=``.
+    without ``=``; postgresql: no sections, every line a PostgreSQL setting, and a value
+    single-quoted or followed by a ``#`` comment (which INI would keep inside the value).
     """
     if _XML_START.match(text):
         return "xml"
@@ -85,6 +92,8 @@ def sniff_format(text: str) -> str | None:
         found.append("nginx")
     if _directive.looks_like(text):
         found.append("directive")
+    if _postgresql.looks_like(text):  # its quotes and comments would be garbage in INI values
+        found = [name for name in found if name != "ini"] + ["postgresql"]
     return found[0] if len(found) == 1 else None
 
 
@@ -100,13 +109,17 @@ def _codec(fmt: str) -> Codec:
 def detect_format(path: str | os.PathLike[str], text: str | bytes | None = None) -> str:
     """Format name for ``path`` from its extension (``.env``, ``*.env`` and ``.env.*`` are env).
 
-    ``.conf`` and ``.cfg`` are used by INI, directive (redis.conf, sshd_config) and nginx-style
-    files alike: the format then comes from ``text`` (see :func:`sniff_format`), and without
-    text or when the content is not clearly one of them, a :class:`FormatError` asks for fmt.
+    ``postgresql.conf`` and ``postgresql.auto.conf`` are postgresql.  Other ``.conf`` and
+    ``.cfg`` files are used by INI, directive (redis.conf, sshd_config), nginx-style and
+    PostgreSQL files alike: the format then comes from ``text`` (see :func:`sniff_format`),
+    and without text or when the content is not clearly one of them, a :class:`FormatError`
+    asks for fmt.
     """
     name = Path(path).name.lower()
     if name == ".env" or name.endswith(".env") or name.startswith(".env."):
         return "env"
+    if name in _BY_NAME:
+        return _BY_NAME[name]
     suffix = Path(name).suffix
     if suffix in AMBIGUOUS_EXTENSIONS or name in ("sshd_config", "ssh_config"):
         if isinstance(text, bytes | bytearray):
@@ -114,9 +127,9 @@ def detect_format(path: str | os.PathLike[str], text: str | bytes | None = None)
         sniffed = sniff_format(text) if text is not None else None
         if sniffed is None:
             raise FormatError(
-                f"{suffix or name!r} files can be XML, INI, directive (redis.conf) or "
-                "nginx-style and the content does not tell which; pass the format (--format / "
-                "fmt=: xml, ini, directive or nginx)",
+                f"{suffix or name!r} files can be XML, INI, directive (redis.conf), "
+                "nginx-style or postgresql.conf and the content does not tell which; pass the "
+                "format (--format / fmt=: xml, ini, directive, nginx or postgresql)",
                 path=os.fspath(path),
             )
         return sniffed

@@ -149,7 +149,7 @@ def _cell_apply(
         new = base + v * bp_pmult[i]
         c = cover[old] - 1
         cover[old] = c
-        if required[old] and c <= 1:
+        if c <= 1 and required[old]:  # (count first: most tuples are held many times)
             for j in range(h):
                 cols[1 + j] = bp[i, 1 + j]
                 vals[1 + j] = row[cols[1 + j]]
@@ -163,7 +163,7 @@ def _cell_apply(
                     _credit(brk_c, brk_w, r2, cols, 1, weights[old])
         c = cover[new] + 1
         cover[new] = c
-        if required[new] and c <= 2:
+        if c <= 2 and required[new]:
             for j in range(h):
                 cols[1 + j] = bp[i, 1 + j]
                 vals[1 + j] = row[cols[1 + j]]

@@ -460,7 +460,7 @@ def _generate(state: _State, step: Step) -> tuple[str, str]:
         state.annotations.append(Annotation("warning", "configlab generate", str(note.message)))
     ext = {"yaml": "yaml", "json": "json", "toml": "toml", "xml": "xml",
            "properties": "properties", "ini": "ini", "env": "env", "directive": "conf",
-           "nginx": "conf"}.get(fmt, fmt)
+           "nginx": "conf", "postgresql": "conf"}.get(fmt, fmt)
     width = max(4, len(str(len(configs))))
     state.generated = []
     state.fmt = fmt

@@ -62,6 +62,7 @@ from configlab.results import (
     ResultSet,
     format_cell,
     normalize_timestamp,
+    parquet_columns,
     parse_cell,
 )
 from configlab.snapshots import SnapshotStore
@@ -692,6 +693,9 @@ def from_parquet(path: str | os.PathLike[str]) -> ResultSet:
     the path is absent.
     """
     location = Path(path)
+    columns = parquet_columns(location)  # the common shape, straight to columns
+    if columns is not None:
+        return columns
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is installed with the test extra

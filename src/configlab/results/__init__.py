@@ -21,7 +21,7 @@ from configlab.results._model import (
     parse_cell,
 )
 from configlab.results._select import Selection
-from configlab.results._set import ResultSet, ResultStore
+from configlab.results._set import ResultSet, ResultStore, parquet_columns
 from configlab.results._sync import copy_results
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -82,5 +82,6 @@ __all__ = [
     "format_cell",
     "is_dataset_source",
     "normalize_timestamp",
+    "parquet_columns",
     "parse_cell",
 ]

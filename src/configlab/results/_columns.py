@@ -15,7 +15,7 @@ rows), so the caller falls back to the row reader, which also gives the exact er
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -94,18 +94,29 @@ def _arrow_pool() -> Any:
 
 
 def _read_arrow(path: Path) -> Any:
+    """The file read by pyarrow's JSON reader as a Polars frame (:func:`_read_arrow_table`),
+    or None."""
+    table = _read_arrow_table(path)
+    if table is None:
+        return None
+    import polars as pl  # deferred: as in the rest of this module
+
+    return pl.from_arrow(table)
+
+
+def _read_arrow_table(path: Path) -> Any:
     """The file read by pyarrow's JSON reader (half the CPU of Polars' whole-file inference
-    on 100,000 x 50 results), or None when pyarrow is missing, fails, or inferred a type
-    Polars' reader would not (timestamps from date-like strings): Polars reads it then."""
+    on 100,000 x 50 results) as an Arrow table, or None when pyarrow is missing, fails, or
+    inferred a type Polars' reader would not (timestamps from date-like strings): Polars reads
+    it then."""
     try:
         # deferred: pyarrow is an optional extra, and only this reader needs it
         import pyarrow as pa
         import pyarrow.json as pa_json
     except ImportError:  # pragma: no cover - pyarrow comes with the scale/test extras
         return None
-    # deferred: as in the rest of this module (polars, orjson: only analyze reads here)
+    # deferred: as in the rest of this module (orjson: only analyze reads here)
     import orjson
-    import polars as pl
 
     # text fields stay text (pyarrow would make date-like strings timestamps): those the
     # first row has are declared; any other that turns out typed sends the file to Polars
@@ -128,16 +139,17 @@ def _read_arrow(path: Path) -> Any:
         return None
     if not all(_plain_arrow_type(field.type) for field in table.schema):
         return None
-    return pl.from_arrow(table)
+    return table
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, table: Any) -> Any:
+    """The Polars frame of the file: from its Arrow ``table``, or Polars' own reader."""
     try:
         import polars as pl
     except ImportError:  # pragma: no cover - polars is a dependency; a broken install falls back
         raise FastPathUnavailable("polars is not installed") from None
 
-    frame = _read_arrow(path)
+    frame: Any = None if table is None else pl.from_arrow(table)
     if frame is None:
         try:
             frame = pl.read_ndjson(path, infer_schema_length=None)
@@ -222,12 +234,16 @@ def _observed(series: Any) -> list[Any]:
     return list(distinct)
 
 
-def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred") -> Space:
-    """The space :func:`configlab.space.Space.infer` infers from the same rows."""
+def infer_columns(columns: Sequence[tuple[str, Any]], *, name: str = "inferred",
+                  observed: Callable[[Any], list[Any]] | None = None) -> Space:
+    """The space :func:`configlab.space.Space.infer` infers from the same rows (``observed``
+    gives a column's values for the inference: :func:`_observed` of Polars series by
+    default)."""
+    observe = _observed if observed is None else observed
     warnings: list[str] = []
     parameters = []
     for path, series in columns:
-        param = infer_parameter(path, _observed(series), warnings, optional=False,
+        param = infer_parameter(path, observe(series), warnings, optional=False,
                               nullable=False, inferred=True)
         if param is not None:
             parameters.append(param)
@@ -241,15 +257,21 @@ _NEAREST_ELEMENTS = 2_000_000
 
 
 def _numeric_codes(series: Any, param: Any) -> npt.NDArray[np.int32] | None:
-    """Value-class codes of a numeric column by vectorised nearest class (what
+    """Value-class codes of a numeric Polars column (:func:`_nearest_codes`)."""
+    return _nearest_codes(series.to_numpy(), series.dtype.is_integer(), param)
+
+
+def _nearest_codes(raw: npt.NDArray[Any], is_integer: bool, param: Any
+                   ) -> npt.NDArray[np.int32] | None:
+    """Value-class codes of a numeric column's values by vectorised nearest class (what
     ``classify`` does value by value); None when the parameter needs ``classify``."""
     if type(param) is FloatParam:
         grid = False
-    elif type(param) is IntParam and getattr(param, "step", 1) == 1 and series.dtype.is_integer():
+    elif type(param) is IntParam and getattr(param, "step", 1) == 1 and is_integer:
         grid = True
     else:
         return None
-    values = series.to_numpy().astype(np.float64)
+    values = raw.astype(np.float64)
     classes = [(i, float(c.value)) for i, c in enumerate(param.value_classes)
                if isinstance(c.value, int | float) and not isinstance(c.value, bool)]
     if not classes or (grid and max(abs(param.min), abs(param.max)) > 2**52):
@@ -287,7 +309,15 @@ def encode_jsonl(path: str | Path, space: Space | None = None) -> tuple[EncodedR
     Raises:
         FastPathUnavailable: the file needs the row reader (see the module docstring).
     """
-    frame = _read(Path(path))
+    table = _read_arrow_table(Path(path))
+    if table is not None:
+        # deferred: the Arrow-only encoder imports this module
+        from configlab.results._arrow_columns import encode_table
+
+        done = encode_table(table, Path(path), space)
+        if done is not None:
+            return done
+    frame = _read(Path(path), table)
     columns = _first_seen_order(_columns(frame), Path(path))
     metrics = _metrics(frame)
     return _encode(frame, columns, metrics, _config_hash(columns, frame.height), space)

@@ -181,21 +181,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (the JSON Lines record); None fields are left out."""
-        data: dict[str, Any] = {
-            "config": _tree.deep_copy(dict(self.config)),
-            "outcome": self.outcome,
-        }
-        if self.duration is not None:
-            data["duration"] = self.duration
-        if self.metrics:
-            data["metrics"] = dict(self.metrics)
-        if self.test_id:
-            data["test_id"] = self.test_id
-        for key in ("snapshot_id", "timestamp", "run_id", "stdout", "stderr"):
-            value = getattr(self, key)
-            if value is not None:
-                data[key] = value
-        return data
+        return record_dict(_tree.deep_copy(dict(self.config)), *self._record()[1:])
 
     @classmethod
     def from_dict(cls, data: Any, *, where: str = "result") -> Result:
@@ -227,6 +213,26 @@ class Result:
             )
         except ResultsError as error:
             raise ResultsError(f"{where}: {error}") from None
+
+
+def record_dict(config: Mapping[str, Any], outcome: str, duration: float | None,
+                metrics: Mapping[str, float], test_id: str, *texts: str | None
+                ) -> dict[str, Any]:
+    """The JSON Lines record of a result's fields (:meth:`Result.to_dict`; ``texts`` are
+    snapshot_id, timestamp, run_id, stdout, stderr); None fields are left out.  ``config`` is
+    used as it is (the caller copies it when it must)."""
+    data: dict[str, Any] = {"config": config, "outcome": outcome}
+    if duration is not None:
+        data["duration"] = duration
+    if metrics:
+        data["metrics"] = dict(metrics)
+    if test_id:
+        data["test_id"] = test_id
+    for key, value in zip(("snapshot_id", "timestamp", "run_id", "stdout", "stderr"), texts,
+                          strict=True):
+        if value is not None:
+            data[key] = value
+    return data
 
 
 # --------------------------------------------------------------------------- cells (CSV / frames)

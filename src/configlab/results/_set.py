@@ -44,6 +44,7 @@ from configlab.results._model import (
     _result_from_row,
     _rows,
     format_cell,
+    record_dict,
 )
 from configlab.results._select import Selection
 from configlab.results._time import normalize_timestamp
@@ -88,10 +89,13 @@ class ResultSet(Sequence[Result]):
         """The columns, with the buffered results folded in."""
         frame = _frame_module()
         if self._table is None or self._pending:
+            pending = self._pending
+            taken = pending[: len(pending)]
+            # one list operation: a result another thread appends meanwhile stays buffered
+            del pending[: len(taken)]
             parts = [] if self._table is None else [self._table]
-            parts.append(frame.from_records(r._record() for r in self._pending))
+            parts.append(frame.from_records(r._record() for r in taken))
             self._table = frame.concat(parts)
-            self._pending = []
         return self._table
 
     # -- sequence protocol
@@ -126,6 +130,16 @@ class ResultSet(Sequence[Result]):
                 for record in frame.records(table, start, start + frame.BLOCK):
                     yield Result._trusted(*record)
         yield from pending
+
+    def _records(self) -> Iterator[tuple[Any, ...]]:
+        """Every result's fields (:data:`configlab.results._frame.FIELDS` order), in order."""
+        table, pending = self._table, list(self._pending)
+        if table is not None:
+            frame = _frame_module()
+            for start in range(0, table.height, frame.BLOCK):
+                yield from frame.records(table, start, start + frame.BLOCK)
+        for result in pending:
+            yield result._record()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ResultSet):
@@ -341,7 +355,8 @@ class ResultSet(Sequence[Result]):
     def to_jsonl(self, path: str | os.PathLike[str]) -> Path:
         """Write JSON Lines (one canonical JSON object per result); returns the path."""
         location = Path(path)
-        text = "".join(canonical_json(r.to_dict()) + "\n" for r in self)
+        # from the records, without a Result (or a copy of its config) per row
+        text = "".join(canonical_json(record_dict(*record)) + "\n" for record in self._records())
         write_output(location, text, what="results file", error=ResultsError)
         return location
 
@@ -350,9 +365,16 @@ class ResultSet(Sequence[Result]):
         import csv  # here, not at the top: `configlab run` imports this module (start-up)
 
         location = Path(path)
-        columns, rows = _rows(list(self))
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
+        by_columns = _frame_module().csv_columns(self._columns()) if len(self) else None
+        if by_columns is not None:  # each distinct value of a column spelled once
+            header, cells = by_columns
+            writer.writerow(header)
+            writer.writerows(zip(*cells, strict=True))
+            write_output(location, buffer.getvalue(), what="results file", error=ResultsError)
+            return location
+        columns, rows = _rows(list(self))
         writer.writerow(columns)
         for row in rows:
             cells = []
@@ -418,6 +440,14 @@ def _frame_module() -> Any:
     from configlab.results import _frame
 
     return _frame
+
+
+def parquet_columns(path: str | os.PathLike[str]) -> ResultSet | None:
+    """A Parquet results table (:func:`configlab.integrations.exporters.to_parquet`'s layout)
+    read straight to a set's columns, or None when it needs the row reader
+    (:func:`configlab.integrations.ingest.from_parquet`, which calls this first)."""
+    table = _read_columns("parquet", Path(path))
+    return None if table is None else ResultSet._of(table)
 
 
 def _read_columns(kind: str, location: Path) -> Any:
@@ -669,4 +699,4 @@ class ResultStore:
 
 
 
-__all__ = ["ResultSet", "ResultStore"]
+__all__ = ["ResultSet", "ResultStore", "parquet_columns"]

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from configlab import formats
 from configlab import tree as _tree
 from configlab._internal import safeio
 from configlab.constraints import ABSENT, Constraint, Node, parse
@@ -182,6 +181,10 @@ class Space:
         if fmt == "pict" or (fmt is None and location.suffix.lower() == ".pict"):
             text = safeio.read_text(location, what="space file", error=SpaceError)
             return IMPORTERS["pict"](text, source=str(location))
+
+        # deferred: the format codecs (YAML, TOML, XML, .env ...: ~30 ms of imports) are
+        # needed to read a space file, not by `analyze`, which infers the space
+        from configlab import formats
 
         raw = safeio.read_bytes(location, what="space file", error=SpaceError)
         fmt = fmt or formats.detect_format(location, raw)

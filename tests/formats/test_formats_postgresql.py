@@ -1,0 +1,238 @@
+"""``postgresql`` codec: PostgreSQL's postgresql.conf, read and written as the server reads it.
+
+tests/data/formats/postgresql.conf is Debian's /etc/postgresql/15/main/postgresql.conf
+(package ``postgresql-15``, PostgreSQL licence).  The written file is checked by PostgreSQL
+itself: a cluster is initdb'ed into a temporary directory, started on 127.0.0.1 on a free port
+with ``config_file`` pointing at the file configlab wrote (a generated config over the Debian
+file), asked with ``SHOW`` what it runs with, and stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from configlab import formats
+from configlab.cli import cli
+from configlab.errors import FormatError
+from configlab.generation import generate
+from configlab.space import Space
+from tests.paths import DATA_DIR
+from tests.team_servers import _as_postgres, _stop_pid, free_port, pg_bindir
+
+DEBIAN_CONF = DATA_DIR / "formats" / "postgresql.conf"
+
+
+def test_debian_postgresql_conf_loads_typed_and_round_trips(tmp_path: Path) -> None:
+    tree = formats.load(DEBIAN_CONF)  # by its name
+    assert tree["port"] == 5432 and tree["max_connections"] == 100
+    assert tree["data_directory"] == "/var/lib/postgresql/15/main"
+    assert tree["log_line_prefix"] == "%m [%p] %q%u@%d "  # trailing blank kept, comment not
+    assert tree["shared_buffers"] == "128MB" and tree["ssl"] == "off"
+    assert tree["include_dir"] == "conf.d"
+    text = formats.dumps(tree, "postgresql")
+    assert formats.loads(text, "postgresql") == tree
+    assert "shared_buffers = '128MB'\n" in text and "port = 5432\n" in text
+    # any other .conf name: the content says PostgreSQL (it used to read as INI, comments and
+    # quotes inside the values)
+    copy = tmp_path / "main.conf"
+    copy.write_bytes(DEBIAN_CONF.read_bytes())
+    assert formats.load(copy) == tree
+    written = tmp_path / "written.conf"
+    formats.dump(tree, written, "postgresql")
+    assert formats.load(written) == tree  # configlab's own output sniffs as PostgreSQL too
+    assert formats.detect_format("conf/postgresql.auto.conf") == "postgresql"
+    assert formats.loads(text, "postgres", typed=False)["port"] == "5432"
+
+
+def test_postgresql_syntax_as_the_server_reads_it() -> None:
+    text = (
+        "# comment line\n"
+        "port 5433   # no '=' is fine\n"
+        "Work_Mem=4MB\n"
+        "search_path = '\"$user\", public'\n"
+        "note = 'it''s \\'quoted\\'\\n\\101\\tend'  # escapes\n"
+        "ratio = 0.9\n"
+        "big = 1.0e+16\n"
+        "hex = 0x1F\n"
+        "jit = true\n"
+        "fsync = off\n"
+        "temp = -0\n"
+        "empty = ''\n"
+        "auto_explain.log_min_duration = '3s'\n"
+        "include 'a.conf'\n"
+        "work_mem = 8MB\n"
+        "include 'b.conf'\r\n"
+        "path = var/lib:x/y\n"
+    )
+    tree = formats.loads(text, "postgresql")
+    assert tree == {
+        "port": 5433, "search_path": '"$user", public', "note": "it's 'quoted'\nA\tend",
+        "ratio": 0.9, "big": 1e16, "hex": "0x1F", "jit": True, "fsync": "off", "temp": "-0",
+        "empty": "", "auto_explain.log_min_duration": "3s", "include": ["a.conf", "b.conf"],
+        "work_mem": "8MB", "path": "var/lib:x/y",
+    }
+    # the later work_mem wins (case-insensitively) and takes its later place; a repeated
+    # include key is one list, at the place of its last line
+    assert list(tree)[-3:] == ["work_mem", "include", "path"]
+    written = formats.dumps(tree, "postgresql")
+    assert written.splitlines()[:4] == ["port = 5433", "search_path = '\"$user\", public'",
+                                        "note = 'it''s ''quoted''\\nA\tend'", "ratio = 0.9"]
+    assert "big = 1.0e+16" in written and "jit = true" in written and "fsync = off" in written
+    assert "work_mem = '8MB'\ninclude = 'a.conf'\ninclude = 'b.conf'\n" in written
+    assert formats.loads(written, "postgresql") == tree
+    assert formats.loads("jit = true\nport = 1\n", "postgresql", typed=False) == {
+        "jit": "true", "port": "1"}
+    assert formats.dumps({"s": "true", "n": "5432", "w": "on"}, "postgresql") == (
+        "s = 'true'\nn = '5432'\nw = on\n")
+    huge = "9" * 5000  # more digits than Python converts: kept as its text
+    assert formats.loads(f"x = {huge}\n", "postgresql") == {"x": huge}
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("port = 5432 5433\n", "more than one value"),
+    ("data_directory = /var/lib\n", "syntax error at '/'"),
+    ("x = 'open\n", "unterminated quoted value"),
+    ("x =\n", "no value"),
+    ("= 1\n", "must start with a parameter name"),
+    ("a.b.c = 1\n", "must start with a parameter name"),
+    ("[section]\nx = 1\n", "must start with a parameter name"),
+    ("x = 'a\\0b'\n", "would cut"),
+    ("x = '\\377'\n", "invalid UTF-8"),
+])
+def test_postgresql_parse_errors_name_the_line(text: str, message: str) -> None:
+    with pytest.raises(FormatError, match=message) as caught:
+        formats.loads("# header\n" + text, "postgresql", source="pg.conf")
+    assert "pg.conf:2" in str(caught.value)
+
+
+@pytest.mark.parametrize(("tree", "message"), [
+    ({"a": {"b": 1}}, "nested mapping"), ({"a": None}, "null"), ({"a": [1, 2]}, "is a list"),
+    ({"a b": 1}, "not a parameter name"), ({"": 1}, "not a parameter name"),
+    ({"a.b.c": 1}, "not a parameter name"), ({"Port": 1, "port": 2}, "case-insensitive"),
+    ({"a": float("inf")}, "no spelling"), ({"a": "x\x00"}, "NUL"),
+    ({"include": [1, 2]}, "file names"), ({"include": ["only"]}, "would not read back"),
+])
+def test_postgresql_refuses_what_it_cannot_write(tree: dict[str, Any], message: str) -> None:
+    with pytest.raises(FormatError, match=message) as caught:
+        formats.dumps(tree, "postgresql")
+    assert "cannot write postgresql" in str(caught.value)
+
+
+@pytest.mark.parametrize(("text", "fmt"), [
+    ("port = 5432  # comment\nmax_connections = 100\n", "postgresql"),
+    ("data_directory = '/var/lib/x'\n", "postgresql"),
+    ("k = v\nn = 1\n", "ini"),  # no quotes, no comments: INI as before
+    ("url = http://x#frag\n", "ini"),  # '#' glued to the value is no PostgreSQL comment
+    ("[mysqld]\nport = 3306  # comment\n", "ini"),  # sections: never PostgreSQL
+    ("color = #fff\n", "ini"),
+    # no '=' anywhere: directive (PostgreSQL's '=' is optional, but redis.conf never has one)
+    ("port 5432  # comment\nbind localhost\n", "directive"),
+    ("k = v\nport 5432  # comment\n", "postgresql"),  # not INI ('port 5432'): PostgreSQL
+    ("k = v\nport 5432\n", None),  # neither clearly: ask for --format
+])
+def test_sniffing_tells_postgresql_from_ini(text: str, fmt: str | None) -> None:
+    assert formats.sniff_format(text) == fmt
+
+
+def _space() -> Space:
+    return Space.from_dict({"parameters": {
+        "shared_buffers": {"type": "choice", "values": ["24MB", "40MB"]},
+        "max_connections": {"type": "choice", "values": [23, 37]},
+        "work_mem": {"type": "choice", "values": ["3MB", "6MB"]},
+        "log_min_messages": {"type": "choice", "values": ["notice", "error"]},
+    }})
+
+
+def _psql_show(bindir: Path, port: int, names: list[str]) -> list[str]:
+    argv = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+            "-At", "-v", "ON_ERROR_STOP=1"]
+    for name in names:
+        argv += ["-c", f"SHOW {name}"]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_real_postgresql_starts_with_a_generated_config_configlab_wrote() -> None:
+    try:
+        bindir = pg_bindir()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    # not tmp_path: the postgres user must reach it, and pytest's base directory is private
+    base = Path(tempfile.mkdtemp(prefix="configlab-pgconf-"))
+    root = os.geteuid() == 0
+    try:
+        if root:
+            shutil.chown(base, "postgres", "postgres")
+        datadir = base / "data"
+        made = subprocess.run(
+            _as_postgres([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
+                          "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
+            capture_output=True, text=True, check=False)
+        assert made.returncode == 0, made.stderr
+        port = free_port()
+        debian = formats.load(DEBIAN_CONF)
+        debian.update({
+            "data_directory": str(datadir), "hba_file": str(datadir / "pg_hba.conf"),
+            "ident_file": str(datadir / "pg_ident.conf"), "port": port,
+            "external_pid_file": str(base / "external.pid"), "listen_addresses": "127.0.0.1",
+            "unix_socket_directories": str(base), "fsync": False,
+        })
+        # Debian's include_dir 'conf.d' is kept and read by the server, relative to the file
+        (base / "conf.d").mkdir()
+        (base / "conf.d" / "10-test.conf").write_text("statement_timeout = '7s'\n")
+        config = next(generate(_space(), "covering", seed=3, base=debian))
+        target = base / "postgresql.conf"
+        formats.dump(config, target)  # by its name
+        assert formats.load(target) == config
+        if root:
+            for path in (base / "conf.d", base / "conf.d" / "10-test.conf", target):
+                shutil.chown(path, "postgres", "postgres")
+        log = base / "server.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                _as_postgres([str(bindir / "postgres"), "-c", f"config_file={target}"]),
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
+                                  str(port), "-q"], check=False).returncode != 0:
+                assert server.poll() is None, log.read_text(errors="replace")
+                assert time.monotonic() < deadline, "PostgreSQL did not start"
+                time.sleep(0.05)
+            names = ["shared_buffers", "max_connections", "work_mem", "log_min_messages",
+                     "port", "fsync", "statement_timeout", "log_line_prefix"]
+            shown = _psql_show(bindir, port, names)
+            assert shown == [str(config[name]) for name in names[:5]] + [
+                "off", "7s", "%m [%p] %q%u@%d "]
+        finally:
+            _stop_pid(server.pid, signal.SIGINT)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_cli_generates_postgresql_conf_files(tmp_path: Path) -> None:
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  work_mem: {type: choice, values: [4MB, 64MB]}\n"
+                     "  jit: bool\n")
+    out = tmp_path / "suite"
+    done = CliRunner().invoke(cli, ["generate", "--space", str(space), "--base",
+                                    str(DEBIAN_CONF), "--out", str(out), "--format",
+                                    "postgresql"])
+    assert done.exit_code == 0, done.output
+    files = sorted(out.glob("config-*.conf"))
+    assert files
+    for path in files:
+        config = formats.load(path)  # read back by content
+        assert config["port"] == 5432 and config["work_mem"] in ("4MB", "64MB")
+        assert isinstance(config["jit"], bool)

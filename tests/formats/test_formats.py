@@ -206,6 +206,8 @@ def test_sample_env() -> None:
 def test_sample_xml() -> None:
     tree = load(DATA / "settings.xml")
     assert tree == {
+        "#root": "settings",
+        "@xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance",
         "localRepository": "/home/ci/.m2/repository",
         "offline": False,
         "servers": {
@@ -506,18 +508,18 @@ def test_xml_entities_refused_without_dtd_check() -> None:
     from configlab.formats import _xml
 
     text = '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'
-    original = _xml.DefusedXMLParser
+    original = _xml.DefusedExpatParser
 
     def lenient(**kwargs: Any) -> Any:
         kwargs["forbid_dtd"] = False
         return original(**kwargs)
 
-    _xml.DefusedXMLParser = lenient  # type: ignore[misc]
+    _xml.DefusedExpatParser = lenient  # type: ignore[misc]
     try:
         with pytest.raises(FormatError, match="entities and external references"):
             loads(text, "xml")
     finally:
-        _xml.DefusedXMLParser = original  # type: ignore[misc]
+        _xml.DefusedExpatParser = original  # type: ignore[misc]
 
 
 def test_size_limit_refuses_before_reading(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -681,8 +683,8 @@ def test_typed_false_keeps_strings() -> None:
     assert loads("a=1\nb=true\nc=x", "properties", typed=False) == {
         "a": "1", "b": "true", "c": "x"}
     assert loads("[s]\na = 1\nb", "ini", typed=False) == {"s": {"a": "1", "b": None}}
-    assert loads("<c a='1'><b>2</b><n xmlns:cl='urn:configlab' cl:type='null'/></c>", "xml",
-                 typed=False) == {"@a": "1", "b": "2", "n": None}
+    assert loads("<config a='1'><b>2</b><n xmlns:cl='urn:configlab' cl:type='null'/></config>",
+                 "xml", typed=False) == {"@a": "1", "b": "2", "n": None}
     tree = {"port": "8080", "n": 8080, "flag": True, "s": {"x": 1.5}}
     for fmt in ("properties", "ini", "xml"):
         text = dumps(tree, fmt, typed=False)
@@ -712,9 +714,9 @@ def test_xml_annotations_and_lists() -> None:
     assert same(loads(text, "xml"), tree)
     # foreign XML: repeated siblings -> list, attributes -> @keys, text beside attrs -> #text
     assert loads("<r><p>1</p><p>2</p><p>3</p><q x='1'>y</q></r>", "xml") == {
-        "p": [1, 2, 3], "q": {"@x": 1, "#text": "y"}}
-    assert loads("<r xmlns:cl='urn:configlab'><a cl:type='bool'>1</a>"
-                 "<b cl:type='bool'>0</b><c cl:type='float'>2</c></r>", "xml") == {
+        "#root": "r", "p": [1, 2, 3], "q": {"@x": 1, "#text": "y"}}
+    assert loads("<config xmlns:cl='urn:configlab'><a cl:type='bool'>1</a>"
+                 "<b cl:type='bool'>0</b><c cl:type='float'>2</c></config>", "xml") == {
         "a": True, "b": False, "c": 2.0}
 
 

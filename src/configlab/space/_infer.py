@@ -6,6 +6,11 @@ which at least one repeats -> choice, else string; lists of scalars -> list; any
 most :data:`CHOICE_LIMIT` distinct scalars -> choice), the observed range / lengths / values,
 ``optional`` when some example lacks the path, ``nullable`` when ``null`` was seen, and
 ``inferred=True``.  Every example validates against the inferred space.
+
+XML structure read by :mod:`configlab.formats` is never varied: the root element's name
+(top-level ``#root``) and namespace declarations (``@xmlns``, ``@xmlns:PREFIX``) are a choice of
+exactly the strings seen, even in a single example (else one example would make them free
+strings and generated files would name another root element or namespace).
 """
 
 from __future__ import annotations
@@ -162,6 +167,14 @@ def _list_param(path: str, lists: list[list[Any]], warnings: list[str], **common
     return ListParam(path, item=item, min_items=min(sizes), max_items=max(sizes), **common)
 
 
+def _structural(path: str) -> bool:
+    """Whether ``path`` holds XML structure (root name, namespace declaration), not a value."""
+    if path == "#root":
+        return True
+    last = path.rpartition(".")[2]
+    return last == "@xmlns" or last.startswith("@xmlns:")
+
+
 #: leaf types that are never mappings (skips the slow abstract isinstance check)
 _SCALARS = frozenset({str, int, float, bool, list, type(None)})
 
@@ -227,7 +240,11 @@ def infer_space(configs: Iterable[Mapping[str, Any]], *, name: str = "inferred")
             "inferred": True,
         }
         lists = [v for v in observed.values if type(v) is list or isinstance(v, list)]
-        if lists and len(lists) == len(observed.values):
+        if observed.values and _structural(path) and all(type(v) is str
+                                                          for v in observed.values):
+            param: Parameter | None = ChoiceParam(
+                path, values=tuple(_distinct(observed.values)), **common)
+        elif lists and len(lists) == len(observed.values):
             param = _list_param(path, lists, warnings, **common)
         elif lists or any(type(v) not in _SCALARS and isinstance(v, Mapping)
                           for v in observed.values):

@@ -20,10 +20,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from configlab import formats
 from configlab.cli import cli
 from configlab.errors import FormatError
+from configlab.formats import _postgresql
 from configlab.generation import generate
 from configlab.space import Space
 from tests.paths import DATA_DIR
@@ -96,6 +99,28 @@ def test_postgresql_syntax_as_the_server_reads_it() -> None:
         "s = 'true'\nn = '5432'\nw = on\n")
     huge = "9" * 5000  # more digits than Python converts: kept as its text
     assert formats.loads(f"x = {huge}\n", "postgresql") == {"x": huge}
+
+
+_PIECES = st.sampled_from([
+    "port", "a.b", "a.b.c", "x-y", "\u00e9", "5", "-1.5e3", "0x1F", "1e3", ".", "5min", "'a''b'",
+    "'a\\'", "''", "=", " ", "\t", "\r", "#c", " #c", "/p", "a:b/c", "'", "\\", "on", "+.5",
+    "\u00a0", "\x0b",
+])
+
+
+def _split(split: Any, line: str) -> Any:
+    try:
+        return split(line, None, 1)
+    except FormatError as error:
+        return str(error)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(_PIECES, max_size=6))
+def test_one_regex_fast_path_agrees_with_the_token_scanner(pieces: list[str]) -> None:
+    # the whole-line regex must accept and split exactly what the longest-match scanner does
+    line = "".join(pieces)
+    assert _split(_postgresql._split_line, line) == _split(_postgresql._slow_split, line)
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -222,6 +247,10 @@ def test_real_postgresql_starts_with_a_generated_config_configlab_wrote() -> Non
 
 
 def test_cli_generates_postgresql_conf_files(tmp_path: Path) -> None:
+    inferred = tmp_path / "inferred.yaml"
+    done = CliRunner().invoke(cli, ["space", "infer", str(DEBIAN_CONF), "-o", str(inferred)])
+    assert done.exit_code == 0, done.output
+    assert Space.load(inferred).param("port").kind == "int"  # not '5432\t\t\t\t# (change...'
     space = tmp_path / "space.yaml"
     space.write_text("parameters:\n  work_mem: {type: choice, values: [4MB, 64MB]}\n"
                      "  jit: bool\n")

@@ -57,6 +57,7 @@ _VALUE_KINDS = ("id", "string", "unquoted", "integer", "real")
 _PLAIN_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CANONICAL_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _CANONICAL_REAL = re.compile(r"-?[0-9]+\.[0-9]+(?:e[+-][0-9]+)?")
+_COMMENT_AFTER = re.compile(r"[^\s#][ \t\r]+#")
 _ESCAPES = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -150,9 +151,40 @@ def _bare_value(text: str, typed: bool) -> Any:
     return text
 
 
-def _parse_line(line: str, source: str | None, number: int,
-                typed: bool) -> tuple[str, Any, int | None] | None:
-    """``(name, value, inline comment position)`` of one line, None for a blank/comment line."""
+_Line = tuple[str, bool, str, str, bool]  # name, '=' given, value kind, value token, comment
+
+# One whole line in the common shapes, in one regex (atomic groups: no backtracking into a
+# shorter token than the scanner takes); what it does not match goes through _slow_split.
+_FAST_LINE = re.compile(
+    rf"[ \t\r]*(?P<name>(?>[{_L}][{_L}0-9\-.:/]*))[ \t\r]*(?P<eq>=)?[ \t\r]*"
+    r"(?P<value>(?>'(?:[^'\\\n]|\\[^\n]|'')*')|(?>[^\s#'=]+))"
+    r"(?P<blank>[ \t\r]*)(?P<comment>#.*)?"
+)
+_NAME = re.compile(rf"{_ID}(?:\.{_ID})?")
+_BARE_ONE_TOKEN = re.compile(
+    rf"[{_L}][{_L}0-9\-.:/]*|[+-]?(?:0x[0-9a-fA-F]+|[0-9]+)[a-zA-Z]*"
+    r"|[+-]?[0-9]*\.[0-9]*(?:[Ee][+-]?[0-9]+)?"
+)
+
+
+def _split_line(line: str, source: str | None, number: int) -> _Line | None:
+    """The parts of one setting line, None for a blank/comment line; FormatError if malformed."""
+    fast = _FAST_LINE.fullmatch(line)
+    if fast is not None and _NAME.fullmatch(fast["name"]):
+        value = fast["value"]
+        if value[0] == "'":
+            kind = "string"
+        elif _BARE_ONE_TOKEN.fullmatch(value) and not ("." in value and _NAME.fullmatch(value)):
+            kind = "bare"  # (a qualified name is no value for the scanner: _slow_split says so)
+        else:
+            return _slow_split(line, source, number)
+        commented = fast["comment"] is not None and fast["blank"] != ""
+        return fast["name"], fast["eq"] is not None, kind, value, commented
+    return _slow_split(line, source, number)
+
+
+def _slow_split(line: str, source: str | None, number: int) -> _Line | None:
+    """:func:`_split_line` token by token, with the scanner's longest-match rule."""
     tokens, comment = _line_tokens(line)
     if not tokens:
         return None
@@ -161,7 +193,8 @@ def _parse_line(line: str, source: str | None, number: int,
         raise FormatError(f"syntax error near {name[:40]!r}: a line must start with a "
                           "parameter name", path=source, line=number)
     rest = tokens[1:]
-    if rest and rest[0][0] == "equals":
+    equals = bool(rest) and rest[0][0] == "equals"
+    if equals:
         rest = rest[1:]
     if not rest:
         raise FormatError(f"{name}: no value (write name = value; '' for an empty string)",
@@ -174,13 +207,21 @@ def _parse_line(line: str, source: str | None, number: int,
     if len(rest) > 1:
         raise FormatError(f"{name}: more than one value (quote a value with blanks: "
                           f"'...'); unexpected {rest[1][1][:40]!r}", path=source, line=number)
+    return name, equals, "string" if kind == "string" else "bare", text, comment is not None
+
+
+def _parse_line(line: str, source: str | None, number: int,
+                typed: bool) -> tuple[str, Any] | None:
+    """``(name, value)`` of one line, None for a blank or comment line."""
+    parts = _split_line(line, source, number)
+    if parts is None:
+        return None
+    name, _, kind, text, _ = parts
     if kind == "string":
-        value: Any = _unquote(text, source, number)
-    else:
-        value = _bare_value(text, typed)
+        return name, _unquote(text, source, number)
     if name.lower() in INCLUDE_KEYS:
-        value = text if kind != "string" else value  # a file name: never a number
-    return name, value, comment
+        return name, text  # a file name: never a number
+    return name, _bare_value(text, typed)
 
 
 def loads(text: str, source: str | None, typed: bool) -> Tree:
@@ -191,7 +232,7 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
         parsed = _parse_line(line, source, number, typed)
         if parsed is None:
             continue
-        name, value, _ = parsed
+        name, value = parsed
         lower = name.lower()
         previous = spelled.get(lower)
         if lower in INCLUDE_KEYS and previous is not None:
@@ -209,17 +250,17 @@ def looks_like(text: str) -> bool:
     """Whether ``text`` is clearly postgresql.conf: every line a PostgreSQL setting, at least
     one written ``name = value``, and one value single-quoted or followed by a ``#`` comment
     (INI has neither; configparser would keep them inside the value)."""
+    if "'" not in text and _COMMENT_AFTER.search(text) is None:
+        return False  # no possible evidence: skip the scan (big INI files stay fast)
     has_equals = evidence = False
     for number, line in enumerate(text.split("\n"), start=1):
         try:
-            parsed = _parse_line(line, None, number, False)
+            parts = _split_line(line, None, number)
         except FormatError:
             return False
-        if parsed is None:
-            continue
-        tokens, comment = _line_tokens(line)
-        has_equals = has_equals or tokens[1][0] == "equals"
-        evidence = evidence or comment is not None or tokens[-1][0] == "string"
+        if parts is not None:
+            has_equals = has_equals or parts[1]
+            evidence = evidence or parts[2] == "string" or parts[4]
     return has_equals and evidence
 
 

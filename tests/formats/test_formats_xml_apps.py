@@ -166,7 +166,8 @@ def test_undeclared_prefixes() -> None:
     with pytest.raises(FormatError, match="empty URI"):
         loads("<r xmlns:q=''/>", "xml")
     # a tree naming an undeclared prefix is still written faithfully (as configlab entries)
-    tree = {"a:b": 1, "s": {"@q:x": "1", "@xmlns:cl": "urn:other", "cl:y": 2, "@xmlns:e": ""}}
+    tree = {"a:b": 1, "s": {"@q:x": "1", "@xmlns:cl": "urn:other", "cl:y": 2, "@xmlns:e": "",
+                            "@a:b:c": "x", "@:d": "y", ":e": "z"}}
     text = dumps(tree, "xml")
     assert '<cl:entry cl:key="a:b">1</cl:entry>' in text
     assert same(loads(text, "xml"), tree)

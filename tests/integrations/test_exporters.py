@@ -101,7 +101,7 @@ def test_allure_results_validate_against_the_model_schema(tmp_path: Path) -> Non
             assert data["statusDetails"]["trace"].endswith("MemoryError: OOM command not allowed")
     assert sorted(statuses) == ["broken", "failed", "passed", "passed", "skipped"]
     env = (out / "environment.properties").read_text()
-    assert "app=service 2.1\n" in env and "configlab.results._model=5\n" in env
+    assert "app=service 2.1\n" in env and "configlab.results=5\n" in env
     categories = json.loads((out / "categories.json").read_text())
     assert {c["matchedStatuses"][0] for c in categories} == {"failed", "broken", "skipped"}
     bad = {"uuid": "x", "status": "exploded"}

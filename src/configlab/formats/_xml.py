@@ -224,9 +224,7 @@ def loads(text: str, source: str | None, typed: bool) -> Tree:
     except defusedxml.DefusedXmlException as exc:
         raise FormatError(f"XML refused (entities and external references are not allowed): "
                           f"{exc}", path=source, line=parser.getLineNumber()) from None
-    except RecursionError:
-        raise FormatError("invalid XML: nested too deeply", path=source) from None
-    root = handler.builder.close()
+    root = handler.builder.close()  # (SAX and the builder do not recurse: depth is the reader's)
     reader = _Reader(handler.lines, source, typed)
     kind = root.get(_TYPE)
     if kind not in (None, "dict"):

@@ -407,7 +407,7 @@ def to_allure(results: ResultRows, directory: str | os.PathLike[str], *,
             _write(target / name, text)
     env = {
         "configlab.version": __version__,
-        "configlab.results._model": str(len(rows)),
+        "configlab.results": str(len(rows)),
         "configlab.run_ids": ",".join(sorted({r.run_id for r in rows if r.run_id})),
     }
     env.update({str(k): str(v) for k, v in (environment or {}).items()})

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from configlab import tree as _tree
 from configlab.constraints import ABSENT
-from configlab.results._columns import (
+from configlab.results._column_infer import (
     _NUMBERS_IN_FULL,
     FastPathUnavailable,
     _first_seen_order,
@@ -112,7 +112,7 @@ def _numpy(chunked: Any) -> npt.NDArray[Any]:
 
 
 def _observed(column: _Column) -> list[Any]:
-    """``_columns._observed`` of an Arrow column (the same values, in the same order)."""
+    """``_column_infer._observed`` of an Arrow column (the same values, in the same order)."""
     import pyarrow.compute as pc
 
     distinct = column.distinct

@@ -40,7 +40,8 @@ import polars as pl
 from configlab import tree as _tree
 from configlab._internal.canonical import canonical_json
 from configlab.errors import ResultsError, SpaceError
-from configlab.results._columns import _numeric_codes, _observed
+from configlab.results._column_infer import _observed
+from configlab.results._columns import _numeric_codes
 from configlab.results._encode import encode_results
 from configlab.results._model import (
     METRIC_PREFIX,
@@ -414,7 +415,7 @@ def _addressable(table: Table) -> bool:
 
 def infer(table: Table, *, name: str) -> Space:
     """The space :meth:`configlab.space.Space.infer` infers from the configs, from each leaf's
-    distinct values (:func:`configlab.results._columns.infer_columns`' reading of them), or
+    distinct values (:func:`configlab.results._column_infer.infer_columns`' reading of them), or
     from the rebuilt configs when a leaf holds lists or mappings."""
     if not _addressable(table):
         return Space.infer(_configs(table), name=name)

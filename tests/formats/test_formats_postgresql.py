@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from configlab import formats
 from configlab.cli import cli
 from configlab.errors import FormatError
+from configlab.execution._suite_run import load_suite
 from configlab.formats import _postgresql
 from configlab.generation import generate
 from configlab.space import Space
@@ -340,3 +341,18 @@ def test_cli_generates_postgresql_conf_files(tmp_path: Path) -> None:
         config = formats.load(path)  # read back by content
         assert config["port"] == 5432 and config["work_mem"] in ("4MB", "64MB")
         assert isinstance(config["jit"], bool)
+
+
+def test_a_generated_suite_is_read_back_in_the_format_it_was_written(tmp_path: Path) -> None:
+    # 'random_page_cost = 1.0e+16' alone has no quote or comment: by content it reads as INI
+    # (a string there); the suite's manifest says postgresql
+    space = tmp_path / "space.yaml"
+    space.write_text("parameters:\n  random_page_cost: {type: choice, values: [1.0e+16, 4.0]}\n")
+    out = tmp_path / "suite"
+    done = CliRunner().invoke(cli, ["generate", "--space", str(space), "--out", str(out),
+                                    "--format", "postgresql"])
+    assert done.exit_code == 0, done.output
+    assert formats.sniff_format((out / "config-0001.conf").read_text()) == "ini"
+    items = load_suite(out)
+    assert sorted(item.config["random_page_cost"] for item in items) == [4.0, 1e16]
+    assert {item.fmt for item in items} == {"postgresql"}

@@ -52,11 +52,14 @@ def load_suite(source: str | Path) -> list[SuiteItem]:
     path = Path(source)
     if path.is_dir():
         manifest = path / MANIFEST
+        written_as: str | None = None  # the format generate wrote the files in
         if manifest.is_file():
             try:
-                names = [str(n) for n in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+                data = json.loads(manifest.read_text(encoding="utf-8"))
+                names = [str(n) for n in data["files"]]
             except (ValueError, KeyError, TypeError, OSError):
                 raise ExecutionError(f"{manifest}: not a configlab manifest") from None
+            written_as = data.get("format") if isinstance(data.get("format"), str) else None
         else:
             names = sorted(p.name for p in path.iterdir()
                            if p.is_file() and not p.name.startswith("."))
@@ -66,9 +69,11 @@ def load_suite(source: str | Path) -> list[SuiteItem]:
         for name in names:
             file = path / name
             try:
-                config = formats.load(file)
-                # by content for .conf files (INI, directive or nginx): load just succeeded
-                fmt = formats.detect_format(file, file.read_bytes())
+                # .conf/.cfg: the manifest's format, else the content (INI, directive, nginx or
+                # postgresql): a short postgresql.conf without quotes can read as INI too
+                fmt = written_as if name.lower().endswith(formats.AMBIGUOUS_EXTENSIONS) else None
+                config = formats.load(file, fmt)
+                fmt = fmt or formats.detect_format(file, file.read_bytes())
                 items.append(SuiteItem(name, config, str(file), fmt))
             except ConfiglabError as error:
                 raise ExecutionError(f"suite {path}: {error}") from None

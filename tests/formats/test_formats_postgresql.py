@@ -15,6 +15,7 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -188,62 +189,136 @@ def _psql_show(bindir: Path, port: int, names: list[str]) -> list[str]:
     return done.stdout.splitlines()
 
 
-def test_real_postgresql_starts_with_a_generated_config_configlab_wrote() -> None:
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[tuple[Path, Path]]:
+    """``(bindir, base)``: a cluster initdb'ed into ``base/data`` (not started)."""
     try:
         bindir = pg_bindir()
     except RuntimeError as error:
         pytest.skip(str(error))
     # not tmp_path: the postgres user must reach it, and pytest's base directory is private
     base = Path(tempfile.mkdtemp(prefix="configlab-pgconf-"))
-    root = os.geteuid() == 0
     try:
-        if root:
+        if os.geteuid() == 0:
             shutil.chown(base, "postgres", "postgres")
-        datadir = base / "data"
         made = subprocess.run(
-            _as_postgres([str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres",
+            _as_postgres([str(bindir / "initdb"), "-D", str(base / "data"), "-U", "postgres",
                           "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
             capture_output=True, text=True, check=False)
         assert made.returncode == 0, made.stderr
-        port = free_port()
-        debian = formats.load(DEBIAN_CONF)
-        debian.update({
-            "data_directory": str(datadir), "hba_file": str(datadir / "pg_hba.conf"),
-            "ident_file": str(datadir / "pg_ident.conf"), "port": port,
-            "external_pid_file": str(base / "external.pid"), "listen_addresses": "127.0.0.1",
-            "unix_socket_directories": str(base), "fsync": False,
-        })
-        # Debian's include_dir 'conf.d' is kept and read by the server, relative to the file
-        (base / "conf.d").mkdir()
-        (base / "conf.d" / "10-test.conf").write_text("statement_timeout = '7s'\n")
-        config = next(generate(_space(), "covering", seed=3, base=debian))
-        target = base / "postgresql.conf"
-        formats.dump(config, target)  # by its name
-        assert formats.load(target) == config
-        if root:
-            for path in (base / "conf.d", base / "conf.d" / "10-test.conf", target):
-                shutil.chown(path, "postgres", "postgres")
-        log = base / "server.log"
-        with open(log, "wb") as out:
-            server = subprocess.Popen(
-                _as_postgres([str(bindir / "postgres"), "-c", f"config_file={target}"]),
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 30
-            while subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
-                                  str(port), "-q"], check=False).returncode != 0:
-                assert server.poll() is None, log.read_text(errors="replace")
-                assert time.monotonic() < deadline, "PostgreSQL did not start"
-                time.sleep(0.05)
-            names = ["shared_buffers", "max_connections", "work_mem", "log_min_messages",
-                     "port", "fsync", "statement_timeout", "log_line_prefix"]
-            shown = _psql_show(bindir, port, names)
-            assert shown == [str(config[name]) for name in names[:5]] + [
-                "off", "7s", "%m [%p] %q%u@%d "]
-        finally:
-            _stop_pid(server.pid, signal.SIGINT)
+        yield bindir, base
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _give_to_postgres(*paths: Path) -> None:
+    if os.geteuid() == 0:
+        for path in paths:
+            shutil.chown(path, "postgres", "postgres")
+
+
+def _postgres_reads(cluster: tuple[Path, Path], lines: str, name: str) -> tuple[int, str]:
+    """``postgres -C name`` on a file of ``lines``: PostgreSQL's own reading, no server."""
+    bindir, base = cluster
+    data = base / "data"
+    target = base / "probe.conf"
+    target.write_text(f"data_directory = '{data}'\nhba_file = '{data}/pg_hba.conf'\n"
+                      f"ident_file = '{data}/pg_ident.conf'\n{lines}", encoding="utf-8")
+    _give_to_postgres(target)
+    done = subprocess.run(
+        _as_postgres([str(bindir / "postgres"), "-c", f"config_file={target}", "-C", name]),
+        capture_output=True, check=False, timeout=30)  # bytes: a '\r' in a value stays
+    return done.returncode, (done.stdout if done.returncode == 0 else done.stderr).decode()
+
+
+#: Values as written in a file: configlab must read what PostgreSQL reads.
+_READ_ALIKE = [r"'a''b\\c\nd\te\101\x'", "'%m [%p] %q%u@%d '", "plain", "'it''s'", "''",
+               r"'\''", "x/y:z-1.2", "'\u00e9 \u00fc'", "'# no comment'", "'a''''b'"]
+#: Lines PostgreSQL refuses: configlab refuses them too (FormatError, with the line).
+_REFUSED_ALIKE = ["pg_catalog.english", "1 2", "/var/lib", "'open", "1e3", "'a'b", "a b",
+                  "= x", "'a' 'b'", "x=y"]
+
+
+@pytest.mark.parametrize("value", _READ_ALIKE)
+def test_configlab_reads_values_as_postgresql_does(cluster: tuple[Path, Path],
+                                                   value: str) -> None:
+    line = f"log_line_prefix = {value}\t\t# a comment\n"
+    ours = formats.loads(line, "postgresql")["log_line_prefix"]
+    code, shown = _postgres_reads(cluster, line, "log_line_prefix")
+    assert code == 0, shown
+    assert shown == f"{ours}\n"
+
+
+@pytest.mark.parametrize("value", _REFUSED_ALIKE)
+def test_configlab_refuses_what_postgresql_refuses(cluster: tuple[Path, Path],
+                                                   value: str) -> None:
+    line = f"log_line_prefix = {value}\n"
+    with pytest.raises(FormatError, match=":1:"):
+        formats.loads(line, "postgresql", source="probe.conf")
+    code, shown = _postgres_reads(cluster, line, "log_line_prefix")
+    assert code != 0 and "syntax error" in shown, shown
+
+
+@pytest.mark.parametrize("value", ["a'b\\c\nd\te\r", "%m [%p] %q%u@%d ", "", "\\", "true",
+                                   "# not a comment", "5432", "\u00fc/\u00e4 x", "''"])
+def test_postgresql_reads_what_configlab_wrote(cluster: tuple[Path, Path], value: str) -> None:
+    written = formats.dumps({"log_line_prefix": value}, "postgresql")
+    code, shown = _postgres_reads(cluster, written, "log_line_prefix")
+    assert code == 0, shown
+    assert shown == f"{value}\n"
+
+
+@pytest.mark.parametrize(("name", "value", "shown"), [
+    ("random_page_cost", 1.5e16, "1.5e+16"), ("random_page_cost", 0.25, "0.25"),
+    ("jit", False, "off"), ("jit", True, "on"), ("max_connections", 7, "7"),
+    ("work_mem", "3MB", "3072"), ("synchronous_commit", "local", "local"),  # -C: kB
+])
+def test_postgresql_takes_the_numbers_and_bools_configlab_wrote(
+        cluster: tuple[Path, Path], name: str, value: Any, shown: str) -> None:
+    written = formats.dumps({name: value}, "postgresql")
+    assert formats.loads(written, "postgresql") == {name: value}
+    assert _postgres_reads(cluster, written, name) == (0, f"{shown}\n")
+
+
+def test_real_postgresql_starts_with_a_generated_config_configlab_wrote(
+        cluster: tuple[Path, Path]) -> None:
+    bindir, base = cluster
+    datadir = base / "data"
+    port = free_port()
+    debian = formats.load(DEBIAN_CONF)
+    debian.update({
+        "data_directory": str(datadir), "hba_file": str(datadir / "pg_hba.conf"),
+        "ident_file": str(datadir / "pg_ident.conf"), "port": port,
+        "external_pid_file": str(base / "external.pid"), "listen_addresses": "127.0.0.1",
+        "unix_socket_directories": str(base), "fsync": False,
+    })
+    # Debian's include_dir 'conf.d' is kept and read by the server, relative to the file
+    (base / "conf.d").mkdir()
+    (base / "conf.d" / "10-test.conf").write_text("statement_timeout = '7s'\n")
+    config = next(generate(_space(), "covering", seed=3, base=debian))
+    target = base / "postgresql.conf"
+    formats.dump(config, target)  # by its name
+    assert formats.load(target) == config
+    _give_to_postgres(base / "conf.d", base / "conf.d" / "10-test.conf", target)
+    log = base / "server.log"
+    with open(log, "wb") as out:
+        server = subprocess.Popen(
+            _as_postgres([str(bindir / "postgres"), "-c", f"config_file={target}"]),
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run([str(bindir / "pg_isready"), "-h", "127.0.0.1", "-p",
+                              str(port), "-q"], check=False).returncode != 0:
+            assert server.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "PostgreSQL did not start"
+            time.sleep(0.05)
+        names = ["shared_buffers", "max_connections", "work_mem", "log_min_messages",
+                 "port", "fsync", "statement_timeout", "log_line_prefix"]
+        shown = _psql_show(bindir, port, names)
+        assert shown == [str(config[name]) for name in names[:5]] + [
+            "off", "7s", "%m [%p] %q%u@%d "]
+    finally:
+        _stop_pid(server.pid, signal.SIGINT)
 
 
 def test_cli_generates_postgresql_conf_files(tmp_path: Path) -> None:

@@ -91,8 +91,10 @@ def _line_tokens(line: str) -> tuple[list[tuple[str, str]], int | None]:
 
 def _unquote(token: str, source: str | None, line: int) -> str:
     """The value of a quoted token as PostgreSQL reads it (its DeescapeQuotedString)."""
-    out = bytearray()
     body, i = token[1:-1], 0
+    if "\\" not in body:  # the common case: only doubled quotes to undo
+        return body.replace("''", "'")
+    out = bytearray()
     while i < len(body):
         char = body[i]
         if char == "\\":
@@ -300,8 +302,7 @@ def dumps(tree: Tree, typed: bool) -> str:
     lines: list[str] = []
     seen: dict[str, str] = {}
     for name, value in tree.items():
-        kind, _ = _token(name, 0) if name else ("error", "")
-        if kind not in ("id", "qualified") or _token(name, 0)[1] != name:
+        if not _NAME.fullmatch(name):
             raise FormatError(f"cannot write postgresql: {name!r} is not a parameter name "
                               "(letters, digits and _, optionally one '.' between two parts)")
         if name.lower() in seen:

@@ -362,11 +362,9 @@ class ResultSet(Sequence[Result]):
 
     def to_csv(self, path: str | os.PathLike[str]) -> Path:
         """Write CSV in the :meth:`from_csv` layout (reads back to an equal ResultSet)."""
-        import csv  # here, not at the top: `configlab run` imports this module (start-up)
-
         location = Path(path)
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = _CsvWriter(buffer)
         by_columns = _frame_module().csv_columns(self._columns()) if len(self) else None
         if by_columns is not None:  # each distinct value of a column spelled once
             header, cells = by_columns
@@ -698,5 +696,30 @@ class ResultStore:
 
 
 
+
+
+class _CsvWriter:
+    """``csv.writer`` with ``\n`` line ends that also quotes cells holding a lone ``\r``.
+
+    The csv module quotes a cell only for the characters of its own line terminator, so with
+    ``\n`` a ``\r`` went out bare and read back as a line break (a cell split in two); rows
+    with such a cell are written with every cell quoted, which any CSV reader reads back.
+    """
+
+    def __init__(self, buffer: io.StringIO) -> None:
+        import csv  # here, not at the top: `configlab run` imports this module (start-up)
+
+        self._plain = csv.writer(buffer, lineterminator="\n")
+        self._quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: Sequence[str]) -> None:
+        """Write one row."""
+        quoted = any("\r" in cell for cell in row)
+        (self._quoted if quoted else self._plain).writerow(row)
+
+    def writerows(self, rows: Iterable[Sequence[str]]) -> None:
+        """Write rows in order."""
+        for row in rows:
+            self.writerow(row)
 
 __all__ = ["ResultSet", "ResultStore", "parquet_columns"]

@@ -216,3 +216,67 @@ def test_round_trip_with_roots_prefixes_and_declarations(tree: dict[str, Any]) -
     # every tree is written (never refused) and reads back exactly, typed or not
     assert same(loads(dumps(tree, "xml"), "xml"), tree)
     assert same(loads(dumps(tree, "xml", typed=False), "xml", typed=False), stringify(tree))
+
+
+# Excerpts of the files these applications ship (Hadoop's core-site.xml with its stylesheet PI,
+# logback's documented logback.xml, Tomcat 10's conf/server.xml).
+APP_FILES = {
+    "hadoop": """<?xml version="1.0" encoding="UTF-8"?>
+<?xml-stylesheet type="text/xsl" href="configuration.xsl"?>
+<configuration>
+  <property>
+    <name>fs.defaultFS</name>
+    <value>hdfs://localhost:9000</value>
+  </property>
+  <property>
+    <name>dfs.replication</name>
+    <value>1</value>
+    <final>true</final>
+  </property>
+</configuration>
+""",
+    "logback": """<configuration debug="false" scan="true" scanPeriod="30 seconds">
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender">
+    <encoder>
+      <pattern>%d{HH:mm:ss.SSS} [%thread] %-5level %logger{36} - %msg%n</pattern>
+    </encoder>
+  </appender>
+  <logger name="com.example" level="DEBUG" additivity="false"/>
+  <root level="info">
+    <appender-ref ref="STDOUT" />
+  </root>
+</configuration>
+""",
+    "tomcat": """<?xml version="1.0" encoding="UTF-8"?>
+<Server port="8005" shutdown="SHUTDOWN">
+  <Listener className="org.apache.catalina.startup.VersionLoggerListener" />
+  <Listener className="org.apache.catalina.core.AprLifecycleListener" SSLEngine="on" />
+  <GlobalNamingResources>
+    <Resource name="UserDatabase" auth="Container" type="org.apache.catalina.UserDatabase"
+              pathname="conf/tomcat-users.xml" />
+  </GlobalNamingResources>
+  <Service name="Catalina">
+    <Connector port="8080" protocol="HTTP/1.1" connectionTimeout="20000" redirectPort="8443"/>
+    <Engine name="Catalina" defaultHost="localhost">
+      <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="true">
+        <Valve className="org.apache.catalina.valves.AccessLogValve" directory="logs"
+               pattern="%h %l %u %t &quot;%r&quot; %s %b" />
+      </Host>
+    </Engine>
+  </Service>
+</Server>
+""",
+}
+
+
+@pytest.mark.parametrize("app", sorted(APP_FILES))
+def test_application_files_written_back(app: str) -> None:
+    text = APP_FILES[app]
+    tree = loads(text, "xml")
+    written = dumps(tree, "xml")
+    assert "cl:" not in written
+    assert structure(fromstring(written)) == structure(fromstring(text))
+    assert tree["#root"] == {"hadoop": "configuration", "logback": "configuration",
+                             "tomcat": "Server"}[app]
+    if app == "hadoop":  # repeated <property> elements: a list, written back as repeated
+        assert [p["name"] for p in tree["property"]] == ["fs.defaultFS", "dfs.replication"]

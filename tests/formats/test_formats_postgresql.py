@@ -294,7 +294,7 @@ def test_real_postgresql_starts_with_a_generated_config_configlab_wrote(
         "unix_socket_directories": str(base), "fsync": False,
     })
     # Debian's include_dir 'conf.d' is kept and read by the server, relative to the file
-    (base / "conf.d").mkdir()
+    (base / "conf.d").mkdir(exist_ok=True)
     (base / "conf.d" / "10-test.conf").write_text("statement_timeout = '7s'\n")
     config = next(generate(_space(), "covering", seed=3, base=debian))
     target = base / "postgresql.conf"

@@ -56,3 +56,26 @@ def test_three_thousand_nested_groups_give_a_space_error() -> None:
     with pytest.raises(SpaceError, match="no string satisfies pattern") as info:
         Space.from_dict({"parameters": {"s": {"type": "string", "pattern": pattern}}})
     assert len(str(info.value)) < 300  # the pattern is shortened in the message
+
+
+def test_counts_above_re2s_limit_are_split_into_equal_runs() -> None:
+    # AWS's published schemas write `.{0,1023}`, `.{16,2044}`, `(\w|/|-){1,1011}`; RE2 caps a
+    # count at 1,000, so these are compiled as runs of the same atom matching the same strings
+    import re
+
+    from configlab._internal.saferegex import split_repeats
+
+    assert split_repeats("^arn:.{16,2044}$") == "^arn:(?:.){16,1000}(?:.){0,1000}(?:.){0,44}$"
+    assert split_repeats(r"(\w|-){1,1011}") == r"(?:(\w|-)){1,1000}(?:(\w|-)){0,11}"
+    assert split_repeats("[a-z]{2000,}?") == "(?:[a-z]){1000,1000}?(?:[a-z]){1000,}?"
+    assert split_repeats(r"[]\]x]{1500}") == r"(?:[]\]x]){1000,1000}(?:[]\]x]){500,500}"
+    assert split_repeats("x{3}a{2}{1001}") is None  # a count after a count: no atom
+    for unsplit in ("x{3}", "(?:a{60000}){60000}", "(a{1001}", "a)b{1001}", "[ab{1001}"):
+        assert split_repeats(unsplit) is None, unsplit
+    for pattern in ("^arn:.{16,2044}$", "^(ab|c){2,1500}$", "^[^/]{0,1023}x$", "^a{1001,1003}$"):
+        safe, python = compile_pattern(pattern, where="p"), re.compile(pattern)
+        for n in (0, 1, 15, 16, 17, 999, 1000, 1001, 1002, 1003, 1004, 1500, 1501, 2044, 2045):
+            for text in ("arn:" + "z" * n, "ab" * n, "c" * n, "q" * n + "x", "a" * n):
+                assert safe.fullmatch(text) == bool(python.fullmatch(text)), (pattern, n)
+    with pytest.raises(SpaceError, match="repetition"):  # above MAX_SPLIT_REPEAT: refused
+        compile_pattern("a{10001}", where="p", error=SpaceError)

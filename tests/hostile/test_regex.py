@@ -79,3 +79,11 @@ def test_counts_above_re2s_limit_are_split_into_equal_runs() -> None:
                 assert safe.fullmatch(text) == bool(python.fullmatch(text)), (pattern, n)
     with pytest.raises(SpaceError, match="repetition"):  # above MAX_SPLIT_REPEAT: refused
         compile_pattern("a{10001}", where="p", error=SpaceError)
+
+
+def test_python_end_of_text_is_respelled_for_re2() -> None:
+    # AWS::MSK::ClusterPolicy writes `cluster.*\Z` (Python's end of text; RE2 spells it \z)
+    safe = compile_pattern(r"^arn:[\w-]+:kafka:.*\Z", where="p")
+    assert safe.fullmatch("arn:aws:kafka:x") and not safe.fullmatch("arn:aws:kafka:x\n")
+    assert compile_pattern(r"a\\Z", where="p").fullmatch("a\\Z")  # an escaped backslash, a Z
+    assert compile_pattern(r"^.{0,1023}\Z", where="p").fullmatch("x" * 1023)

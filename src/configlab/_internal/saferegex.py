@@ -32,6 +32,8 @@ MAX_PATTERN_LENGTH = 10_000
 RE2_MAX_REPEAT = 1_000
 MAX_SPLIT_REPEAT = 10_000
 _COUNT = re.compile(r"\{(\d+)(,(\d*))?\}")
+#: ``\Z`` not itself escaped (an even number of backslashes before it)
+_END_OF_TEXT = re.compile(r"(?<!\\)((?:\\\\)*)\\Z")
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,27 @@ def compile_pattern(
         compiled = _compile(pattern, ignore_case, dot_all)
     except Exception as exc:  # re2.error, or TypeError/ValueError on odd input
         compiled = None
-        split = split_repeats(pattern) if "repetition" in _reason(exc) else None
-        if split is not None:
+        rewritten = _for_re2(pattern)
+        if rewritten is not None:
             try:
-                compiled = _compile(split, ignore_case, dot_all)
+                compiled = _compile(rewritten, ignore_case, dot_all)
             except Exception:  # the original pattern's error says more
                 compiled = None
         if compiled is None:
             shown = pattern if len(pattern) <= 60 else pattern[:60] + "..."
             raise error(f"{where}: invalid pattern {shown!r}: {_reason(exc)}") from None
     return SafePattern(pattern, compiled)
+
+
+def _for_re2(pattern: str) -> str | None:
+    """``pattern`` in RE2's syntax where only the spelling differs (None: nothing to change):
+    Python's end-of-text ``\\Z`` is RE2's ``\\z`` (AWS's schemas use it), and counts above
+    1,000 are split (:func:`split_repeats`)."""
+    respelled = _END_OF_TEXT.sub(r"\1\\z", pattern)
+    split = split_repeats(respelled)
+    if split is not None:
+        return split
+    return respelled if respelled != pattern else None
 
 
 def split_repeats(pattern: str) -> str | None:

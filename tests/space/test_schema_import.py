@@ -828,3 +828,27 @@ def test_swagger_refs_into_the_draft_04_metaschema_are_followed() -> None:
     assert warned(space, "#/properties/a", "$ref") and warned(space, "#/properties/c", "$ref")
     assert all(v >= 0 for v in (c.value for c in space.param("b").value_classes)
                if isinstance(v, int))
+
+
+def test_required_objects_whose_content_is_all_optional() -> None:
+    # AWS::APS::Scraper: an optional object requires `Destination`, an object whose only
+    # content is optional; AWS::ResilienceHub::ResiliencyPolicy: the root requires `Policy`,
+    # an object of optional objects. A required object needs a key to exist: its first leaf
+    # is kept present (the first was missing; the second became one constraint over every
+    # leaf, 331,195,392 value combinations, and the space was refused).
+    leaf = {"type": "object", "properties": {
+        "Arn": {"type": "string", "maxLength": 9}, "Days": {"type": "integer", "minimum": 1,
+                                                          "maximum": 9}}}
+    schema = {"type": "object", "required": ["Policy"], "properties": {
+        "Logging": {"type": "object", "required": ["Components", "Destination"], "properties": {
+            "Components": {"type": "string", "enum": ["a", "b"]},
+            "Destination": {"type": "object", "properties": {"CloudWatch": leaf}}}},
+        "Policy": {"type": "object", "properties": {
+            name: leaf for name in ("Software", "Hardware", "Az", "Region", "Extra")}}}}
+    space = space_from_json_schema(schema)
+    assert not space.constraints or all(len(c.params) <= 2 for c in space.constraints)
+    check = jsonschema.Draft7Validator(schema)
+    for strategy, count in (("covering", None), ("boundary", 60), ("random", 60)):
+        configs = list(generate(space, strategy, seed=2, count=count))
+        assert configs and all(check.is_valid(c) for c in configs), strategy
+    assert any("Logging" in c for c in configs) and any("Logging" not in c for c in configs)

@@ -119,7 +119,7 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
                 path = _tree.join_path((*prefix, name))
                 if path in self.params:
                     continue
-                anchor_path = self.anchor_of(path)
+                anchor_path = self.anchor_of(path) or self.first_leaf_below(path)
                 if anchor_path is not None:
                     anchor = self.params[anchor_path]
                     self.params[anchor_path] = dataclasses.replace(anchor, optional=False)
@@ -144,6 +144,10 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
                           list(self.params))
         direct = {_tree.join_path((*prefix, n)) for n in names}
         direct |= {self.anchors[p] for p in direct if p in self.anchors}
+        # a required object without a key of its own (all its content optional, as in
+        # AWS::APS::Scraper's LoggingDestination): its first leaf keeps it present
+        direct |= {leaf for p in direct if p not in self.params and p not in self.anchors
+                   for leaf in [self.first_leaf_below(p)] if leaf is not None}
         for path, param in list(self.params.items()):
             if path == anchor_path or not path.startswith(f"{here}.") \
                     or param.active_if is not None:
@@ -151,6 +155,14 @@ class _Importer(_ValueImporter, _ConditionImporter, _StructureImporter):
             self.params[path] = dataclasses.replace(
                 param, optional=param.optional and path not in direct,
                 active_if=dataclasses.replace(condition, name=f"active_if({path})"))
+
+    def first_leaf_below(self, path: str) -> str | None:
+        """The first unconditional parameter anywhere below the object at ``path`` (None if
+        none): present, it makes the object present, which a required object needs."""
+        for candidate, param in self.params.items():
+            if candidate.startswith(f"{path}.") and param.active_if is None:
+                return candidate
+        return None
 
     def anchor_of(self, path: str) -> str | None:
         """The parameter whose presence stands for the key at ``path`` (None if there is none).

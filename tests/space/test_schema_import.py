@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from configlab._internal.saferegex import compile_pattern
 from configlab.errors import SpaceError
 from configlab.generation import generate
 from configlab.space import MapParam, MemberParam, MembersParam, RecordsParam
@@ -31,7 +32,7 @@ from configlab.space._params import (
     ListParam,
     StringParam,
 )
-from configlab.space._values import conjoin
+from configlab.space._values import conjoin, search_pattern
 from tests.paths import DATA_DIR
 
 DATA = DATA_DIR / "schemas"
@@ -852,3 +853,24 @@ def test_required_objects_whose_content_is_all_optional() -> None:
         configs = list(generate(space, strategy, seed=2, count=count))
         assert configs and all(check.is_valid(c) for c in configs), strategy
     assert any("Logging" in c for c in configs) and any("Logging" not in c for c in configs)
+
+
+def test_a_pattern_anchored_at_one_end_builds_its_boundaries() -> None:
+    # AWS::EMR::Studio's required DefaultS3Location: `^s3://.*` with minLength 6. Searched as
+    # `.*?(?:^s3://.*).*`, the leading wrapper could only be empty, so no 6-character string
+    # was built and the required key was dropped (every config invalid).
+    schema = {"type": "object", "required": ["s3", "tail"], "properties": {
+        "s3": {"type": "string", "minLength": 6, "maxLength": 64, "pattern": "^s3://.*"},
+        "tail": {"type": "string", "minLength": 4, "maxLength": 8, "pattern": "\\.json$"}}}
+    space = space_from_json_schema(schema)
+    assert space.param("s3").pattern == "(?s:(?:^s3://.*).*)"  # type: ignore[attr-defined]
+    assert space.param("tail").pattern == "(?s:.*?(?:\\.json$))"  # type: ignore[attr-defined]
+    check = jsonschema.Draft7Validator(schema)
+    configs = list(generate(space, "boundary", seed=1, count=30))
+    assert configs and all(check.is_valid(c) for c in configs)
+    assert {len(c["s3"]) for c in configs} >= {6, 64}
+    for pattern in ("^s3://.*", "\\.json$", "ab", "^x", "^\\d{2}"):  # search semantics kept
+        full = search_pattern(pattern)
+        for text in ("s3://x", "xs3://", "a.json", "a.jsonx", "cab", "x", "yx", "12", "a12", ""):
+            assert compile_pattern(full, where="p").fullmatch(text) == bool(
+                re.search(pattern, text)), (pattern, text)

@@ -524,10 +524,13 @@ def search_pattern(pattern: str) -> str:
     alternative (``^...$`` without ``|``), where the wrapper would only slow matching.
     """
     translated = re.sub(r"(?<!\\)((?:\\\\)*)\\u([0-9a-fA-F]{4})", _unicode_escape, pattern)
-    if translated.startswith("^") and translated.endswith("$") \
-            and not translated.endswith("\\$") and "|" not in translated:
+    starts = translated.startswith("^") and "|" not in translated
+    ends = translated.endswith("$") and not translated.endswith("\\$") and "|" not in translated
+    if starts and ends:
         return translated
-    return f"(?s:.*?(?:{translated}).*)"
+    # An anchored end needs no wrapper on that side: ``^s3://.*`` with minLength 6 has no
+    # string ``.*?^s3://...`` can start with but the empty one, and no boundary was built.
+    return f"(?s:{'' if starts else '.*?'}(?:{translated}){'' if ends else '.*'})"
 
 
 def format_examples(fmt: str) -> tuple[str, ...]:

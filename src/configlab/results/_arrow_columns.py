@@ -21,12 +21,12 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
-from configlab.constraints import ABSENT
 from configlab.results._column_infer import (
     _NUMBERS_IN_FULL,
     FastPathUnavailable,
     _first_seen_order,
     _nearest_codes,
+    code_matrix,
     infer_columns,
 )
 from configlab.results._model import _OUTCOME_CODE, _RESULT_KEYS, BOOKKEEPING_FIELDS
@@ -289,21 +289,11 @@ def encode_table(table: Any, path: Path, space: Space | None
         space = infer_columns(columns, observed=_observed)
     if any(space.routed(p.path) for p in space.parameters):
         return None
-    by_path = dict(columns)
     n = table.num_rows
-    codes = np.empty((n, len(space.parameters)), dtype=np.int32)
-    numeric: dict[str, npt.NDArray[np.float64]] = {}
-    for j, param in enumerate(space.parameters):
-        column = by_path.get(param.path)
-        if column is None:
-            codes[:, j] = param.classify(ABSENT)
-            if param.kind in ("int", "float"):
-                numeric[param.path] = np.full(n, np.nan)
-            continue
-        codes[:, j] = _codes(column, param)
-        if param.kind in ("int", "float"):
-            numeric[param.path] = (column.values().astype(np.float64) if column.is_numeric
-                                   else np.full(n, np.nan))
+    codes, numeric = code_matrix(
+        space, columns, n, _codes,
+        lambda column: (column.values().astype(np.float64) if column.is_numeric
+                        else np.full(n, np.nan)))
     outcome_table = np.array([_OUTCOME_CODE[name] for name in outcome_names], dtype=np.int8)
     # (pa.array() of a Python list would import pandas, to check for pandas objects)
     outcomes = outcome_table[_numpy(pc.index_in(outcome, value_set=outcome_distinct))]

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
+from configlab.constraints import ABSENT
 from configlab.errors import SpaceError
 from configlab.space import FloatParam, IntParam, Space, infer_parameter
 
@@ -121,3 +122,27 @@ def _nearest_codes(raw: npt.NDArray[Any], is_integer: bool, param: Any
         valid = (part >= param.min) & (part <= param.max) & ~np.isnan(part)
         out[start : start + step] = np.where(valid, nearest, -1)
     return out
+
+
+def code_matrix(space: Space, columns: Sequence[tuple[str, Any]], n_rows: int,
+                codes_of: Callable[[Any, Any], npt.NDArray[np.int32]],
+                numbers_of: Callable[[Any], npt.NDArray[np.float64]],
+                ) -> tuple[npt.NDArray[np.int32], dict[str, npt.NDArray[np.float64]]]:
+    """The (rows x parameters) value-class codes of ``space`` read from config ``columns``
+    (by path; a parameter without a column is absent in every row), and the values of its
+    number parameters (NaN where absent).  ``codes_of(column, param)`` classifies one column
+    and ``numbers_of(column)`` reads it as floats: the Polars and the Arrow-only encoders
+    differ only there."""
+    by_path = dict(columns)
+    codes = np.empty((n_rows, len(space.parameters)), dtype=np.int32)
+    numeric: dict[str, npt.NDArray[np.float64]] = {}
+    for j, param in enumerate(space.parameters):
+        column = by_path.get(param.path)
+        if column is None:
+            codes[:, j] = param.classify(ABSENT)
+        else:
+            codes[:, j] = codes_of(column, param)
+        if param.kind in ("int", "float"):
+            numeric[param.path] = (np.full(n_rows, np.nan) if column is None
+                                   else numbers_of(column))
+    return codes, numeric

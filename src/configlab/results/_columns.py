@@ -23,13 +23,13 @@ import numpy as np
 import numpy.typing as npt
 
 from configlab import tree as _tree
-from configlab.constraints import ABSENT
 from configlab.errors import ConfiglabError, ResultsError
 from configlab.results._column_infer import (
     FastPathUnavailable as FastPathUnavailable,
 )
 from configlab.results._column_infer import _first_seen_order as _first_seen_order
 from configlab.results._column_infer import _nearest_codes as _nearest_codes
+from configlab.results._column_infer import code_matrix
 from configlab.results._column_infer import infer_columns as infer_columns
 from configlab.results._model import (
     _OUTCOME_CODE,
@@ -371,24 +371,18 @@ def _encode(frame: Any, columns: list[tuple[str, Any]],
         space = infer_columns(columns)
     if any(space.routed(p.path) for p in space.parameters):
         raise FastPathUnavailable("element parameters are read through their containers")
-    by_path = dict(columns)
     n = frame.height
-    codes = np.empty((n, len(space.parameters)), dtype=np.int32)
-    numeric: dict[str, npt.NDArray[np.float64]] = {}
-    for j, param in enumerate(space.parameters):
-        series = by_path.get(param.path)
-        if series is None:
-            codes[:, j] = param.classify(ABSENT)
-            if param.kind in ("int", "float"):
-                numeric[param.path] = np.full(n, np.nan)
-            continue
+
+    def codes_of(series: Any, param: Any) -> npt.NDArray[np.int32]:
         fast = _numeric_codes(series, param) if series.dtype.is_numeric() else None
-        codes[:, j] = fast if fast is not None else _codes(series, param.classify)
-        if param.kind in ("int", "float"):
-            if series.dtype == pl.Boolean or series.dtype == pl.String:
-                numeric[param.path] = np.full(n, np.nan)
-            else:
-                numeric[param.path] = series.cast(pl.Float64).to_numpy().astype(np.float64)
+        return fast if fast is not None else _codes(series, param.classify)
+
+    def numbers_of(series: Any) -> npt.NDArray[np.float64]:
+        if series.dtype == pl.Boolean or series.dtype == pl.String:
+            return np.full(n, np.nan)
+        return series.cast(pl.Float64).to_numpy().astype(np.float64)  # type: ignore[no-any-return]
+
+    codes, numeric = code_matrix(space, columns, n, codes_of, numbers_of)
     outcomes = np.asarray(
         outcome.replace_strict(_OUTCOME_CODE, return_dtype=pl.Int8).to_numpy(), dtype=np.int8
     )
